@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * Every error the platform reports carries one of these codes. The code decides the HTTP status
+ * (and the WebSocket close code where a socket is closed because of it); the message is for humans.
+ */
+export const ErrorCode = {
+  BadRequest: 'bad_request',
+  ValidationFailed: 'validation_failed',
+  MalformedJson: 'malformed_json',
+  PayloadTooLarge: 'payload_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  Unauthorized: 'unauthorized',
+  TokenExpired: 'token_expired',
+  InvalidCredentials: 'invalid_credentials',
+  RefreshTokenReused: 'refresh_token_reused',
+  Forbidden: 'forbidden',
+  NotRoomOwner: 'not_room_owner',
+  NotFound: 'not_found',
+  RoomNotFound: 'room_not_found',
+  Conflict: 'conflict',
+  EmailTaken: 'email_taken',
+  RoomIdTaken: 'room_id_taken',
+  RoomEnded: 'room_ended',
+  InvalidTransition: 'invalid_transition',
+  WrongRoomKind: 'wrong_room_kind',
+  RateLimited: 'rate_limited',
+  ProtocolMismatch: 'protocol_mismatch',
+  Unavailable: 'unavailable',
+  Internal: 'internal_error',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const httpStatusByCode: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation_failed: 400,
+  malformed_json: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unauthorized: 401,
+  token_expired: 401,
+  invalid_credentials: 401,
+  refresh_token_reused: 401,
+  forbidden: 403,
+  not_room_owner: 403,
+  not_found: 404,
+  room_not_found: 404,
+  conflict: 409,
+  email_taken: 409,
+  room_id_taken: 409,
+  room_ended: 409,
+  invalid_transition: 409,
+  wrong_room_kind: 409,
+  rate_limited: 429,
+  protocol_mismatch: 400,
+  unavailable: 503,
+  internal_error: 500,
+};
+
+/** The HTTP status an error code maps to. Unknown codes are internal errors. */
+export function httpStatusOf(code: string): number {
+  return httpStatusByCode[code as ErrorCode] ?? 500;
+}
+
+/** WebSocket close codes (4000-4999 is the application range of RFC 6455). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  Unauthorized: 4401,
+  TokenExpired: 4402,
+  Forbidden: 4403,
+  ProtocolMismatch: 4400,
+  RateLimited: 4429,
+  Internal: 4500,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The WebSocket close code for an error code. */
+export function closeCodeOf(code: string): CloseCode {
+  switch (code) {
+    case ErrorCode.TokenExpired:
+      return CloseCode.TokenExpired;
+    case ErrorCode.Unauthorized:
+    case ErrorCode.InvalidCredentials:
+      return CloseCode.Unauthorized;
+    case ErrorCode.Forbidden:
+      return CloseCode.Forbidden;
+    case ErrorCode.ProtocolMismatch:
+      return CloseCode.ProtocolMismatch;
+    case ErrorCode.RateLimited:
+      return CloseCode.RateLimited;
+    default:
+      return httpStatusOf(code) >= 500 ? CloseCode.Internal : CloseCode.Forbidden;
+  }
+}
+
+/** Body of every error response: `{ error: { code, message, details? } }`. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

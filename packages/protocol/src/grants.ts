@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** What a media-plane grant allows. A `subscribe` grant can never publish. */
+export const GrantRole = z.enum(['publish', 'subscribe']);
+export type GrantRole = z.infer<typeof GrantRole>;
+
+export const GrantRequest = z.strictObject({ role: GrantRole });
+export type GrantRequest = z.infer<typeof GrantRequest>;
+
+/** An RTCIceServer as the browser takes it. */
+export const IceServer = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+export const GrantResponse = z.object({
+  token: z.string(),
+  expiresAt: z.string(),
+  iceServers: z.array(IceServer),
+  whipUrl: z.string().optional(),
+  whepUrl: z.string().optional(),
+});
+export type GrantResponse = z.infer<typeof GrantResponse>;
+
+export const IceServersResponse = z.object({
+  iceServers: z.array(IceServer),
+  /** Seconds the credentials stay valid. */
+  ttl: z.number().int(),
+});
+export type IceServersResponse = z.infer<typeof IceServersResponse>;
+
+/** Issuer and audience of grants: the SFU accepts only tokens with exactly these. */
+export const GRANT_ISSUER = 'fusionflow-control';
+export const GRANT_AUDIENCE = 'fusionflow-media';
+
+/** Claims of a grant (EdDSA JWT signed by the control plane, verified by the SFU with the JWKS). */
+export const GrantClaims = z.object({
+  iss: z.literal(GRANT_ISSUER),
+  aud: z.union([z.literal(GRANT_AUDIENCE), z.array(z.string()).refine((a) => a.includes(GRANT_AUDIENCE))]),
+  sub: z.string().min(1),
+  room: z.string(),
+  role: GrantRole,
+  exp: z.number(),
+  iat: z.number(),
+  jti: z.string(),
+  /** The entitlement (ticket, private-call booking) that paid for this grant, when money is involved. */
+  ent: z.string().optional(),
+});
+export type GrantClaims = z.infer<typeof GrantClaims>;

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { UserId } from './ids.js';
+
+/** Account roles. `studio` manages a group of streamers; `moderator` and `admin` govern the platform. */
+export const Role = z.enum(['viewer', 'streamer', 'studio', 'moderator', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+/** Roles a person may pick when signing up; the others are granted by an admin. */
+export const SelfServiceRole = z.enum(['viewer', 'streamer']);
+export type SelfServiceRole = z.infer<typeof SelfServiceRole>;
+
+/** A session's role: an account role, or `guest` for an anonymous session that may watch free rooms. */
+export const SessionRole = z.enum([...Role.options, 'guest']);
+export type SessionRole = z.infer<typeof SessionRole>;
+
+/** A BCP 47 language tag, simplified: `en`, `es`, `pt-BR`. */
+export const Language = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'language must look like "en" or "pt-BR"');
+export type Language = z.infer<typeof Language>;
+
+export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email('email must be a valid address'));
+export const Password = z.string().min(8, 'password must be at least 8 characters').max(256);
+export const DisplayName = z.string().trim().min(1, 'display name must not be empty').max(50);
+
+export const RegisterRequest = z.strictObject({
+  email: Email,
+  password: Password,
+  displayName: DisplayName,
+  role: SelfServiceRole.optional(),
+  language: Language.optional(),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const LoginRequest = z.strictObject({
+  email: Email,
+  password: z.string().min(1).max(256),
+});
+export type LoginRequest = z.infer<typeof LoginRequest>;
+
+export const UpdateMeRequest = z
+  .strictObject({
+    displayName: DisplayName.optional(),
+    language: Language.optional(),
+  })
+  .refine((v) => v.displayName !== undefined || v.language !== undefined, {
+    message: 'give at least one of displayName, language',
+  });
+export type UpdateMeRequest = z.infer<typeof UpdateMeRequest>;
+
+/** Admin-only: grant an account a role (studio, moderator and admin are never self-service). */
+export const UpdateUserRoleRequest = z.strictObject({ role: Role });
+export type UpdateUserRoleRequest = z.infer<typeof UpdateUserRoleRequest>;
+
+export const User = z.object({
+  id: UserId,
+  email: z.string().nullable(),
+  displayName: z.string(),
+  role: SessionRole,
+  language: z.string(),
+  createdAt: z.string(),
+});
+export type User = z.infer<typeof User>;
+
+export const AuthResponse = z.object({
+  user: User,
+  accessToken: z.string(),
+  /** ISO time the access token expires; refresh before then with `POST /api/auth/refresh`. */
+  accessTokenExpiresAt: z.string(),
+});
+export type AuthResponse = z.infer<typeof AuthResponse>;
+
+/** Claims of the control plane's access token (HS256, short-lived). */
+export interface AccessClaims {
+  sub: string;
+  role: SessionRole;
+  name: string;
+  lang: string;
+}

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './grants.js';
+export * from './identity.js';
+export * from './ids.js';
+export * from './rooms.js';
+export * from './version.js';

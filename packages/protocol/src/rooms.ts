@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { RoomId, UserId } from './ids.js';
+
+export const RoomKind = z.enum(['live', 'call']);
+export type RoomKind = z.infer<typeof RoomKind>;
+
+/** Lifecycle: created → live → ended. `ended` is final. */
+export const RoomStatus = z.enum(['created', 'live', 'ended']);
+export type RoomStatus = z.infer<typeof RoomStatus>;
+
+/** A price in whole tokens. */
+export const TokenAmount = z.number().int().min(0).max(1_000_000);
+
+export const RoomTitle = z.string().trim().min(1, 'title must not be empty').max(140);
+
+export const CreateRoomRequest = z
+  .strictObject({
+    /** Optional readable id; generated when absent. */
+    id: RoomId.optional(),
+    kind: RoomKind,
+    title: RoomTitle,
+    /** Tokens a viewer pays once to watch a `live` room. */
+    ticketPrice: TokenAmount.optional(),
+    /** Tokens charged per started minute of a private `call` room. */
+    pricePerMinute: TokenAmount.optional(),
+  })
+  .refine((r) => r.ticketPrice === undefined || r.kind === 'live', {
+    message: 'ticketPrice applies to live rooms only',
+    path: ['ticketPrice'],
+  })
+  .refine((r) => r.pricePerMinute === undefined || r.kind === 'call', {
+    message: 'pricePerMinute applies to call rooms only',
+    path: ['pricePerMinute'],
+  });
+export type CreateRoomRequest = z.infer<typeof CreateRoomRequest>;
+
+export const UpdateRoomRequest = z
+  .strictObject({
+    title: RoomTitle.optional(),
+    ticketPrice: TokenAmount.nullable().optional(),
+    pricePerMinute: TokenAmount.nullable().optional(),
+    /** Only forward transitions: created → live (going live by hand; the SFU also does it). */
+    status: z.literal('live').optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: 'give at least one field to change' });
+export type UpdateRoomRequest = z.infer<typeof UpdateRoomRequest>;
+
+export const Room = z.object({
+  id: RoomId,
+  kind: RoomKind,
+  title: z.string(),
+  status: RoomStatus,
+  ownerId: UserId,
+  ownerName: z.string(),
+  ticketPrice: z.number().int().nullable(),
+  pricePerMinute: z.number().int().nullable(),
+  viewerCount: z.number().int(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+});
+export type Room = z.infer<typeof Room>;
+
+export const ListRoomsQuery = z.strictObject({
+  /** Filter by status; without it, rooms that are not ended. */
+  status: RoomStatus.optional(),
+  kind: RoomKind.optional(),
+  owner: UserId.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor: z.string().max(200).optional(),
+});
+export type ListRoomsQuery = z.infer<typeof ListRoomsQuery>;
+
+export const ListRoomsResponse = z.object({
+  rooms: z.array(Room),
+  nextCursor: z.string().nullable(),
+});
+export type ListRoomsResponse = z.infer<typeof ListRoomsResponse>;
+
+export const RoomParams = z.strictObject({ id: RoomId });
