@@ -1,0 +1,41 @@
+import { ConfigError } from '@fusionflow/kit';
+import { loadServerConfig, type ServerConfig } from './config.js';
+
+/** Process entry of the control plane: configuration, tracing, the platform, signals. */
+async function run(): Promise<void> {
+  let config: ServerConfig;
+  try {
+    config = loadServerConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  // Tracing patches http and pg, so it starts before they are loaded.
+  const tracing = config.otelEndpoint
+    ? await (await import('./observability/tracing.js')).startTracing(config.otelEndpoint, config.otelServiceName)
+    : undefined;
+  const { createPlatform } = await import('./main.js');
+  const { closeOnSignals, Lifecycle } = await import('@fusionflow/kit');
+  const platform = await createPlatform(config);
+  const lifecycle = new Lifecycle(platform.logger);
+  if (tracing) lifecycle.add('tracing', () => tracing.shutdown());
+  lifecycle.add('platform', (reason) => platform.close(reason));
+  const url = await platform.listen();
+  closeOnSignals(lifecycle, platform.logger);
+  platform.logger.info({ url, database: platform.database.kind }, 'FusionFlow is running');
+  const lines = [`\n  FusionFlow is running at ${url}\n`];
+  if (platform.demoAccounts.length > 0) {
+    lines.push('  Demo accounts (password is the same for all):');
+    for (const a of platform.demoAccounts) lines.push(`    ${a.role.padEnd(9)} ${a.email.padEnd(26)} ${a.password}`);
+    lines.push('');
+  }
+  console.log(lines.join('\n'));
+}
+
+run().catch((err) => {
+  console.error('FusionFlow failed to start:', err);
+  process.exit(1);
+});

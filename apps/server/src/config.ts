@@ -1,0 +1,156 @@
+import { type ConfigOf, loadConfig, read, setting } from '@fusionflow/kit';
+
+/**
+ * Every setting of the control plane. Nothing else in the server reads `process.env`.
+ * docs/operations.md lists these (a test keeps the two in step).
+ */
+export const serverSettings = {
+  host: setting('HOST', read.string(255), 'Interface to listen on (0.0.0.0 to expose beyond this machine).', {
+    default: '127.0.0.1',
+  }),
+  port: setting('PORT', read.int(0, 65535), 'HTTP port of the platform (0 picks a free port).', { default: 8080 }),
+  publicUrl: setting(
+    'PUBLIC_URL',
+    read.url(),
+    'Origin users reach the platform at (https://live.example.com); used for WHIP/WHEP URLs. Defaults to the request origin.',
+  ),
+  logLevel: setting(
+    'LOG_LEVEL',
+    read.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    'Log level.',
+    {
+      default: 'info',
+    },
+  ),
+  dataDir: setting(
+    'DATA_DIR',
+    read.string(),
+    'Directory for the embedded database (PGlite) when DATABASE_URL is unset.',
+    {
+      default: './data',
+    },
+  ),
+  databaseUrl: setting(
+    'DATABASE_URL',
+    read.url(['postgres:', 'postgresql:']),
+    'PostgreSQL connection string; the embedded PGlite is used when unset.',
+    {
+      secret: true,
+    },
+  ),
+  databasePoolSize: setting('DATABASE_POOL_SIZE', read.int(1, 200), 'PostgreSQL connection pool size.', {
+    default: 10,
+  }),
+  webDir: setting(
+    'WEB_DIR',
+    read.string(),
+    'Built web app to serve (apps/web/dist by default); the API works without it.',
+  ),
+  corsOrigins: setting(
+    'CORS_ORIGINS',
+    read.list(),
+    'Comma-separated origins allowed to call the API from another origin.',
+    {
+      default: [] as string[],
+    },
+  ),
+  trustProxy: setting('TRUST_PROXY', read.bool(), 'Trust X-Forwarded-* headers (set behind nginx).', {
+    default: false,
+  }),
+  bodyLimitBytes: setting('BODY_LIMIT_BYTES', read.int(1024, 10 * 1024 * 1024), 'Largest accepted request body.', {
+    default: 64 * 1024,
+  }),
+  rateLimitPerMinute: setting(
+    'RATE_LIMIT_PER_MINUTE',
+    read.int(1, 1_000_000),
+    'API requests per minute per client IP.',
+    {
+      default: 600,
+    },
+  ),
+  loginRatePerIpPerMinute: setting(
+    'LOGIN_RATE_PER_IP_PER_MINUTE',
+    read.int(1, 10_000),
+    'Login attempts per minute per client IP.',
+    {
+      default: 20,
+    },
+  ),
+  loginFailuresPerAccount: setting(
+    'LOGIN_FAILURES_PER_ACCOUNT',
+    read.int(1, 10_000),
+    'Failed logins per account per 15 minutes before the account is locked for the rest of the window.',
+    { default: 10 },
+  ),
+  accessTokenTtlSeconds: setting('ACCESS_TOKEN_TTL_SECONDS', read.int(30, 86_400), 'Lifetime of access tokens.', {
+    default: 900,
+  }),
+  refreshTokenTtlDays: setting('REFRESH_TOKEN_TTL_DAYS', read.int(1, 365), 'Lifetime of refresh tokens (sessions).', {
+    default: 30,
+  }),
+  accessTokenSecret: setting(
+    'ACCESS_TOKEN_SECRET',
+    read.string().min(32, 'must be at least 32 characters'),
+    'HMAC secret for access tokens; generated on first start and kept in the database when unset.',
+    { secret: true },
+  ),
+  passwordHashCost: setting(
+    'PASSWORD_HASH_COST',
+    read.int(10, 20),
+    'scrypt cost as log2(N); 15 uses 32 MiB per hash.',
+    {
+      default: 15,
+    },
+  ),
+  grantTtlSeconds: setting('GRANT_TTL_SECONDS', read.int(10, 86_400), 'Lifetime of media-plane grants.', {
+    default: 300,
+  }),
+  grantPrivateKey: setting(
+    'GRANT_PRIVATE_KEY',
+    read.string(),
+    'Ed25519 private key (PKCS#8 PEM) that signs grants; generated on first start and kept in the database when unset.',
+    { secret: true },
+  ),
+  stunUrls: setting('STUN_URLS', read.list(), 'STUN servers handed to clients (stun:turn.example.com:3478).', {
+    default: [] as string[],
+  }),
+  turnUrls: setting(
+    'TURN_URLS',
+    read.list(),
+    'TURN servers handed to clients with time-limited credentials (turn:…, turns:…).',
+    {
+      default: [] as string[],
+    },
+  ),
+  turnSecret: setting('TURN_SECRET', read.string(), "coturn's static-auth-secret (use-auth-secret).", { secret: true }),
+  turnTtlSeconds: setting('TURN_TTL_SECONDS', read.int(60, 172_800), 'Lifetime of TURN credentials.', {
+    default: 3600,
+  }),
+  demoAccounts: setting(
+    'DEMO_ACCOUNTS',
+    read.oneOf(['auto', 'true', 'false']),
+    'Create demo accounts and print them at start-up; auto = only with the embedded database.',
+    { default: 'auto' as const },
+  ),
+  otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
+  otelServiceName: setting('OTEL_SERVICE_NAME', read.string(100), 'Service name in traces.', {
+    default: 'fusionflow-server',
+  }),
+};
+
+export type ServerConfig = ConfigOf<typeof serverSettings>;
+
+export function loadServerConfig(env: Record<string, string | undefined>): ServerConfig {
+  return loadConfig(serverSettings, { env, file: env.CONFIG_FILE });
+}
+
+/** A complete config for tests: defaults with overrides, no environment. */
+export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return Object.freeze({
+    ...loadConfig(serverSettings, { env: {} }),
+    logLevel: 'silent',
+    passwordHashCost: 10,
+    demoAccounts: 'false',
+    ...overrides,
+  }) as ServerConfig;
+}

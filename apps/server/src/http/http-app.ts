@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  Counter,
+  Histogram,
+  LATENCY_BUCKETS,
+  type Logger,
+  type Registry,
+  rateLimited,
+  toErrorResponse,
+} from '@fusionflow/kit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+
+export type HttpApp = FastifyInstance;
+
+export interface HttpAppOptions {
+  logger: Logger;
+  metrics: Registry;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  corsOrigins: readonly string[];
+  rateLimitPerMinute: number;
+  /** Shown in the OpenAPI description. */
+  version: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The control plane's HTTP server with everything every route relies on: schema validation (zod),
+ * one error shape `{ error: { code, message } }`, body limits, security headers, a CORS allowlist,
+ * per-IP rate limits, request ids in logs and responses, request metrics and the OpenAPI document.
+ * Modules add their routes to it; nothing here knows about a module.
+ */
+export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    bodyLimit: o.bodyLimitBytes,
+    trustProxy: o.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON is the only body the API takes (the media proxy registers its own parser in its scope).
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body, headers } = toErrorResponse(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: body.error.code, status }, 'request refused');
+    return reply.code(status).headers(headers).send(body);
+  });
+
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [o.metrics],
+  });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by method and route',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [o.metrics],
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status_code: String(reply.statusCode),
+    };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:', 'mediastream:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  const allowed = new Set(o.corsOrigins);
+  await app.register(fastifyCors, {
+    origin: (origin, cb) => cb(null, origin !== undefined && allowed.has(origin)),
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposedHeaders: ['x-request-id', 'location', 'link', 'etag', 'retry-after'],
+  });
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: o.rateLimitPerMinute,
+    timeWindow: 60_000,
+    allowList: (request) => request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
+    errorResponseBuilder: (_request, context) => rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'FusionFlow API',
+        description: 'Control plane of FusionFlow. Errors are `{ error: { code, message } }`; see docs/protocol.md.',
+        version: o.version,
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  return app;
+}

@@ -1,0 +1,249 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  conflict,
+  forbidden,
+  type Logger,
+  notFound,
+  type RateLimiter,
+  rateLimited,
+  unauthorized,
+} from '@fusionflow/kit';
+import {
+  asUserId,
+  ErrorCode,
+  type LoginRequest,
+  type RegisterRequest,
+  type Role,
+  type UpdateMeRequest,
+  type User,
+  type UserId,
+} from '@fusionflow/protocol';
+import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../../db/database.js';
+import type { Database, UserRow } from '../../db/schema.js';
+import type { AccessTokens, Session } from './access-tokens.js';
+import type { PasswordHasher } from './password-hasher.js';
+
+/** What a successful sign-in (or refresh) hands back: the access token and a new refresh token. */
+export interface SignedIn {
+  user: User;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface IdentityServiceOptions {
+  db: Kysely<Database>;
+  hasher: PasswordHasher;
+  accessTokens: AccessTokens;
+  refreshTokenTtlDays: number;
+  /** Attempts per client IP. */
+  loginIpLimiter: RateLimiter;
+  /** Failed attempts per account. */
+  loginAccountLimiter: RateLimiter;
+  logger: Logger;
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+export function toUser(row: UserRow): User {
+  return {
+    id: asUserId(row.id),
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    language: row.language,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Accounts and sessions. Refresh tokens rotate on every use and are stored hashed; each chain of
+ * rotations is a family, and presenting a token that was already exchanged revokes the whole family
+ * (someone copied it).
+ */
+export class IdentityService {
+  constructor(private readonly o: IdentityServiceOptions) {}
+
+  async register(input: RegisterRequest): Promise<SignedIn> {
+    const passwordHash = await this.o.hasher.hash(input.password);
+    try {
+      return await this.o.db.transaction().execute(async (tx) => {
+        const row = await tx
+          .insertInto('users')
+          .values({
+            id: randomUUID(),
+            email: input.email,
+            password_hash: passwordHash,
+            display_name: input.displayName,
+            role: input.role ?? 'viewer',
+            language: input.language ?? 'en',
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        this.o.logger.info({ userId: row.id, role: row.role }, 'account registered');
+        return this.#signIn(tx, row, randomUUID());
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_email_key')) {
+        throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+      }
+      throw err;
+    }
+  }
+
+  async login(input: LoginRequest, ip: string): Promise<SignedIn> {
+    const perIp = await this.o.loginIpLimiter.hit(ip);
+    if (!perIp.allowed) throw rateLimited(perIp.retryAfterSeconds, 'too many login attempts from this address');
+    const perAccount = await this.o.loginAccountLimiter.peek(input.email);
+    if (!perAccount.allowed) {
+      throw rateLimited(perAccount.retryAfterSeconds, 'too many failed logins for this account; try again later');
+    }
+    const row = await this.o.db.selectFrom('users').selectAll().where('email', '=', input.email).executeTakeFirst();
+    const ok = row
+      ? await this.o.hasher.verify(input.password, row.password_hash)
+      : await this.o.hasher.verifyNothing(input.password);
+    if (!row || !ok) {
+      await this.o.loginAccountLimiter.hit(input.email);
+      this.o.logger.info({ ip }, 'login failed');
+      throw unauthorized('wrong email or password', ErrorCode.InvalidCredentials);
+    }
+    return this.o.db.transaction().execute((tx) => this.#signIn(tx, row, randomUUID()));
+  }
+
+  async refresh(refreshToken: string | undefined): Promise<SignedIn> {
+    if (!refreshToken) throw unauthorized('no session; sign in');
+    const tokenHash = hashToken(refreshToken);
+    const outcome = await this.o.db.transaction().execute(async (tx) => {
+      const token = await tx
+        .selectFrom('refresh_tokens')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      if (!token || token.revoked_at) return { error: unauthorized('session ended; sign in again') };
+      if (new Date(token.expires_at) <= new Date()) {
+        return { error: unauthorized('session expired; sign in again', ErrorCode.TokenExpired) };
+      }
+      // Claim the token: only one exchange can win, even when two arrive at once.
+      const claimed = await tx
+        .updateTable('refresh_tokens')
+        .set({ used_at: new Date() })
+        .where('id', '=', token.id)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      if (claimed.numUpdatedRows === 0n) {
+        await tx
+          .updateTable('refresh_tokens')
+          .set({ revoked_at: new Date() })
+          .where('family_id', '=', token.family_id)
+          .where('revoked_at', 'is', null)
+          .execute();
+        this.o.logger.warn({ userId: token.user_id, family: token.family_id }, 'refresh token reused; family revoked');
+        return {
+          error: unauthorized(
+            'this session was used elsewhere and has been ended; sign in again',
+            ErrorCode.RefreshTokenReused,
+          ),
+        };
+      }
+      const user = await tx.selectFrom('users').selectAll().where('id', '=', token.user_id).executeTakeFirstOrThrow();
+      return { signedIn: await this.#signIn(tx, user, token.family_id) };
+    });
+    if ('error' in outcome) throw outcome.error;
+    return outcome.signedIn;
+  }
+
+  /** End the session the refresh token belongs to (its whole family). Unknown tokens are ignored. */
+  async logout(refreshToken: string | undefined): Promise<void> {
+    if (!refreshToken) return;
+    const token = await this.o.db
+      .selectFrom('refresh_tokens')
+      .select(['family_id'])
+      .where('token_hash', '=', hashToken(refreshToken))
+      .executeTakeFirst();
+    if (!token) return;
+    await this.o.db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: new Date() })
+      .where('family_id', '=', token.family_id)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  /** An anonymous session that may browse and watch free rooms. */
+  async guest(): Promise<{ user: User; accessToken: string; accessTokenExpiresAt: Date }> {
+    const id = asUserId(`guest-${randomUUID()}`);
+    const displayName = `Guest ${id.slice(6, 10)}`;
+    const { token, expiresAt } = await this.o.accessTokens.sign({
+      userId: id,
+      role: 'guest',
+      displayName,
+      language: 'en',
+    });
+    return {
+      user: { id, email: null, displayName, role: 'guest', language: 'en', createdAt: new Date().toISOString() },
+      accessToken: token,
+      accessTokenExpiresAt: expiresAt,
+    };
+  }
+
+  async getUser(id: UserId): Promise<User> {
+    const row = await this.o.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('no such account');
+    return toUser(row);
+  }
+
+  async updateMe(session: Session, patch: UpdateMeRequest): Promise<User> {
+    if (session.isGuest) throw forbidden('guests have no profile; sign up first');
+    const row = await this.o.db
+      .updateTable('users')
+      .set({
+        ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
+        ...(patch.language !== undefined ? { language: patch.language } : {}),
+        updated_at: new Date(),
+      })
+      .where('id', '=', session.userId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound('no such account');
+    return toUser(row);
+  }
+
+  /** Admin only: give an account a role. */
+  async setRole(actor: Session, userId: UserId, role: Role): Promise<User> {
+    if (actor.role !== 'admin') throw forbidden('only an admin can change roles');
+    const row = await this.o.db
+      .updateTable('users')
+      .set({ role, updated_at: new Date() })
+      .where('id', '=', userId)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw notFound('no such account');
+    this.o.logger.info({ actor: actor.userId, userId, role }, 'role changed');
+    return toUser(row);
+  }
+
+  async #signIn(tx: Kysely<Database>, row: UserRow, familyId: string): Promise<SignedIn> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    const refreshTokenExpiresAt = new Date(Date.now() + this.o.refreshTokenTtlDays * 86_400_000);
+    await tx
+      .insertInto('refresh_tokens')
+      .values({
+        id: randomUUID(),
+        user_id: row.id,
+        family_id: familyId,
+        token_hash: hashToken(refreshToken),
+        expires_at: refreshTokenExpiresAt,
+      })
+      .execute();
+    const user = toUser(row);
+    const { token, expiresAt } = await this.o.accessTokens.sign({
+      userId: user.id,
+      role: user.role,
+      displayName: user.displayName,
+      language: user.language,
+    });
+    return { user, accessToken: token, accessTokenExpiresAt: expiresAt, refreshToken, refreshTokenExpiresAt };
+  }
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { conflict, forbidden, type Logger } from '@fusionflow/kit';
+import {
+  ErrorCode,
+  GRANT_AUDIENCE,
+  GRANT_ISSUER,
+  type GrantResponse,
+  type GrantRole,
+  type RoomId,
+} from '@fusionflow/protocol';
+import { type JWK, SignJWT } from 'jose';
+import type { Session } from '../identity/access-tokens.js';
+import type { RoomService } from '../rooms/room-service.js';
+import type { GrantSigningKey } from './grant-signing-key.js';
+import type { IceServerIssuer } from './ice-server-issuer.js';
+
+export interface GrantServiceOptions {
+  rooms: RoomService;
+  key: GrantSigningKey;
+  ice: IceServerIssuer;
+  ttlSeconds: number;
+  logger: Logger;
+}
+
+/**
+ * Decides who may publish to or watch a live room and hands out the signed grant the SFU executes.
+ * Only the room's owner publishes; anyone with a session may subscribe to a free room.
+ */
+export class GrantService {
+  constructor(private readonly o: GrantServiceOptions) {}
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [this.o.key.publicJwk] };
+  }
+
+  /** `origin` is the public origin (https://live.example.com) the WHIP/WHEP URLs are built on. */
+  async issue(session: Session, roomId: RoomId, role: GrantRole, origin: string): Promise<GrantResponse> {
+    const room = await this.o.rooms.get(roomId);
+    if (room.status === 'ended') throw conflict('the room has ended', ErrorCode.RoomEnded);
+    if (room.kind !== 'live') throw conflict('grants are for live rooms; calls use signaling', ErrorCode.WrongRoomKind);
+    if (role === 'publish' && room.ownerId !== session.userId) {
+      throw forbidden('only the room owner can publish', ErrorCode.NotRoomOwner);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + this.o.ttlSeconds;
+    const token = await new SignJWT({ room: roomId, role })
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.o.key.kid, typ: 'JWT' })
+      .setIssuer(GRANT_ISSUER)
+      .setAudience(GRANT_AUDIENCE)
+      .setSubject(session.userId)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(randomUUID())
+      .sign(this.o.key.privateKey);
+    this.o.logger.debug({ roomId, userId: session.userId, role }, 'grant issued');
+    const { iceServers } = this.o.ice.issue(session.userId);
+    const response: GrantResponse = { token, expiresAt: new Date(exp * 1000).toISOString(), iceServers };
+    if (role === 'publish') response.whipUrl = `${origin}/api/whip/publish/${roomId}`;
+    else response.whepUrl = `${origin}/api/whep/play/${roomId}`;
+    return response;
+  }
+}

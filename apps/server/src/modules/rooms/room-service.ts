@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { badRequest, conflict, forbidden, type Logger, notFound } from '@fusionflow/kit';
+import {
+  asRoomId,
+  asUserId,
+  type CreateRoomRequest,
+  ErrorCode,
+  type ListRoomsQuery,
+  type ListRoomsResponse,
+  type Room,
+  type RoomId,
+  type RoomStatus,
+  type UpdateRoomRequest,
+} from '@fusionflow/protocol';
+import type { Kysely, Selectable } from 'kysely';
+import { isUniqueViolation } from '../../db/database.js';
+import type { Database, RoomsTable } from '../../db/schema.js';
+import type { Session } from '../identity/access-tokens.js';
+
+type RoomWithOwner = Selectable<RoomsTable> & { owner_name: string };
+
+function toRoom(row: RoomWithOwner): Room {
+  return {
+    id: asRoomId(row.id),
+    kind: row.kind,
+    title: row.title,
+    status: row.status,
+    ownerId: asUserId(row.owner_id),
+    ownerName: row.owner_name,
+    ticketPrice: row.ticket_price,
+    pricePerMinute: row.price_per_minute,
+    viewerCount: row.viewer_count,
+    createdAt: row.created_at.toISOString(),
+    startedAt: row.started_at ? new Date(row.started_at).toISOString() : null,
+    endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
+  };
+}
+
+const BROADCASTER_ROLES = new Set(['streamer', 'studio', 'admin']);
+
+/** Cursor for keyset pagination over (created_at desc, id desc). */
+function encodeCursor(row: RoomWithOwner): string {
+  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString('base64url');
+}
+function decodeCursor(cursor: string): [Date, string] {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    const date = new Date(String(at));
+    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return [date, id];
+  } catch {
+    throw badRequest('cursor is not one this server gave out');
+  }
+}
+
+/**
+ * Rooms and their lifecycle: created → live → ended. Live rooms are broadcasts (one publisher,
+ * many viewers through the SFU); call rooms are peer-to-peer calls of up to four people.
+ */
+export class RoomService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly logger: Logger,
+  ) {}
+
+  #select() {
+    return this.db
+      .selectFrom('rooms')
+      .innerJoin('users', 'users.id', 'rooms.owner_id')
+      .selectAll('rooms')
+      .select('users.display_name as owner_name');
+  }
+
+  async create(owner: Session, input: CreateRoomRequest): Promise<Room> {
+    if (owner.isGuest) throw forbidden('sign in to create a room');
+    if (input.kind === 'live' && !BROADCASTER_ROLES.has(owner.role)) {
+      throw forbidden('only streamers can create live rooms; ask an admin for the streamer role');
+    }
+    if (input.pricePerMinute !== undefined && !BROADCASTER_ROLES.has(owner.role)) {
+      throw forbidden('only streamers can charge for calls');
+    }
+    const id = input.id ?? randomBytes(9).toString('base64url');
+    try {
+      await this.db
+        .insertInto('rooms')
+        .values({
+          id,
+          owner_id: owner.userId,
+          kind: input.kind,
+          title: input.title,
+          status: 'created',
+          ticket_price: input.ticketPrice ?? null,
+          price_per_minute: input.pricePerMinute ?? null,
+        })
+        .execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw conflict(`a room with id ${id} already exists`, ErrorCode.RoomIdTaken);
+      throw err;
+    }
+    this.logger.info({ roomId: id, ownerId: owner.userId, kind: input.kind }, 'room created');
+    return this.get(asRoomId(id));
+  }
+
+  async get(id: RoomId): Promise<Room> {
+    const row = await this.#select().where('rooms.id', '=', id).executeTakeFirst();
+    if (!row) throw notFound(`no room ${id}`, ErrorCode.RoomNotFound);
+    return toRoom(row);
+  }
+
+  async list(query: ListRoomsQuery): Promise<ListRoomsResponse> {
+    let q = this.#select();
+    q = query.status ? q.where('rooms.status', '=', query.status) : q.where('rooms.status', '!=', 'ended');
+    if (query.kind) q = q.where('rooms.kind', '=', query.kind);
+    if (query.owner) q = q.where('rooms.owner_id', '=', query.owner);
+    if (query.cursor) {
+      const [at, id] = decodeCursor(query.cursor);
+      q = q.where((eb) =>
+        eb.or([eb('rooms.created_at', '<', at), eb.and([eb('rooms.created_at', '=', at), eb('rooms.id', '<', id)])]),
+      );
+    }
+    const rows = await q
+      .orderBy('rooms.created_at', 'desc')
+      .orderBy('rooms.id', 'desc')
+      .limit(query.limit + 1)
+      .execute();
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { rooms: page.map(toRoom), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
+  async update(actor: Session, id: RoomId, patch: UpdateRoomRequest): Promise<Room> {
+    const room = await this.get(id);
+    if (room.ownerId !== actor.userId && actor.role !== 'admin') {
+      throw forbidden('only the room owner can change it', ErrorCode.NotRoomOwner);
+    }
+    if (room.status === 'ended') throw conflict('the room has ended', ErrorCode.RoomEnded);
+    if (patch.ticketPrice != null && room.kind !== 'live') throw badRequest('ticketPrice applies to live rooms only');
+    if (patch.pricePerMinute != null && room.kind !== 'call')
+      throw badRequest('pricePerMinute applies to call rooms only');
+    await this.db
+      .updateTable('rooms')
+      .set({
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(patch.ticketPrice !== undefined ? { ticket_price: patch.ticketPrice } : {}),
+        ...(patch.pricePerMinute !== undefined ? { price_per_minute: patch.pricePerMinute } : {}),
+      })
+      .where('id', '=', id)
+      .execute();
+    if (patch.status === 'live') await this.transition(id, 'live');
+    return this.get(id);
+  }
+
+  /** Owner, moderators and admins may end a room. */
+  async end(actor: Session, id: RoomId): Promise<Room> {
+    const room = await this.get(id);
+    if (room.ownerId !== actor.userId && actor.role !== 'admin' && actor.role !== 'moderator') {
+      throw forbidden('only the room owner or a moderator can end it', ErrorCode.NotRoomOwner);
+    }
+    return this.transition(id, 'ended');
+  }
+
+  /**
+   * Move a room forward in its lifecycle (created → live → ended; created → ended). Going live
+   * again while live is a no-op; anything backwards is refused. Used by the routes and, later,
+   * by the media plane's events.
+   */
+  async transition(id: RoomId, to: Exclude<RoomStatus, 'created'>): Promise<Room> {
+    const from: RoomStatus[] = to === 'live' ? ['created'] : ['created', 'live'];
+    const now = new Date();
+    const updated = await this.db
+      .updateTable('rooms')
+      .set(to === 'live' ? { status: 'live', started_at: now } : { status: 'ended', ended_at: now, viewer_count: 0 })
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .executeTakeFirst();
+    const room = await this.get(id);
+    if (updated.numUpdatedRows === 0n && room.status !== to) {
+      throw conflict(
+        room.status === 'ended' ? 'the room has ended' : `cannot go from ${room.status} to ${to}`,
+        room.status === 'ended' ? ErrorCode.RoomEnded : ErrorCode.InvalidTransition,
+      );
+    }
+    if (updated.numUpdatedRows > 0n) this.logger.info({ roomId: id, status: to }, 'room status changed');
+    return room;
+  }
+}
