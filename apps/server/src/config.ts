@@ -148,7 +148,7 @@ export function loadServerConfig(env: Record<string, string | undefined>): Serve
 export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   return Object.freeze({
     ...loadConfig(serverSettings, { env: {} }),
-    logLevel: 'silent',
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     passwordHashCost: 10,
     demoAccounts: 'false',
     ...overrides,

@@ -3,7 +3,8 @@ import type { HttpApp } from './http-app.js';
 
 /** Liveness (`/healthz`), readiness (`/readyz`: the database answers) and Prometheus `/metrics`. */
 export function registerHealthRoutes(app: HttpApp, o: { metrics: Registry; ready: () => Promise<void> }): void {
-  const quiet = { logLevel: 'warn' as const, schema: { hide: true } };
+  // Probes hit these every few seconds: log them only when something is wrong.
+  const quiet = { logLevel: app.log.level === 'silent' ? 'silent' : 'warn', schema: { hide: true } } as const;
   app.get('/healthz', quiet, async () => ({ status: 'ok' }));
   app.get('/readyz', quiet, async (request, reply) => {
     try {

@@ -43,7 +43,8 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
     loggerInstance: o.logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimitBytes,
     trustProxy: o.trustProxy,
-    requestIdHeader: 'x-request-id',
+    // Validated here rather than taken verbatim: a proxy's id is kept only when it looks like one.
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

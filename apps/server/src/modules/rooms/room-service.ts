@@ -137,15 +137,12 @@ export class RoomService {
     if (patch.ticketPrice != null && room.kind !== 'live') throw badRequest('ticketPrice applies to live rooms only');
     if (patch.pricePerMinute != null && room.kind !== 'call')
       throw badRequest('pricePerMinute applies to call rooms only');
-    await this.db
-      .updateTable('rooms')
-      .set({
-        ...(patch.title !== undefined ? { title: patch.title } : {}),
-        ...(patch.ticketPrice !== undefined ? { ticket_price: patch.ticketPrice } : {}),
-        ...(patch.pricePerMinute !== undefined ? { price_per_minute: patch.pricePerMinute } : {}),
-      })
-      .where('id', '=', id)
-      .execute();
+    const changes = {
+      ...(patch.title !== undefined ? { title: patch.title } : {}),
+      ...(patch.ticketPrice !== undefined ? { ticket_price: patch.ticketPrice } : {}),
+      ...(patch.pricePerMinute !== undefined ? { price_per_minute: patch.pricePerMinute } : {}),
+    };
+    if (Object.keys(changes).length > 0) await this.db.updateTable('rooms').set(changes).where('id', '=', id).execute();
     if (patch.status === 'live') await this.transition(id, 'live');
     return this.get(id);
   }
