@@ -88,6 +88,12 @@ export const serverSettings = {
   refreshTokenTtlDays: setting('REFRESH_TOKEN_TTL_DAYS', read.int(1, 365), 'Lifetime of refresh tokens (sessions).', {
     default: 30,
   }),
+  refreshReuseGraceSeconds: setting(
+    'REFRESH_REUSE_GRACE_SECONDS',
+    read.int(0, 300),
+    'A refresh token presented again this soon after its exchange (two tabs at once) gets a new token instead of ending the session.',
+    { default: 10 },
+  ),
   accessTokenSecret: setting(
     'ACCESS_TOKEN_SECRET',
     read.string().min(32, 'must be at least 32 characters'),
@@ -150,6 +156,7 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     ...loadConfig(serverSettings, { env: {} }),
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     passwordHashCost: 10,
+    refreshReuseGraceSeconds: 0,
     demoAccounts: 'false',
     ...overrides,
   }) as ServerConfig;

@@ -99,6 +99,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       hasher,
       accessTokens,
       refreshTokenTtlDays: config.refreshTokenTtlDays,
+      refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
       loginIpLimiter,
       loginAccountLimiter,
       logger: logger.child({ module: 'identity' }),

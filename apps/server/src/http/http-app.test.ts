@@ -20,6 +20,8 @@ describe('HTTP hardening', () => {
     expect(res.headers['strict-transport-security']).toContain('max-age=');
     expect(res.headers['referrer-policy']).toBe('no-referrer');
     expect(res.headers['x-powered-by']).toBeUndefined();
+    // Plain-HTTP installs on a LAN must load their scripts.
+    expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
   });
 
   it('allows only configured origins across origins', async () => {
@@ -39,6 +41,13 @@ describe('HTTP hardening', () => {
     expect(given.headers['x-request-id']).toBe('edge-123');
     const hostile = await t.call('GET', '/api/rooms', { headers: { 'x-request-id': 'bad id\twith spaces' } });
     expect(hostile.headers['x-request-id']).not.toBe('bad id\twith spaces');
+  });
+
+  it('refuses a client that speaks another protocol version', async () => {
+    const res = await t.call('GET', '/api/rooms', { headers: { 'x-ff-protocol': '2' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('protocol_mismatch');
+    expect((await t.call('GET', '/api/rooms', { headers: { 'x-ff-protocol': '1' } })).status).toBe(200);
   });
 
   it('answers unknown API paths with a JSON 404', async () => {

@@ -6,6 +6,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
+  AppError,
   Counter,
   Histogram,
   LATENCY_BUCKETS,
@@ -14,6 +15,7 @@ import {
   rateLimited,
   toErrorResponse,
 } from '@fusionflow/kit';
+import { ErrorCode, PROTOCOL_VERSION } from '@fusionflow/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 
@@ -76,6 +78,16 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
     buckets: LATENCY_BUCKETS,
     registers: [o.metrics],
   });
+  // Clients announce the protocol version they speak; a different one is refused before any work.
+  app.addHook('onRequest', async (request) => {
+    const spoken = request.headers['x-ff-protocol'];
+    if (spoken !== undefined && spoken !== String(PROTOCOL_VERSION)) {
+      throw new AppError(
+        ErrorCode.ProtocolMismatch,
+        `this server speaks protocol ${PROTOCOL_VERSION}, the client ${String(spoken)}; reload the page or update the client`,
+      );
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -101,6 +113,8 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
         connectSrc: ["'self'", 'ws:', 'wss:'],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
+        // Plain-HTTP installs (a LAN, HOST=0.0.0.0) must keep working; TLS is the gateway's job.
+        upgradeInsecureRequests: null,
       },
     },
     crossOriginEmbedderPolicy: false,

@@ -16,6 +16,11 @@ import { type AuthGuard, sessionOf } from './auth-guard.js';
 import type { IdentityService, SignedIn } from './identity-service.js';
 
 export const REFRESH_COOKIE = 'ff_refresh';
+/**
+ * Readable by scripts, holds nothing secret: tells the web app a refresh cookie exists, so a
+ * signed-out visitor's page load does not call /api/auth/refresh just to be refused.
+ */
+export const SESSION_HINT_COOKIE = 'ff_session';
 const COOKIE_PATH = '/api/auth';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
@@ -28,6 +33,18 @@ function setRefreshCookie(request: FastifyRequest, reply: FastifyReply, s: Signe
     secure: request.protocol === 'https',
     expires: s.refreshTokenExpiresAt,
   });
+  reply.setCookie(SESSION_HINT_COOKIE, '1', {
+    path: '/',
+    httpOnly: false,
+    sameSite: 'strict',
+    secure: request.protocol === 'https',
+    expires: s.refreshTokenExpiresAt,
+  });
+}
+
+function clearSessionCookies(reply: FastifyReply) {
+  reply.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH });
+  reply.clearCookie(SESSION_HINT_COOKIE, { path: '/' });
 }
 
 function authBody(s: Pick<SignedIn, 'user' | 'accessToken' | 'accessTokenExpiresAt'>): AuthResponse {
@@ -77,7 +94,7 @@ export function registerIdentityRoutes(app: HttpApp, identity: IdentityService, 
         setRefreshCookie(request, reply, signedIn);
         return authBody(signedIn);
       } catch (err) {
-        reply.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH });
+        clearSessionCookies(reply);
         throw err;
       }
     },
@@ -87,7 +104,7 @@ export function registerIdentityRoutes(app: HttpApp, identity: IdentityService, 
     schema: { tags: ['identity'], summary: 'End this session', response: { 204: z.null() } },
     handler: async (request, reply) => {
       await identity.logout(request.cookies[REFRESH_COOKIE]);
-      reply.clearCookie(REFRESH_COOKIE, { path: COOKIE_PATH });
+      clearSessionCookies(reply);
       return reply.code(204).send(null);
     },
   });

@@ -38,6 +38,8 @@ export interface IdentityServiceOptions {
   hasher: PasswordHasher;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
+  /** Seconds during which an exchanged refresh token still renews (concurrent tabs), see refresh(). */
+  refreshReuseGraceSeconds: number;
   /** Attempts per client IP. */
   loginIpLimiter: RateLimiter;
   /** Failed attempts per account. */
@@ -61,7 +63,8 @@ export function toUser(row: UserRow): User {
 /**
  * Accounts and sessions. Refresh tokens rotate on every use and are stored hashed; each chain of
  * rotations is a family, and presenting a token that was already exchanged revokes the whole family
- * (someone copied it).
+ * (someone copied it) — unless it comes back within a few seconds of its exchange, which is two tabs
+ * of one browser refreshing at the same moment.
  */
 export class IdentityService {
   constructor(private readonly o: IdentityServiceOptions) {}
@@ -123,7 +126,7 @@ export class IdentityService {
         .executeTakeFirst();
       if (!token || token.revoked_at) return { error: unauthorized('session ended; sign in again') };
       if (new Date(token.expires_at) <= new Date()) {
-        return { error: unauthorized('session expired; sign in again', ErrorCode.TokenExpired) };
+        return { error: unauthorized('session expired; sign in again') };
       }
       // Claim the token: only one exchange can win, even when two arrive at once.
       const claimed = await tx
@@ -133,6 +136,17 @@ export class IdentityService {
         .where('used_at', 'is', null)
         .executeTakeFirst();
       if (claimed.numUpdatedRows === 0n) {
+        // Two tabs refreshing at once both present the same token; the one that lost the race
+        // moments ago is not a thief. Give it a token of the same family.
+        const usedAt = token.used_at ? new Date(token.used_at).getTime() : 0;
+        if (Date.now() - usedAt <= this.o.refreshReuseGraceSeconds * 1000) {
+          const user = await tx
+            .selectFrom('users')
+            .selectAll()
+            .where('id', '=', token.user_id)
+            .executeTakeFirstOrThrow();
+          return { signedIn: await this.#signIn(tx, user, token.family_id) };
+        }
         await tx
           .updateTable('refresh_tokens')
           .set({ revoked_at: new Date() })

@@ -170,6 +170,37 @@ describe.each(testDatabases())('identity on $name', (db) => {
       expect(latest.status).toBe(401);
     });
 
+    it('forgives two tabs refreshing at once, within the grace window only', async () => {
+      const lenient = await startTestPlatform(db, { refreshReuseGraceSeconds: 30 });
+      try {
+        const user = await lenient.signUp('Tabs');
+        const [a, b] = await Promise.all([
+          lenient.call('POST', '/api/auth/refresh', { cookie: user.cookie }),
+          lenient.call('POST', '/api/auth/refresh', { cookie: user.cookie }),
+        ]);
+        expect([a.status, b.status]).toEqual([200, 200]);
+        expect(a.refreshCookie).not.toBe(b.refreshCookie);
+        // Neither tab lost its session.
+        expect((await lenient.call('POST', '/api/auth/refresh', { cookie: a.refreshCookie! })).status).toBe(200);
+        expect((await lenient.call('POST', '/api/auth/refresh', { cookie: b.refreshCookie! })).status).toBe(200);
+      } finally {
+        await lenient.close();
+      }
+    });
+
+    it('sets a readable session hint beside the httpOnly cookie and clears both on logout', async () => {
+      const login = await t.call('POST', '/api/auth/login', {
+        body: { email: (await t.signUp('Hint')).email, password: PASSWORD },
+      });
+      const cookies = ([] as string[]).concat(login.headers['set-cookie'] as string[]);
+      const hint = cookies.find((c) => c.startsWith('ff_session=1'));
+      expect(hint).toBeDefined();
+      expect(hint).not.toMatch(/HttpOnly/i);
+      expect(hint).toMatch(/Path=\//);
+      const out = await t.call('POST', '/api/auth/logout', { cookie: login.refreshCookie! });
+      expect(String(out.headers['set-cookie'])).toMatch(/ff_session=;/);
+    });
+
     it('ends the session on logout', async () => {
       const user = await t.signUp('Eli');
       const out = await t.call('POST', '/api/auth/logout', { cookie: user.cookie });
