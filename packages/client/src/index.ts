@@ -1,1 +1,10 @@
-export {};
+export {
+  ApiClient,
+  type ApiClientOptions,
+  type FetchLike,
+  type ListRoomsParams,
+  type ResponseSchema,
+  type Session,
+  type SessionListener,
+} from './api-client.js';
+export { ApiError, ClientErrorCode, isApiError } from './api-error.js';

@@ -1,0 +1,55 @@
+import { useTranslation } from 'react-i18next';
+import { BrowserRouter, Route, Routes } from 'react-router-dom';
+import { RequireAccount } from './components/require-account';
+import { SiteHeader } from './components/site-header';
+import { CreateRoomPage } from './pages/create-room-page';
+import { HomePage } from './pages/home-page';
+import { NotFoundPage } from './pages/not-found-page';
+import { ProfilePage } from './pages/profile-page';
+import { RoomPage } from './pages/room-page';
+import { SignInPage } from './pages/sign-in-page';
+import { SignUpPage } from './pages/sign-up-page';
+import { SessionProvider } from './session/session-context';
+
+/** The shell: session, header and the routes of every page. */
+export function App() {
+  const { t } = useTranslation();
+  return (
+    <SessionProvider>
+      <BrowserRouter>
+        <a className="skip-link" href="#main">
+          {t('app.skipToContent')}
+        </a>
+        <SiteHeader />
+        <main id="main" className="main">
+          <Routes>
+            <Route path="/" element={<HomePage />} />
+            <Route path="/signin" element={<SignInPage />} />
+            <Route path="/signup" element={<SignUpPage />} />
+            <Route
+              path="/profile"
+              element={
+                <RequireAccount>
+                  <ProfilePage />
+                </RequireAccount>
+              }
+            />
+            <Route
+              path="/create"
+              element={
+                <RequireAccount>
+                  <CreateRoomPage />
+                </RequireAccount>
+              }
+            />
+            <Route path="/rooms/:id" element={<RoomPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </main>
+        <footer className="site-footer">
+          <p>{t('app.footer')}</p>
+        </footer>
+      </BrowserRouter>
+    </SessionProvider>
+  );
+}

@@ -1,0 +1,180 @@
+import { isApiError } from '@fusionflow/client';
+import type { Room } from '@fusionflow/protocol';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router-dom';
+import { api } from '../api';
+import { ErrorAlert } from '../components/error-alert';
+import { RoomBadges } from '../components/room-badges';
+import { useSession } from '../session/session-context';
+
+/** A room: its details and, for its host, going live and ending it. Media comes in later issues. */
+export function RoomPage() {
+  const { t } = useTranslation();
+  const { id = '' } = useParams();
+  const [room, setRoom] = useState<Room | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+
+  useEffect(() => {
+    let live = true;
+    setRoom(null);
+    setLoadError(null);
+    api.getRoom(id).then(
+      (r) => live && setRoom(r),
+      (err: unknown) => live && setLoadError(err),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  if (loadError) {
+    return (
+      <div className="narrow">
+        <title>{`${t('room.notFound')} · ${t('app.name')}`}</title>
+        {isApiError(loadError, 'room_not_found', 'validation_failed') ? (
+          <h1>{t('room.notFound')}</h1>
+        ) : (
+          <ErrorAlert error={loadError} />
+        )}
+        <p>
+          <Link to="/">{t('room.backHome')}</Link>
+        </p>
+      </div>
+    );
+  }
+  if (!room) return <p className="muted">{t('app.loading')}</p>;
+  return <RoomView room={room} onChange={setRoom} />;
+}
+
+function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
+  const { t, i18n } = useTranslation();
+  const { user } = useSession();
+  const [pending, setPending] = useState<'live' | 'end' | null>(null);
+  const [confirmingEnd, setConfirmingEnd] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const isHost = user !== null && user.id === room.ownerId;
+  const canGoLive = (isHost || user?.role === 'admin') && room.status === 'created';
+  const canEnd = (isHost || user?.role === 'admin' || user?.role === 'moderator') && room.status !== 'ended';
+
+  const dateTime = new Intl.DateTimeFormat(i18n.resolvedLanguage, { dateStyle: 'medium', timeStyle: 'short' });
+  const when = (iso: string | null) => (iso ? dateTime.format(new Date(iso)) : null);
+  const price = (amount: number | null) => (amount ? t('room.tokens', { count: amount }) : t('room.free'));
+
+  const act = async (action: 'live' | 'end') => {
+    setPending(action);
+    setError(null);
+    try {
+      onChange(action === 'live' ? await api.goLive(room.id) : await api.endRoom(room.id));
+      setConfirmingEnd(false);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setPending(null);
+    }
+  };
+
+  const stage =
+    room.status === 'ended'
+      ? t('room.stageEnded')
+      : room.status === 'live'
+        ? t('room.stageLive')
+        : t('room.stagePending');
+
+  return (
+    <article className="room">
+      <title>{`${room.title} · ${t('app.name')}`}</title>
+      <header className="room-head">
+        <div>
+          <h1>{room.title}</h1>
+          <p className="room-host">
+            {t('room.hostedBy', { name: room.ownerName })} <RoomBadges room={room} />
+          </p>
+        </div>
+        {(canGoLive || canEnd) && (
+          <div className="room-actions">
+            {isHost && <p className="muted">{t('room.youHost')}</p>}
+            {canGoLive && (
+              <button
+                type="button"
+                className="button button-primary"
+                disabled={pending !== null}
+                onClick={() => void act('live')}
+              >
+                {pending === 'live' ? t('room.going') : t('room.goLive')}
+              </button>
+            )}
+            {canEnd && !confirmingEnd && (
+              <button
+                type="button"
+                className="button button-danger"
+                disabled={pending !== null}
+                onClick={() => setConfirmingEnd(true)}
+              >
+                {t('room.end')}
+              </button>
+            )}
+          </div>
+        )}
+      </header>
+      {confirmingEnd && (
+        <div className="confirm">
+          <p>{t('room.confirmEnd')}</p>
+          <button
+            type="button"
+            className="button button-danger"
+            disabled={pending !== null}
+            onClick={() => void act('end')}
+          >
+            {pending === 'end' ? t('room.ending') : t('room.confirmEndYes')}
+          </button>
+          <button type="button" className="button" onClick={() => setConfirmingEnd(false)}>
+            {t('room.cancel')}
+          </button>
+        </div>
+      )}
+      <ErrorAlert error={error} />
+      <div className={`stage stage-${room.status}`}>
+        <p>{stage}</p>
+      </div>
+      <section aria-label={t('room.details')}>
+        <dl className="facts">
+          <dt>{t('room.kindLabel')}</dt>
+          <dd>{t(`room.kind.${room.kind}`)}</dd>
+          <dt>{t('room.statusLabel')}</dt>
+          <dd data-testid="room-status">{t(`room.status.${room.status}`)}</dd>
+          <dt>{t('room.host')}</dt>
+          <dd>{room.ownerName}</dd>
+          <dt>{t('room.viewersLabel')}</dt>
+          <dd>{t('room.viewers', { count: room.viewerCount })}</dd>
+          {room.kind === 'live' ? (
+            <>
+              <dt>{t('room.ticketPrice')}</dt>
+              <dd>{price(room.ticketPrice)}</dd>
+            </>
+          ) : (
+            <>
+              <dt>{t('room.pricePerMinute')}</dt>
+              <dd>{price(room.pricePerMinute)}</dd>
+            </>
+          )}
+          <dt>{t('room.createdAt')}</dt>
+          <dd>{when(room.createdAt)}</dd>
+          {room.startedAt && (
+            <>
+              <dt>{t('room.startedAt')}</dt>
+              <dd>{when(room.startedAt)}</dd>
+            </>
+          )}
+          {room.endedAt && (
+            <>
+              <dt>{t('room.endedAt')}</dt>
+              <dd>{when(room.endedAt)}</dd>
+            </>
+          )}
+        </dl>
+      </section>
+    </article>
+  );
+}

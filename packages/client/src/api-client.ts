@@ -1,0 +1,344 @@
+import {
+  AuthResponse,
+  type CreateRoomRequest,
+  ErrorBody,
+  ErrorCode,
+  GrantResponse,
+  type GrantRole,
+  IceServersResponse,
+  ListRoomsResponse,
+  type LoginRequest,
+  PROTOCOL_VERSION,
+  type RegisterRequest,
+  Room,
+  type RoomKind,
+  type RoomStatus,
+  type UpdateMeRequest,
+  type UpdateRoomRequest,
+  User,
+} from '@fusionflow/protocol';
+import { ApiError, ClientErrorCode } from './api-error.js';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiClientOptions {
+  /** Origin (and optional path prefix) of the control plane; '' means the page's own origin. */
+  baseUrl?: string;
+  /** The fetch to use; the global one by default. */
+  fetch?: FetchLike;
+}
+
+/** What the client needs of a response schema: zod's `safeParse` (kept structural so zod is not a dependency). */
+export interface ResponseSchema<T> {
+  safeParse(
+    value: unknown,
+  ):
+    | { success: true; data: T }
+    | { success: false; error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } };
+}
+
+/** The signed-in session the client holds: what sign-in, sign-up and refresh return. */
+export type Session = AuthResponse;
+
+export type SessionListener = (session: Session | null) => void;
+
+export interface ListRoomsParams {
+  status?: RoomStatus;
+  kind?: RoomKind;
+  owner?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+interface RequestOptions<T> {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+  /** Schema of a successful response body; absent for bodiless responses (204). */
+  schema?: ResponseSchema<T>;
+  /** Send the access token (and refresh it once when it expired). */
+  auth: boolean;
+}
+
+/**
+ * Typed client of the control plane's HTTP API, for the browser and for Node.
+ *
+ * It holds the access token in memory only; the refresh token is the httpOnly `ff_refresh` cookie
+ * the server sets, so `refresh()` restores a session after a page load. A request whose access
+ * token has expired (`token_expired`) refreshes once and is retried once. Every response body is
+ * parsed with the protocol's schema; every failure is an `ApiError`.
+ */
+export class ApiClient {
+  readonly #baseUrl: string;
+  readonly #fetch: FetchLike;
+  #session: Session | null = null;
+  #refreshing: Promise<Session> | null = null;
+  readonly #listeners = new Set<SessionListener>();
+
+  constructor(options: ApiClientOptions = {}) {
+    this.#baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+    const given = options.fetch;
+    // Bound lazily: browsers throw "Illegal invocation" when fetch is called detached from window.
+    this.#fetch = given ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** The current session, or null when signed out. */
+  get session(): Session | null {
+    return this.#session;
+  }
+
+  /** The current access token, e.g. for the signaling handshake. */
+  get accessToken(): string | null {
+    return this.#session?.accessToken ?? null;
+  }
+
+  /** Be told whenever the session changes (sign-in, refresh, profile change, sign-out). Returns an unsubscribe. */
+  subscribe(listener: SessionListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  // --- identity -------------------------------------------------------------------------------
+
+  async register(input: RegisterRequest): Promise<Session> {
+    const s = await this.#request({
+      method: 'POST',
+      path: '/api/auth/register',
+      body: input,
+      schema: AuthResponse,
+      auth: false,
+    });
+    return this.#setSession(s);
+  }
+
+  async login(input: LoginRequest): Promise<Session> {
+    const s = await this.#request({
+      method: 'POST',
+      path: '/api/auth/login',
+      body: input,
+      schema: AuthResponse,
+      auth: false,
+    });
+    return this.#setSession(s);
+  }
+
+  /** Exchange the refresh cookie for a new access token. Concurrent calls share one request. */
+  refresh(): Promise<Session> {
+    if (!this.#refreshing) {
+      this.#refreshing = (async () => {
+        try {
+          const s = await this.#request({
+            method: 'POST',
+            path: '/api/auth/refresh',
+            schema: AuthResponse,
+            auth: false,
+          });
+          return this.#setSession(s);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 401) this.#setSession(null);
+          throw err;
+        } finally {
+          this.#refreshing = null;
+        }
+      })();
+    }
+    return this.#refreshing;
+  }
+
+  /** Start an anonymous guest session (no cookie: it ends with the page). */
+  async guest(): Promise<Session> {
+    const s = await this.#request({ method: 'POST', path: '/api/auth/guest', schema: AuthResponse, auth: false });
+    return this.#setSession(s);
+  }
+
+  /** End the session on the server and forget it here (forgotten even if the server call fails). */
+  async logout(): Promise<void> {
+    try {
+      await this.#request({ method: 'POST', path: '/api/auth/logout', auth: false });
+    } finally {
+      this.#setSession(null);
+    }
+  }
+
+  async getMe(): Promise<User> {
+    const user = await this.#request({ method: 'GET', path: '/api/me', schema: User, auth: true });
+    this.#updateUser(user);
+    return user;
+  }
+
+  /**
+   * Change the profile. The access token carries the display name and language, so a fresh one is
+   * fetched afterwards (best effort: without a refresh cookie the old token stays until it expires).
+   */
+  async updateMe(patch: UpdateMeRequest): Promise<User> {
+    const user = await this.#request({ method: 'PATCH', path: '/api/me', body: patch, schema: User, auth: true });
+    this.#updateUser(user);
+    await this.refresh().catch(() => undefined);
+    return user;
+  }
+
+  // --- rooms ----------------------------------------------------------------------------------
+
+  createRoom(input: CreateRoomRequest): Promise<Room> {
+    return this.#request({ method: 'POST', path: '/api/rooms', body: input, schema: Room, auth: true });
+  }
+
+  listRooms(params: ListRoomsParams = {}): Promise<ListRoomsResponse> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined) query.set(key, String(value));
+    }
+    const qs = query.toString();
+    return this.#request({
+      method: 'GET',
+      path: `/api/rooms${qs ? `?${qs}` : ''}`,
+      schema: ListRoomsResponse,
+      auth: false,
+    });
+  }
+
+  getRoom(id: string): Promise<Room> {
+    return this.#request({ method: 'GET', path: roomPath(id), schema: Room, auth: false });
+  }
+
+  updateRoom(id: string, patch: UpdateRoomRequest): Promise<Room> {
+    return this.#request({ method: 'PATCH', path: roomPath(id), body: patch, schema: Room, auth: true });
+  }
+
+  /** Go live by hand (created → live). */
+  goLive(id: string): Promise<Room> {
+    return this.updateRoom(id, { status: 'live' });
+  }
+
+  endRoom(id: string): Promise<Room> {
+    return this.#request({ method: 'POST', path: `${roomPath(id)}/end`, schema: Room, auth: true });
+  }
+
+  // --- media ----------------------------------------------------------------------------------
+
+  /** A signed grant to publish to (owner) or watch a room through the SFU. */
+  requestGrant(roomId: string, role: GrantRole): Promise<GrantResponse> {
+    return this.#request({
+      method: 'POST',
+      path: `${roomPath(roomId)}/grants`,
+      body: { role },
+      schema: GrantResponse,
+      auth: true,
+    });
+  }
+
+  getIceServers(): Promise<IceServersResponse> {
+    return this.#request({ method: 'GET', path: '/api/ice-servers', schema: IceServersResponse, auth: true });
+  }
+
+  // --- plumbing -------------------------------------------------------------------------------
+
+  #setSession<S extends Session | null>(session: S): S {
+    if (session === this.#session) return session;
+    this.#session = session;
+    for (const listener of this.#listeners) listener(session);
+    return session;
+  }
+
+  #updateUser(user: User): void {
+    if (this.#session && this.#session.user.id === user.id) this.#setSession({ ...this.#session, user });
+  }
+
+  async #request<T>(o: RequestOptions<T>): Promise<T> {
+    const token = o.auth ? this.accessToken : null;
+    try {
+      return await this.#send(o, token);
+    } catch (err) {
+      // One refresh and one retry, and only for a token that was sent and has expired.
+      if (!(token && err instanceof ApiError && err.code === ErrorCode.TokenExpired)) throw err;
+      const refreshed = await this.refresh();
+      return this.#send(o, refreshed.accessToken);
+    }
+  }
+
+  async #send<T>(o: RequestOptions<T>, token: string | null): Promise<T> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'x-ff-protocol': String(PROTOCOL_VERSION),
+    };
+    // Fastify refuses an empty body declared as JSON, so bodiless requests send no content type.
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#baseUrl}${o.path}`, {
+        method: o.method,
+        headers,
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+        credentials: 'include',
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new ApiError(ClientErrorCode.NetworkError, 0, `could not reach the server: ${message}`);
+    }
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    const body = await readJson(response);
+
+    if (!response.ok) {
+      const parsed = ErrorBody.safeParse(body.value);
+      if (parsed.success) {
+        const e = parsed.data.error;
+        throw new ApiError(e.code, response.status, e.message, e.details, requestId);
+      }
+      const fallback = response.status >= 500 ? ErrorCode.Internal : ErrorCode.BadRequest;
+      throw new ApiError(
+        fallback,
+        response.status,
+        `HTTP ${response.status} ${response.statusText}`.trim(),
+        undefined,
+        requestId,
+      );
+    }
+    if (!o.schema) return undefined as T;
+    if (!body.ok) {
+      throw new ApiError(
+        ClientErrorCode.InvalidResponse,
+        response.status,
+        'the server sent a body that is not JSON',
+        undefined,
+        requestId,
+      );
+    }
+    const parsed = o.schema.safeParse(body.value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+      throw new ApiError(
+        ClientErrorCode.InvalidResponse,
+        response.status,
+        `unexpected response from ${o.method} ${o.path}${where}: ${issue?.message ?? 'invalid'}`,
+        parsed.error.issues,
+        requestId,
+      );
+    }
+    return parsed.data;
+  }
+}
+
+function roomPath(id: string): string {
+  return `/api/rooms/${encodeURIComponent(id)}`;
+}
+
+/** The response body as JSON; `ok: false` when it is empty or not JSON. */
+async function readJson(response: Response): Promise<{ ok: boolean; value: unknown }> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    return { ok: false, value: undefined };
+  }
+  if (text === '') return { ok: false, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, value: undefined };
+  }
+}
