@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { FullConfig } from '@playwright/test';
+import { E2E_ENV } from './server-env.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const serverEntry = join(repoRoot, 'apps/server/dist/bin.js');
+const webIndex = join(repoRoot, 'apps/web/dist/index.html');
+const READY_MESSAGE = 'FusionFlow is running';
+const START_TIMEOUT_MS = 60_000;
+
+/** Only what the server needs from this environment, so a developer's settings cannot leak in. */
+function serverEnv(dataDir: string): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
+  return {
+    ...env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    PASSWORD_HASH_COST: '10',
+    DEMO_ACCOUNTS: 'false',
+    LOG_LEVEL: 'info',
+    // Every scenario signs in from 127.0.0.1; the per-address login limit is tested in the server's suite.
+    LOGIN_RATE_PER_IP_PER_MINUTE: '1000',
+  };
+}
+
+/**
+ * Start the built control plane on a free port with a fresh embedded database, wait for its
+ * "FusionFlow is running" log line and publish its URL (FF_E2E_BASE_URL) for the tests.
+ * Its output goes to test-results/server.log.
+ */
+export default async function globalSetup(config: FullConfig): Promise<void> {
+  for (const file of [serverEntry, webIndex]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: build first (npm run build at the repository root)`);
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'ff-e2e-'));
+  const outputDir = config.projects[0]?.outputDir ?? join(repoRoot, 'e2e/test-results');
+  mkdirSync(outputDir, { recursive: true });
+  const log = createWriteStream(join(outputDir, 'server.log'));
+
+  const child = spawn(process.execPath, [serverEntry], {
+    cwd: repoRoot,
+    env: serverEnv(dataDir),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Never leave the server behind, even if the runner dies before the teardown.
+  process.once('exit', () => child.kill('SIGKILL'));
+  child.stderr.pipe(log, { end: false });
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const recent: string[] = [];
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new Error(`the server did not start: ${why}\n--- last output ---\n${recent.join('\n')}`));
+    };
+    const timer = setTimeout(() => fail(`no "${READY_MESSAGE}" line within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    child.once('error', (err) => fail(err.message));
+    child.once('exit', (code, signal) => fail(`it exited (${signal ?? code})`));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      log.write(`${line}\n`);
+      recent.push(line);
+      if (recent.length > 40) recent.shift();
+      if (!line.startsWith('{')) return;
+      try {
+        const entry = JSON.parse(line) as { msg?: unknown; url?: unknown };
+        if (entry.msg === READY_MESSAGE && typeof entry.url === 'string') {
+          clearTimeout(timer);
+          resolve(entry.url);
+        }
+      } catch {
+        // Not a log line.
+      }
+    });
+  }).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+
+  child.once('exit', (code, signal) => {
+    if (process.env[E2E_ENV.serverPid]) console.error(`e2e: the server exited during the run (${signal ?? code})`);
+  });
+  process.env[E2E_ENV.baseUrl] = url;
+  process.env[E2E_ENV.serverPid] = String(child.pid);
+  process.env[E2E_ENV.dataDir] = dataDir;
+  console.log(`e2e: server at ${url} (data in ${dataDir}, log in ${join(outputDir, 'server.log')})`);
+}

@@ -1,0 +1,31 @@
+import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { E2E_ENV } from './server-env.js';
+
+const STOP_TIMEOUT_MS = 10_000;
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stop the server the global setup started (gracefully, then by force) and delete its data. */
+export default async function globalTeardown(): Promise<void> {
+  const pid = Number(process.env[E2E_ENV.serverPid]);
+  const dataDir = process.env[E2E_ENV.dataDir];
+  delete process.env[E2E_ENV.serverPid];
+  if (pid > 0 && isRunning(pid)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (isRunning(pid) && Date.now() < deadline) await sleep(100);
+    if (isRunning(pid)) {
+      console.error(`e2e: the server did not stop within ${STOP_TIMEOUT_MS} ms; killing it`);
+      process.kill(pid, 'SIGKILL');
+    }
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
