@@ -119,33 +119,22 @@ export class IdentityService {
     if (!refreshToken) throw unauthorized('no session; sign in');
     const tokenHash = hashToken(refreshToken);
     const outcome = await this.o.db.transaction().execute(async (tx) => {
+      // Locked: a concurrent exchange of the same token waits here, then sees it used.
       const token = await tx
         .selectFrom('refresh_tokens')
         .selectAll()
         .where('token_hash', '=', tokenHash)
+        .forUpdate()
         .executeTakeFirst();
       if (!token || token.revoked_at) return { error: unauthorized('session ended; sign in again') };
       if (new Date(token.expires_at) <= new Date()) {
         return { error: unauthorized('session expired; sign in again') };
       }
-      // Claim the token: only one exchange can win, even when two arrive at once.
-      const claimed = await tx
-        .updateTable('refresh_tokens')
-        .set({ used_at: new Date() })
-        .where('id', '=', token.id)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      if (claimed.numUpdatedRows === 0n) {
+      if (token.used_at) {
         // Two tabs refreshing at once both present the same token; the one that lost the race
         // moments ago is not a thief. Give it a token of the same family.
-        const usedAt = token.used_at ? new Date(token.used_at).getTime() : 0;
-        if (Date.now() - usedAt <= this.o.refreshReuseGraceSeconds * 1000) {
-          const user = await tx
-            .selectFrom('users')
-            .selectAll()
-            .where('id', '=', token.user_id)
-            .executeTakeFirstOrThrow();
-          return { signedIn: await this.#signIn(tx, user, token.family_id) };
+        if (Date.now() - new Date(token.used_at).getTime() <= this.o.refreshReuseGraceSeconds * 1000) {
+          return { signedIn: await this.#signInUser(tx, token.user_id, token.family_id) };
         }
         await tx
           .updateTable('refresh_tokens')
@@ -161,8 +150,8 @@ export class IdentityService {
           ),
         };
       }
-      const user = await tx.selectFrom('users').selectAll().where('id', '=', token.user_id).executeTakeFirstOrThrow();
-      return { signedIn: await this.#signIn(tx, user, token.family_id) };
+      await tx.updateTable('refresh_tokens').set({ used_at: new Date() }).where('id', '=', token.id).execute();
+      return { signedIn: await this.#signInUser(tx, token.user_id, token.family_id) };
     });
     if ('error' in outcome) throw outcome.error;
     return outcome.signedIn;
@@ -236,6 +225,11 @@ export class IdentityService {
     if (!row) throw notFound('no such account');
     this.o.logger.info({ actor: actor.userId, userId, role }, 'role changed');
     return toUser(row);
+  }
+
+  async #signInUser(tx: Kysely<Database>, userId: string, familyId: string): Promise<SignedIn> {
+    const row = await tx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+    return this.#signIn(tx, row, familyId);
   }
 
   async #signIn(tx: Kysely<Database>, row: UserRow, familyId: string): Promise<SignedIn> {
