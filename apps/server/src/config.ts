@@ -1,4 +1,6 @@
 import { type ConfigOf, loadConfig, read, setting } from '@fusionflow/kit';
+import { TokenPack } from '@fusionflow/protocol';
+import { z } from 'zod';
 
 /**
  * Every setting of the control plane. Nothing else in the server reads `process.env`.
@@ -138,6 +140,52 @@ export const serverSettings = {
     'Create demo accounts and print them at start-up; auto = only with the embedded database.',
     { default: 'auto' as const },
   ),
+  platformFeePercent: setting(
+    'PLATFORM_FEE_PERCENT',
+    read.number(0, 100),
+    'Platform fee: percent of every tip, ticket and call minute (rounded down; see docs/protocol.md).',
+    { default: 20 },
+  ),
+  studioSharePercent: setting(
+    'STUDIO_SHARE_PERCENT',
+    read.number(0, 100),
+    "A studio's share of its streamers' earnings after the platform fee (rounded down).",
+    { default: 30 },
+  ),
+  tokenPacks: setting(
+    'TOKEN_PACKS',
+    read.json(z.array(TokenPack).min(1)),
+    'Token packs on sale, JSON: [{"id","tokens","priceCents","currency"}].',
+    {
+      default: [
+        { id: 'starter', tokens: 100, priceCents: 499, currency: 'USD' },
+        { id: 'fan', tokens: 550, priceCents: 2499, currency: 'USD' },
+        { id: 'patron', tokens: 1200, priceCents: 4999, currency: 'USD' },
+      ],
+    },
+  ),
+  paymentsDevProvider: setting(
+    'PAYMENTS_DEV_PROVIDER',
+    read.oneOf(['auto', 'true', 'false']),
+    'The dev payment provider credits purchases at once without payment (demo only); auto = on with the embedded database.',
+    { default: 'auto' as const },
+  ),
+  paymentsWebhookSecret: setting(
+    'PAYMENTS_WEBHOOK_SECRET',
+    read.string().min(16, 'must be at least 16 characters'),
+    "Shared secret of the payment provider's signed webhook; the webhook provider is on when set.",
+    { secret: true },
+  ),
+  paymentsWebhookToleranceSeconds: setting(
+    'PAYMENTS_WEBHOOK_TOLERANCE_SECONDS',
+    read.int(10, 3600),
+    'Oldest (or furthest in the future) webhook timestamp accepted.',
+    { default: 300 },
+  ),
+  tipMaxTokens: setting('TIP_MAX_TOKENS', read.int(1, 10_000_000), 'Largest single tip.', { default: 10_000 }),
+  tipsPerMinute: setting('TIPS_PER_MINUTE', read.int(1, 10_000), 'Tips one account may send per minute.', {
+    default: 30,
+  }),
   otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
   otelServiceName: setting('OTEL_SERVICE_NAME', read.string(100), 'Service name in traces.', {
     default: 'fusionflow-server',

@@ -21,6 +21,12 @@ import { IceServerIssuer } from './modules/media/ice-server-issuer.js';
 import { registerMediaRoutes } from './modules/media/media-routes.js';
 import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
+import { EarningsService } from './modules/wallet/earnings-service.js';
+import { Ledger } from './modules/wallet/ledger.js';
+import { PayoutService } from './modules/wallet/payout-service.js';
+import { createWalletMetrics } from './modules/wallet/wallet-metrics.js';
+import { registerWalletRoutes } from './modules/wallet/wallet-routes.js';
+import { WalletService } from './modules/wallet/wallet-service.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The server package's version (src/ and dist/ both sit one level under the package). */
@@ -38,6 +44,9 @@ export interface Platform {
     rooms: RoomService;
     grants: GrantService;
     ice: IceServerIssuer;
+    wallet: WalletService;
+    payouts: PayoutService;
+    earnings: EarningsService;
   };
   readonly demoAccounts: DemoAccount[];
   /** Start listening; resolves to the base URL (http://127.0.0.1:8080). */
@@ -114,6 +123,30 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const rooms = new RoomService(db, logger.child({ module: 'rooms' }));
     registerRoomRoutes(app, rooms, guard);
 
+    // token economy
+    const walletMetrics = createWalletMetrics(metrics);
+    const ledger = new Ledger(db, walletMetrics.ledgerLatency);
+    const tipLimiter = new MemoryRateLimiter(config.tipsPerMinute, 60_000);
+    lifecycle.add('tip limiter', () => tipLimiter.close());
+    const wallet = new WalletService({
+      db,
+      ledger,
+      rooms,
+      policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
+      packs: config.tokenPacks,
+      devProvider:
+        config.paymentsDevProvider === 'true' || (config.paymentsDevProvider === 'auto' && database.kind === 'pglite'),
+      webhookSecret: config.paymentsWebhookSecret,
+      webhookToleranceSeconds: config.paymentsWebhookToleranceSeconds,
+      tipMaxTokens: config.tipMaxTokens,
+      tipLimiter,
+      metrics: walletMetrics,
+      logger: logger.child({ module: 'wallet' }),
+    });
+    const payouts = new PayoutService(db, ledger, walletMetrics, logger.child({ module: 'wallet' }));
+    const earnings = new EarningsService(db, ledger);
+    registerWalletRoutes(app, { wallet, payouts, earnings, guard });
+
     // media plane: grants and ICE servers
     const ice = new IceServerIssuer({
       stunUrls: config.stunUrls,
@@ -126,6 +159,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       key: await loadGrantSigningKey(db, config.grantPrivateKey),
       ice,
       ttlSeconds: config.grantTtlSeconds,
+      tickets: wallet,
       logger: logger.child({ module: 'media' }),
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });
@@ -138,7 +172,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       app,
       database,
       logger,
-      services: { identity, rooms, grants, ice },
+      services: { identity, rooms, grants, ice, wallet, payouts, earnings },
       demoAccounts: demo,
       listen: async () => {
         await app.listen({ host: config.host, port: config.port });

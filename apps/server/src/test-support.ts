@@ -79,7 +79,7 @@ export async function startTestPlatform(
     };
   };
   const signUp: TestPlatform['signUp'] = async (name, options = {}) => {
-    const email = `${name.toLowerCase()}-${process.pid}-${++seq}@example.com`;
+    const email = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${process.pid}-${++seq}@example.com`;
     const res = await call('POST', '/api/auth/register', {
       body: { email, password: 'correct horse battery', displayName: name, ...options },
     });

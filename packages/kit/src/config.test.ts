@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig(spec, { env: {}, file })).toThrow(/PORTT .*unknown setting/);
   });
 
+  it('reads JSON settings against their schema', async () => {
+    const { z } = await import('zod');
+    const jsonSpec = { packs: setting('PACKS', read.json(z.array(z.object({ id: z.string() }))), 'packs') };
+    expect(loadConfig(jsonSpec, { env: { PACKS: '[{"id":"a"}]' } }).packs).toEqual([{ id: 'a' }]);
+    expect(() => loadConfig(jsonSpec, { env: { PACKS: '[{"id":1}]' } })).toThrow(/PACKS: 0.id/);
+    expect(() => loadConfig(jsonSpec, { env: { PACKS: 'nope' } })).toThrow(/PACKS: must be JSON/);
+  });
+
   it('describes every setting for the manual', () => {
     expect(describeConfig(spec).map((r) => r.env)).toEqual(['PORT', 'DEBUG_MODE', 'ORIGINS', 'SECRET', 'UPSTREAM']);
   });

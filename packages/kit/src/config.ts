@@ -88,6 +88,21 @@ export const read = {
       },
       { message: `must be a URL (${protocols.join(' or ')})` },
     ),
+  /** JSON text checked against a schema. */
+  json: <T>(schema: z.ZodType<T>) =>
+    z.string().transform((text, ctx) => {
+      try {
+        const parsed = schema.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({
+          code: 'custom',
+          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      }
+      return z.NEVER;
+    }),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, { message: `must be one of ${values.join(', ')}` }),
 };

@@ -46,9 +46,14 @@ export const UpdateMeRequest = z
   });
 export type UpdateMeRequest = z.infer<typeof UpdateMeRequest>;
 
-/** Admin-only: grant an account a role (studio, moderator and admin are never self-service). */
-export const UpdateUserRoleRequest = z.strictObject({ role: Role });
-export type UpdateUserRoleRequest = z.infer<typeof UpdateUserRoleRequest>;
+/**
+ * Admin-only: grant an account a role (studio, moderator and admin are never self-service) and/or
+ * put a streamer under a studio (null takes them out).
+ */
+export const AdminUpdateUserRequest = z
+  .strictObject({ role: Role.optional(), studioId: UserId.nullable().optional() })
+  .refine((v) => v.role !== undefined || v.studioId !== undefined, { message: 'give role and/or studioId' });
+export type AdminUpdateUserRequest = z.infer<typeof AdminUpdateUserRequest>;
 
 export const User = z.object({
   id: UserId,
@@ -56,6 +61,8 @@ export const User = z.object({
   displayName: z.string(),
   role: SessionRole,
   language: z.string(),
+  /** The studio that manages this streamer (accounts only). */
+  studioId: UserId.nullable().optional(),
   createdAt: z.string(),
 });
 export type User = z.infer<typeof User>;

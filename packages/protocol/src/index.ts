@@ -4,3 +4,4 @@ export * from './identity.js';
 export * from './ids.js';
 export * from './rooms.js';
 export * from './version.js';
+export * from './wallet.js';

@@ -10,6 +10,8 @@ export interface UsersTable {
   display_name: string;
   role: 'viewer' | 'streamer' | 'studio' | 'moderator' | 'admin';
   language: string;
+  /** The studio that manages this streamer, if any. */
+  studio_id: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -47,11 +49,104 @@ export interface ServerKeysTable {
   created_at: Generated<Date>;
 }
 
+export type AccountKind =
+  | 'wallet'
+  | 'earnings'
+  | 'studio'
+  | 'payout_pending'
+  | 'platform_revenue'
+  | 'payment_clearing'
+  | 'payouts';
+
+export interface AccountsTable {
+  id: string;
+  kind: AccountKind;
+  owner_id: string | null;
+  balance: Generated<number>;
+  created_at: Generated<Date>;
+}
+
+export interface LedgerTransactionsTable {
+  id: string;
+  kind: 'purchase' | 'tip' | 'ticket' | 'call_minute' | 'payout_request' | 'payout_approve' | 'payout_reject';
+  idempotency_key: string;
+  request_hash: string;
+  actor_id: string | null;
+  request_id: string | null;
+  room_id: string | null;
+  reason: string;
+  metadata: ColumnType<Record<string, unknown>, string | undefined, never>;
+  created_at: Generated<Date>;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  transaction_id: string;
+  account_id: string;
+  amount: number;
+  created_at: Generated<Date>;
+}
+
+export interface PurchasesTable {
+  id: string;
+  user_id: string;
+  pack_id: string;
+  tokens: number;
+  price_cents: number;
+  currency: string;
+  provider: 'dev' | 'webhook';
+  status: 'pending' | 'completed' | 'failed';
+  idempotency_key: string;
+  request_hash: string;
+  transaction_id: string | null;
+  created_at: Generated<Date>;
+  completed_at: Timestamp | null;
+}
+
+export interface PaymentEventsTable {
+  id: string;
+  type: string;
+  purchase_id: string;
+  payload: ColumnType<Record<string, unknown>, string, never>;
+  received_at: Generated<Date>;
+}
+
+export interface EntitlementsTable {
+  id: string;
+  user_id: string;
+  room_id: string;
+  kind: 'ticket';
+  price: number;
+  transaction_id: string;
+  created_at: Generated<Date>;
+}
+
+export interface PayoutsTable {
+  id: string;
+  user_id: string;
+  source: 'earnings' | 'studio';
+  amount: number;
+  status: 'pending' | 'approved' | 'rejected';
+  request_transaction_id: string;
+  decision_transaction_id: string | null;
+  decided_by: string | null;
+  note: string | null;
+  created_at: Generated<Date>;
+  decided_at: Timestamp | null;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   rooms: RoomsTable;
   server_keys: ServerKeysTable;
+  accounts: AccountsTable;
+  ledger_transactions: LedgerTransactionsTable;
+  ledger_entries: LedgerEntriesTable;
+  purchases: PurchasesTable;
+  payment_events: PaymentEventsTable;
+  entitlements: EntitlementsTable;
+  payouts: PayoutsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,10 +1,10 @@
 import {
+  AdminUpdateUserRequest,
   AuthResponse,
   ErrorBody,
   LoginRequest,
   RegisterRequest,
   UpdateMeRequest,
-  UpdateUserRoleRequest,
   User,
   UserId,
 } from '@fusionflow/protocol';
@@ -152,11 +152,11 @@ export function registerIdentityRoutes(app: HttpApp, identity: IdentityService, 
     preHandler: guard.roles('admin'),
     schema: {
       tags: ['admin'],
-      summary: 'Grant an account a role (studio, moderator, admin, …)',
+      summary: 'Grant an account a role (studio, moderator, admin, …) or assign a streamer to a studio',
       params: z.strictObject({ id: UserId }),
-      body: UpdateUserRoleRequest,
+      body: AdminUpdateUserRequest,
       response: { 200: User, ...errors },
     },
-    handler: async (request) => identity.setRole(sessionOf(request), request.params.id, request.body.role),
+    handler: async (request) => identity.adminUpdate(sessionOf(request), request.params.id, request.body),
   });
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
+  badRequest,
   conflict,
   forbidden,
   type Logger,
@@ -9,11 +10,11 @@ import {
   unauthorized,
 } from '@fusionflow/kit';
 import {
+  type AdminUpdateUserRequest,
   asUserId,
   ErrorCode,
   type LoginRequest,
   type RegisterRequest,
-  type Role,
   type UpdateMeRequest,
   type User,
   type UserId,
@@ -56,6 +57,7 @@ export function toUser(row: UserRow): User {
     displayName: row.display_name,
     role: row.role,
     language: row.language,
+    studioId: row.studio_id === null ? null : asUserId(row.studio_id),
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -213,17 +215,30 @@ export class IdentityService {
     return toUser(row);
   }
 
-  /** Admin only: give an account a role. */
-  async setRole(actor: Session, userId: UserId, role: Role): Promise<User> {
+  /** Admin only: give an account a role, or put a streamer under a studio. */
+  async adminUpdate(actor: Session, userId: UserId, patch: AdminUpdateUserRequest): Promise<User> {
     if (actor.role !== 'admin') throw forbidden('only an admin can change roles');
+    if (patch.studioId) {
+      const studio = await this.o.db
+        .selectFrom('users')
+        .select('role')
+        .where('id', '=', patch.studioId)
+        .executeTakeFirst();
+      if (!studio || studio.role !== 'studio') throw badRequest('studioId must be an account with the studio role');
+      if (patch.studioId === userId) throw badRequest('a studio cannot manage itself');
+    }
     const row = await this.o.db
       .updateTable('users')
-      .set({ role, updated_at: new Date() })
+      .set({
+        ...(patch.role !== undefined ? { role: patch.role } : {}),
+        ...(patch.studioId !== undefined ? { studio_id: patch.studioId } : {}),
+        updated_at: new Date(),
+      })
       .where('id', '=', userId)
       .returningAll()
       .executeTakeFirst();
     if (!row) throw notFound('no such account');
-    this.o.logger.info({ actor: actor.userId, userId, role }, 'role changed');
+    this.o.logger.info({ actor: actor.userId, userId, ...patch }, 'account changed by admin');
     return toUser(row);
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, forbidden, type Logger } from '@fusionflow/kit';
+import { AppError, conflict, forbidden, type Logger } from '@fusionflow/kit';
 import {
   ErrorCode,
   GRANT_AUDIENCE,
@@ -19,12 +19,15 @@ export interface GrantServiceOptions {
   key: GrantSigningKey;
   ice: IceServerIssuer;
   ttlSeconds: number;
+  /** Paid rooms: the ticket (entitlement id) a user holds for a room, if any. */
+  tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
   logger: Logger;
 }
 
 /**
  * Decides who may publish to or watch a live room and hands out the signed grant the SFU executes.
- * Only the room's owner publishes; anyone with a session may subscribe to a free room.
+ * Only the room's owner publishes; anyone with a session may subscribe to a free room; a paid room
+ * needs a ticket, whose id the grant carries (`ent`).
  */
 export class GrantService {
   constructor(private readonly o: GrantServiceOptions) {}
@@ -41,9 +44,22 @@ export class GrantService {
     if (role === 'publish' && room.ownerId !== session.userId) {
       throw forbidden('only the room owner can publish', ErrorCode.NotRoomOwner);
     }
+    let entitlement: string | null = null;
+    if (role === 'subscribe' && (room.ticketPrice ?? 0) > 0 && room.ownerId !== session.userId) {
+      entitlement = session.isGuest ? null : await this.o.tickets.ticketFor(session.userId, roomId);
+      if (!entitlement) {
+        throw new AppError(
+          ErrorCode.TicketRequired,
+          session.isGuest
+            ? 'this stream needs a ticket; sign in to buy one'
+            : `this stream needs a ticket (${room.ticketPrice} tokens)`,
+          { ticketPrice: room.ticketPrice },
+        );
+      }
+    }
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.o.ttlSeconds;
-    const token = await new SignJWT({ room: roomId, role })
+    const token = await new SignJWT({ room: roomId, role, ...(entitlement ? { ent: entitlement } : {}) })
       .setProtectedHeader({ alg: 'EdDSA', kid: this.o.key.kid, typ: 'JWT' })
       .setIssuer(GRANT_ISSUER)
       .setAudience(GRANT_AUDIENCE)

@@ -91,6 +91,8 @@ export class RoomService {
           status: 'created',
           ticket_price: input.ticketPrice ?? null,
           price_per_minute: input.pricePerMinute ?? null,
+          // Millisecond precision, like the page cursor that carries it (PostgreSQL keeps microseconds).
+          created_at: new Date(),
         })
         .execute();
     } catch (err) {

@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import { RoomId, UserId } from './ids.js';
+
+/** Whole tokens. Amounts on the wire are integers; fractions of a token do not exist. */
+export const Tokens = z.number().int().min(0);
+
+/** Header every money-moving request carries; a retry with the same key never moves money twice. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{8,128}$/, 'idempotency key must be 8-128 of A-Z a-z 0-9 _ . : -');
+
+export const TokenPack = z.object({
+  id: z.string(),
+  tokens: z.number().int().positive(),
+  /** Price in the smallest currency unit (cents). */
+  priceCents: z.number().int().positive(),
+  currency: z.string().length(3),
+});
+export type TokenPack = z.infer<typeof TokenPack>;
+
+export const TokenPacksResponse = z.object({
+  packs: z.array(TokenPack),
+  /** Payment providers this server accepts: `dev` credits at once (demo only), `webhook` waits for the provider. */
+  providers: z.array(z.enum(['dev', 'webhook'])),
+});
+export type TokenPacksResponse = z.infer<typeof TokenPacksResponse>;
+
+export const PurchaseRequest = z.strictObject({
+  packId: z.string().min(1).max(64),
+  provider: z.enum(['dev', 'webhook']).optional(),
+  /** The price the buyer saw; if the pack's price changed since, the purchase is refused. */
+  expectedPriceCents: z.number().int().positive(),
+});
+export type PurchaseRequest = z.infer<typeof PurchaseRequest>;
+
+export const PurchaseStatus = z.enum(['pending', 'completed', 'failed']);
+export const Purchase = z.object({
+  id: z.string(),
+  packId: z.string(),
+  tokens: z.number().int(),
+  priceCents: z.number().int(),
+  currency: z.string(),
+  provider: z.enum(['dev', 'webhook']),
+  status: PurchaseStatus,
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+export type Purchase = z.infer<typeof Purchase>;
+
+export const PurchaseResponse = z.object({ purchase: Purchase, balance: z.number().int() });
+export type PurchaseResponse = z.infer<typeof PurchaseResponse>;
+
+export const WalletResponse = z.object({ balance: z.number().int() });
+export type WalletResponse = z.infer<typeof WalletResponse>;
+
+/** What moved money: the kind of a ledger transaction. */
+export const TransactionKind = z.enum([
+  'purchase',
+  'tip',
+  'ticket',
+  'call_minute',
+  'payout_request',
+  'payout_approve',
+  'payout_reject',
+]);
+export type TransactionKind = z.infer<typeof TransactionKind>;
+
+export const WalletHistoryQuery = z.strictObject({
+  kind: TransactionKind.optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(100).optional(),
+});
+export type WalletHistoryQuery = z.infer<typeof WalletHistoryQuery>;
+
+export const WalletHistoryItem = z.object({
+  transactionId: z.string(),
+  kind: TransactionKind,
+  /** Positive: tokens in; negative: tokens out. */
+  amount: z.number().int(),
+  reason: z.string(),
+  roomId: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type WalletHistoryItem = z.infer<typeof WalletHistoryItem>;
+
+export const WalletHistoryResponse = z.object({ items: z.array(WalletHistoryItem), nextCursor: z.string().nullable() });
+export type WalletHistoryResponse = z.infer<typeof WalletHistoryResponse>;
+
+export const TipRequest = z.strictObject({
+  amount: z.number().int().min(1, 'a tip is at least 1 token'),
+  message: z.string().trim().max(200).optional(),
+});
+export type TipRequest = z.infer<typeof TipRequest>;
+
+/** How one payment splits: every token goes somewhere, none is created or lost. */
+export const RevenueSplit = z.object({ streamer: Tokens, studio: Tokens, platform: Tokens });
+export type RevenueSplit = z.infer<typeof RevenueSplit>;
+
+export const Tip = z.object({
+  id: z.string(),
+  roomId: RoomId,
+  fromUserId: UserId,
+  fromName: z.string(),
+  toUserId: UserId,
+  amount: z.number().int(),
+  message: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Tip = z.infer<typeof Tip>;
+
+export const TipResponse = z.object({ tip: Tip, balance: z.number().int() });
+export type TipResponse = z.infer<typeof TipResponse>;
+
+export const TicketRequest = z.strictObject({
+  /** The ticket price the buyer saw; a changed price refuses the purchase. */
+  expectedPrice: z.number().int().min(0),
+});
+export type TicketRequest = z.infer<typeof TicketRequest>;
+
+export const Entitlement = z.object({
+  id: z.string(),
+  roomId: RoomId,
+  kind: z.enum(['ticket']),
+  price: z.number().int(),
+  createdAt: z.string(),
+});
+export type Entitlement = z.infer<typeof Entitlement>;
+
+export const TicketResponse = z.object({ entitlement: Entitlement, balance: z.number().int() });
+export type TicketResponse = z.infer<typeof TicketResponse>;
+
+export const EntitlementsResponse = z.object({ entitlements: z.array(Entitlement) });
+
+export const EarningsSource = z.enum(['tips', 'tickets', 'calls']);
+export type EarningsSource = z.infer<typeof EarningsSource>;
+
+export const EarningsQuery = z.strictObject({
+  days: z.coerce.number().int().min(1).max(366).default(30),
+});
+
+export const EarningsDay = z.object({
+  day: z.string(),
+  tips: z.number().int(),
+  tickets: z.number().int(),
+  calls: z.number().int(),
+  total: z.number().int(),
+});
+export type EarningsDay = z.infer<typeof EarningsDay>;
+
+export const EarningsResponse = z.object({
+  /** Tokens earned and not yet paid out or requested. */
+  available: z.number().int(),
+  /** Requested payouts waiting for an admin. */
+  pendingPayouts: z.number().int(),
+  totals: z.object({
+    tips: z.number().int(),
+    tickets: z.number().int(),
+    calls: z.number().int(),
+    total: z.number().int(),
+  }),
+  days: z.array(EarningsDay),
+});
+export type EarningsResponse = z.infer<typeof EarningsResponse>;
+
+export const StudioEarningsResponse = z.object({
+  /** The studio's own share, available for payout. */
+  available: z.number().int(),
+  pendingPayouts: z.number().int(),
+  streamers: z.array(
+    z.object({
+      userId: UserId,
+      displayName: z.string(),
+      /** What the streamer kept and what the studio got from their earnings in the period. */
+      streamerEarnings: z.number().int(),
+      studioShare: z.number().int(),
+    }),
+  ),
+});
+export type StudioEarningsResponse = z.infer<typeof StudioEarningsResponse>;
+
+export const PayoutStatus = z.enum(['pending', 'approved', 'rejected']);
+export const Payout = z.object({
+  id: z.string(),
+  userId: UserId,
+  displayName: z.string(),
+  /** Which earnings the payout draws on. */
+  source: z.enum(['earnings', 'studio']),
+  amount: z.number().int(),
+  status: PayoutStatus,
+  note: z.string().nullable(),
+  createdAt: z.string(),
+  decidedAt: z.string().nullable(),
+  decidedBy: z.string().nullable(),
+});
+export type Payout = z.infer<typeof Payout>;
+
+export const PayoutRequest = z.strictObject({
+  amount: z.number().int().min(1),
+  source: z.enum(['earnings', 'studio']).default('earnings'),
+});
+export type PayoutRequest = z.infer<typeof PayoutRequest>;
+
+export const PayoutDecision = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  note: z.string().trim().max(500).optional(),
+});
+export type PayoutDecision = z.infer<typeof PayoutDecision>;
+
+export const PayoutsQuery = z.strictObject({ status: PayoutStatus.optional() });
+export const PayoutsResponse = z.object({ payouts: z.array(Payout) });
+
+export const LedgerEntryView = z.object({ account: z.string(), amount: z.number().int() });
+export const LedgerTransactionView = z.object({
+  id: z.string(),
+  kind: TransactionKind,
+  reason: z.string(),
+  actorId: z.string().nullable(),
+  requestId: z.string().nullable(),
+  roomId: z.string().nullable(),
+  createdAt: z.string(),
+  entries: z.array(LedgerEntryView),
+});
+export type LedgerTransactionView = z.infer<typeof LedgerTransactionView>;
+
+export const LedgerQuery = z.strictObject({
+  userId: UserId.optional(),
+  kind: TransactionKind.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(100).optional(),
+});
+export const LedgerResponse = z.object({
+  transactions: z.array(LedgerTransactionView),
+  nextCursor: z.string().nullable(),
+  /** Sum over every account: always 0 in a healthy ledger. */
+  totalBalance: z.number().int(),
+});
+
+/** Payment provider webhook (`POST /api/payments/webhook`), signed `x-ff-signature: t=<unix>,v1=<hex>`. */
+export const PaymentWebhookEvent = z.object({
+  id: z.string().min(1).max(128),
+  type: z.enum(['payment.succeeded', 'payment.failed']),
+  data: z.object({
+    purchaseId: z.string().min(1).max(64),
+    amountCents: z.number().int().positive(),
+    currency: z.string().length(3),
+  }),
+});
+export type PaymentWebhookEvent = z.infer<typeof PaymentWebhookEvent>;
+export const PAYMENT_SIGNATURE_HEADER = 'x-ff-signature';
