@@ -65,7 +65,10 @@ const hashRequest = (request: unknown) => createHash('sha256').update(JSON.strin
  * unique: a retried request finds its first transaction and moves nothing.
  */
 export class Ledger {
+  /** Accounts known to exist (committed); others are created on first use. */
   readonly #known = new Set<string>();
+  /** Accounts a still-open transaction created: known only once it commits. */
+  readonly #created = new WeakMap<Transaction<Database>, string[]>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -80,7 +83,12 @@ export class Ledger {
   async run<T>(kind: TransactionKind, work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
     const end = this.latency.startTimer({ kind });
     try {
-      const result = await this.db.transaction().execute(work);
+      const created: string[] = [];
+      const result = await this.db.transaction().execute(async (tx) => {
+        this.#created.set(tx, created);
+        return work(tx);
+      });
+      for (const key of created) this.#known.add(key);
       end({ outcome: 'ok' });
       return result;
     } catch (err) {
@@ -164,7 +172,7 @@ export class Ledger {
         .where('id', '=', key)
         .execute();
     }
-    for (const [key] of unknown) this.#known.add(key);
+    this.#created.get(tx)?.push(...unknown.map(([key]) => key));
     return { transactionId: id, replayed: false, createdAt: inserted.created_at, metadata };
   }
 
