@@ -131,7 +131,6 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const wallet = new WalletService({
       db,
       ledger,
-      rooms,
       policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
       packs: config.tokenPacks,
       devProvider:

@@ -66,6 +66,14 @@ export interface AccountsTable {
   created_at: Generated<Date>;
 }
 
+/** View: every account's balance (running balance, or the sum of entries for platform accounts). */
+export interface AccountBalancesView {
+  id: string;
+  kind: AccountKind;
+  owner_id: string | null;
+  balance: number;
+}
+
 export interface LedgerTransactionsTable {
   id: string;
   kind: 'purchase' | 'tip' | 'ticket' | 'call_minute' | 'payout_request' | 'payout_approve' | 'payout_reject';
@@ -141,6 +149,7 @@ export interface Database {
   rooms: RoomsTable;
   server_keys: ServerKeysTable;
   accounts: AccountsTable;
+  account_balances: AccountBalancesView;
   ledger_transactions: LedgerTransactionsTable;
   ledger_entries: LedgerEntriesTable;
   purchases: PurchasesTable;

@@ -4,10 +4,17 @@ import { type Kysely, sql } from 'kysely';
  * The token economy's double-entry ledger. The database itself guarantees what money must never do:
  * - every transaction's entries sum to zero (deferred constraint trigger, checked at commit);
  * - entries and transactions are immutable (triggers refuse UPDATE and DELETE);
- * - balances never go negative (CHECK on accounts; only the payment-clearing account, which mirrors
- *   money received from providers, runs negative);
+ * - balances with a rule never go negative (CHECK on accounts.balance);
  * - an idempotency key moves money at most once (UNIQUE).
- * `accounts.balance` is the running sum of the account's entries, updated in the same transaction.
+ *
+ * Accounts that must never go negative (wallets, earnings, studio earnings, pending payouts) keep a
+ * running `balance`, updated under a row lock in the same transaction as their entries. The
+ * platform's accounts (revenue, payment clearing, payouts) have no such rule, so they take no lock:
+ * every tip would otherwise queue on the platform-revenue row. Their balance is the sum of their
+ * entries; the view `account_balances` gives every account's balance either way.
+ *
+ * `ledger_post` writes one transaction in a single round trip: the idempotent insert, the entries and
+ * the balance updates, locking accounts in the order given (the caller's global order).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -71,6 +78,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('ledger_entries_account').on('ledger_entries').columns(['account_id', 'id']).execute();
+  await sql`create index ledger_entries_account_amount on ledger_entries (account_id) include (amount)`.execute(db);
   await db.schema.createIndex('ledger_entries_transaction').on('ledger_entries').column('transaction_id').execute();
 
   await sql`
@@ -95,6 +103,53 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$`.execute(db);
   await sql`create constraint trigger ledger_transaction_balanced after insert on ledger_entries
     deferrable initially deferred for each row execute function ledger_transaction_balanced()`.execute(db);
+
+  await sql`
+    create view account_balances as
+    select a.id, a.kind, a.owner_id,
+      case when a.kind in ('platform_revenue', 'payment_clearing', 'payouts')
+        then coalesce((select sum(e.amount) from ledger_entries e where e.account_id = a.id), 0)::bigint
+        else a.balance end as balance
+    from accounts a`.execute(db);
+
+  await sql`
+    create function ledger_post(
+      p_id text, p_kind text, p_key text, p_hash text, p_actor text, p_request text, p_room text,
+      p_reason text, p_metadata jsonb, p_accounts text[], p_kinds text[], p_owners text[], p_amounts bigint[]
+    ) returns table (transaction_id text, replayed boolean, created_at timestamptz, metadata jsonb, balances jsonb)
+    language plpgsql as $$
+    declare
+      earlier record;
+      at timestamptz := date_trunc('milliseconds', now());
+      result jsonb := '{}'::jsonb;
+      new_balance bigint;
+    begin
+      insert into ledger_transactions (id, kind, idempotency_key, request_hash, actor_id, request_id, room_id, reason, metadata, created_at)
+      values (p_id, p_kind, p_key, p_hash, p_actor, p_request, p_room, p_reason, p_metadata, at)
+      on conflict (idempotency_key) do nothing;
+      if not found then
+        select t.id, t.request_hash, t.created_at, t.metadata into earlier
+          from ledger_transactions t where t.idempotency_key = p_key;
+        if earlier.request_hash <> p_hash then
+          raise exception 'idempotency key % was used for a different request', p_key using errcode = 'FFI01';
+        end if;
+        return query select earlier.id, true, earlier.created_at, earlier.metadata, '{}'::jsonb;
+        return;
+      end if;
+      for i in 1 .. coalesce(array_length(p_accounts, 1), 0) loop
+        insert into accounts (id, kind, owner_id) values (p_accounts[i], p_kinds[i], p_owners[i])
+        on conflict (id) do nothing;
+      end loop;
+      insert into ledger_entries (transaction_id, account_id, amount, created_at)
+      select p_id, u.account, u.amount, at from unnest(p_accounts, p_amounts) as u(account, amount);
+      for i in 1 .. coalesce(array_length(p_accounts, 1), 0) loop
+        if p_kinds[i] not in ('platform_revenue', 'payment_clearing', 'payouts') then
+          update accounts set balance = balance + p_amounts[i] where id = p_accounts[i] returning balance into new_balance;
+          result := result || jsonb_build_object(p_accounts[i], new_balance);
+        end if;
+      end loop;
+      return query select p_id, false, at, p_metadata, result;
+    end $$`.execute(db);
 
   await db.schema
     .createTable('purchases')
@@ -154,6 +209,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of ['payouts', 'entitlements', 'payment_events', 'purchases'])
     await db.schema.dropTable(table).execute();
+  await sql`drop function ledger_post`.execute(db);
+  await sql`drop view account_balances`.execute(db);
   await sql`drop trigger ledger_transaction_balanced on ledger_entries`.execute(db);
   await db.schema.dropTable('ledger_entries').execute();
   await db.schema.dropTable('ledger_transactions').execute();

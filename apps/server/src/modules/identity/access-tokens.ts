@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { unauthorized } from '@fusionflow/kit';
 import { type AccessClaims, asUserId, ErrorCode, type SessionRole, type UserId } from '@fusionflow/protocol';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
@@ -16,13 +17,21 @@ export interface Session {
 
 /** Short-lived HS256 access tokens; the refresh cookie renews them. */
 export class AccessTokens {
-  readonly #key: Uint8Array;
+  /** Imported once: jose would otherwise import a raw byte key again on every sign and verify. */
+  readonly #key: KeyObject;
+  /**
+   * Tokens already verified, until they expire. A verified token stays valid until its expiry
+   * (access tokens are not revocable), so this changes no answer; it saves the HMAC check (a
+   * WebCrypto job in jose) on every request after a client's first. Bounded; oldest evicted first.
+   */
+  readonly #verified = new Map<string, { session: Session; expiresAtMs: number }>();
 
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
+    private readonly cacheSize = 10_000,
   ) {
-    this.#key = new TextEncoder().encode(secret);
+    this.#key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   async sign(session: Omit<Session, 'isGuest'>): Promise<{ token: string; expiresAt: Date }> {
@@ -46,6 +55,20 @@ export class AccessTokens {
 
   /** The session a token stands for; `token_expired` or `unauthorized` otherwise. */
   async verify(token: string): Promise<Session> {
+    const cached = this.#verified.get(token);
+    if (cached) {
+      if (cached.expiresAtMs > Date.now()) return cached.session;
+      this.#verified.delete(token);
+    }
+    return this.#verify(token);
+  }
+
+  /** How many verified tokens are remembered. */
+  get cached(): number {
+    return this.#verified.size;
+  }
+
+  async #verify(token: string): Promise<Session> {
     try {
       const { payload } = await jwtVerify(token, this.#key, {
         algorithms: ['HS256'],
@@ -54,13 +77,16 @@ export class AccessTokens {
       });
       const role = payload.role as SessionRole;
       if (typeof payload.sub !== 'string' || typeof role !== 'string') throw unauthorized('malformed access token');
-      return {
+      const session: Session = {
         userId: asUserId(payload.sub),
         role,
         displayName: String(payload.name ?? ''),
         language: String(payload.lang ?? 'en'),
         isGuest: role === 'guest',
       };
+      if (this.#verified.size >= this.cacheSize) this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(token, { session, expiresAtMs: (payload.exp ?? 0) * 1000 });
+      return session;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) {
         throw unauthorized('access token expired; refresh it', ErrorCode.TokenExpired);

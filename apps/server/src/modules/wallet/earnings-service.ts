@@ -157,7 +157,7 @@ export class EarningsService {
         .map((e) => ({ account: e.account_id, amount: Number(e.amount) })),
     }));
     const total = await this.db
-      .selectFrom('accounts')
+      .selectFrom('account_balances')
       .select(sql<number>`coalesce(sum(balance), 0)`.as('sum'))
       .executeTakeFirstOrThrow();
     const last = page.at(-1);

@@ -39,12 +39,15 @@ export interface Posted {
   replayed: boolean;
   createdAt: Date;
   metadata: Record<string, unknown>;
+  /** Balances after the posting of the accounts that keep one (empty for a replay). */
+  balances: Map<string, number>;
 }
 
 /**
  * Order in which a transaction locks its accounts. Every transaction uses the same total order, so
  * two transfers can never wait on each other in a cycle; shared, busy accounts (a streamer's
- * earnings, the platform's revenue) come last so their row locks are held for the shortest time.
+ * earnings) come last so their row locks are held for the shortest time. Platform accounts take no
+ * lock at all (see migration 0005).
  */
 const LOCK_RANK: Record<AccountKind, number> = {
   wallet: 0,
@@ -58,18 +61,21 @@ const LOCK_RANK: Record<AccountKind, number> = {
 
 const hashRequest = (request: unknown) => createHash('sha256').update(JSON.stringify(request)).digest('base64url');
 
+interface PostRow {
+  transaction_id: string;
+  replayed: boolean;
+  created_at: Date;
+  metadata: Record<string, unknown>;
+  balances: Record<string, number | string>;
+}
+
 /**
- * The double-entry ledger. Each operation is one database transaction that writes an immutable
- * transaction row and its entries (they must sum to zero: the database checks at commit) and moves
- * the account balances (which the database keeps from going negative). The idempotency key is
- * unique: a retried request finds its first transaction and moves nothing.
+ * The double-entry ledger. Each posting is one immutable transaction row and its entries (the
+ * database checks at commit that they sum to zero) and moves the account balances (which the
+ * database keeps from going negative) — in one round trip, through the `ledger_post` function. The
+ * idempotency key is unique: a retried request finds its first transaction and moves nothing.
  */
 export class Ledger {
-  /** Accounts known to exist (committed); others are created on first use. */
-  readonly #known = new Set<string>();
-  /** Accounts a still-open transaction created: known only once it commits. */
-  readonly #created = new WeakMap<Transaction<Database>, string[]>();
-
   constructor(
     private readonly db: Kysely<Database>,
     private readonly latency: Histogram<'kind' | 'outcome'>,
@@ -81,62 +87,20 @@ export class Ledger {
    * transaction as the money.
    */
   async run<T>(kind: TransactionKind, work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
-    const end = this.latency.startTimer({ kind });
-    try {
-      const created: string[] = [];
-      const result = await this.db.transaction().execute(async (tx) => {
-        this.#created.set(tx, created);
-        return work(tx);
-      });
-      for (const key of created) this.#known.add(key);
-      end({ outcome: 'ok' });
-      return result;
-    } catch (err) {
-      const mapped = mapDatabaseError(err);
-      end({ outcome: mapped instanceof AppError ? mapped.code : 'error' });
-      throw mapped;
-    }
+    return this.#timed(kind, () => this.db.transaction().execute(work));
   }
 
-  async post(tx: Transaction<Database>, p: LedgerPost): Promise<Posted> {
+  /** Post on its own: a single statement, so its own transaction (the fast path for tips). */
+  postAlone(p: LedgerPost): Promise<Posted> {
+    return this.#timed(p.kind, () => this.post(this.db, p));
+  }
+
+  async post(db: Kysely<Database>, p: LedgerPost): Promise<Posted> {
     const sum = p.postings.reduce((s, x) => s + x.amount, 0);
     if (sum !== 0 || p.postings.some((x) => !Number.isSafeInteger(x.amount) || x.amount === 0)) {
       throw new Error(`unbalanced or malformed postings for ${p.kind}: ${JSON.stringify(p.postings)}`);
     }
-    const requestHash = hashRequest(p.request);
-    const id = randomUUID();
-    const metadata = p.metadata ?? {};
-    const inserted = await tx
-      .insertInto('ledger_transactions')
-      .values({
-        id,
-        kind: p.kind,
-        idempotency_key: p.idempotencyKey,
-        request_hash: requestHash,
-        actor_id: p.actorId,
-        request_id: p.requestId,
-        room_id: p.roomId ?? null,
-        reason: p.reason,
-        metadata: JSON.stringify(metadata),
-        // Millisecond precision, like the admin view's page cursor.
-        created_at: new Date(),
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .returning(['id', 'created_at'])
-      .executeTakeFirst();
-    if (!inserted) {
-      const first = await tx
-        .selectFrom('ledger_transactions')
-        .select(['id', 'request_hash', 'created_at', 'metadata'])
-        .where('idempotency_key', '=', p.idempotencyKey)
-        .executeTakeFirstOrThrow();
-      if (first.request_hash !== requestHash) {
-        throw conflict('this idempotency key was used for a different request', ErrorCode.IdempotencyKeyConflict);
-      }
-      return { transactionId: first.id, replayed: true, createdAt: first.created_at, metadata: first.metadata };
-    }
-
-    // Merge postings per account, then lock and move them in the global order.
+    // Merge postings per account, then order them for locking.
     const byAccount = new Map<string, { ref: AccountRef; amount: number }>();
     for (const posting of p.postings) {
       const key = accountId(posting.account);
@@ -147,38 +111,45 @@ export class Ledger {
     const lines = [...byAccount.entries()]
       .filter(([, l]) => l.amount !== 0)
       .sort(([a, la], [b, lb]) => LOCK_RANK[la.ref.kind] - LOCK_RANK[lb.ref.kind] || (a < b ? -1 : a > b ? 1 : 0));
-    const unknown = lines.filter(([key]) => !this.#known.has(key));
-    if (unknown.length > 0) {
-      await tx
-        .insertInto('accounts')
-        .values(
-          unknown.map(([key, l]) => ({
-            id: key,
-            kind: l.ref.kind,
-            owner_id: 'ownerId' in l.ref ? l.ref.ownerId : null,
-          })),
-        )
-        .onConflict((oc) => oc.column('id').doNothing())
-        .execute();
-    }
-    await tx
-      .insertInto('ledger_entries')
-      .values(lines.map(([key, l]) => ({ transaction_id: id, account_id: key, amount: l.amount })))
-      .execute();
-    for (const [key, l] of lines) {
-      await tx
-        .updateTable('accounts')
-        .set({ balance: sql`balance + ${l.amount}` })
-        .where('id', '=', key)
-        .execute();
-    }
-    this.#created.get(tx)?.push(...unknown.map(([key]) => key));
-    return { transactionId: id, replayed: false, createdAt: inserted.created_at, metadata };
+    const metadata = p.metadata ?? {};
+    const { rows } = await sql<PostRow>`select * from ledger_post(
+      ${randomUUID()}, ${p.kind}, ${p.idempotencyKey}, ${hashRequest(p.request)}, ${p.actorId}, ${p.requestId},
+      ${p.roomId ?? null}, ${p.reason}, ${JSON.stringify(metadata)}::jsonb,
+      ${lines.map(([key]) => key)}::text[],
+      ${lines.map(([, l]) => l.ref.kind)}::text[],
+      ${lines.map(([, l]) => ('ownerId' in l.ref ? l.ref.ownerId : null))}::text[],
+      ${lines.map(([, l]) => l.amount)}::bigint[]
+    )`.execute(db);
+    const row = rows[0]!;
+    return {
+      transactionId: row.transaction_id,
+      replayed: row.replayed,
+      createdAt: new Date(row.created_at),
+      metadata: row.metadata,
+      balances: new Map(Object.entries(row.balances).map(([k, v]) => [k, Number(v)])),
+    };
   }
 
   async balance(ref: AccountRef, db: Kysely<Database> = this.db): Promise<number> {
-    const row = await db.selectFrom('accounts').select('balance').where('id', '=', accountId(ref)).executeTakeFirst();
+    const row = await db
+      .selectFrom('account_balances')
+      .select('balance')
+      .where('id', '=', accountId(ref))
+      .executeTakeFirst();
     return row ? Number(row.balance) : 0;
+  }
+
+  async #timed<T>(kind: TransactionKind, work: () => Promise<T>): Promise<T> {
+    const end = this.latency.startTimer({ kind });
+    try {
+      const result = await work();
+      end({ outcome: 'ok' });
+      return result;
+    } catch (err) {
+      const mapped = mapDatabaseError(err);
+      end({ outcome: mapped instanceof AppError ? mapped.code : 'error' });
+      throw mapped;
+    }
   }
 }
 
@@ -189,6 +160,10 @@ function mapDatabaseError(err: unknown): unknown {
     (e.constraint === 'accounts_balance_not_negative' || e.message?.includes('accounts_balance_not_negative'))
   ) {
     return new AppError(ErrorCode.InsufficientBalance, 'not enough tokens');
+  }
+  // Raised by ledger_post when a key comes back with a different request.
+  if (e?.code === 'FFI01') {
+    return conflict('this idempotency key was used for a different request', ErrorCode.IdempotencyKeyConflict);
   }
   return err;
 }

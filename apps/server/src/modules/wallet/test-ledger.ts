@@ -2,13 +2,13 @@ import { sql } from 'kysely';
 import type { DatabaseHandle } from '../../db/database.js';
 
 /**
- * The ledger's invariants, read straight from the database: every account's balance equals the sum
- * of its entries, no balance is negative except payment clearing, every transaction sums to zero
- * and the whole ledger sums to zero.
+ * The ledger's invariants, read straight from the database: every account's balance (the running
+ * balance, or the sum of entries for platform accounts) equals the sum of its entries, no balance is
+ * negative except payment clearing, every transaction sums to zero and the whole ledger sums to zero.
  */
 export async function ledgerInvariants(database: DatabaseHandle) {
   const { db } = database;
-  const accounts = await db.selectFrom('accounts').select(['id', 'kind', 'balance']).execute();
+  const accounts = await db.selectFrom('account_balances').select(['id', 'kind', 'balance']).execute();
   const sums = await db
     .selectFrom('ledger_entries')
     .select(['account_id', sql<number>`sum(amount)`.as('sum')])

@@ -34,7 +34,6 @@ import {
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, PurchasesTable } from '../../db/schema.js';
 import type { Session } from '../identity/access-tokens.js';
-import type { RoomService } from '../rooms/room-service.js';
 import type { Ledger } from './ledger.js';
 import { type SplitPolicy, splitRevenue } from './revenue-split.js';
 import type { WalletMetrics } from './wallet-metrics.js';
@@ -50,7 +49,6 @@ export interface RequestContext {
 export interface WalletServiceOptions {
   db: Kysely<Database>;
   ledger: Ledger;
-  rooms: RoomService;
   policy: SplitPolicy;
   packs: readonly TokenPack[];
   devProvider: boolean;
@@ -254,37 +252,36 @@ export class WalletService {
     const refuse = (err: AppError) => this.#refuse('tip', err);
     if (from.isGuest) throw refuse(forbidden('sign in to tip'));
     if (req.amount > this.o.tipMaxTokens) throw refuse(badRequest(`a tip is at most ${this.o.tipMaxTokens} tokens`));
-    const room = await this.o.rooms.get(roomId);
-    if (room.status === 'ended') throw refuse(conflict('the room has ended', ErrorCode.RoomEnded));
-    if (room.ownerId === from.userId) throw refuse(badRequest('you cannot tip yourself'));
     const limit = await this.o.tipLimiter.peek(from.userId);
     if (!limit.allowed) throw refuse(rateLimited(limit.retryAfterSeconds, 'too many tips; wait a moment'));
-    const owner = await this.#owner(room.ownerId);
+    const room = await this.#roomWithOwner(roomId);
+    if (room.status === 'ended') throw refuse(conflict('the room has ended', ErrorCode.RoomEnded));
+    if (room.owner_id === from.userId) throw refuse(badRequest('you cannot tip yourself'));
+    const owner = { id: room.owner_id, display_name: room.owner_name, studio_id: room.studio_id };
     const split = splitRevenue(req.amount, this.o.policy, owner.studio_id !== null);
     const message = req.message && req.message.length > 0 ? req.message : null;
+    // One statement, hence its own transaction: the hot path takes one round trip.
     const posted = await this.o.ledger
-      .run('tip', (tx) =>
-        this.o.ledger.post(tx, {
-          kind: 'tip',
-          idempotencyKey: `tip:${from.userId}:${ctx.idempotencyKey}`,
-          request: { roomId, amount: req.amount, message },
-          actorId: from.userId,
-          requestId: ctx.requestId,
-          roomId,
-          reason: `tip of ${req.amount} to ${owner.display_name} in ${roomId}`,
-          metadata: {
-            fromUserId: from.userId,
-            fromName: from.displayName,
-            toUserId: owner.id,
-            streamerId: owner.id,
-            studioId: owner.studio_id,
-            amount: req.amount,
-            message,
-            split,
-          },
-          postings: this.#revenuePostings(wallet(from.userId), req.amount, split, owner.id, owner.studio_id),
-        }),
-      )
+      .postAlone({
+        kind: 'tip',
+        idempotencyKey: `tip:${from.userId}:${ctx.idempotencyKey}`,
+        request: { roomId, amount: req.amount, message },
+        actorId: from.userId,
+        requestId: ctx.requestId,
+        roomId,
+        reason: `tip of ${req.amount} to ${owner.display_name} in ${roomId}`,
+        metadata: {
+          fromUserId: from.userId,
+          fromName: from.displayName,
+          toUserId: owner.id,
+          streamerId: owner.id,
+          studioId: owner.studio_id,
+          amount: req.amount,
+          message,
+          split,
+        },
+        postings: this.#revenuePostings(wallet(from.userId), req.amount, split, owner.id, owner.studio_id),
+      })
       .catch((err) => {
         throw err instanceof AppError ? refuse(err) : err;
       });
@@ -305,18 +302,18 @@ export class WalletService {
       this.o.metrics.tipTokens.inc(req.amount);
       this.events.emit('tip', tip);
     }
-    return { tip, balance: await this.balance(from.userId) };
+    return { tip, balance: posted.balances.get(`wallet:${from.userId}`) ?? (await this.balance(from.userId)) };
   }
 
   async buyTicket(ctx: RequestContext, roomId: RoomId, req: TicketRequest): Promise<TicketResponse> {
     const buyer = ctx.session;
     const refuse = (err: AppError) => this.#refuse('ticket', err);
     if (buyer.isGuest) throw refuse(forbidden('sign in to buy a ticket'));
-    const room = await this.o.rooms.get(roomId);
+    const room = await this.#roomWithOwner(roomId);
     if (room.kind !== 'live') throw refuse(conflict('tickets are for live rooms', ErrorCode.WrongRoomKind));
     if (room.status === 'ended') throw refuse(conflict('the room has ended', ErrorCode.RoomEnded));
-    if (room.ownerId === buyer.userId) throw refuse(badRequest('you own this room; you need no ticket'));
-    const owner = await this.#owner(room.ownerId);
+    if (room.owner_id === buyer.userId) throw refuse(badRequest('you own this room; you need no ticket'));
+    const owner = { id: room.owner_id, studio_id: room.studio_id };
     const entitlement = await this.o.ledger
       .run('ticket', async (tx) => {
         // The price as it is inside this transaction: a change since the buyer saw it refuses.
@@ -461,12 +458,16 @@ export class WalletService {
     ].filter((p) => p.amount !== 0);
   }
 
-  async #owner(userId: string) {
-    return this.o.db
-      .selectFrom('users')
-      .select(['id', 'display_name', 'studio_id'])
-      .where('id', '=', userId)
-      .executeTakeFirstOrThrow();
+  /** The room and the owner a payment goes to, in one query. */
+  async #roomWithOwner(roomId: string) {
+    const row = await this.o.db
+      .selectFrom('rooms')
+      .innerJoin('users', 'users.id', 'rooms.owner_id')
+      .select(['rooms.kind', 'rooms.status', 'rooms.owner_id', 'users.display_name as owner_name', 'users.studio_id'])
+      .where('rooms.id', '=', roomId)
+      .executeTakeFirst();
+    if (!row) throw notFound(`no room ${roomId}`, ErrorCode.RoomNotFound);
+    return row;
   }
 
   #refuse(operation: string, err: AppError): AppError {
