@@ -224,7 +224,7 @@ export class IdentityService {
         .select('role')
         .where('id', '=', patch.studioId)
         .executeTakeFirst();
-      if (!studio || studio.role !== 'studio') throw badRequest('studioId must be an account with the studio role');
+      if (studio?.role !== 'studio') throw badRequest('studioId must be an account with the studio role');
       if (patch.studioId === userId) throw badRequest('a studio cannot manage itself');
     }
     const row = await this.o.db
