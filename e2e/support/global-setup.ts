@@ -24,7 +24,8 @@ function serverEnv(dataDir: string): NodeJS.ProcessEnv {
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     PASSWORD_HASH_COST: '10',
-    DEMO_ACCOUNTS: 'false',
+    // The demo admin decides payouts in the economy scenarios.
+    DEMO_ACCOUNTS: 'true',
     LOG_LEVEL: 'info',
     // Every scenario signs in from 127.0.0.1; the per-address login limit is tested in the server's suite.
     LOGIN_RATE_PER_IP_PER_MINUTE: '1000',
@@ -65,6 +66,8 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
     child.once('exit', (code, signal) => fail(`it exited (${signal ?? code})`));
     createInterface({ input: child.stdout }).on('line', (line) => {
       log.write(`${line}\n`);
+      const demo = /^\s+admin\s+admin@fusionflow\.test\s+(\S+)/.exec(line);
+      if (demo) process.env[E2E_ENV.demoPassword] = demo[1];
       recent.push(line);
       if (recent.length > 40) recent.shift();
       if (!line.startsWith('{')) return;

@@ -3,4 +3,6 @@ export const E2E_ENV = {
   baseUrl: 'FF_E2E_BASE_URL',
   serverPid: 'FF_E2E_SERVER_PID',
   dataDir: 'FF_E2E_DATA_DIR',
+  /** Password of the demo accounts (admin@fusionflow.test, …), read from the start-up banner. */
+  demoPassword: 'FF_E2E_DEMO_PASSWORD',
 } as const;

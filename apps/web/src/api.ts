@@ -1,4 +1,7 @@
-import { ApiClient } from '@fusionflow/client';
+import { ApiClient, WalletClient } from '@fusionflow/client';
 
 /** The one API client of the app; it holds the session's access token in memory. */
 export const api = new ApiClient();
+
+/** The token economy's endpoints (wallet, tips, tickets, earnings, payouts), on the same session. */
+export const wallet = new WalletClient(api);

@@ -2,13 +2,16 @@ import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Route, Routes } from 'react-router-dom';
 import { RequireAccount } from './components/require-account';
 import { SiteHeader } from './components/site-header';
+import { AdminPayoutsPage } from './pages/admin-payouts-page';
 import { CreateRoomPage } from './pages/create-room-page';
+import { EarningsPage } from './pages/earnings-page';
 import { HomePage } from './pages/home-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ProfilePage } from './pages/profile-page';
 import { RoomPage } from './pages/room-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SignUpPage } from './pages/sign-up-page';
+import { WalletPage } from './pages/wallet-page';
 import { SessionProvider } from './session/session-context';
 
 /** The shell: session, header and the routes of every page. */
@@ -39,6 +42,30 @@ export function App() {
               element={
                 <RequireAccount>
                   <CreateRoomPage />
+                </RequireAccount>
+              }
+            />
+            <Route
+              path="/wallet"
+              element={
+                <RequireAccount>
+                  <WalletPage />
+                </RequireAccount>
+              }
+            />
+            <Route
+              path="/earnings"
+              element={
+                <RequireAccount>
+                  <EarningsPage />
+                </RequireAccount>
+              }
+            />
+            <Route
+              path="/admin/payouts"
+              element={
+                <RequireAccount>
+                  <AdminPayoutsPage />
                 </RequireAccount>
               }
             />

@@ -50,7 +50,7 @@ export interface ListRoomsParams {
   cursor?: string;
 }
 
-interface RequestOptions<T> {
+export interface RequestOptions<T> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
@@ -58,6 +58,8 @@ interface RequestOptions<T> {
   schema?: ResponseSchema<T>;
   /** Send the access token (and refresh it once when it expired). */
   auth: boolean;
+  /** Extra request headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -235,6 +237,11 @@ export class ApiClient {
 
   // --- plumbing -------------------------------------------------------------------------------
 
+  /** Any endpoint, with the same session handling, error mapping and response parsing (for feature clients). */
+  request<T>(options: RequestOptions<T>): Promise<T> {
+    return this.#request(options);
+  }
+
   #setSession<S extends Session | null>(session: S): S {
     if (session === this.#session) return session;
     this.#session = session;
@@ -260,6 +267,7 @@ export class ApiClient {
 
   async #send<T>(o: RequestOptions<T>, token: string | null): Promise<T> {
     const headers: Record<string, string> = {
+      ...o.headers,
       accept: 'application/json',
       'x-ff-protocol': String(PROTOCOL_VERSION),
     };

@@ -133,6 +133,7 @@ export const TicketResponse = z.object({ entitlement: Entitlement, balance: z.nu
 export type TicketResponse = z.infer<typeof TicketResponse>;
 
 export const EntitlementsResponse = z.object({ entitlements: z.array(Entitlement) });
+export type EntitlementsResponse = z.infer<typeof EntitlementsResponse>;
 
 export const EarningsSource = z.enum(['tips', 'tickets', 'calls']);
 export type EarningsSource = z.infer<typeof EarningsSource>;
@@ -211,6 +212,7 @@ export type PayoutDecision = z.infer<typeof PayoutDecision>;
 
 export const PayoutsQuery = z.strictObject({ status: PayoutStatus.optional() });
 export const PayoutsResponse = z.object({ payouts: z.array(Payout) });
+export type PayoutsResponse = z.infer<typeof PayoutsResponse>;
 
 export const LedgerEntryView = z.object({ account: z.string(), amount: z.number().int() });
 export const LedgerTransactionView = z.object({
@@ -237,6 +239,7 @@ export const LedgerResponse = z.object({
   /** Sum over every account: always 0 in a healthy ledger. */
   totalBalance: z.number().int(),
 });
+export type LedgerResponse = z.infer<typeof LedgerResponse>;
 
 /** Payment provider webhook (`POST /api/payments/webhook`), signed `x-ff-signature: t=<unix>,v1=<hex>`. */
 export const PaymentWebhookEvent = z.object({

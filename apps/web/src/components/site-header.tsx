@@ -30,6 +30,11 @@ export function SiteHeader() {
             {t('nav.home')}
           </NavLink>
           {signedIn && <NavLink to="/create">{t('nav.createRoom')}</NavLink>}
+          {signedIn && <NavLink to="/wallet">{t('nav.wallet')}</NavLink>}
+          {signedIn && ['streamer', 'studio', 'admin'].includes(user.role) && (
+            <NavLink to="/earnings">{t('nav.earnings')}</NavLink>
+          )}
+          {signedIn && user.role === 'admin' && <NavLink to="/admin/payouts">{t('nav.payouts')}</NavLink>}
         </nav>
         <div className="account">
           {restoring ? null : signedIn ? (

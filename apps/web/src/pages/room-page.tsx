@@ -6,6 +6,7 @@ import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { RoomBadges } from '../components/room-badges';
+import { TipForm } from '../components/tip-form';
 import { useSession } from '../session/session-context';
 
 /** A room: its details and, for its host, going live and ending it. Media comes in later issues. */
@@ -138,6 +139,7 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
       <div className={`stage stage-${room.status}`}>
         <p>{stage}</p>
       </div>
+      {!isHost && user !== null && user.role !== 'guest' && room.status !== 'ended' && <TipForm roomId={room.id} />}
       <section aria-label={t('room.details')}>
         <dl className="facts">
           <dt>{t('room.kindLabel')}</dt>
