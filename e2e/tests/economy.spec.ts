@@ -53,6 +53,12 @@ test('buy tokens, tip, see earnings, request and approve a payout', async ({ bro
   await row.getByRole('button', { name: 'Approve' }).click();
   await expect(row).toHaveCount(0);
 
+  // The admin ledger traces it all, and the ledger sums to zero.
+  await adminPage.getByRole('link', { name: 'Ledger' }).click();
+  await expect(adminPage.getByTestId('ledger-total')).toContainText('Sum over all accounts: 0');
+  await expect(adminPage.getByTestId('ledger')).toContainText('tip of 50');
+  await expect(adminPage.getByTestId('ledger')).toContainText('paid by transfer');
+
   await streamerPage.reload();
   await expect(streamerPage.getByTestId('my-payouts')).toContainText('Approved');
   await expect(streamerPage.getByTestId('my-payouts')).toContainText('paid by transfer');

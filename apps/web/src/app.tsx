@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Route, Routes } from 'react-router-dom';
 import { RequireAccount } from './components/require-account';
 import { SiteHeader } from './components/site-header';
+import { AdminLedgerPage } from './pages/admin-ledger-page';
 import { AdminPayoutsPage } from './pages/admin-payouts-page';
 import { CreateRoomPage } from './pages/create-room-page';
 import { EarningsPage } from './pages/earnings-page';
@@ -66,6 +67,14 @@ export function App() {
               element={
                 <RequireAccount>
                   <AdminPayoutsPage />
+                </RequireAccount>
+              }
+            />
+            <Route
+              path="/admin/ledger"
+              element={
+                <RequireAccount>
+                  <AdminLedgerPage />
                 </RequireAccount>
               }
             />

@@ -35,6 +35,7 @@ export function SiteHeader() {
             <NavLink to="/earnings">{t('nav.earnings')}</NavLink>
           )}
           {signedIn && user.role === 'admin' && <NavLink to="/admin/payouts">{t('nav.payouts')}</NavLink>}
+          {signedIn && user.role === 'admin' && <NavLink to="/admin/ledger">{t('nav.ledger')}</NavLink>}
         </nav>
         <div className="account">
           {restoring ? null : signedIn ? (
