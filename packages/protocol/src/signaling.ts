@@ -237,5 +237,9 @@ export type ServerMessage<N extends ServerMessageName> = z.infer<(typeof ServerM
 export type Ack = { ok: true } | { ok: false; error: SignalingErrorMessage };
 
 /** Test-only (`TEST_HOOKS=true`): drop the next `media-state` the server would deliver to a peer. */
-export const DropMediaStateRequest = z.strictObject({ roomId: RoomId, peerId: PeerId, count: z.number().int().min(1).max(10).default(1) });
+export const DropMediaStateRequest = z.strictObject({
+  roomId: RoomId,
+  peerId: PeerId,
+  count: z.number().int().min(1).max(10).default(1),
+});
 export type DropMediaStateRequest = z.infer<typeof DropMediaStateRequest>;

@@ -87,12 +87,14 @@ describe.each(variants)('RoomStateStore contract on $name', (variant) => {
 
   it('refuses a member beyond the capacity, and none is the limit when capacity is null', async () => {
     const r = room();
-    for (const p of ['a', 'b', 'c', 'd']) expect((await store.add(r, member(p), { capacity: 4, now: 0 })).ok).toBe(true);
+    for (const p of ['a', 'b', 'c', 'd'])
+      expect((await store.add(r, member(p), { capacity: 4, now: 0 })).ok).toBe(true);
     const fifth = await store.add(r, member('e'), { capacity: 4, now: 0 });
     expect(fifth).toEqual({ ok: false, reason: 'full', expired: [] });
     expect(await store.list(r)).toHaveLength(4);
     const open = room();
-    for (let i = 0; i < 6; i++) expect((await store.add(open, member(`p${i}`), { capacity: null, now: 0 })).ok).toBe(true);
+    for (let i = 0; i < 6; i++)
+      expect((await store.add(open, member(`p${i}`), { capacity: null, now: 0 })).ok).toBe(true);
   });
 
   it('admits many concurrent joins exactly up to the capacity', async () => {

@@ -26,7 +26,9 @@ export interface MemberRecord {
 }
 
 export type NewMember = Omit<MemberRecord, 'seq'>;
-export type MemberPatch = Partial<Pick<MemberRecord, 'media' | 'connected' | 'connection' | 'graceUntil' | 'resumeHash'>>;
+export type MemberPatch = Partial<
+  Pick<MemberRecord, 'media' | 'connected' | 'connection' | 'graceUntil' | 'resumeHash'>
+>;
 
 export type AddResult =
   | { ok: true; member: MemberRecord; expired: MemberRecord[] }
@@ -57,12 +59,7 @@ export interface RoomStateStore {
   /** Every member, in joining order. */
   list(roomId: RoomId): Promise<MemberRecord[]>;
   /** Change a member; with `ifConnection`, only while that connection holds the slot. Undefined when nothing changed. */
-  update(
-    roomId: RoomId,
-    peerId: PeerId,
-    patch: MemberPatch,
-    ifConnection?: string,
-  ): Promise<MemberRecord | undefined>;
+  update(roomId: RoomId, peerId: PeerId, patch: MemberPatch, ifConnection?: string): Promise<MemberRecord | undefined>;
   /** Remove a member (when the conditions hold); the removed record, or undefined. */
   remove(roomId: RoomId, peerId: PeerId, conditions?: RemoveConditions): Promise<MemberRecord | undefined>;
   /** Remove every member of a room (it ended); the removed records. */
