@@ -3,4 +3,9 @@ export const E2E_ENV = {
   baseUrl: 'FF_E2E_BASE_URL',
   serverPid: 'FF_E2E_SERVER_PID',
   dataDir: 'FF_E2E_DATA_DIR',
+  /** coturn started for the run: its pid, TURN URLs (comma-separated) and shared secret. */
+  turnPid: 'FF_E2E_TURN_PID',
+  turnDir: 'FF_E2E_TURN_DIR',
+  turnUrls: 'FF_E2E_TURN_URLS',
+  turnSecret: 'FF_E2E_TURN_SECRET',
 } as const;

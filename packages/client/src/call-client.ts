@@ -414,7 +414,9 @@ export class CallClient extends Emitter<CallEvents> {
   #replaceSession(entry: PeerEntry, initiator: boolean, session: string): void {
     entry.session?.close();
     clearTimeout(entry.disconnectedTimer);
-    entry.reconciler.resetCounters();
+    if (entry.reconciler.reset()) {
+      this.emit('reconciliation', { peerId: entry.state.peerId, state: 'connected' });
+    }
     entry.notConnectedSince = now();
     const peerId = entry.state.peerId;
     const created = new PeerSession({

@@ -80,9 +80,20 @@ export class MediaReconciler {
     return this.#attempts;
   }
 
-  /** Forget the counters (a new peer connection starts from zero). */
-  resetCounters(): void {
+  /**
+   * A new peer connection replaced the old one: its counters start from zero and nothing has
+   * arrived on it yet. Returns true when this left `live-media` or `replay-requested`.
+   */
+  reset(): boolean {
+    const changed = this.#state !== 'connected';
+    this.#state = 'connected';
     this.#last = undefined;
+    this.#lastProgress.audio = -Infinity;
+    this.#lastProgress.video = -Infinity;
+    this.#transportUpAt = undefined;
+    this.#unexpectedSince = undefined;
+    this.#attempts = 0;
+    return changed;
   }
 
   sample(s: MediaSample): ReconcileOutcome {

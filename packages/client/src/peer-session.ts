@@ -168,7 +168,9 @@ export class PeerSession {
     if (this.#closed) return out;
     const report = await this.pc.getStats();
     const byId = new Map<string, Record<string, unknown>>();
-    report.forEach((s: Record<string, unknown>) => byId.set(String(s.id), s));
+    report.forEach((s: Record<string, unknown>) => {
+      byId.set(String(s.id), s);
+    });
     let pair: Record<string, unknown> | undefined;
     for (const s of byId.values()) {
       if (s.type === 'inbound-rtp') {

@@ -243,3 +243,7 @@ export const DropMediaStateRequest = z.strictObject({
   count: z.number().int().min(1).max(10).default(1),
 });
 export type DropMediaStateRequest = z.infer<typeof DropMediaStateRequest>;
+
+/** Test-only (`TEST_HOOKS=true`): cut the transport of the connection holding a peer's slot. */
+export const DropConnectionRequest = z.strictObject({ roomId: RoomId, peerId: PeerId });
+export type DropConnectionRequest = z.infer<typeof DropConnectionRequest>;

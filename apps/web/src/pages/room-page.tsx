@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
+import { CallRoom } from '../call/call-room';
 import { ErrorAlert } from '../components/error-alert';
 import { RoomBadges } from '../components/room-badges';
 import { useSession } from '../session/session-context';
@@ -135,9 +136,13 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         </div>
       )}
       <ErrorAlert error={error} />
-      <div className={`stage stage-${room.status}`}>
-        <p>{stage}</p>
-      </div>
+      {room.kind === 'call' ? (
+        <CallRoom room={room} onRoomChange={onChange} />
+      ) : (
+        <div className={`stage stage-${room.status}`}>
+          <p>{stage}</p>
+        </div>
+      )}
       <section aria-label={t('room.details')}>
         <dl className="facts">
           <dt>{t('room.kindLabel')}</dt>

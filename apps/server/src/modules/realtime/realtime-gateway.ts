@@ -186,6 +186,13 @@ export class RealtimeGateway {
     this.io.in(id).disconnectSockets(true);
   }
 
+  /** Cut a connection's transport on this process as a network failure would (the client reconnects). */
+  dropTransport(id: string): boolean {
+    const c = this.#connections.get(id);
+    c?.socket.conn.close();
+    return c !== undefined;
+  }
+
   /** Take every connection out of a room's channels, on every process (the room ended). */
   clearRoom(roomId: RoomId, peerIds: readonly PeerId[]): void {
     this.io.in(roomChannel(roomId)).socketsLeave([roomChannel(roomId), ...peerIds.map(peerChannel)]);

@@ -88,6 +88,14 @@ export class SignalingService {
     this.#log.warn({ roomId, peerId, count }, 'test hook: dropping the next media-state to this peer');
   }
 
+  /** TEST_HOOKS only: cut the transport of the connection holding a peer's slot (if on this process). */
+  async dropConnection(roomId: RoomId, peerId: PeerId): Promise<boolean> {
+    const member = await this.o.store.get(roomId, peerId);
+    const dropped = member !== undefined && this.o.gateway.dropTransport(member.connection);
+    if (dropped) this.#log.warn({ roomId, peerId }, 'test hook: connection dropped');
+    return dropped;
+  }
+
   close(): void {
     this.#drops.clear();
   }

@@ -1,4 +1,5 @@
-import { DropMediaStateRequest } from '@fusionflow/protocol';
+import { AppError } from '@fusionflow/kit';
+import { DropConnectionRequest, DropMediaStateRequest, ErrorCode } from '@fusionflow/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/http-app.js';
 import type { SignalingService } from './signaling-service.js';
@@ -17,6 +18,19 @@ export function registerSignalingTestHooks(app: HttpApp, signaling: SignalingSer
     },
     handler: async (request, reply) => {
       signaling.dropNextMediaState(request.body.roomId, request.body.peerId, request.body.count);
+      return reply.code(204).send();
+    },
+  });
+  r.post('/api/test-hooks/drop-connection', {
+    schema: {
+      tags: ['test hooks'],
+      summary: 'TEST ONLY: cut the transport of the connection holding a peer’s slot, as a network failure would',
+      body: DropConnectionRequest,
+    },
+    handler: async (request, reply) => {
+      if (!(await signaling.dropConnection(request.body.roomId, request.body.peerId))) {
+        throw new AppError(ErrorCode.PeerNotFound, 'no such peer connected to this process');
+      }
       return reply.code(204).send();
     },
   });
