@@ -20,7 +20,10 @@ import { io, type Socket } from 'socket.io-client';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const SECRET = 'bench-access-token-secret-0123456789abcdef';
 const CANDIDATES = 10;
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0 && n % 2 === 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0 && n % 2 === 0);
 const SIZES = sizes.length > 0 ? sizes : [100, 1000, 5000];
 /** Pairs that start their exchange per second (the relay load is 22 messages per pair). */
 const PAIRS_PER_SECOND = Number(process.env.BENCH_PAIRS_PER_SECOND ?? 100);
@@ -47,7 +50,12 @@ async function startServer(): Promise<Server> {
       PASSWORD_HASH_COST: '10',
       ACCESS_TOKEN_SECRET: SECRET,
       RATE_LIMIT_PER_MINUTE: '1000000',
-      ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL, REDIS_KEY_PREFIX: `ffbench:${process.pid}:` } : {}),
+      // One client process simulates thousands of users and is itself the busiest process: give its
+      // heartbeats slack so an overloaded load generator is not mistaken for dead clients.
+      SIGNALING_PING_TIMEOUT_MS: '30000',
+      ...(process.env.BENCH_REDIS_URL
+        ? { REDIS_URL: process.env.BENCH_REDIS_URL, REDIS_KEY_PREFIX: `ffbench:${process.pid}:` }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -122,6 +130,23 @@ function bucketQuantile(buckets: { le: number; count: number }[], q: number): nu
   return buckets.find((b) => b.count >= q * total)?.le ?? NaN;
 }
 
+async function withTimeout<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${what} did not finish within ${ms} ms (disconnects: ${disconnects.length})`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -133,6 +158,8 @@ interface Client {
   other?: string;
   initiator?: boolean;
 }
+
+const disconnects: string[] = [];
 
 async function connectAll(url: string, n: number): Promise<Client[]> {
   const clients: Client[] = [];
@@ -150,6 +177,9 @@ async function connectAll(url: string, n: number): Promise<Client[]> {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
+      });
+      socket.on('disconnect', (reason) => {
+        disconnects.push(reason);
       });
       clients[i] = { socket };
     }
@@ -170,8 +200,11 @@ async function run(n: number) {
     const rooms: string[] = [];
     for (let i = 0; i < n / 2; i++) {
       rooms.push(
-        ((await http(url, 'POST', '/api/rooms', { kind: 'call', title: `bench ${i}` }, owner.accessToken)) as { id: string })
-          .id,
+        (
+          (await http(url, 'POST', '/api/rooms', { kind: 'call', title: `bench ${i}` }, owner.accessToken)) as {
+            id: string;
+          }
+        ).id,
       );
     }
     await sleep(500);
@@ -183,20 +216,25 @@ async function run(n: number) {
 
     // Join: everyone at once; the second of each pair is the newcomer (the initiator).
     const joinStart = performance.now();
-    await Promise.all(
-      clients.map(
-        (c, i) =>
-          new Promise<void>((resolve, reject) => {
-            c.socket.once('joined', (msg: { self: { peerId: string } }) => {
-              c.peerId = msg.self.peerId;
-              resolve();
-            });
-            c.socket.once('error', (e: unknown) => reject(new Error(JSON.stringify(e))));
-            c.socket.emit('join', { roomId: rooms[Math.floor(i / 2)] });
-          }),
+    await withTimeout(
+      'joins',
+      Promise.all(
+        clients.map(
+          (c, i) =>
+            new Promise<void>((resolve, reject) => {
+              c.socket.once('joined', (msg: { self: { peerId: string } }) => {
+                c.peerId = msg.self.peerId;
+                resolve();
+              });
+              c.socket.once('error', (e: unknown) => reject(new Error(JSON.stringify(e))));
+              c.socket.emit('join', { roomId: rooms[Math.floor(i / 2)] });
+            }),
+        ),
       ),
+      180_000,
     );
     const joinSeconds = (performance.now() - joinStart) / 1000;
+    if (disconnects.length > 0) console.log(`  N=${n}: ${disconnects.length} disconnects (${disconnects[0]})`);
     for (let i = 0; i < n; i += 2) {
       const a = clients[i]!;
       const b = clients[i + 1]!;
@@ -231,11 +269,19 @@ async function run(n: number) {
           if (msg.kind === 'offer') {
             c.socket.emit('signal', { to: c.other, kind: 'answer', payload: { sdp: sdp('answer'), session: 's' } });
             for (let k = 0; k < CANDIDATES; k++) {
-              c.socket.emit('signal', { to: c.other, kind: 'candidate', payload: { session: 's', candidate: candidate(k) } });
+              c.socket.emit('signal', {
+                to: c.other,
+                kind: 'candidate',
+                payload: { session: 's', candidate: candidate(k) },
+              });
             }
           } else if (msg.kind === 'answer') {
             for (let k = 0; k < CANDIDATES; k++) {
-              c.socket.emit('signal', { to: c.other, kind: 'candidate', payload: { session: 's', candidate: candidate(k) } });
+              c.socket.emit('signal', {
+                to: c.other,
+                kind: 'candidate',
+                payload: { session: 's', candidate: candidate(k) },
+              });
             }
           }
           if (++received === expected) allDone();
@@ -258,6 +304,7 @@ async function run(n: number) {
     latencies.sort((a, b) => a - b);
 
     for (const c of clients) c.socket.close();
+    disconnects.length = 0;
     const relayed = after.relayCount - joined.relayCount;
     return {
       n,

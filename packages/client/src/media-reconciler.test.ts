@@ -92,6 +92,21 @@ describe('MediaReconciler (Connected → LiveMedia → ReplayRequested → Conne
     expect(turnedOn).toEqual([{ t: 6500, transitions: ['live-media'] }]);
   });
 
+  it('does not call the tail of an earlier stream live when media is switched on again', () => {
+    const r = new MediaReconciler({ missingMs: 2000 });
+    run(r, 0, 1000, (t) => ({ expected: on, counters: { video: t, audio: t }, transportConnected: true }));
+    // Off at 1500 (the last packets still arrive in that sample), on again at 2000 — but nothing comes.
+    const after = run(r, 1500, 4500, (t) => ({
+      expected: t === 1500 ? off : on,
+      counters: { video: 1500, audio: 1500 },
+      transportConnected: true,
+    }));
+    expect(after).toEqual([
+      { t: 1500, transitions: ['connected'] },
+      { t: 4000, transitions: ['replay-requested'], replay: 'media-missing' },
+    ]);
+  });
+
   it('asks for a replay when video arrives that the server says is off (stale state)', () => {
     const r = new MediaReconciler({ missingMs: 2000 });
     const stale = run(r, 0, 3000, (t) => ({

@@ -150,10 +150,11 @@ export class MediaReconciler {
     if (this.#state === 'replay-requested') enter('connected');
     this.#attempts = 0;
     const expectedKinds = KINDS.filter((kind) => s.expected[kind]);
+    // Live only on frames that arrived after the media became expected (not the tail of an earlier stream).
     const flowing =
       expectedKinds.length > 0 &&
       expectedKinds.every(
-        (kind) => s.now - this.#lastProgress[kind] < this.#missingMs && this.#lastProgress[kind] > -Infinity,
+        (kind) => this.#lastProgress[kind] > this.#since[kind] && s.now - this.#lastProgress[kind] < this.#missingMs,
       );
     if (flowing) enter('live-media');
     else if (expectedKinds.length === 0) enter('connected');

@@ -30,6 +30,11 @@ export interface PeerSessionOptions {
   log?: (message: string, data?: Record<string, unknown>) => void;
 }
 
+/** A transceiver's media kind (browsers: its receiver's track; some Node stacks name it on the transceiver). */
+function kindOf(t: RTCRtpTransceiver): string | undefined {
+  return t.receiver.track?.kind ?? (t as { kind?: string }).kind ?? t.sender.track?.kind;
+}
+
 let seq = 0;
 /** A session id: unique enough to tell a new connection from the current one. */
 export function newSessionId(): string {
@@ -115,7 +120,7 @@ export class PeerSession {
     if (this.initiator || this.#closed) return;
     await this.pc.setRemoteDescription({ type: 'offer', sdp: payload.sdp });
     for (const t of this.pc.getTransceivers()) {
-      const kind = t.receiver.track?.kind as 'audio' | 'video' | undefined;
+      const kind = kindOf(t);
       if (kind !== 'audio' && kind !== 'video') continue;
       t.direction = 'sendrecv';
       await t.sender.replaceTrack(this.#tracks[kind]);
@@ -149,7 +154,7 @@ export class PeerSession {
     this.#tracks = { ...tracks };
     if (this.#closed) return;
     for (const t of this.pc.getTransceivers()) {
-      const kind = (t.receiver.track?.kind ?? t.sender.track?.kind) as 'audio' | 'video' | undefined;
+      const kind = kindOf(t);
       if (kind !== 'audio' && kind !== 'video') continue;
       if (t.sender.track !== this.#tracks[kind]) await t.sender.replaceTrack(this.#tracks[kind]);
     }

@@ -210,13 +210,17 @@ export function useCall(roomId: string) {
     clientRef.current?.leave();
   }, [roomId]);
 
-  // Leaving the page closes the call without `leave`: a reload within the grace period resumes it.
+  // Navigating away inside the app leaves the call. A reload or a closed tab never gets here: the slot then
+  // waits the grace period, so a reload resumes it (and a closed tab leaves when the grace period ends).
   useEffect(
     () => () => {
-      clientRef.current?.close();
+      if (clientRef.current) {
+        sessionResumeStore().set(roomId, null);
+        clientRef.current.leave();
+      }
       for (const kind of ['audio', 'video'] as const) tracksRef.current[kind]?.stop();
     },
-    [],
+    [roomId],
   );
 
   return {
