@@ -218,6 +218,25 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
   );
 }
 
+/** A crossed-out microphone (an SVG: emoji fonts are not everywhere). */
+function MutedIcon() {
+  return (
+    <svg
+      viewBox="0 0 24 24"
+      width="16"
+      height="16"
+      aria-hidden="true"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+    >
+      <rect x="9" y="3" width="6" height="11" rx="3" />
+      <path d="M5 11a7 7 0 0 0 14 0M12 18v3" />
+      <path d="M4 4l16 16" stroke="#ff6b6b" />
+    </svg>
+  );
+}
+
 function initials(name: string): string {
   return (
     name
@@ -261,7 +280,8 @@ function SelfTile(p: { name: string; stream: MediaStream | null; camera: boolean
         {t('call.you', { name: p.name })}
         {!p.mic && (
           <span className="tile-muted" title={t('call.muted')}>
-            🔇<span className="visually-hidden">{t('call.muted')}</span>
+            <MutedIcon />
+            <span className="visually-hidden">{t('call.muted')}</span>
           </span>
         )}
         {p.pending && <span className="tile-note">{t('call.applying')}</span>}
@@ -302,7 +322,8 @@ function PeerTile({ peer, stream }: { peer: RemotePeer; stream: MediaStream | nu
         {state.role === 'host' && <span className="badge">{t('call.host')}</span>}
         {!state.media.mic && (
           <span className="tile-muted" data-testid="peer-muted" title={t('call.muted')}>
-            🔇<span className="visually-hidden">{t('call.muted')}</span>
+            <MutedIcon />
+            <span className="visually-hidden">{t('call.muted')}</span>
           </span>
         )}
         {away ? (
