@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FullConfig } from '@playwright/test';
+import { type Coturn, startCoturn } from './coturn.js';
 import { E2E_ENV } from './server-env.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -14,7 +15,7 @@ const READY_MESSAGE = 'FusionFlow is running';
 const START_TIMEOUT_MS = 60_000;
 
 /** Only what the server needs from this environment, so a developer's settings cannot leak in. */
-function serverEnv(dataDir: string): NodeJS.ProcessEnv {
+function serverEnv(dataDir: string, turn: Coturn): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
   const env: NodeJS.ProcessEnv = {};
   for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
@@ -29,6 +30,10 @@ function serverEnv(dataDir: string): NodeJS.ProcessEnv {
     LOG_LEVEL: 'info',
     // Every scenario signs in from 127.0.0.1; the per-address login limit is tested in the server's suite.
     LOGIN_RATE_PER_IP_PER_MINUTE: '1000',
+    // Calls: TURN credentials for the coturn started beside the server, and the test-only hooks.
+    TURN_URLS: turn.urls.join(','),
+    TURN_SECRET: turn.secret,
+    TEST_HOOKS: 'true',
   };
 }
 
@@ -45,10 +50,15 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   const outputDir = config.projects[0]?.outputDir ?? join(repoRoot, 'e2e/test-results');
   mkdirSync(outputDir, { recursive: true });
   const log = createWriteStream(join(outputDir, 'server.log'));
+  const turn = await startCoturn(join(outputDir, 'coturn.log'));
+  process.env[E2E_ENV.turnPid] = String(turn.child.pid);
+  process.env[E2E_ENV.turnDir] = turn.dir;
+  process.env[E2E_ENV.turnUrls] = turn.urls.join(',');
+  process.env[E2E_ENV.turnSecret] = turn.secret;
 
   const child = spawn(process.execPath, [serverEntry], {
     cwd: repoRoot,
-    env: serverEnv(dataDir),
+    env: serverEnv(dataDir, turn),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never leave the server behind, even if the runner dies before the teardown.
@@ -81,8 +91,9 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
         // Not a log line.
       }
     });
-  }).catch((err: unknown) => {
+  }).catch(async (err: unknown) => {
     child.kill('SIGKILL');
+    await turn.stop();
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   });

@@ -28,4 +28,15 @@ export default async function globalTeardown(): Promise<void> {
     }
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  // coturn, started for the call scenarios.
+  const turnPid = Number(process.env[E2E_ENV.turnPid]);
+  delete process.env[E2E_ENV.turnPid];
+  if (turnPid > 0 && isRunning(turnPid)) {
+    process.kill(turnPid, 'SIGTERM');
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (isRunning(turnPid) && Date.now() < deadline) await sleep(100);
+    if (isRunning(turnPid)) process.kill(turnPid, 'SIGKILL');
+  }
+  const turnDir = process.env[E2E_ENV.turnDir];
+  if (turnDir) rmSync(turnDir, { recursive: true, force: true });
 }

@@ -5,4 +5,9 @@ export const E2E_ENV = {
   dataDir: 'FF_E2E_DATA_DIR',
   /** Password of the demo accounts (admin@fusionflow.test, …), read from the start-up banner. */
   demoPassword: 'FF_E2E_DEMO_PASSWORD',
+  /** coturn started for the run: its pid, TURN URLs (comma-separated) and shared secret. */
+  turnPid: 'FF_E2E_TURN_PID',
+  turnDir: 'FF_E2E_TURN_DIR',
+  turnUrls: 'FF_E2E_TURN_URLS',
+  turnSecret: 'FF_E2E_TURN_SECRET',
 } as const;

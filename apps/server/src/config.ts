@@ -134,6 +134,54 @@ export const serverSettings = {
   turnTtlSeconds: setting('TURN_TTL_SECONDS', read.int(60, 172_800), 'Lifetime of TURN credentials.', {
     default: 3600,
   }),
+  redisUrl: setting(
+    'REDIS_URL',
+    read.url(['redis:', 'rediss:']),
+    'Redis (redis://host:6379/0): shared call state and Socket.IO rooms across server processes; in-memory (one process) when unset.',
+    { secret: true },
+  ),
+  redisKeyPrefix: setting(
+    'REDIS_KEY_PREFIX',
+    read.string(100).regex(/^[A-Za-z0-9:_-]*$/, 'letters, digits, ":", "_" and "-" only'),
+    'Prefix of every Redis key and channel, so several installations can share one Redis.',
+    { default: 'ff:' },
+  ),
+  reconnectGraceSeconds: setting(
+    'RECONNECT_GRACE_SECONDS',
+    read.int(1, 3600),
+    'How long a call slot is held for a peer whose connection dropped; it resumes the same slot if it comes back in time.',
+    { default: 30 },
+  ),
+  signalingMaxMessageBytes: setting(
+    'SIGNALING_MAX_MESSAGE_BYTES',
+    read.int(1024, 1024 * 1024),
+    'Largest real-time message accepted (JSON bytes); larger ones are refused with payload_too_large. Frames over twice this close the connection.',
+    { default: 64 * 1024 },
+  ),
+  signalingMessagesPer10s: setting(
+    'SIGNALING_MESSAGES_PER_10S',
+    read.int(1, 100_000),
+    'Real-time messages one connection may send per 10 seconds; more are refused with rate_limited.',
+    { default: 300 },
+  ),
+  signalingPingIntervalMs: setting(
+    'SIGNALING_PING_INTERVAL_MS',
+    read.int(1000, 120_000),
+    'How often the server pings each real-time connection.',
+    { default: 10_000 },
+  ),
+  signalingPingTimeoutMs: setting(
+    'SIGNALING_PING_TIMEOUT_MS',
+    read.int(1000, 120_000),
+    'A connection that does not answer a ping within this time is dropped (its call slot then waits RECONNECT_GRACE_SECONDS).',
+    { default: 5000 },
+  ),
+  testHooks: setting(
+    'TEST_HOOKS',
+    read.bool(),
+    'TEST ONLY: enables /api/test-hooks/* (e.g. dropping a media-state message). Never set it in production.',
+    { default: false },
+  ),
   demoAccounts: setting(
     'DEMO_ACCOUNTS',
     read.oneOf(['auto', 'true', 'false']),

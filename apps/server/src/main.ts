@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRateLimiter } from '@fusionflow/kit';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import type { ServerConfig } from './config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { getOrCreateServerKey } from './db/server-keys.js';
@@ -19,8 +21,14 @@ import { GrantService } from './modules/media/grant-service.js';
 import { loadGrantSigningKey } from './modules/media/grant-signing-key.js';
 import { IceServerIssuer } from './modules/media/ice-server-issuer.js';
 import { registerMediaRoutes } from './modules/media/media-routes.js';
+import { RealtimeGateway } from './modules/realtime/realtime-gateway.js';
+import { RedisRoomStateStore } from './modules/realtime/redis-room-state-store.js';
+import { RoomPresence } from './modules/realtime/room-presence.js';
+import { MemoryRoomStateStore, type RoomStateStore } from './modules/realtime/room-state-store.js';
 import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
+import { SignalingService } from './modules/signaling/signaling-service.js';
+import { registerSignalingTestHooks } from './modules/signaling/signaling-test-hooks.js';
 import { EarningsService } from './modules/wallet/earnings-service.js';
 import { Ledger } from './modules/wallet/ledger.js';
 import { PayoutService } from './modules/wallet/payout-service.js';
@@ -47,6 +55,9 @@ export interface Platform {
     wallet: WalletService;
     payouts: PayoutService;
     earnings: EarningsService;
+    realtime: RealtimeGateway;
+    presence: RoomPresence;
+    signaling: SignalingService;
   };
   readonly demoAccounts: DemoAccount[];
   /** Start listening; resolves to the base URL (http://127.0.0.1:8080). */
@@ -77,6 +88,16 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     await migrateToLatest(database, logger.child({ module: 'db' }));
     const { db } = database;
 
+    // Redis (optional): shared call state and Socket.IO rooms across processes.
+    let redis: Redis | undefined;
+    if (config.redisUrl) {
+      const client = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      client.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+      await client.connect();
+      redis = client;
+      lifecycle.add('redis', () => client.quit());
+    }
+
     const metrics = createMetricsRegistry();
     const app = await createHttpApp({
       logger,
@@ -88,7 +109,13 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       version: VERSION,
     });
     lifecycle.add('http', () => app.close());
-    registerHealthRoutes(app, { metrics, ready: database.ping });
+    registerHealthRoutes(app, {
+      metrics,
+      ready: async () => {
+        await database.ping();
+        await redis?.ping();
+      },
+    });
 
     // identity
     const hasher = new PasswordHasher(config.passwordHashCost);
@@ -163,6 +190,56 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });
 
+    // real time: the Socket.IO gateway on the HTTP server, room presence, and calls on top of it
+    const store: RoomStateStore = redis
+      ? new RedisRoomStateStore(redis, config.redisKeyPrefix)
+      : new MemoryRoomStateStore();
+    const realtime = new RealtimeGateway({
+      tokens: accessTokens,
+      logger: logger.child({ module: 'realtime' }),
+      metrics,
+      maxMessageBytes: config.signalingMaxMessageBytes,
+      messagesPer10s: config.signalingMessagesPer10s,
+      pingIntervalMs: config.signalingPingIntervalMs,
+      pingTimeoutMs: config.signalingPingTimeoutMs,
+      corsOrigins: config.corsOrigins,
+    });
+    if (redis) {
+      const subscriber = redis.duplicate();
+      subscriber.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
+      lifecycle.add('redis subscriber', () => subscriber.quit());
+      realtime.io.adapter(createAdapter(redis, subscriber, { key: `${config.redisKeyPrefix}socket.io` }));
+    }
+    realtime.attach(app.server);
+    const presence = new RoomPresence({
+      gateway: realtime,
+      store,
+      rooms,
+      graceSeconds: config.reconnectGraceSeconds,
+      logger: logger.child({ module: 'presence' }),
+      metrics,
+    });
+    const signaling = new SignalingService({
+      gateway: realtime,
+      presence,
+      store,
+      rooms,
+      logger: logger.child({ module: 'signaling' }),
+      metrics,
+    });
+    const stopRoomEvents = rooms.onStatusChange((room) => presence.roomChanged(room));
+    lifecycle.add('realtime', async (reason) => {
+      stopRoomEvents();
+      signaling.close();
+      presence.close();
+      await realtime.close(reason);
+      await store.close();
+    });
+    if (config.testHooks) {
+      logger.warn('TEST_HOOKS is on: /api/test-hooks/* can drop signaling messages. Never run production like this.');
+      registerSignalingTestHooks(app, signaling);
+    }
+
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();
 
@@ -171,7 +248,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       app,
       database,
       logger,
-      services: { identity, rooms, grants, ice, wallet, payouts, earnings },
+      services: { identity, rooms, grants, ice, wallet, payouts, earnings, realtime, presence, signaling },
       demoAccounts: demo,
       listen: async () => {
         await app.listen({ host: config.host, port: config.port });

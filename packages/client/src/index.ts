@@ -9,4 +9,31 @@ export {
   type SessionListener,
 } from './api-client.js';
 export { ApiError, ClientErrorCode, isApiError } from './api-error.js';
+export {
+  CallClient,
+  type CallClientOptions,
+  type CallEvents,
+  type CallStatus,
+  type PeerQuality,
+  type QualityLevel,
+  type RemotePeer,
+  type ResumeStore,
+  sessionResumeStore,
+} from './call-client.js';
+export { Emitter } from './emitter.js';
+export {
+  type MediaExpectation,
+  MediaReconciler,
+  type MediaSample,
+  type ReconcileOptions,
+  type ReconcileOutcome,
+  type ReconcileState,
+} from './media-reconciler.js';
+export { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
+export {
+  SignalingConnection,
+  type SignalingConnectionOptions,
+  type SignalingEvents,
+  type SignalingStatus,
+} from './signaling-connection.js';
 export * from './wallet-client.js';

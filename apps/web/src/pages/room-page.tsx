@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
+import { CallRoom } from '../call/call-room';
 import { ErrorAlert } from '../components/error-alert';
 import { RoomBadges } from '../components/room-badges';
 import { TipForm } from '../components/tip-form';
@@ -136,9 +137,13 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         </div>
       )}
       <ErrorAlert error={error} />
-      <div className={`stage stage-${room.status}`}>
-        <p>{stage}</p>
-      </div>
+      {room.kind === 'call' ? (
+        <CallRoom room={room} onRoomChange={onChange} />
+      ) : (
+        <div className={`stage stage-${room.status}`}>
+          <p>{stage}</p>
+        </div>
+      )}
       {!isHost && user !== null && user.role !== 'guest' && room.status !== 'ended' && <TipForm roomId={room.id} />}
       <section aria-label={t('room.details')}>
         <dl className="facts">

@@ -58,10 +58,20 @@ function decodeCursor(cursor: string): [Date, string] {
  * many viewers through the SFU); call rooms are peer-to-peer calls of up to four people.
  */
 export class RoomService {
+  readonly #statusListeners = new Set<(room: Room) => void | Promise<void>>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly logger: Logger,
   ) {}
+
+  /** Be told after a room changed status (e.g. it ended, so its call members leave). Returns an unsubscribe. */
+  onStatusChange(listener: (room: Room) => void | Promise<void>): () => void {
+    this.#statusListeners.add(listener);
+    return () => {
+      this.#statusListeners.delete(listener);
+    };
+  }
 
   #select() {
     return this.db
@@ -179,7 +189,16 @@ export class RoomService {
         room.status === 'ended' ? ErrorCode.RoomEnded : ErrorCode.InvalidTransition,
       );
     }
-    if (updated.numUpdatedRows > 0n) this.logger.info({ roomId: id, status: to }, 'room status changed');
+    if (updated.numUpdatedRows > 0n) {
+      this.logger.info({ roomId: id, status: to }, 'room status changed');
+      for (const listener of this.#statusListeners) {
+        try {
+          await listener(room);
+        } catch (err) {
+          this.logger.error({ err, roomId: id }, 'room status listener failed');
+        }
+      }
+    }
     return room;
   }
 }

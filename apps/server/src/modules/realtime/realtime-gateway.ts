@@ -1,0 +1,353 @@
+import type { Server as HttpServer } from 'node:http';
+import { AppError, Counter, Gauge, type Logger, MemoryRateLimiter, type Registry } from '@fusionflow/kit';
+import {
+  type Ack,
+  closeCodeOf,
+  ErrorCode,
+  HandshakeAuth,
+  type PeerId,
+  PROTOCOL_VERSION,
+  type RoomId,
+  type RoomKind,
+  type ServerMessage,
+  type ServerMessageName,
+  SIGNALING_PATH,
+  type SignalingErrorMessage,
+} from '@fusionflow/protocol';
+import { decodeJwt } from 'jose';
+import { Server, type Socket } from 'socket.io';
+import type { z } from 'zod';
+import type { AccessTokens, Session } from '../identity/access-tokens.js';
+
+/** Where a connection is: set by the room presence on `join`, cleared on `leave`. */
+export interface Membership {
+  readonly roomId: RoomId;
+  readonly roomKind: RoomKind;
+  readonly peerId: PeerId;
+}
+
+/** One authenticated connection, as handlers see it. */
+export interface SocketContext {
+  /** The connection id (Socket.IO socket id); also the id of the reconnect slot's holder. */
+  readonly id: string;
+  readonly session: Session;
+  readonly logger: Logger;
+  membership: Membership | null;
+  /** Send one message to this connection. */
+  send<N extends ServerMessageName>(name: N, body: ServerMessage<N>): void;
+}
+
+/** A message handler. Throw an AppError to answer with a coded `error` (nothing else happens). */
+export type MessageHandler<T> = (ctx: SocketContext, body: T) => Promise<void> | void;
+
+export interface RealtimeGatewayOptions {
+  tokens: AccessTokens;
+  logger: Logger;
+  metrics: Registry;
+  maxMessageBytes: number;
+  messagesPer10s: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  corsOrigins: readonly string[];
+}
+
+interface Connection extends SocketContext {
+  readonly socket: Socket;
+  /** Messages of one connection are handled one after another, in the order they came. */
+  queue: Promise<void>;
+  expiry: NodeJS.Timeout | undefined;
+}
+
+type AnyHandler = { schema: z.ZodType; handler: MessageHandler<unknown> };
+
+const roomChannel = (roomId: RoomId) => `room:${roomId}`;
+const peerChannel = (peerId: PeerId) => `peer:${peerId}`;
+
+/**
+ * The real-time connection layer of the control plane: Socket.IO on the HTTP server's origin
+ * (`/socket.io`). It authenticates the handshake with the access token, checks the protocol
+ * version, limits message size and rate per connection, validates every inbound message with the
+ * protocol's schema before a handler sees it, answers bad input with a coded `error` (and an ack
+ * error when the client asked for one), and closes a connection whose access token expires.
+ * Modules register handlers (`handle`) and send through it; it knows nothing about calls or chat.
+ */
+export class RealtimeGateway {
+  readonly io: Server;
+  readonly #handlers = new Map<string, AnyHandler>();
+  readonly #connections = new Map<string, Connection>();
+  readonly #disconnectListeners: ((ctx: SocketContext, reason: string) => void | Promise<void>)[] = [];
+  readonly #limiter: MemoryRateLimiter;
+  readonly #log: Logger;
+  readonly #messages: Counter<'type' | 'result'>;
+  readonly #errors: Counter<'code'>;
+  #closed = false;
+
+  constructor(private readonly o: RealtimeGatewayOptions) {
+    this.#log = o.logger;
+    this.#limiter = new MemoryRateLimiter(o.messagesPer10s, 10_000);
+    this.io = new Server({
+      path: SIGNALING_PATH,
+      serveClient: false,
+      // Frames up to twice the message limit get a coded error; larger ones close the connection.
+      maxHttpBufferSize: o.maxMessageBytes * 2,
+      pingInterval: o.pingIntervalMs,
+      pingTimeout: o.pingTimeoutMs,
+      cors: { origin: [...o.corsOrigins], credentials: true },
+    });
+    const sockets = new Gauge({
+      name: 'realtime_connected_sockets',
+      help: 'Real-time (Socket.IO) connections open on this process',
+      registers: [o.metrics],
+    });
+    this.#messages = new Counter({
+      name: 'realtime_messages_total',
+      help: 'Real-time messages received, by message type and result (ok or the refusal)',
+      labelNames: ['type', 'result'] as const,
+      registers: [o.metrics],
+    });
+    this.#errors = new Counter({
+      name: 'realtime_errors_total',
+      help: 'Coded errors sent to real-time clients, by code',
+      labelNames: ['code'] as const,
+      registers: [o.metrics],
+    });
+    this.io.use((socket, next) => {
+      this.#authenticate(socket).then(
+        () => next(),
+        (err: unknown) => {
+          const body = this.#errorBody(err);
+          const refusal = new Error(body.message) as Error & { data?: unknown };
+          refusal.data = { ...body, closeCode: closeCodeOf(body.code) };
+          this.#errors.inc({ code: body.code });
+          next(refusal);
+        },
+      );
+    });
+    this.io.on('connection', (socket) => {
+      sockets.inc();
+      socket.once('disconnect', () => sockets.dec());
+      this.#onConnection(socket);
+    });
+  }
+
+  /** Attach to the HTTP server (same origin as the API). */
+  attach(server: HttpServer): void {
+    this.io.attach(server);
+  }
+
+  /** Handle a client message: its body is validated with `schema` before `handler` sees it. */
+  handle<S extends z.ZodType>(event: string, schema: S, handler: MessageHandler<z.output<S>>): void {
+    if (this.#handlers.has(event)) throw new Error(`a handler for "${event}" is already registered`);
+    this.#handlers.set(event, { schema, handler: handler as MessageHandler<unknown> });
+  }
+
+  /** Be told when a connection closes (after its queued messages were handled). */
+  onDisconnect(listener: (ctx: SocketContext, reason: string) => void | Promise<void>): void {
+    this.#disconnectListeners.push(listener);
+  }
+
+  /** Put a connection into the channels of its room and peer (so broadcasts reach it on any process). */
+  async enter(ctx: SocketContext, membership: Membership): Promise<void> {
+    const c = this.#connections.get(ctx.id);
+    ctx.membership = membership;
+    await c?.socket.join([roomChannel(membership.roomId), peerChannel(membership.peerId)]);
+  }
+
+  /** Take a connection out of its room's channels. */
+  async exit(ctx: SocketContext): Promise<void> {
+    const m = ctx.membership;
+    ctx.membership = null;
+    const c = this.#connections.get(ctx.id);
+    if (m && c) {
+      await c.socket.leave(roomChannel(m.roomId));
+      await c.socket.leave(peerChannel(m.peerId));
+    }
+  }
+
+  /** Send to every connection in a room, on every process, except the given peers. */
+  emitToRoom<N extends ServerMessageName>(
+    roomId: RoomId,
+    name: N,
+    body: ServerMessage<N>,
+    except: readonly PeerId[] = [],
+  ): void {
+    let target = this.io.to(roomChannel(roomId));
+    if (except.length > 0) target = target.except(except.map(peerChannel));
+    target.emit(name, body);
+  }
+
+  /** Send to the connection holding a peer's slot, on whichever process it is. */
+  emitToPeer<N extends ServerMessageName>(peerId: PeerId, name: N, body: ServerMessage<N>): void {
+    this.io.to(peerChannel(peerId)).emit(name, body);
+  }
+
+  /** Close a connection by id, on whichever process holds it (a resumed slot's old connection). */
+  disconnectConnection(id: string): void {
+    this.io.in(id).disconnectSockets(true);
+  }
+
+  /** Cut a connection's transport on this process as a network failure would (the client reconnects). */
+  dropTransport(id: string): boolean {
+    const c = this.#connections.get(id);
+    c?.socket.conn.close();
+    return c !== undefined;
+  }
+
+  /** Take every connection out of a room's channels, on every process (the room ended). */
+  clearRoom(roomId: RoomId, peerIds: readonly PeerId[]): void {
+    this.io.in(roomChannel(roomId)).socketsLeave([roomChannel(roomId), ...peerIds.map(peerChannel)]);
+    for (const c of this.#connections.values()) if (c.membership?.roomId === roomId) c.membership = null;
+  }
+
+  /** Connections open on this process. */
+  get size(): number {
+    return this.#connections.size;
+  }
+
+  /** Idempotent: closes every connection (children first), then the engine and the adapter. */
+  async close(reason = 'server shutting down'): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const c of this.#connections.values()) {
+      clearTimeout(c.expiry);
+      c.socket.disconnect(true);
+    }
+    await Promise.allSettled([...this.#connections.values()].map((c) => c.queue));
+    this.#connections.clear();
+    this.#limiter.close();
+    await this.io.of('/').adapter.close();
+    this.io.engine?.close();
+    this.#log.info({ reason }, 'real-time gateway closed');
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  async #authenticate(socket: Socket): Promise<void> {
+    if (this.#closed) throw new AppError(ErrorCode.Unavailable, 'the server is shutting down');
+    const auth = HandshakeAuth.safeParse(socket.handshake.auth);
+    if (!auth.success) {
+      throw new AppError(ErrorCode.Unauthorized, 'connect with auth: { token: <access token>, protocol: 1 }');
+    }
+    if (String(auth.data.protocol) !== String(PROTOCOL_VERSION)) {
+      throw new AppError(
+        ErrorCode.ProtocolMismatch,
+        `this server speaks protocol ${PROTOCOL_VERSION}, the client ${String(auth.data.protocol)}; reload the page or update the client`,
+      );
+    }
+    const session = await this.o.tokens.verify(auth.data.token);
+    const exp = decodeJwt(auth.data.token).exp;
+    socket.data.session = session;
+    socket.data.expiresAt = typeof exp === 'number' ? exp * 1000 : undefined;
+  }
+
+  #onConnection(socket: Socket): void {
+    const session = socket.data.session as Session;
+    const logger = this.#log.child({ connection: socket.id, userId: session.userId });
+    const c: Connection = {
+      id: socket.id,
+      socket,
+      session,
+      logger,
+      membership: null,
+      queue: Promise.resolve(),
+      expiry: undefined,
+      send: (name, body) => {
+        socket.emit(name, body);
+      },
+    };
+    this.#connections.set(socket.id, c);
+    const expiresAt = socket.data.expiresAt as number | undefined;
+    if (expiresAt !== undefined) {
+      // The access token's end is the connection's end; the client reconnects with a fresh token.
+      c.expiry = setTimeout(
+        () => {
+          const body: SignalingErrorMessage = {
+            code: ErrorCode.TokenExpired,
+            message: 'access token expired; reconnect with a fresh one',
+            closeCode: closeCodeOf(ErrorCode.TokenExpired),
+          };
+          this.#errors.inc({ code: body.code });
+          socket.emit('error', body);
+          logger.info('access token expired; closing the connection');
+          socket.disconnect(true);
+        },
+        Math.max(0, Math.min(expiresAt - Date.now(), 2 ** 31 - 1)),
+      );
+      c.expiry.unref();
+    }
+    socket.onAny((event: string, ...args: unknown[]) => {
+      c.queue = c.queue.then(() => this.#dispatch(c, event, args));
+    });
+    socket.once('disconnect', (reason) => {
+      clearTimeout(c.expiry);
+      void this.#limiter.reset(socket.id);
+      c.queue = c.queue.then(async () => {
+        for (const listener of this.#disconnectListeners) {
+          try {
+            await listener(c, reason);
+          } catch (err) {
+            logger.error({ err }, 'disconnect listener failed');
+          }
+        }
+        this.#connections.delete(socket.id);
+      });
+    });
+  }
+
+  async #dispatch(c: Connection, event: string, args: unknown[]): Promise<void> {
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as (answer: Ack) => void) : undefined;
+    const entry = this.#handlers.get(event);
+    const type = entry ? event : 'unknown';
+    try {
+      const limit = this.#limiter.hitSync(c.id);
+      if (!limit.allowed) {
+        throw new AppError(ErrorCode.RateLimited, 'too many messages, slow down', {
+          retryAfterSeconds: limit.retryAfterSeconds,
+        });
+      }
+      if (!entry) throw new AppError(ErrorCode.BadRequest, `unknown message "${event.slice(0, 64)}"`);
+      if (args.length > 1) throw new AppError(ErrorCode.ValidationFailed, 'a message has exactly one body');
+      const body = args[0];
+      const size = body === undefined ? 0 : Buffer.byteLength(JSON.stringify(body) ?? '');
+      if (size > this.o.maxMessageBytes) {
+        throw new AppError(
+          ErrorCode.PayloadTooLarge,
+          `message of ${size} bytes is over the limit of ${this.o.maxMessageBytes}`,
+        );
+      }
+      const parsed = entry.schema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+        throw new AppError(
+          ErrorCode.ValidationFailed,
+          `${event}: ${issue?.message ?? 'invalid'}${where}`,
+          parsed.error.issues.slice(0, 5).map((i) => ({ path: i.path.map(String), message: i.message })),
+        );
+      }
+      await entry.handler(c, parsed.data);
+      this.#messages.inc({ type, result: 'ok' });
+      ack?.({ ok: true });
+    } catch (err) {
+      const body = { ...this.#errorBody(err), event: event.slice(0, 64) };
+      this.#messages.inc({ type, result: body.code });
+      this.#errors.inc({ code: body.code });
+      if (body.code === ErrorCode.Internal) c.logger.error({ err, event: type }, 'real-time message failed');
+      else c.logger.debug({ code: body.code, event: type }, 'real-time message refused');
+      c.socket.emit('error', body);
+      ack?.({ ok: false, error: body });
+    }
+  }
+
+  #errorBody(err: unknown): SignalingErrorMessage {
+    if (err instanceof AppError) {
+      const retry = (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+      return {
+        code: err.code,
+        message: err.message,
+        ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}),
+      };
+    }
+    return { code: ErrorCode.Internal, message: 'internal error' };
+  }
+}

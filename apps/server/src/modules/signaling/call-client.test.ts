@@ -1,0 +1,127 @@
+import { CallClient, type CallEvents, type ReconcileState } from '@fusionflow/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
+import { testDatabases } from '../../db/test-databases.js';
+import { startTestPlatform, type TestPlatform } from '../../test-support.js';
+
+/**
+ * The SDK's CallClient in Node, against the real server over socket.io-client, with werift as the
+ * RTCPeerConnection: real ICE, DTLS and SRTP on 127.0.0.1, synthetic RTP as "camera" and
+ * "microphone" (werift counts packets where a browser counts decoded frames).
+ */
+class FakeSource {
+  readonly track: MediaStreamTrack;
+  readonly #timer: NodeJS.Timeout;
+  #seq = 0;
+  constructor(kind: 'audio' | 'video') {
+    this.track = new MediaStreamTrack({ kind });
+    this.#timer = setInterval(() => {
+      this.#seq = (this.#seq + 1) & 0xffff;
+      const header = new RtpHeader({ sequenceNumber: this.#seq, timestamp: this.#seq * 3000, marker: true });
+      this.track.writeRtp(new RtpPacket(header, Buffer.alloc(100, 1)));
+    }, 20);
+  }
+  stop() {
+    clearInterval(this.#timer);
+    this.track.stop();
+  }
+}
+
+const createPeerConnection = () =>
+  new RTCPeerConnection({
+    iceServers: [],
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+  }) as unknown as globalThis.RTCPeerConnection;
+
+describe('CallClient in Node (werift peer connections)', () => {
+  let t: TestPlatform;
+  let url: string;
+  const sources: FakeSource[] = [];
+  const clients: CallClient[] = [];
+
+  beforeAll(async () => {
+    t = await startTestPlatform(testDatabases()[0]!, { port: 0, testHooks: true });
+    url = await t.platform.listen();
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const s of sources) s.stop();
+    await t.close();
+  });
+
+  const client = (token: string) => {
+    const c = new CallClient({
+      url,
+      token: () => token,
+      createPeerConnection,
+      socketOptions: { transports: ['websocket'] },
+      reconcile: { sampleMs: 200, missingMs: 1000, retryMs: 1000 },
+    });
+    const audio = new FakeSource('audio');
+    const video = new FakeSource('video');
+    sources.push(audio, video);
+    c.setLocalTracks({ audio: audio.track as never, video: video.track as never });
+    clients.push(c);
+    return c;
+  };
+  /** Resolves once the client's view of a peer reaches that reconciliation state. */
+  const reaches = (c: CallClient, peerId: string, state: ReconcileState) =>
+    c.peer(peerId as never)?.reconcile === state
+      ? Promise.resolve()
+      : c.once('reconciliation', (e: CallEvents['reconciliation']) => e.peerId === peerId && e.state === state);
+
+  it('connects two peers, repairs a lost media-state through a replay, and survives a dropped connection', async () => {
+    const owner = await t.signUp('Host');
+    const guest = (await t.call('POST', '/api/auth/guest')).body.accessToken as string;
+    const roomId = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'call', title: 'Node' } }))
+      .body.id as string;
+
+    const a = client(owner.token);
+    const b = client(guest);
+    a.setMedia({ camera: true, mic: true });
+    b.setMedia({ camera: true, mic: true });
+    const ja = await a.join(roomId);
+    const jb = await b.join(roomId);
+    expect(jb.links).toEqual([{ peerId: ja.self.peerId, initiatorId: jb.self.peerId }]);
+    const aId = ja.self.peerId;
+    const bId = jb.self.peerId;
+
+    await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+    expect(b.peer(aId)?.connection).toBe('connected');
+    expect(b.peer(aId)?.quality?.videoFrames).toBeGreaterThan(0);
+    expect(b.peer(aId)?.quality?.localCandidateType).toBe('host');
+
+    // Camera and microphone off: nothing is expected, nothing to repair.
+    a.setMedia({ camera: false, mic: false });
+    await b.once('media-state', (m) => m.peerId === aId && !m.state.camera);
+    await reaches(b, aId, 'connected');
+
+    // The server loses A's own copy of "camera on": A does not send, B notices and asks for a replay.
+    const seen: ReconcileState[] = [];
+    b.on('reconciliation', (e) => {
+      if (e.peerId === aId) seen.push(e.state);
+    });
+    expect((await t.call('POST', '/api/test-hooks/drop-media-state', { body: { roomId, peerId: aId } })).status).toBe(
+      204,
+    );
+    a.setMedia({ camera: true, mic: true });
+    await reaches(b, aId, 'replay-requested');
+    await reaches(b, aId, 'live-media');
+    expect(seen).toEqual(['replay-requested', 'connected', 'live-media']);
+    expect(a.media).toEqual({ camera: true, mic: true, screen: false });
+
+    // A's signaling connection drops: it reconnects, resumes the same slot, and media never stopped.
+    const left: string[] = [];
+    b.on('peer-left', (e) => left.push(e.peerId));
+    const resumed = a.once('joined', (m) => m.resumed);
+    a.dropSignaling();
+    expect((await resumed).self.peerId).toBe(aId);
+    expect(a.status).toBe('joined');
+    await reaches(b, aId, 'live-media');
+    expect(left).toEqual([]);
+
+    a.leave();
+    expect((await b.once('peer-left')).peerId).toBe(aId);
+    expect(b.peers).toEqual([]);
+  });
+});

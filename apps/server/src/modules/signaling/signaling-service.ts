@@ -1,0 +1,180 @@
+import { AppError, badRequest, Counter, forbidden, Histogram, type Logger, type Registry } from '@fusionflow/kit';
+import {
+  ErrorCode,
+  MAX_CALL_PEERS,
+  type MediaState,
+  MediaStateMessage,
+  type PeerId,
+  ReplayRequestMessage,
+  type RoomId,
+  SignalMessage,
+} from '@fusionflow/protocol';
+import type { Membership, RealtimeGateway, SocketContext } from '../realtime/realtime-gateway.js';
+import type { RoomPresence } from '../realtime/room-presence.js';
+import type { MemberRecord, RoomStateStore } from '../realtime/room-state-store.js';
+import type { RoomService } from '../rooms/room-service.js';
+
+export interface SignalingServiceOptions {
+  gateway: RealtimeGateway;
+  presence: RoomPresence;
+  store: RoomStateStore;
+  rooms: RoomService;
+  logger: Logger;
+  metrics: Registry;
+}
+
+/** Relay latency buckets in seconds (50 µs … 250 ms): the relay is one store read and one send. */
+const RELAY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+
+/**
+ * Calls: peer-to-peer signaling in `call` rooms (a mesh of up to four). It opens call rooms to
+ * `join` (capacity, paid calls need an account, the room goes live with its first member), relays
+ * `signal` only between members of the same room, keeps each peer's expected media state
+ * (`media-state`, broadcast to the room including the sender, which sends what the server holds),
+ * and answers `replay-request` by replaying the canonical media state and asking the pair's
+ * initiator to renegotiate.
+ */
+export class SignalingService {
+  readonly #log: Logger;
+  readonly #signals: Counter<'kind'>;
+  readonly #relay: Histogram;
+  readonly #replays: Counter<'reason'>;
+  readonly #iceRestarts: Counter;
+  /** Test hook (TEST_HOOKS): media-state deliveries to drop, by `roomId peerId`. */
+  readonly #drops = new Map<string, number>();
+
+  constructor(private readonly o: SignalingServiceOptions) {
+    this.#log = o.logger;
+    this.#signals = new Counter({
+      name: 'signaling_signals_total',
+      help: 'Signals relayed between call peers, by kind (offer, answer, candidate)',
+      labelNames: ['kind'] as const,
+      registers: [o.metrics],
+    });
+    this.#relay = new Histogram({
+      name: 'signaling_relay_seconds',
+      help: 'Time from receiving a signal to handing it to the target peer’s connection (on any process)',
+      buckets: RELAY_BUCKETS,
+      registers: [o.metrics],
+    });
+    this.#replays = new Counter({
+      name: 'signaling_replay_requests_total',
+      help: 'Replay requests from call peers, by reason',
+      labelNames: ['reason'] as const,
+      registers: [o.metrics],
+    });
+    this.#iceRestarts = new Counter({
+      name: 'signaling_ice_restarts_total',
+      help: 'Offers relayed that restart ICE',
+      registers: [o.metrics],
+    });
+
+    o.presence.registerKind('call', {
+      capacity: MAX_CALL_PEERS,
+      admit: (room, session) => {
+        // Guests may join free calls; a paid call needs an account (billing comes with the token economy).
+        if (session.isGuest && (room.pricePerMinute ?? 0) > 0) throw forbidden('sign in to join a paid call');
+      },
+      onJoined: async (room) => (room.status === 'created' ? o.rooms.transition(room.id, 'live') : room),
+    });
+    o.gateway.handle('signal', SignalMessage, (ctx, msg) => this.#signal(ctx, msg));
+    o.gateway.handle('media-state', MediaStateMessage, (ctx, msg) => this.#mediaState(ctx, msg));
+    o.gateway.handle('replay-request', ReplayRequestMessage, (ctx, msg) => this.#replay(ctx, msg));
+  }
+
+  /** TEST_HOOKS only: drop the next `count` media-state messages the server would deliver to a peer. */
+  dropNextMediaState(roomId: RoomId, peerId: PeerId, count = 1): void {
+    this.#drops.set(`${roomId} ${peerId}`, (this.#drops.get(`${roomId} ${peerId}`) ?? 0) + count);
+    this.#log.warn({ roomId, peerId, count }, 'test hook: dropping the next media-state to this peer');
+  }
+
+  /** TEST_HOOKS only: cut the transport of the connection holding a peer's slot (if on this process). */
+  async dropConnection(roomId: RoomId, peerId: PeerId): Promise<boolean> {
+    const member = await this.o.store.get(roomId, peerId);
+    const dropped = member !== undefined && this.o.gateway.dropTransport(member.connection);
+    if (dropped) this.#log.warn({ roomId, peerId }, 'test hook: connection dropped');
+    return dropped;
+  }
+
+  close(): void {
+    this.#drops.clear();
+  }
+
+  // --- messages -------------------------------------------------------------------------------
+
+  async #signal(ctx: SocketContext, msg: SignalMessage): Promise<void> {
+    const started = process.hrtime.bigint();
+    const m = this.#callMember(ctx);
+    if (msg.to === m.peerId) throw badRequest('a peer cannot signal itself');
+    const [self, target] = await this.o.store.getMany(m.roomId, [m.peerId, msg.to]);
+    this.#checkSelf(ctx, self);
+    if (!target) throw new AppError(ErrorCode.PeerNotFound, `no peer ${msg.to} in this room`);
+    this.o.gateway.emitToPeer(msg.to, 'signal', { from: m.peerId, kind: msg.kind, payload: msg.payload } as never);
+    this.#signals.inc({ kind: msg.kind });
+    if (msg.kind === 'offer' && msg.payload.restartIce) this.#iceRestarts.inc();
+    this.#relay.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  async #mediaState(ctx: SocketContext, state: MediaState): Promise<void> {
+    const m = this.#callMember(ctx);
+    const updated = await this.o.store.update(m.roomId, m.peerId, { media: state }, ctx.id);
+    this.#checkSelf(ctx, updated);
+    // Everyone, the sender included: each client sends exactly what the server holds for it.
+    this.#deliverMediaState(m.roomId, m.peerId, updated.media);
+  }
+
+  async #replay(ctx: SocketContext, msg: ReplayRequestMessage): Promise<void> {
+    const m = this.#callMember(ctx);
+    if (msg.peerId === m.peerId) throw badRequest('ask for a replay of another peer');
+    const [self, other] = await this.o.store.getMany(m.roomId, [m.peerId, msg.peerId]);
+    this.#checkSelf(ctx, self);
+    if (!other) throw new AppError(ErrorCode.PeerNotFound, `no peer ${msg.peerId} in this room`);
+    this.#replays.inc({ reason: msg.reason });
+    this.#log.info({ roomId: m.roomId, peerId: m.peerId, of: other.peerId, reason: msg.reason }, 'replay requested');
+    // Replay the canonical state: to the requester (its view of the peer) and to the peer (what it must send).
+    this.#deliverMediaState(m.roomId, other.peerId, other.media, [self.peerId, other.peerId]);
+    const initiator = self.seq > other.seq ? self : other;
+    const responder = initiator === self ? other : self;
+    this.o.gateway.emitToPeer(initiator.peerId, 'renegotiate', {
+      peerId: responder.peerId,
+      reason: msg.reason,
+      restartIce: msg.reason === 'transport-failed',
+      fresh: msg.reason === 'no-connection',
+    });
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  #callMember(ctx: SocketContext): Membership {
+    const m = ctx.membership;
+    if (!m) throw new AppError(ErrorCode.NotJoined, 'join a call first');
+    if (m.roomKind !== 'call') throw new AppError(ErrorCode.WrongRoomKind, 'signaling is for call rooms');
+    return m;
+  }
+
+  /** The sender's own slot must still be held by this connection (not ended, not taken over). */
+  #checkSelf(ctx: SocketContext, self: MemberRecord | undefined): asserts self is MemberRecord {
+    if (!self || self.connection !== ctx.id) {
+      throw new AppError(ErrorCode.NotJoined, 'this connection no longer holds a place in the call; join again');
+    }
+  }
+
+  /** Send a peer's media state to the room (or only to `to`), minus the deliveries a test hook drops. */
+  #deliverMediaState(roomId: RoomId, peerId: PeerId, state: MediaState, to?: readonly PeerId[]): void {
+    const body = { peerId, state };
+    const dropped: PeerId[] = [];
+    for (const [key, count] of this.#drops) {
+      const [room, target] = key.split(' ') as [RoomId, PeerId];
+      if (room !== roomId || (to && !to.includes(target))) continue;
+      dropped.push(target);
+      if (count <= 1) this.#drops.delete(key);
+      else this.#drops.set(key, count - 1);
+    }
+    if (dropped.length > 0) this.#log.warn({ roomId, peerId, dropped }, 'test hook: media-state dropped');
+    if (to) {
+      for (const target of to) if (!dropped.includes(target)) this.o.gateway.emitToPeer(target, 'media-state', body);
+    } else {
+      this.o.gateway.emitToRoom(roomId, 'media-state', body, dropped);
+    }
+  }
+}

@@ -1,0 +1,236 @@
+import { createHmac } from 'node:crypto';
+import {
+  callRoom,
+  closeAll,
+  createCall,
+  expectDecoding,
+  framesFrom,
+  joinCall,
+  metric,
+  type Participant,
+  participant,
+  roomIdOf,
+  selfPeerId,
+  tileOf,
+} from '../support/calls.js';
+import { E2E_ENV } from '../support/server-env.js';
+import { expect, test } from '../support/test.js';
+
+test.describe.configure({ timeout: 120_000 });
+
+test('two people in a call see each other: both decode frames', async ({ browser }) => {
+  const people: Participant[] = [];
+  try {
+    const ana = await participant(browser, 'Ana Two');
+    const ben = await participant(browser, 'Ben Two');
+    people.push(ana, ben);
+    const url = await createCall(ana.page, 'Two of us');
+    await joinCall(ana.page, url);
+    await joinCall(ben.page, url);
+    await expectDecoding(ana.page, 'Ben Two');
+    await expectDecoding(ben.page, 'Ana Two');
+    await expect(tileOf(ben.page, 'Ana Two')).toHaveAttribute('data-mic', 'on');
+    await expect(tileOf(ben.page, 'Ana Two').getByTestId('peer-muted')).toHaveCount(0);
+    // The room went live with its first member.
+    await expect(ana.page.getByTestId('room-status')).toHaveText('Live');
+
+    // Leaving is seen at once.
+    await ben.page.getByTestId('call-leave').click();
+    await expect(tileOf(ana.page, 'Ben Two')).toHaveCount(0);
+  } finally {
+    await closeAll(people);
+  }
+});
+
+test('three people form a mesh: everyone decodes everyone', async ({ browser }) => {
+  const people: Participant[] = [];
+  try {
+    for (const name of ['Ana Mesh', 'Ben Mesh', 'Cy Mesh']) people.push(await participant(browser, name));
+    const url = await createCall(people[0]!.page, 'Mesh');
+    for (const p of people) await joinCall(p.page, url);
+    for (const viewer of people) {
+      await expect(viewer.page.getByTestId('peer-tile')).toHaveCount(2);
+      for (const other of people) if (other !== viewer) await expectDecoding(viewer.page, other.name);
+    }
+  } finally {
+    await closeAll(people);
+  }
+});
+
+test('camera and microphone toggles are seen by the other side', async ({ browser }) => {
+  const people: Participant[] = [];
+  try {
+    const ana = await participant(browser, 'Ana Toggle');
+    const ben = await participant(browser, 'Ben Toggle');
+    people.push(ana, ben);
+    const url = await createCall(ana.page, 'Toggles');
+    await joinCall(ana.page, url);
+    await joinCall(ben.page, url);
+    await expectDecoding(ben.page, 'Ana Toggle');
+    const anaAtBen = tileOf(ben.page, 'Ana Toggle');
+
+    await ana.page.getByTestId('toggle-camera').click();
+    await expect(anaAtBen).toHaveAttribute('data-camera', 'off');
+    await expect(anaAtBen.getByTestId('peer-avatar')).toBeVisible();
+    await expect(anaAtBen.getByTestId('peer-video')).toBeHidden();
+    // No frames while the camera is off, and nothing to repair: audio still flows.
+    const frozen = await framesFrom(ben.page, 'Ana Toggle');
+    await ana.page.waitForTimeout(1500);
+    expect(await framesFrom(ben.page, 'Ana Toggle')).toBeLessThanOrEqual(frozen + 5);
+    await expect(anaAtBen).toHaveAttribute('data-reconcile', 'live-media');
+
+    await ana.page.getByTestId('toggle-mic').click();
+    await expect(anaAtBen.getByTestId('peer-muted')).toBeVisible();
+    await expect(anaAtBen).toHaveAttribute('data-mic', 'off');
+    await expect(anaAtBen).toHaveAttribute('data-reconcile', 'connected');
+
+    await ana.page.getByTestId('toggle-camera').click();
+    await ana.page.getByTestId('toggle-mic').click();
+    await expect(anaAtBen).toHaveAttribute('data-camera', 'on');
+    await expect(anaAtBen.getByTestId('peer-avatar')).toHaveCount(0);
+    await expect(anaAtBen.getByTestId('peer-muted')).toHaveCount(0);
+    await expectDecoding(ben.page, 'Ana Toggle');
+  } finally {
+    await closeAll(people);
+  }
+});
+
+test('a lost media-state message is recovered through replay-request within 5 s', async ({ browser, request }) => {
+  const people: Participant[] = [];
+  try {
+    const ana = await participant(browser, 'Ana Drop');
+    const ben = await participant(browser, 'Ben Drop');
+    people.push(ana, ben);
+    const url = await createCall(ana.page, 'Lost message');
+    await joinCall(ana.page, url);
+    await joinCall(ben.page, url);
+    await expectDecoding(ben.page, 'Ana Drop');
+    const anaAtBen = tileOf(ben.page, 'Ana Drop');
+
+    await ana.page.getByTestId('toggle-camera').click();
+    await expect(anaAtBen).toHaveAttribute('data-camera', 'off');
+    await expect(ana.page.getByTestId('self-tile').getByText('Applying…')).toHaveCount(0);
+
+    // The server drops the next media-state to Ana: her own confirmation that the camera is on.
+    const hook = await request.post('/api/test-hooks/drop-media-state', {
+      data: { roomId: roomIdOf(url), peerId: await selfPeerId(ana.page) },
+    });
+    expect(hook.status()).toBe(204);
+    const replaysBefore = await metric(request, 'signaling_replay_requests_total', 'reason="media-missing"');
+    await ana.page.getByTestId('toggle-camera').click();
+    const toggledAt = Date.now();
+
+    // Ben is told the camera is on, but no frames come: Ana never got the word to send them.
+    await expect(anaAtBen).toHaveAttribute('data-camera', 'on');
+    // Ben's client sees the missing frames, asks for a replay, and the video comes back.
+    await expect(anaAtBen).toHaveAttribute('data-reconcile', 'live-media', { timeout: 5000 });
+    const before = await framesFrom(ben.page, 'Ana Drop');
+    await expect
+      .poll(() => framesFrom(ben.page, 'Ana Drop'), { timeout: 5000 - (Date.now() - toggledAt) })
+      .toBeGreaterThan(before);
+    expect(Date.now() - toggledAt).toBeLessThan(5000);
+    expect(await metric(request, 'signaling_replay_requests_total', 'reason="media-missing"')).toBeGreaterThan(
+      replaysBefore,
+    );
+  } finally {
+    await closeAll(people);
+  }
+});
+
+test('a call recovers by itself when the connection is cut, and after a page reload', async ({ browser, request }) => {
+  const people: Participant[] = [];
+  try {
+    const ana = await participant(browser, 'Ana Cut');
+    const ben = await participant(browser, 'Ben Cut');
+    people.push(ana, ben);
+    const url = await createCall(ana.page, 'Cut');
+    await joinCall(ana.page, url);
+    await joinCall(ben.page, url);
+    await expectDecoding(ben.page, 'Ana Cut');
+    const anaPeer = await selfPeerId(ana.page);
+
+    const resumedBefore = await metric(request, 'realtime_reconnects_total');
+    const cut = await request.post('/api/test-hooks/drop-connection', {
+      data: { roomId: roomIdOf(url), peerId: anaPeer },
+    });
+    expect(cut.status()).toBe(204);
+    // Ana's client reconnects and resumes her slot: same peer, no one left or joined.
+    await expect.poll(() => metric(request, 'realtime_reconnects_total')).toBeGreaterThan(resumedBefore);
+    await expect(callRoom(ana.page)).toHaveAttribute('data-status', 'joined');
+    expect(await selfPeerId(ana.page)).toBe(anaPeer);
+    await expect(ben.page.getByTestId('peer-tile')).toHaveCount(1);
+    await expect(tileOf(ben.page, 'Ana Cut')).toHaveAttribute('data-peer-id', anaPeer);
+    await expectDecoding(ben.page, 'Ana Cut');
+    await expectDecoding(ana.page, 'Ben Cut');
+
+    // A reload rejoins by itself and takes the same slot back; media flows both ways again.
+    await ben.page.reload();
+    await expect(callRoom(ben.page)).toHaveAttribute('data-status', 'joined', { timeout: 20_000 });
+    await expect(ana.page.getByTestId('peer-tile')).toHaveCount(1);
+    await expectDecoding(ana.page, 'Ben Cut');
+    await expectDecoding(ben.page, 'Ana Cut');
+  } finally {
+    await closeAll(people);
+  }
+});
+
+test('behind a network that allows only the relay, the call goes through TURN', async ({ browser }) => {
+  const people: Participant[] = [];
+  try {
+    const ana = await participant(browser, 'Ana Relay');
+    const ben = await participant(browser, 'Ben Relay');
+    people.push(ana, ben);
+    const url = await createCall(ana.page, 'Relayed');
+    await joinCall(ana.page, url, { relayOnly: true });
+    await joinCall(ben.page, url, { relayOnly: true });
+    await expectDecoding(ana.page, 'Ben Relay', 30_000);
+    await expectDecoding(ben.page, 'Ana Relay', 30_000);
+    await expect(tileOf(ana.page, 'Ben Relay')).toHaveAttribute('data-route', 'relay');
+    await expect(tileOf(ben.page, 'Ana Relay')).toHaveAttribute('data-route', 'relay');
+  } finally {
+    await closeAll(people);
+  }
+});
+
+test('coturn refuses a wrong or expired TURN credential', async ({ page }) => {
+  const urls = (process.env[E2E_ENV.turnUrls] ?? '').split(',').filter((u) => u.includes('udp'));
+  const secret = process.env[E2E_ENV.turnSecret] ?? '';
+  expect(urls).toHaveLength(1);
+  const credentialFor = (username: string) => createHmac('sha1', secret).update(username).digest('base64');
+  await page.goto('/');
+  const gather = (username: string, credential: string) =>
+    page.evaluate(
+      async ({ urls, username, credential }) => {
+        const pc = new RTCPeerConnection({ iceServers: [{ urls, username, credential }], iceTransportPolicy: 'relay' });
+        const errors: number[] = [];
+        const types: string[] = [];
+        pc.onicecandidateerror = (e) => errors.push((e as RTCPeerConnectionIceErrorEvent).errorCode);
+        pc.onicecandidate = (e) => {
+          if (e.candidate?.type) types.push(e.candidate.type);
+        };
+        pc.createDataChannel('probe');
+        await pc.setLocalDescription(await pc.createOffer());
+        await new Promise<void>((resolve) => {
+          const done = () => pc.iceGatheringState === 'complete' && resolve();
+          pc.onicegatheringstatechange = done;
+          done();
+          setTimeout(resolve, 15_000);
+        });
+        pc.close();
+        return { errors, types };
+      },
+      { urls, username, credential },
+    );
+  const now = Math.floor(Date.now() / 1000);
+  const valid = `${now + 600}:e2e-user`;
+  expect((await gather(valid, credentialFor(valid))).types).toContain('relay');
+
+  const wrong = await gather(valid, 'not-the-right-password');
+  expect(wrong.types).not.toContain('relay');
+  expect(wrong.errors).toContain(401);
+
+  const expired = `${now - 60}:e2e-user`;
+  const old = await gather(expired, credentialFor(expired));
+  expect(old.types).not.toContain('relay');
+  expect(old.errors).toContain(401);
+});

@@ -1,0 +1,249 @@
+import type { CandidatePayload, PeerId, SdpPayload, SignalKind } from '@fusionflow/protocol';
+
+/** The RTCPeerConnection to use: the browser's by default; Node tests pass another (e.g. werift's). */
+export type PeerConnectionFactory = (config: RTCConfiguration) => RTCPeerConnection;
+
+/** What one peer connection measured (cumulative counters and the route in use). */
+export interface PeerStats {
+  /** Video frames decoded (packets received where the implementation counts no frames). */
+  videoFrames: number;
+  audioPackets: number;
+  packetsLost: number;
+  /** Round-trip time of the selected candidate pair, milliseconds. */
+  rttMs: number | null;
+  /** `host`, `srflx`, `prflx` or `relay`: the local and remote candidates of the selected pair. */
+  localCandidateType: string | null;
+  remoteCandidateType: string | null;
+}
+
+export interface PeerSessionOptions {
+  peerId: PeerId;
+  /** This side makes the offers (named by the server). */
+  initiator: boolean;
+  /** The session id: a new one for an initiator, the offer's for a responder. */
+  session: string;
+  createPeerConnection: PeerConnectionFactory;
+  config: RTCConfiguration;
+  send(kind: SignalKind, payload: SdpPayload | CandidatePayload): void;
+  onTrack(track: MediaStreamTrack): void;
+  onConnectionState(state: RTCPeerConnectionState): void;
+  log?: (message: string, data?: Record<string, unknown>) => void;
+}
+
+/** A transceiver's media kind (browsers: its receiver's track; some Node stacks name it on the transceiver). */
+function kindOf(t: RTCRtpTransceiver): string | undefined {
+  return t.receiver.track?.kind ?? (t as { kind?: string }).kind ?? t.sender.track?.kind;
+}
+
+let seq = 0;
+/** A session id: unique enough to tell a new connection from the current one. */
+export function newSessionId(): string {
+  seq = (seq + 1) % 1_000_000;
+  return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}${seq.toString(36)}`;
+}
+
+/**
+ * One RTCPeerConnection to one remote peer. Exactly one side (the initiator the server named)
+ * offers: it adds an audio and a video transceiver and offers; the responder answers. Tracks are
+ * attached and detached with `replaceTrack` (no renegotiation), so a camera toggle never races an
+ * offer. ICE candidates that come before the remote description wait for it.
+ */
+export class PeerSession {
+  readonly pc: RTCPeerConnection;
+  readonly peerId: PeerId;
+  readonly initiator: boolean;
+  readonly session: string;
+  #tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null } = { audio: null, video: null };
+  #pendingCandidates: (RTCIceCandidateInit | null)[] = [];
+  #makingOffer = false;
+  #pendingRestart: { restartIce: boolean } | undefined;
+  #closed = false;
+
+  constructor(private readonly o: PeerSessionOptions) {
+    this.peerId = o.peerId;
+    this.initiator = o.initiator;
+    this.session = o.session;
+    this.pc = o.createPeerConnection(o.config);
+    this.pc.onicecandidate = (e) => {
+      if (this.#closed) return;
+      const c = e.candidate;
+      this.o.send('candidate', {
+        session: this.session,
+        candidate: c
+          ? {
+              candidate: c.candidate,
+              sdpMid: c.sdpMid ?? null,
+              sdpMLineIndex: c.sdpMLineIndex ?? null,
+              usernameFragment: c.usernameFragment ?? null,
+            }
+          : null,
+      });
+    };
+    this.pc.ontrack = (e) => {
+      if (!this.#closed) this.o.onTrack(e.track);
+    };
+    this.pc.onconnectionstatechange = () => {
+      if (!this.#closed) this.o.onConnectionState(this.pc.connectionState);
+    };
+  }
+
+  get connectionState(): RTCPeerConnectionState {
+    return this.pc.connectionState;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Initiator: add the transceivers and make the first offer. */
+  async start(): Promise<void> {
+    if (!this.initiator) throw new Error('only the initiator starts a session');
+    const audio = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    const video = this.pc.addTransceiver('video', { direction: 'sendrecv' });
+    await audio.sender.replaceTrack(this.#tracks.audio);
+    await video.sender.replaceTrack(this.#tracks.video);
+    await this.#offer(false);
+  }
+
+  /** Initiator: offer again (after a replay request), restarting ICE when asked. */
+  async renegotiate(restartIce: boolean): Promise<void> {
+    if (!this.initiator || this.#closed) return;
+    if (this.#makingOffer || this.pc.signalingState !== 'stable') {
+      // One offer at a time: do it once the current one is answered.
+      this.#pendingRestart = { restartIce: restartIce || (this.#pendingRestart?.restartIce ?? false) };
+      return;
+    }
+    await this.#offer(restartIce);
+  }
+
+  async handleOffer(payload: SdpPayload): Promise<void> {
+    if (this.initiator || this.#closed) return;
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: payload.sdp });
+    for (const t of this.pc.getTransceivers()) {
+      const kind = kindOf(t);
+      if (kind !== 'audio' && kind !== 'video') continue;
+      t.direction = 'sendrecv';
+      await t.sender.replaceTrack(this.#tracks[kind]);
+    }
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    await this.#flushCandidates();
+    this.o.send('answer', { sdp: this.pc.localDescription?.sdp ?? answer.sdp ?? '', session: this.session });
+  }
+
+  async handleAnswer(payload: SdpPayload): Promise<void> {
+    if (!this.initiator || this.#closed || this.pc.signalingState !== 'have-local-offer') return;
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: payload.sdp });
+    await this.#flushCandidates();
+    const pending = this.#pendingRestart;
+    this.#pendingRestart = undefined;
+    if (pending) await this.#offer(pending.restartIce);
+  }
+
+  async handleCandidate(payload: CandidatePayload): Promise<void> {
+    if (this.#closed) return;
+    if (!this.pc.remoteDescription) {
+      this.#pendingCandidates.push(payload.candidate);
+      return;
+    }
+    await this.#addCandidate(payload.candidate);
+  }
+
+  /** Send these tracks (null sends nothing on that kind). */
+  async setTracks(tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null }): Promise<void> {
+    this.#tracks = { ...tracks };
+    if (this.#closed) return;
+    for (const t of this.pc.getTransceivers()) {
+      const kind = kindOf(t);
+      if (kind !== 'audio' && kind !== 'video') continue;
+      if (t.sender.track !== this.#tracks[kind]) await t.sender.replaceTrack(this.#tracks[kind]);
+    }
+  }
+
+  /** What arrives from the peer, and over which route. */
+  async stats(): Promise<PeerStats> {
+    const out: PeerStats = {
+      videoFrames: 0,
+      audioPackets: 0,
+      packetsLost: 0,
+      rttMs: null,
+      localCandidateType: null,
+      remoteCandidateType: null,
+    };
+    if (this.#closed) return out;
+    const report = await this.pc.getStats();
+    const byId = new Map<string, Record<string, unknown>>();
+    report.forEach((s: Record<string, unknown>) => {
+      byId.set(String(s.id), s);
+    });
+    let pair: Record<string, unknown> | undefined;
+    for (const s of byId.values()) {
+      if (s.type === 'inbound-rtp') {
+        const kind = s.kind ?? s.mediaType;
+        if (kind === 'video') {
+          out.videoFrames += Number(s.framesDecoded ?? s.packetsReceived ?? 0);
+        } else if (kind === 'audio') out.audioPackets += Number(s.packetsReceived ?? 0);
+        out.packetsLost += Number(s.packetsLost ?? 0);
+      } else if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') {
+        pair = byId.get(s.selectedCandidatePairId);
+      }
+    }
+    if (!pair) {
+      for (const s of byId.values()) {
+        if (s.type === 'candidate-pair' && s.state === 'succeeded' && (s.nominated || s.selected)) pair = s;
+      }
+    }
+    if (pair) {
+      const local = byId.get(String(pair.localCandidateId));
+      const remote = byId.get(String(pair.remoteCandidateId));
+      out.localCandidateType = typeof local?.candidateType === 'string' ? local.candidateType : null;
+      out.remoteCandidateType = typeof remote?.candidateType === 'string' ? remote.candidateType : null;
+      const rtt = pair.currentRoundTripTime;
+      out.rttMs = typeof rtt === 'number' ? Math.round(rtt * 1000) : null;
+    }
+    return out;
+  }
+
+  /** Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.pc.onicecandidate = null;
+    this.pc.ontrack = null;
+    this.pc.onconnectionstatechange = null;
+    this.#pendingCandidates = [];
+    this.pc.close();
+  }
+
+  async #offer(restartIce: boolean): Promise<void> {
+    if (this.#closed) return;
+    this.#makingOffer = true;
+    try {
+      const offer = await this.pc.createOffer(restartIce ? { iceRestart: true } : {});
+      await this.pc.setLocalDescription(offer);
+      this.o.send('offer', {
+        sdp: this.pc.localDescription?.sdp ?? offer.sdp ?? '',
+        session: this.session,
+        ...(restartIce ? { restartIce: true } : {}),
+      });
+      this.o.log?.('offer sent', { peerId: this.peerId, restartIce });
+    } finally {
+      this.#makingOffer = false;
+    }
+  }
+
+  async #flushCandidates(): Promise<void> {
+    const queued = this.#pendingCandidates;
+    this.#pendingCandidates = [];
+    for (const c of queued) await this.#addCandidate(c);
+  }
+
+  async #addCandidate(candidate: RTCIceCandidateInit | null): Promise<void> {
+    try {
+      // null (end of candidates) is not understood everywhere; nothing is lost by skipping it.
+      if (candidate && candidate.candidate !== '') await this.pc.addIceCandidate(candidate);
+    } catch (err) {
+      this.o.log?.('candidate refused', { peerId: this.peerId, error: String(err) });
+    }
+  }
+}
