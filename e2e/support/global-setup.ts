@@ -34,6 +34,8 @@ function serverEnv(dataDir: string, turn: Coturn): NodeJS.ProcessEnv {
     TURN_URLS: turn.urls.join(','),
     TURN_SECRET: turn.secret,
     TEST_HOOKS: 'true',
+    // Private calls bill per started minute; an 8-second "minute" lets a scenario run out of tokens.
+    TEST_CALL_MINUTE_SECONDS: '8',
   };
 }
 

@@ -182,6 +182,12 @@ export const serverSettings = {
     'TEST ONLY: enables /api/test-hooks/* (e.g. dropping a media-state message). Never set it in production.',
     { default: false },
   ),
+  testCallMinuteSeconds: setting(
+    'TEST_CALL_MINUTE_SECONDS',
+    read.int(1, 3600),
+    'TEST ONLY, honoured only with TEST_HOOKS=true: length of a billed private-call minute (browser tests shorten it).',
+    { default: 60 },
+  ),
   demoAccounts: setting(
     'DEMO_ACCOUNTS',
     read.oneOf(['auto', 'true', 'false']),

@@ -29,6 +29,8 @@ import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
 import { SignalingService } from './modules/signaling/signaling-service.js';
 import { registerSignalingTestHooks } from './modules/signaling/signaling-test-hooks.js';
+import { CallBilling } from './modules/wallet/call-billing.js';
+import { registerCallSessionRoutes } from './modules/wallet/call-session-routes.js';
 import { EarningsService } from './modules/wallet/earnings-service.js';
 import { Ledger } from './modules/wallet/ledger.js';
 import { PayoutService } from './modules/wallet/payout-service.js';
@@ -55,6 +57,7 @@ export interface Platform {
     wallet: WalletService;
     payouts: PayoutService;
     earnings: EarningsService;
+    callBilling: CallBilling;
     realtime: RealtimeGateway;
     presence: RoomPresence;
     signaling: SignalingService;
@@ -69,6 +72,8 @@ export interface Platform {
 export interface PlatformOptions {
   /** An already-open database (tests); the caller keeps ownership and closes it. */
   database?: DatabaseHandle;
+  /** Tests only: a shorter billed minute and tick for private calls. */
+  callBilling?: { minuteMs?: number; tickMs?: number };
   logger?: Logger;
 }
 
@@ -219,6 +224,19 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'presence' }),
       metrics,
     });
+    // Private calls are billed per started minute; the billing also decides who may join a paid call.
+    const callBilling = new CallBilling({
+      db,
+      ledger,
+      presence,
+      gateway: realtime,
+      rooms,
+      policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
+      metrics: walletMetrics,
+      logger: logger.child({ module: 'call-billing' }),
+      ...(config.testHooks && config.testCallMinuteSeconds !== 60 ? { minuteMs: config.testCallMinuteSeconds * 1000 } : {}),
+      ...options.callBilling,
+    });
     const signaling = new SignalingService({
       gateway: realtime,
       presence,
@@ -226,10 +244,13 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       rooms,
       logger: logger.child({ module: 'signaling' }),
       metrics,
+      admit: (room, session) => callBilling.admit(room, session),
     });
+    registerCallSessionRoutes(app, { billing: callBilling, guard });
     const stopRoomEvents = rooms.onStatusChange((room) => presence.roomChanged(room));
     lifecycle.add('realtime', async (reason) => {
       stopRoomEvents();
+      callBilling.close();
       signaling.close();
       presence.close();
       await realtime.close(reason);
@@ -237,6 +258,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     if (config.testHooks) {
       logger.warn('TEST_HOOKS is on: /api/test-hooks/* can drop signaling messages. Never run production like this.');
+      if (config.testCallMinuteSeconds !== 60) {
+        logger.warn({ seconds: config.testCallMinuteSeconds }, 'TEST_CALL_MINUTE_SECONDS: private-call minutes are shortened');
+      }
       registerSignalingTestHooks(app, signaling);
     }
 
@@ -248,7 +272,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       app,
       database,
       logger,
-      services: { identity, rooms, grants, ice, wallet, payouts, earnings, realtime, presence, signaling },
+      services: { identity, rooms, grants, ice, wallet, payouts, earnings, callBilling, realtime, presence, signaling },
       demoAccounts: demo,
       listen: async () => {
         await app.listen({ host: config.host, port: config.port });

@@ -1,7 +1,7 @@
 import { type ServerConfig, testServerConfig } from './config.js';
 import type { DatabaseHandle } from './db/database.js';
 import type { TestDatabase } from './db/test-databases.js';
-import { createPlatform, type Platform } from './main.js';
+import { createPlatform, type Platform, type PlatformOptions } from './main.js';
 
 export interface CallOptions {
   body?: unknown;
@@ -42,11 +42,12 @@ let seq = 0;
 export async function startTestPlatform(
   db: TestDatabase,
   overrides: Partial<ServerConfig> = {},
+  options: Omit<PlatformOptions, 'database'> = {},
 ): Promise<TestPlatform> {
   const database = await db.open();
   let platform: Platform;
   try {
-    platform = await createPlatform(testServerConfig(overrides), { database });
+    platform = await createPlatform(testServerConfig(overrides), { ...options, database });
   } catch (err) {
     await database.close();
     throw err;

@@ -1,4 +1,5 @@
 import {
+  type CallBillingMessage,
   type JoinedMessage,
   type MediaState,
   type MediaStateUpdateMessage,
@@ -8,6 +9,7 @@ import {
   type PeerLeftMessage,
   type PeerLeftReason,
   type PeerState,
+  type RemovedMessage,
   type RenegotiateMessage,
   type ReplayReason,
   type RoomState,
@@ -108,6 +110,10 @@ export interface CallEvents {
   'self-media': MediaState;
   reconciliation: { peerId: PeerId; state: ReconcileState; replay?: ReplayReason };
   quality: PeerQuality;
+  /** A private call's meter: minutes charged, time left, low balance, the end. */
+  billing: CallBillingMessage;
+  /** The server took this peer out of the call (a private call's balance ran out); the call is over. */
+  removed: RemovedMessage;
   error: SignalingErrorMessage;
 }
 
@@ -234,6 +240,13 @@ export class CallClient extends Emitter<CallEvents> {
     signaling.on('signal', (msg) => this.#onSignal(msg));
     signaling.on('media-state', (msg) => this.#onMediaState(msg));
     signaling.on('renegotiate', (msg) => this.#onRenegotiate(msg));
+    signaling.on('billing', (msg) => this.emit('billing', msg));
+    signaling.on('removed', (msg) => {
+      this.emit('removed', msg);
+      this.#o.resumeStore?.set(msg.roomId, null);
+      for (const id of [...this.#peers.keys()]) this.#removePeer(id, 'removed');
+      this.#shutdown('ended');
+    });
     signaling.on('error', (err) => this.emit('error', err));
     signaling.on('protocol-error', (e) => this.#log('invalid message from the server dropped', e));
     signaling.connect();

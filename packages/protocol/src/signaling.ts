@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PeerId, RoomId, UserId } from './ids.js';
 import { RoomKind, RoomStatus } from './rooms.js';
+import { CallBillingMessage } from './wallet.js';
 
 /**
  * Real-time messages over Socket.IO (path `/socket.io` on the control plane's origin). Every
@@ -178,7 +179,8 @@ export const PeerJoinedMessage = z.object({
 });
 export type PeerJoinedMessage = z.infer<typeof PeerJoinedMessage>;
 
-export const PeerLeftReason = z.enum(['left', 'timeout', 'ended']);
+/** `removed`: the server took the peer out (a private call's balance ran out, a moderator). */
+export const PeerLeftReason = z.enum(['left', 'timeout', 'ended', 'removed']);
 export type PeerLeftReason = z.infer<typeof PeerLeftReason>;
 
 export const PeerLeftMessage = z.object({ peerId: PeerId, reason: PeerLeftReason });
@@ -219,6 +221,14 @@ export const SignalingErrorMessage = z.object({
 });
 export type SignalingErrorMessage = z.infer<typeof SignalingErrorMessage>;
 
+/** Sent to a peer the server took out of its room; the client ends its side (its peers saw `peer-left`). */
+export const RemovedMessage = z.object({
+  roomId: RoomId,
+  reason: z.enum(['balance', 'moderation']),
+  message: z.string(),
+});
+export type RemovedMessage = z.infer<typeof RemovedMessage>;
+
 /** Every message the server sends, by name. */
 export const ServerMessages = {
   joined: JoinedMessage,
@@ -228,6 +238,8 @@ export const ServerMessages = {
   signal: ServerSignalMessage,
   'media-state': MediaStateUpdateMessage,
   renegotiate: RenegotiateMessage,
+  removed: RemovedMessage,
+  billing: CallBillingMessage,
   error: SignalingErrorMessage,
 } as const;
 export type ServerMessageName = keyof typeof ServerMessages;

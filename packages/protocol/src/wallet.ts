@@ -253,3 +253,45 @@ export const PaymentWebhookEvent = z.object({
 });
 export type PaymentWebhookEvent = z.infer<typeof PaymentWebhookEvent>;
 export const PAYMENT_SIGNATURE_HEADER = 'x-ff-signature';
+
+/**
+ * A private call's meter, sent to both sides (server → client `billing`) when it starts, pauses,
+ * resumes, charges a minute, runs low and ends. Only the payer's copy carries `balance`.
+ * `lowBalance` means the balance will not cover the next minute: the call ends when the paid time
+ * (`secondsLeft`) runs out unless the payer tops up.
+ */
+export const CallBillingMessage = z.object({
+  roomId: RoomId,
+  sessionId: z.string(),
+  status: z.enum(['running', 'paused', 'ended']),
+  pricePerMinute: z.number().int(),
+  minutesCharged: z.number().int(),
+  tokensCharged: z.number().int(),
+  /** Seconds of call already paid for, from now. */
+  secondsLeft: z.number().int(),
+  lowBalance: z.boolean(),
+  balance: z.number().int().optional(),
+  endReason: z.enum(['balance', 'left', 'ended']).optional(),
+});
+export type CallBillingMessage = z.infer<typeof CallBillingMessage>;
+
+/** The record of a private call: every started minute charged, for both sides and admins. */
+export const CallSession = z.object({
+  id: z.string(),
+  roomId: RoomId,
+  payerId: UserId,
+  payerName: z.string(),
+  streamerId: UserId,
+  streamerName: z.string(),
+  pricePerMinute: z.number().int(),
+  minutesCharged: z.number().int(),
+  tokensCharged: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  endReason: z.string().nullable(),
+  /** The ledger transaction of each minute, in order. */
+  minutes: z.array(z.object({ minute: z.number().int(), transactionId: z.string(), chargedAt: z.string() })),
+});
+export type CallSession = z.infer<typeof CallSession>;
+export const CallSessionsResponse = z.object({ sessions: z.array(CallSession) });
+export type CallSessionsResponse = z.infer<typeof CallSessionsResponse>;

@@ -143,6 +143,21 @@ export interface PayoutsTable {
   decided_at: Timestamp | null;
 }
 
+export interface CallSessionsTable {
+  id: string;
+  room_id: string;
+  payer_id: string;
+  streamer_id: string;
+  price_per_minute: number;
+  started_at: Timestamp;
+  paid_until: Timestamp;
+  paused_at: Timestamp | null;
+  minutes_charged: Generated<number>;
+  tokens_charged: Generated<number>;
+  ended_at: Timestamp | null;
+  end_reason: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -156,6 +171,7 @@ export interface Database {
   payment_events: PaymentEventsTable;
   entitlements: EntitlementsTable;
   payouts: PayoutsTable;
+  call_sessions: CallSessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -6,6 +6,7 @@ import { Link } from 'react-router-dom';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
+import { CallMeter, PrivateCallNotice, RemovedNotice } from './call-meter';
 import { useCall, wasInCall } from './use-call';
 
 /**
@@ -52,6 +53,16 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
     }
   }, [view.status, roomStatus, room.id, onRoomChange]);
 
+  const isPayer = (room.pricePerMinute ?? 0) > 0 && user !== null && user.id !== room.ownerId;
+
+  if (view.removed) {
+    return (
+      <section className="call call-ended" data-testid="call-room" data-status="removed">
+        <RemovedNotice removed={view.removed} billing={view.billing} />
+      </section>
+    );
+  }
+
   if (ended) {
     return (
       <section className="call call-ended" data-testid="call-room" data-status="ended">
@@ -64,6 +75,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
     return (
       <section className="call call-lobby" data-testid="call-room" data-status={view.status}>
         <h2>{t('call.lobbyTitle')}</h2>
+        {isPayer && <PrivateCallNotice pricePerMinute={room.pricePerMinute!} />}
         {!user && !restoring ? (
           <div className="call-lobby-actions">
             <p>{t('call.signInToJoin')}</p>
@@ -125,7 +137,11 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
               data-testid="call-join"
               disabled={view.status === 'joining' || restoring || !user}
             >
-              {view.status === 'joining' ? t('call.joining') : t('call.join')}
+              {view.status === 'joining'
+                ? t('call.joining')
+                : isPayer
+                  ? t('call.private.book', { count: room.pricePerMinute! })
+                  : t('call.join')}
             </button>
           </form>
         )}
@@ -147,6 +163,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
           {t('call.reconnecting')}
         </div>
       )}
+      {view.billing && view.billing.status !== 'ended' && <CallMeter billing={view.billing} />}
       <div className={`call-grid call-grid-${Math.min(peers.length + 1, 4)}`}>
         <SelfTile
           name={view.self?.displayName ?? ''}

@@ -1,5 +1,5 @@
 import { CallClient, type CallStatus, type RemotePeer, sessionResumeStore } from '@fusionflow/client';
-import type { MediaState, PeerId, PeerState } from '@fusionflow/protocol';
+import type { CallBillingMessage, MediaState, PeerId, PeerState, RemovedMessage } from '@fusionflow/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api';
 
@@ -36,6 +36,10 @@ export interface CallView {
   cameraId: string;
   micId: string;
   error: { code: string; message: string } | null;
+  /** A private call's meter (paid call rooms), as the server last sent it. */
+  billing: CallBillingMessage | null;
+  /** Why the server took this user out of the call, if it did. */
+  removed: RemovedMessage | null;
 }
 
 const OFF: MediaState = { camera: false, mic: false, screen: false };
@@ -63,6 +67,8 @@ export function useCall(roomId: string) {
     cameraId: '',
     micId: '',
     error: null,
+    billing: null,
+    removed: null,
   });
   const viewRef = useRef(view);
   viewRef.current = view;
@@ -162,6 +168,8 @@ export function useCall(roomId: string) {
         });
       });
       client.on('quality', sync);
+      client.on('billing', (billing) => patch({ billing }));
+      client.on('removed', (removed) => patch({ removed }));
       client.on('error', (e) => {
         if (e.code !== 'rate_limited') patch({ error: { code: e.code, message: e.message } });
       });

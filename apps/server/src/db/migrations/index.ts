@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001-foundation.js';
 import * as ledger from './0005-ledger.js';
+import * as callBilling from './0006-call-billing.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -9,6 +10,7 @@ import * as ledger from './0005-ledger.js';
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0005-ledger': ledger,
+  '0006-call-billing': callBilling,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -193,6 +193,14 @@ export class RealtimeGateway {
     return c !== undefined;
   }
 
+  /** Take one peer's connection out of its room's channels, on whichever process holds it. */
+  evict(roomId: RoomId, peerId: PeerId): void {
+    this.io.in(peerChannel(peerId)).socketsLeave([roomChannel(roomId), peerChannel(peerId)]);
+    for (const c of this.#connections.values()) {
+      if (c.membership?.roomId === roomId && c.membership.peerId === peerId) c.membership = null;
+    }
+  }
+
   /** Take every connection out of a room's channels, on every process (the room ended). */
   clearRoom(roomId: RoomId, peerIds: readonly PeerId[]): void {
     this.io.in(roomChannel(roomId)).socketsLeave([roomChannel(roomId), ...peerIds.map(peerChannel)]);

@@ -9,6 +9,7 @@ import {
   type PeerId,
   type PeerLeftReason,
   type PeerState,
+  type RemovedMessage,
   type Room,
   type RoomId,
   type RoomKind,
@@ -146,6 +147,23 @@ export class RoomPresence {
       capacity: this.#policies.get(room.kind)?.capacity ?? null,
       peers: list.map(toPeerState),
     };
+  }
+
+  /**
+   * Take a member out of its room (a private call's balance ran out, a moderator): its connection is
+   * told why (`removed`) and leaves the room's channels on whichever process holds it; the others
+   * see `peer-left { reason: 'removed' }`. False when the member was not there.
+   */
+  async remove(roomId: RoomId, peerId: PeerId, notice: RemovedMessage): Promise<boolean> {
+    const removed = await this.o.store.remove(roomId, peerId);
+    if (!removed) return false;
+    this.#clearTimer(roomId, peerId);
+    this.o.gateway.emitToPeer(peerId, 'removed', notice);
+    this.o.gateway.evict(roomId, peerId);
+    this.#untrack(roomId, removed.connection);
+    this.#announceLeft(roomId, removed, 'removed');
+    this.#log.info({ roomId, peerId, reason: notice.reason }, 'peer removed');
+    return true;
   }
 
   /** A room changed status: when it ended, everybody leaves it. */

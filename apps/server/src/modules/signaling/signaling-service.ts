@@ -6,9 +6,11 @@ import {
   MediaStateMessage,
   type PeerId,
   ReplayRequestMessage,
+  type Room,
   type RoomId,
   SignalMessage,
 } from '@fusionflow/protocol';
+import type { Session } from '../identity/access-tokens.js';
 import type { Membership, RealtimeGateway, SocketContext } from '../realtime/realtime-gateway.js';
 import type { RoomPresence } from '../realtime/room-presence.js';
 import type { MemberRecord, RoomStateStore } from '../realtime/room-state-store.js';
@@ -21,6 +23,8 @@ export interface SignalingServiceOptions {
   rooms: RoomService;
   logger: Logger;
   metrics: Registry;
+  /** More admission rules for call rooms (paid private calls); throw an AppError to refuse. */
+  admit?: (room: Room, session: Session) => Promise<void>;
 }
 
 /** Relay latency buckets in seconds (50 µs … 250 ms): the relay is one store read and one send. */
@@ -71,9 +75,10 @@ export class SignalingService {
 
     o.presence.registerKind('call', {
       capacity: MAX_CALL_PEERS,
-      admit: (room, session) => {
-        // Guests may join free calls; a paid call needs an account (billing comes with the token economy).
+      admit: async (room, session) => {
+        // Guests may join free calls; a paid call needs an account and the billing's consent.
         if (session.isGuest && (room.pricePerMinute ?? 0) > 0) throw forbidden('sign in to join a paid call');
+        await o.admit?.(room, session);
       },
       onJoined: async (room) => (room.status === 'created' ? o.rooms.transition(room.id, 'live') : room),
     });

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type ServerMessage, type ServerMessageName } from '@fusionflow/protocol';
+import { PROTOCOL_VERSION, type ServerMessage, type ServerMessageName, ServerMessages } from '@fusionflow/protocol';
 import { io, type Socket } from 'socket.io-client';
 
 /** What a test peer received, by message name, in order. */
@@ -17,16 +17,8 @@ export interface TestPeer {
   close(): void;
 }
 
-const NAMES: ServerMessageName[] = [
-  'joined',
-  'room-state',
-  'peer-joined',
-  'peer-left',
-  'signal',
-  'media-state',
-  'renegotiate',
-  'error',
-];
+/** Every message the server can send: the protocol's list, so a new message needs no change here. */
+const NAMES = Object.keys(ServerMessages) as ServerMessageName[];
 
 /** Connect a socket.io-client to a running platform and record everything it receives. */
 export async function connectPeer(

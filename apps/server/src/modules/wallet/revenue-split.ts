@@ -1,4 +1,5 @@
 import type { RevenueSplit } from '@fusionflow/protocol';
+import type { Posting } from './ledger.js';
 
 export interface SplitPolicy {
   /** Platform fee, percent of every payment (0–100, up to two decimals). */
@@ -22,4 +23,24 @@ export function splitRevenue(amount: number, policy: SplitPolicy, hasStudio: boo
   const rest = amount - platform;
   const studio = hasStudio ? Math.floor((rest * basisPoints(policy.studioSharePercent)) / 10_000) : 0;
   return { platform, studio, streamer: rest - studio };
+}
+
+/**
+ * The postings of a payment to a streamer: the payer's wallet out; the streamer's earnings, the
+ * studio's share (when there is one) and the platform's fee in. Zero lines are left out.
+ */
+export function revenuePostings(
+  payerId: string,
+  amount: number,
+  split: RevenueSplit,
+  streamerId: string,
+  studioId: string | null,
+): Posting[] {
+  const postings: Posting[] = [
+    { account: { kind: 'wallet', ownerId: payerId }, amount: -amount },
+    { account: { kind: 'earnings', ownerId: streamerId }, amount: split.streamer },
+  ];
+  if (studioId) postings.push({ account: { kind: 'studio', ownerId: studioId }, amount: split.studio });
+  postings.push({ account: { kind: 'platform_revenue' }, amount: split.platform });
+  return postings.filter((p) => p.amount !== 0);
 }

@@ -35,7 +35,7 @@ import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database, PurchasesTable } from '../../db/schema.js';
 import type { Session } from '../identity/access-tokens.js';
 import type { Ledger } from './ledger.js';
-import { type SplitPolicy, splitRevenue } from './revenue-split.js';
+import { revenuePostings, type SplitPolicy, splitRevenue } from './revenue-split.js';
 import type { WalletMetrics } from './wallet-metrics.js';
 import { verifyWebhook } from './webhook-signature.js';
 
@@ -280,7 +280,7 @@ export class WalletService {
           message,
           split,
         },
-        postings: this.#revenuePostings(wallet(from.userId), req.amount, split, owner.id, owner.studio_id),
+        postings: revenuePostings(from.userId, req.amount, split, owner.id, owner.studio_id),
       })
       .catch((err) => {
         throw err instanceof AppError ? refuse(err) : err;
@@ -338,7 +338,7 @@ export class WalletService {
           roomId,
           reason: `ticket for ${roomId} (${price})`,
           metadata: { streamerId: owner.id, studioId: owner.studio_id, price, split },
-          postings: this.#revenuePostings(wallet(buyer.userId), price, split, owner.id, owner.studio_id),
+          postings: revenuePostings(buyer.userId, price, split, owner.id, owner.studio_id),
         });
         if (posted.replayed) {
           return tx
@@ -438,24 +438,6 @@ export class WalletService {
       })),
       nextCursor: rows.length > q.limit ? String(page.at(-1)!.entryId) : null,
     };
-  }
-
-  /** The postings of a payment to a streamer: payer out, streamer, studio and platform in. */
-  #revenuePostings(
-    payer: { kind: 'wallet'; ownerId: string },
-    amount: number,
-    split: { streamer: number; studio: number; platform: number },
-    streamerId: string,
-    studioId: string | null,
-  ) {
-    return [
-      { account: payer, amount: -amount },
-      { account: { kind: 'earnings' as const, ownerId: streamerId }, amount: split.streamer },
-      ...(split.studio > 0 && studioId
-        ? [{ account: { kind: 'studio' as const, ownerId: studioId }, amount: split.studio }]
-        : []),
-      ...(split.platform > 0 ? [{ account: { kind: 'platform_revenue' as const }, amount: split.platform }] : []),
-    ].filter((p) => p.amount !== 0);
   }
 
   /** The room and the owner a payment goes to, in one query. */

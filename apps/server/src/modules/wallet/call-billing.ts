@@ -1,0 +1,457 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, forbidden, type Logger } from '@fusionflow/kit';
+import {
+  asRoomId,
+  asUserId,
+  type CallBillingMessage,
+  type CallSession,
+  ErrorCode,
+  type Room,
+  type RoomId,
+} from '@fusionflow/protocol';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { CallSessionsTable, Database } from '../../db/schema.js';
+import type { Session } from '../identity/access-tokens.js';
+import type { RealtimeGateway } from '../realtime/realtime-gateway.js';
+import type { PresenceEvent, RoomPresence } from '../realtime/room-presence.js';
+import type { MemberRecord } from '../realtime/room-state-store.js';
+import type { RoomService } from '../rooms/room-service.js';
+import type { Ledger } from './ledger.js';
+import { revenuePostings, type SplitPolicy, splitRevenue } from './revenue-split.js';
+import type { WalletMetrics } from './wallet-metrics.js';
+
+export interface CallBillingOptions {
+  db: Kysely<Database>;
+  ledger: Ledger;
+  presence: RoomPresence;
+  gateway: RealtimeGateway;
+  rooms: RoomService;
+  policy: SplitPolicy;
+  metrics: WalletMetrics;
+  logger: Logger;
+  /** Length of a billed minute (tests shorten it). */
+  minuteMs?: number;
+  /** How often a running meter looks at who is connected and whether a minute is due. */
+  tickMs?: number;
+  /** An open session untouched for this long is closed when its payer comes back, and a new one starts. */
+  staleMs?: number;
+}
+
+type EndReason = NonNullable<CallBillingMessage['endReason']>;
+
+/** The running meter of one payer in one paid call room, on the process holding the payer's connection. */
+interface Meter {
+  readonly sessionId: string;
+  readonly roomId: RoomId;
+  readonly payerId: string;
+  readonly streamerId: string;
+  readonly studioId: string | null;
+  readonly price: number;
+  paidUntil: number;
+  pausedAt: number | null;
+  minutesCharged: number;
+  tokensCharged: number;
+  lowBalance: boolean;
+  balance: number | undefined;
+  timer: NodeJS.Timeout;
+  busy: boolean;
+}
+
+const meterKey = (roomId: string, payerId: string) => `${roomId} ${payerId}`;
+
+/**
+ * Private calls billed per started minute.
+ *
+ * A `call` room with a `pricePerMinute` admits its owner and one paying account at a time, and only
+ * one who can pay a minute. The meter runs while both are connected: the first minute is charged
+ * when they are first together, each next one when the paid time runs out; a dropped connection
+ * stops the meter and its time is given back on return. When the balance will not cover the next
+ * minute, both sides are warned (a minute before the end); when a minute cannot be paid, the call
+ * ends and the payer is removed from the room.
+ *
+ * Every minute is a `call_minute` ledger transaction keyed `call:<session>:<n>` and split like a
+ * tip, so a retry, a restart or a second process can never charge a minute twice; `call_sessions`
+ * keeps each session's minutes and tokens for both sides and for disputes.
+ */
+export class CallBilling {
+  readonly #meters = new Map<string, Meter>();
+  readonly #unsubscribe: () => void;
+  readonly #minuteMs: number;
+  readonly #tickMs: number;
+  readonly #staleMs: number;
+  readonly #log: Logger;
+  #closed = false;
+
+  constructor(private readonly o: CallBillingOptions) {
+    this.#minuteMs = o.minuteMs ?? 60_000;
+    this.#tickMs = o.tickMs ?? 1_000;
+    this.#staleMs = o.staleMs ?? 10 * 60_000;
+    this.#log = o.logger;
+    this.#unsubscribe = o.presence.subscribe((event) => void this.#onPresence(event));
+  }
+
+  /** Meters running on this process. */
+  get running(): number {
+    return this.#meters.size;
+  }
+
+  /**
+   * Admission to a paid call (called by the call signaling before a new member is added): the
+   * owner always; otherwise a signed-in account that can pay a minute, while nobody else is paying.
+   */
+  async admit(room: Room, session: Session): Promise<void> {
+    const price = room.pricePerMinute ?? 0;
+    if (price <= 0 || session.userId === room.ownerId) return;
+    if (session.isGuest) throw forbidden('sign in to book a private call');
+    const members = await this.o.presence.members(room.id);
+    if (members.some((m) => m.userId !== room.ownerId && m.userId !== session.userId)) {
+      throw new AppError(ErrorCode.RoomFull, 'this private call is taken; try again later');
+    }
+    const balance = await this.o.ledger.balance({ kind: 'wallet', ownerId: session.userId });
+    if (balance < price) {
+      throw new AppError(
+        ErrorCode.InsufficientBalance,
+        `a private call costs ${price} tokens a minute and your balance is ${balance}; top up first`,
+        { pricePerMinute: price, balance },
+      );
+    }
+  }
+
+  /** The sessions a user paid for or earned from (admins: anyone's), newest first, with every minute. */
+  async sessions(userId: string): Promise<CallSession[]> {
+    const rows = await this.o.db
+      .selectFrom('call_sessions as s')
+      .innerJoin('users as p', 'p.id', 's.payer_id')
+      .innerJoin('users as st', 'st.id', 's.streamer_id')
+      .selectAll('s')
+      .select(['p.display_name as payer_name', 'st.display_name as streamer_name'])
+      .where((eb) => eb.or([eb('s.payer_id', '=', userId), eb('s.streamer_id', '=', userId)]))
+      .orderBy('s.started_at', 'desc')
+      .limit(100)
+      .execute();
+    if (rows.length === 0) return [];
+    const minutes = await this.o.db
+      .selectFrom('ledger_transactions')
+      .select([
+        'id',
+        'created_at',
+        sql<string>`metadata->>'sessionId'`.as('session'),
+        sql<number>`(metadata->>'minute')::int`.as('minute'),
+      ])
+      .where('kind', '=', 'call_minute')
+      .where(
+        sql<string>`metadata->>'sessionId'`,
+        'in',
+        rows.map((r) => r.id),
+      )
+      .orderBy('created_at')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      roomId: asRoomId(r.room_id),
+      payerId: asUserId(r.payer_id),
+      payerName: r.payer_name,
+      streamerId: asUserId(r.streamer_id),
+      streamerName: r.streamer_name,
+      pricePerMinute: r.price_per_minute,
+      minutesCharged: r.minutes_charged,
+      tokensCharged: Number(r.tokens_charged),
+      startedAt: new Date(r.started_at).toISOString(),
+      endedAt: r.ended_at ? new Date(r.ended_at).toISOString() : null,
+      endReason: r.end_reason,
+      minutes: minutes
+        .filter((m) => m.session === r.id)
+        .map((m) => ({ minute: Number(m.minute), transactionId: m.id, chargedAt: m.created_at.toISOString() })),
+    }));
+  }
+
+  /** Idempotent: stops every meter on this process (open sessions stay open and resume on return). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const meter of this.#meters.values()) clearInterval(meter.timer);
+    this.#meters.clear();
+  }
+
+  // --- presence -------------------------------------------------------------------------------
+
+  async #onPresence(event: PresenceEvent): Promise<void> {
+    if (this.#closed) return;
+    try {
+      if (event.type === 'joined') {
+        const room = await this.o.rooms.get(event.roomId);
+        if (room.kind !== 'call' || (room.pricePerMinute ?? 0) <= 0 || event.member.userId === room.ownerId) return;
+        await this.#start(room, event.member);
+      } else if (event.type === 'disconnected') {
+        const meter = this.#meters.get(meterKey(event.roomId, event.member.userId));
+        if (meter) await this.#pause(meter, Date.now(), true);
+      } else {
+        const reason: EndReason = event.reason === 'ended' ? 'ended' : 'left';
+        const meter = this.#meters.get(meterKey(event.roomId, event.member.userId));
+        if (meter) await this.#end(meter, reason);
+        else await this.#closeSession(event.roomId, event.member.userId, reason);
+      }
+    } catch (err) {
+      this.#log.error(
+        { err, roomId: event.roomId, event: event.type },
+        'call billing could not follow a presence event',
+      );
+    }
+  }
+
+  async #start(room: Room, payer: MemberRecord): Promise<void> {
+    const key = meterKey(room.id, payer.userId);
+    if (this.#meters.has(key)) return;
+    const now = Date.now();
+    let row = await this.#openSession(room, payer.userId, now);
+    const lastActivity = new Date(row.paused_at ?? row.paid_until).getTime();
+    if (lastActivity < now - this.#staleMs) {
+      // Left over from a payer who never came back (or a crash): close it and start afresh.
+      await this.#closeSession(room.id, payer.userId, 'left');
+      row = await this.#openSession(room, payer.userId, now);
+    }
+    if (this.#meters.has(key) || this.#closed) return;
+    const owner = await this.o.db
+      .selectFrom('users')
+      .select('studio_id')
+      .where('id', '=', room.ownerId)
+      .executeTakeFirst();
+    const meter: Meter = {
+      sessionId: row.id,
+      roomId: room.id,
+      payerId: payer.userId,
+      streamerId: row.streamer_id,
+      studioId: owner?.studio_id ?? null,
+      price: row.price_per_minute,
+      paidUntil: new Date(row.paid_until).getTime(),
+      pausedAt: row.paused_at ? new Date(row.paused_at).getTime() : null,
+      minutesCharged: row.minutes_charged,
+      tokensCharged: Number(row.tokens_charged),
+      lowBalance: false,
+      balance: undefined,
+      timer: setInterval(() => void this.#tick(meter), this.#tickMs),
+      busy: false,
+    };
+    this.#meters.set(key, meter);
+    this.#log.info(
+      { roomId: room.id, sessionId: meter.sessionId, payerId: payer.userId },
+      'private call meter started',
+    );
+    await this.#tick(meter);
+  }
+
+  /** The payer's open session in this room, created (price fixed at its start) if there is none. */
+  async #openSession(room: Room, payerId: string, now: number): Promise<Selectable<CallSessionsTable>> {
+    await this.o.db
+      .insertInto('call_sessions')
+      .values({
+        id: randomUUID(),
+        room_id: room.id,
+        payer_id: payerId,
+        streamer_id: room.ownerId,
+        price_per_minute: room.pricePerMinute!,
+        started_at: new Date(now),
+        paid_until: new Date(now),
+        paused_at: null,
+      })
+      .onConflict((oc) => oc.columns(['room_id', 'payer_id']).where('ended_at', 'is', null).doNothing())
+      .execute();
+    return this.o.db
+      .selectFrom('call_sessions')
+      .selectAll()
+      .where('room_id', '=', room.id)
+      .where('payer_id', '=', payerId)
+      .where('ended_at', 'is', null)
+      .executeTakeFirstOrThrow();
+  }
+
+  // --- the meter ------------------------------------------------------------------------------
+
+  async #tick(meter: Meter): Promise<void> {
+    if (meter.busy || this.#closed) return;
+    meter.busy = true;
+    try {
+      const members = await this.o.presence.members(meter.roomId);
+      const payer = members.find((m) => m.userId === meter.payerId);
+      if (!payer) {
+        await this.#end(meter, 'left', members);
+        return;
+      }
+      const owner = members.find((m) => m.userId === meter.streamerId);
+      const now = Date.now();
+      if (!(payer.connected && owner?.connected)) {
+        await this.#pause(meter, now, false, members);
+        return;
+      }
+      if (meter.pausedAt !== null) {
+        // Both are back: the time the meter stood still is given back.
+        meter.paidUntil += now - meter.pausedAt;
+        meter.pausedAt = null;
+        await this.o.db
+          .updateTable('call_sessions')
+          .set({ paid_until: new Date(meter.paidUntil), paused_at: null })
+          .where('id', '=', meter.sessionId)
+          .execute();
+        if (now < meter.paidUntil) this.#announce(meter, 'running', members);
+      }
+      if (now >= meter.paidUntil) await this.#charge(meter, members, now);
+    } catch (err) {
+      this.#log.error({ err, roomId: meter.roomId, sessionId: meter.sessionId }, 'call billing tick failed');
+    } finally {
+      meter.busy = false;
+    }
+  }
+
+  /** Stop the meter's clock (idempotent); with `stop`, also stop this process's loop (the payer left it). */
+  async #pause(meter: Meter, now: number, stop: boolean, members?: MemberRecord[]): Promise<void> {
+    if (stop) {
+      clearInterval(meter.timer);
+      this.#meters.delete(meterKey(meter.roomId, meter.payerId));
+    }
+    if (meter.pausedAt !== null) return;
+    meter.pausedAt = now;
+    await this.o.db
+      .updateTable('call_sessions')
+      .set({ paused_at: new Date(now) })
+      .where('id', '=', meter.sessionId)
+      .where('paused_at', 'is', null)
+      .execute();
+    this.#announce(meter, 'paused', members ?? (await this.o.presence.members(meter.roomId)));
+  }
+
+  async #charge(meter: Meter, members: MemberRecord[], now: number): Promise<void> {
+    const split = splitRevenue(meter.price, this.o.policy, meter.studioId !== null);
+    let outcome: { state: Selectable<CallSessionsTable>; balance: number | undefined; charged: boolean } | null;
+    try {
+      outcome = await this.o.ledger.run('call_minute', async (tx) => {
+        const row = await tx
+          .selectFrom('call_sessions')
+          .selectAll()
+          .where('id', '=', meter.sessionId)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
+        if (row.ended_at) return null;
+        const paidUntil = new Date(row.paid_until).getTime();
+        // Another process (or an earlier tick) charged this minute already.
+        if (paidUntil > now) return { state: row, balance: undefined, charged: false };
+        const minute = row.minutes_charged + 1;
+        const posted = await this.o.ledger.post(tx, {
+          kind: 'call_minute',
+          idempotencyKey: `call:${meter.sessionId}:${minute}`,
+          request: { sessionId: meter.sessionId, minute, price: meter.price },
+          actorId: meter.payerId,
+          requestId: null,
+          roomId: meter.roomId,
+          reason: `private call minute ${minute} (${meter.price})`,
+          metadata: {
+            sessionId: meter.sessionId,
+            minute,
+            payerId: meter.payerId,
+            streamerId: meter.streamerId,
+            studioId: meter.studioId,
+            price: meter.price,
+            split,
+          },
+          postings: revenuePostings(meter.payerId, meter.price, split, meter.streamerId, meter.studioId),
+        });
+        const state = await tx
+          .updateTable('call_sessions')
+          .set({
+            minutes_charged: minute,
+            tokens_charged: sql`tokens_charged + ${meter.price}`,
+            // Per started minute, from when it was due (a late tick never makes the payer pay for lost time).
+            paid_until: new Date(Math.max(paidUntil, now) + this.#minuteMs),
+          })
+          .where('id', '=', meter.sessionId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { state, balance: posted.balances.get(`wallet:${meter.payerId}`), charged: !posted.replayed };
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.InsufficientBalance) {
+        this.o.metrics.rejections.inc({ operation: 'call_minute', reason: err.code });
+        await this.#end(meter, 'balance', members);
+        return;
+      }
+      throw err;
+    }
+    if (!outcome) {
+      await this.#end(meter, 'left', members);
+      return;
+    }
+    meter.paidUntil = new Date(outcome.state.paid_until).getTime();
+    meter.minutesCharged = outcome.state.minutes_charged;
+    meter.tokensCharged = Number(outcome.state.tokens_charged);
+    meter.balance = outcome.balance ?? (await this.o.ledger.balance({ kind: 'wallet', ownerId: meter.payerId }));
+    const low = meter.balance < meter.price;
+    if (low && !meter.lowBalance) {
+      this.#log.info(
+        { roomId: meter.roomId, sessionId: meter.sessionId },
+        'private call: balance covers only the current minute',
+      );
+    }
+    meter.lowBalance = low;
+    if (outcome.charged) this.o.metrics.callMinutes.inc();
+    this.#announce(meter, 'running', members);
+  }
+
+  async #end(meter: Meter, reason: EndReason, members?: MemberRecord[]): Promise<void> {
+    clearInterval(meter.timer);
+    this.#meters.delete(meterKey(meter.roomId, meter.payerId));
+    await this.#closeSession(meter.roomId, meter.payerId, reason);
+    const present = members ?? (await this.o.presence.members(meter.roomId));
+    this.#announce(meter, 'ended', present, reason);
+    if (reason === 'balance') {
+      const payer = present.find((m) => m.userId === meter.payerId);
+      if (payer) {
+        await this.o.presence.remove(meter.roomId, payer.peerId, {
+          roomId: meter.roomId,
+          reason: 'balance',
+          message: 'your balance ran out, so the private call ended',
+        });
+      }
+    }
+    this.#log.info(
+      { roomId: meter.roomId, sessionId: meter.sessionId, reason, minutes: meter.minutesCharged },
+      'private call meter ended',
+    );
+  }
+
+  async #closeSession(roomId: RoomId, payerId: string, reason: EndReason): Promise<void> {
+    await this.o.db
+      .updateTable('call_sessions')
+      .set({ ended_at: new Date(), end_reason: reason, paused_at: null })
+      .where('room_id', '=', roomId)
+      .where('payer_id', '=', payerId)
+      .where('ended_at', 'is', null)
+      .execute();
+  }
+
+  /** The meter, to both sides; only the payer's copy carries the balance. */
+  #announce(meter: Meter, status: CallBillingMessage['status'], members: MemberRecord[], endReason?: EndReason): void {
+    const now = Date.now();
+    const until = meter.pausedAt ?? now;
+    const message: CallBillingMessage = {
+      roomId: meter.roomId,
+      sessionId: meter.sessionId,
+      status,
+      pricePerMinute: meter.price,
+      minutesCharged: meter.minutesCharged,
+      tokensCharged: meter.tokensCharged,
+      secondsLeft: status === 'ended' ? 0 : Math.max(0, Math.ceil((meter.paidUntil - until) / 1000)),
+      lowBalance: meter.lowBalance,
+      ...(endReason ? { endReason } : {}),
+    };
+    for (const m of members) {
+      if (m.userId === meter.payerId) {
+        this.o.gateway.emitToPeer(m.peerId, 'billing', {
+          ...message,
+          ...(meter.balance !== undefined ? { balance: meter.balance } : {}),
+        });
+      } else if (m.userId === meter.streamerId) {
+        this.o.gateway.emitToPeer(m.peerId, 'billing', message);
+      }
+    }
+  }
+}
