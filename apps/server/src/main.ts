@@ -234,7 +234,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
       metrics: walletMetrics,
       logger: logger.child({ module: 'call-billing' }),
-      ...(config.testHooks && config.testCallMinuteSeconds !== 60 ? { minuteMs: config.testCallMinuteSeconds * 1000 } : {}),
+      ...(config.testHooks && config.testCallMinuteSeconds !== 60
+        ? { minuteMs: config.testCallMinuteSeconds * 1000 }
+        : {}),
       ...options.callBilling,
     });
     const signaling = new SignalingService({
@@ -259,7 +261,10 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     if (config.testHooks) {
       logger.warn('TEST_HOOKS is on: /api/test-hooks/* can drop signaling messages. Never run production like this.');
       if (config.testCallMinuteSeconds !== 60) {
-        logger.warn({ seconds: config.testCallMinuteSeconds }, 'TEST_CALL_MINUTE_SECONDS: private-call minutes are shortened');
+        logger.warn(
+          { seconds: config.testCallMinuteSeconds },
+          'TEST_CALL_MINUTE_SECONDS: private-call minutes are shortened',
+        );
       }
       registerSignalingTestHooks(app, signaling);
     }

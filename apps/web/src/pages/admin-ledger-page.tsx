@@ -4,17 +4,8 @@ import { useTranslation } from 'react-i18next';
 import { wallet } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { formatDateTime, formatTokens } from '../components/format';
+import { TransactionKindField } from '../components/transaction-kind-field';
 import { useSession } from '../session/session-context';
-
-const KINDS: TransactionKind[] = [
-  'purchase',
-  'tip',
-  'ticket',
-  'call_minute',
-  'payout_request',
-  'payout_approve',
-  'payout_reject',
-];
 
 /** Admins: every ledger transaction with its entries, actor, request id and reason; the ledger's total. */
 export function AdminLedgerPage() {
@@ -61,17 +52,7 @@ export function AdminLedgerPage() {
         </p>
       )}
       <div className="filters">
-        <div className="field">
-          <label htmlFor={`${id}-kind`}>{t('wallet.filterKind')}</label>
-          <select id={`${id}-kind`} value={kind} onChange={(e) => setKind(e.target.value as TransactionKind | '')}>
-            <option value="">{t('wallet.allKinds')}</option>
-            {KINDS.map((k) => (
-              <option key={k} value={k}>
-                {t(`wallet.kinds.${k}`)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <TransactionKindField value={kind} onChange={setKind} />
         <div className="field">
           <label htmlFor={`${id}-user`}>{t('admin.userId')}</label>
           <input id={`${id}-user`} value={userId} onChange={(e) => setUserId(e.target.value)} />

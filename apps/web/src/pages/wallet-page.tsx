@@ -6,8 +6,10 @@ import { Link } from 'react-router-dom';
 import { wallet } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { formatDateTime, formatPrice, formatTokens } from '../components/format';
+import { TransactionKindField } from '../components/transaction-kind-field';
 
-const KINDS: TransactionKind[] = ['purchase', 'tip', 'ticket', 'call_minute'];
+/** What moves a viewer's wallet (payouts move earnings, not the wallet). */
+const VIEWER_KINDS: readonly TransactionKind[] = ['purchase', 'tip', 'ticket', 'call_minute'];
 
 /** Balance, token packs to buy, the history of every movement (filterable) and the tickets held. */
 export function WalletPage() {
@@ -141,17 +143,7 @@ function History() {
     <section aria-labelledby="history-title" className="wallet-section">
       <h2 id="history-title">{t('wallet.historyTitle')}</h2>
       <div className="filters">
-        <div className="field">
-          <label htmlFor={`${id}-kind`}>{t('wallet.filterKind')}</label>
-          <select id={`${id}-kind`} value={kind} onChange={(e) => setKind(e.target.value as TransactionKind | '')}>
-            <option value="">{t('wallet.allKinds')}</option>
-            {KINDS.map((k) => (
-              <option key={k} value={k}>
-                {t(`wallet.kinds.${k}`)}
-              </option>
-            ))}
-          </select>
-        </div>
+        <TransactionKindField value={kind} onChange={setKind} kinds={VIEWER_KINDS} />
         <div className="field">
           <label htmlFor={`${id}-from`}>{t('wallet.from')}</label>
           <input id={`${id}-from`} type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
