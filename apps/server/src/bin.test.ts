@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServerProcess as startBin, waitFor } from './test-process.js';
+import { announcedUrl, startServerProcess as startBin, waitFor } from './test-process.js';
 
 describe('the server process', () => {
   const dirs: string[] = [];
@@ -46,7 +46,8 @@ describe('the server process', () => {
       OTEL_SERVICE_NAME: 'ff-test',
     });
     try {
-      const url = await waitFor('start-up', () => /FusionFlow is running at (http:\/\/\S+)/.exec(run.output())?.[1]);
+      // A first start runs initdb for the embedded database: give a loaded machine time.
+      const url = await announcedUrl(run, 90_000);
       expect(run.output()).toMatch(/admin\s+admin@fusionflow\.test\s+\S{8,}/);
       expect(run.output()).toMatch(/viewer\s+viewer@fusionflow\.test/);
       const password = /admin@fusionflow\.test\s+(\S+)/.exec(run.output())![1]!;
@@ -75,5 +76,5 @@ describe('the server process', () => {
     }
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('shutting down');
-  }, 60_000);
+  }, 150_000);
 });

@@ -73,7 +73,7 @@ describe.each(testDatabases())('ledger after a crash on $name', (testDb) => {
   it('balances and keeps every acknowledged tip', async () => {
     const { env, open } = await storage();
     let server: ServerProcess = start(env);
-    let url = await announcedUrl(server);
+    let url = await announcedUrl(server, 90_000);
 
     const register = async (name: string, role = 'viewer') =>
       (
@@ -125,7 +125,7 @@ describe.each(testDatabases())('ledger after a crash on $name', (testDb) => {
 
     // Back up on the same data: it starts, serves and still takes tips.
     server = start(env);
-    url = await announcedUrl(server);
+    url = await announcedUrl(server, 90_000);
     const after = await api(url, `/api/rooms/${room}/tips`, viewers[0]!, { amount: 1 }, `tip-${randomUUID()}`);
     expect(after.status).toBe(201);
     acknowledged.push(after.body.tip.id);
@@ -147,5 +147,5 @@ describe.each(testDatabases())('ledger after a crash on $name', (testDb) => {
     } finally {
       await database.close();
     }
-  }, 120_000);
+  }, 240_000);
 });
