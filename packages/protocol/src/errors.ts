@@ -25,6 +25,16 @@ export const ErrorCode = {
   InvalidTransition: 'invalid_transition',
   WrongRoomKind: 'wrong_room_kind',
   RateLimited: 'rate_limited',
+  /** WHIP/WHEP: the body is not an SDP offer the SFU can answer. */
+  InvalidSdp: 'invalid_sdp',
+  /** WHEP: nobody is publishing to the room. */
+  NoPublisher: 'no_publisher',
+  /** WHIP: the room already has a publisher. */
+  PublisherExists: 'publisher_exists',
+  /** WHEP: the room has as many subscribers as the SFU allows. */
+  RoomFull: 'room_full',
+  /** WHIP/WHEP PATCH: `If-Match` names another ICE session. */
+  PreconditionFailed: 'precondition_failed',
   ProtocolMismatch: 'protocol_mismatch',
   Unavailable: 'unavailable',
   Internal: 'internal_error',
@@ -52,6 +62,11 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   invalid_transition: 409,
   wrong_room_kind: 409,
   rate_limited: 429,
+  invalid_sdp: 400,
+  no_publisher: 404,
+  publisher_exists: 409,
+  room_full: 403,
+  precondition_failed: 412,
   protocol_mismatch: 400,
   unavailable: 503,
   internal_error: 500,

@@ -1,0 +1,102 @@
+import { AppError, type Logger } from '@fusionflow/kit';
+import { ErrorCode } from '@fusionflow/protocol';
+import type { RTCPeerConnection, RTCRtpTransceiver } from 'werift';
+import { PublishedTrack } from '../fanout/published-track.js';
+import type { RoomMetrics } from '../metrics.js';
+import { MediaSession, type SessionTimings } from '../room/media-session.js';
+
+const FORWARDABLE = /^(audio\/opus|video\/(vp8|vp9|h264|av1))$/i;
+
+/**
+ * A WHIP publisher: receives the encoder's audio and video (simulcast layers included) and owns the
+ * published tracks that fan them out.
+ */
+export class PublisherSession extends MediaSession {
+  readonly kind = 'publisher' as const;
+  readonly #tracks = new Map<RTCRtpTransceiver, PublishedTrack>();
+  readonly #unsubscribe: (() => void)[] = [];
+  /** Told once the publisher's media path is up (ICE and DTLS). */
+  onStarted: (() => void) | undefined;
+  /** Told when a simulcast layer appears. */
+  onLayersChanged: (() => void) | undefined;
+
+  constructor(
+    room: string,
+    userId: string | null,
+    pc: RTCPeerConnection,
+    timings: SessionTimings,
+    logger: Logger,
+    private readonly o: { metrics: RoomMetrics; nackCacheSize: number; pliThrottleMs: number },
+  ) {
+    super(room, userId, pc, timings, logger);
+  }
+
+  get tracks(): PublishedTrack[] {
+    return [...this.#tracks.values()];
+  }
+
+  /** Simulcast rids of the video track (empty without simulcast). */
+  get layers(): string[] {
+    return this.tracks.find((t) => t.kind === 'video')?.rids ?? [];
+  }
+
+  protected beforeAnswer(): void {
+    for (const t of this.pc.getTransceivers()) {
+      if (t.kind !== 'audio' && t.kind !== 'video') continue;
+      t.setDirection('recvonly');
+      // werift creates the receiving tracks (one per rid) while applying the offer…
+      for (const track of t.receiver.tracks) this.#trackOf(t)?.addSource(track);
+      // …and may add more later.
+      this.#unsubscribe.push(
+        t.onTrack.subscribe((track) => {
+          this.#trackOf(t)?.addSource(track);
+        }).unSubscribe,
+      );
+    }
+  }
+
+  override async answer(offer: string): Promise<string> {
+    const sdp = await super.answer(offer);
+    for (const t of this.pc.getTransceivers()) this.#trackOf(t);
+    if (this.#tracks.size === 0) {
+      throw new AppError(
+        ErrorCode.InvalidSdp,
+        'the offer sends no audio or video the SFU can forward (Opus, VP8, VP9, H.264, AV1)',
+      );
+    }
+    return sdp;
+  }
+
+  #trackOf(t: RTCRtpTransceiver): PublishedTrack | undefined {
+    const existing = this.#tracks.get(t);
+    if (existing || this.closed) return existing;
+    if (t.kind !== 'audio' && t.kind !== 'video') return undefined;
+    const codec = t.codecs.find((c) => FORWARDABLE.test(c.mimeType));
+    if (!codec || t.stopped || t.rejected) return undefined;
+    const track = new PublishedTrack({
+      transceiver: t,
+      codec,
+      nackCacheSize: this.o.nackCacheSize,
+      pliThrottleMs: this.o.pliThrottleMs,
+      metrics: this.o.metrics,
+      logger: this.logger,
+    });
+    track.onLayersChanged = () => this.onLayersChanged?.();
+    this.#tracks.set(t, track);
+    return track;
+  }
+
+  protected onConnected(): void {
+    this.logger.info({ tracks: this.tracks.map((t) => `${t.kind}:${t.codec.mimeType}`) }, 'publisher connected');
+    this.onStarted?.();
+  }
+
+  protected release(): void {
+    for (const un of this.#unsubscribe) un();
+    this.#unsubscribe.length = 0;
+    for (const track of this.#tracks.values()) track.close();
+    this.#tracks.clear();
+    this.onStarted = undefined;
+    this.onLayersChanged = undefined;
+  }
+}
