@@ -15,6 +15,13 @@ export interface SessionTimings {
 export type SessionListener = (event: SessionEvent) => void;
 
 /**
+ * werift reports a vanished peer only when ICE consent expires (30 s). A connected peer always
+ * sends something (RTP, or RTCP receiver reports about once a second); this long without a packet
+ * counts as `disconnected`, which starts the grace period.
+ */
+const SILENCE_MS = 5000;
+
+/**
  * What publishers and subscribers share: an id that is also the capability to change or end the
  * session (the WHIP/WHEP resource URL), one werift peer connection, ICE state handling with a grace
  * period for `disconnected`, trickle/restart, server-sent-event listeners and an idempotent close
@@ -33,6 +40,10 @@ export abstract class MediaSession {
   #closing: Promise<void> | undefined;
   #graceTimer: NodeJS.Timeout | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #heard = -1;
+  #heardAt = 0;
+  #silent = false;
   readonly #listeners = new Set<SessionListener>();
   readonly #subscriptions: (() => void)[] = [];
   /** Set by the room: told once, after the session has closed. */
@@ -54,6 +65,8 @@ export abstract class MediaSession {
           this.#connected = true;
           clearTimeout(this.#connectTimer);
           this.#connectTimer = undefined;
+          this.#heardAt = performance.now();
+          this.#watchdog = setInterval(() => this.#checkSilence(), 1000);
           this.onConnected();
         }
       }).unSubscribe,
@@ -146,8 +159,13 @@ export abstract class MediaSession {
     };
   }
 
+  /** Set by the room: the viewer count a new listener hears first. */
+  viewers: (() => number) | undefined;
+
   /** What a new listener hears first. */
-  protected greet(_listener: SessionListener): void {}
+  protected greet(listener: SessionListener): void {
+    if (this.viewers) listener({ type: 'viewers', count: this.viewers() });
+  }
 
   get listenerCount(): number {
     return this.#listeners.size;
@@ -155,6 +173,24 @@ export abstract class MediaSession {
 
   emit(event: SessionEvent): void {
     for (const l of this.#listeners) l(event);
+  }
+
+  #checkSilence(): void {
+    const heard = this.pc.dtlsTransports.reduce((n, d) => n + d.packetsReceived, 0);
+    const now = performance.now();
+    if (heard !== this.#heard) {
+      this.#heard = heard;
+      this.#heardAt = now;
+      if (this.#silent) {
+        this.#silent = false;
+        clearTimeout(this.#graceTimer);
+        this.#graceTimer = undefined;
+      }
+    } else if (!this.#silent && now - this.#heardAt > SILENCE_MS) {
+      this.#silent = true;
+      this.logger.info('peer went silent');
+      this.#graceTimer ??= setTimeout(() => void this.close('ice_disconnected'), this.timings.disconnectGraceMs);
+    }
   }
 
   #onIceState(state: string): void {
@@ -184,8 +220,10 @@ export abstract class MediaSession {
       this.#closed = true;
       clearTimeout(this.#graceTimer);
       clearTimeout(this.#connectTimer);
+      clearInterval(this.#watchdog);
       this.#graceTimer = undefined;
       this.#connectTimer = undefined;
+      this.#watchdog = undefined;
       for (const un of this.#subscriptions) un();
       this.#subscriptions.length = 0;
       try {

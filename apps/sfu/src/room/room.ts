@@ -87,6 +87,7 @@ export class Room {
       { metrics: this.metrics, nackCacheSize: this.o.nackCacheSize, pliThrottleMs: this.o.pliThrottleMs },
     );
     this.#publisher = session;
+    session.viewers = () => this.#joined;
     session.onClosed = (s, reason) => this.#publisherClosed(s as PublisherSession, reason);
     session.onStarted = () => this.#report('publisher_started', session);
     session.onLayersChanged = () => {
@@ -119,6 +120,7 @@ export class Room {
       { sources: publisher.tracks, metrics: this.metrics },
     );
     this.#subscribers.set(session.id, session);
+    session.viewers = () => this.#joined;
     session.onClosed = (s, reason) => this.#subscriberClosed(s as SubscriberSession, reason);
     session.onJoined = () => {
       this.#joined++;

@@ -97,6 +97,7 @@ export class SubscriberSession extends MediaSession {
   }
 
   protected override greet(listener: SessionListener): void {
+    super.greet(listener);
     const video = this.#downTracks.find((d) => d.kind === 'video');
     if (video && video.track.rids.length > 0) {
       listener({ type: 'layers', available: video.track.rids, current: video.layer });
