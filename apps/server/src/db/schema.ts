@@ -47,11 +47,19 @@ export interface ServerKeysTable {
   created_at: Generated<Date>;
 }
 
+/** An encoder's stream key for a live room (hashed; the key is shown once when made). */
+export interface StreamKeysTable {
+  room_id: string;
+  key_hash: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   rooms: RoomsTable;
   server_keys: ServerKeysTable;
+  stream_keys: StreamKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001-foundation.js';
+import * as liveStreaming from './0002-live-streaming.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -7,6 +8,7 @@ import * as foundation from './0001-foundation.js';
  */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-live-streaming': liveStreaming,
 };
 
 export const migrationProvider: MigrationProvider = {

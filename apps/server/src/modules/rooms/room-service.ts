@@ -156,6 +156,19 @@ export class RoomService {
     return this.transition(id, 'ended');
   }
 
+  /** Told after a room ends, however it ended (the media plane closes its sessions). */
+  onEnded: ((id: RoomId) => void | Promise<void>) | undefined;
+
+  /** Viewers watching a live room now, as the media plane reports them. */
+  async setViewerCount(id: RoomId, count: number): Promise<void> {
+    await this.db
+      .updateTable('rooms')
+      .set({ viewer_count: count })
+      .where('id', '=', id)
+      .where('status', '!=', 'ended')
+      .execute();
+  }
+
   /**
    * Move a room forward in its lifecycle (created → live → ended; created → ended). Going live
    * again while live is a no-op; anything backwards is refused. Used by the routes and, later,
@@ -177,7 +190,14 @@ export class RoomService {
         room.status === 'ended' ? ErrorCode.RoomEnded : ErrorCode.InvalidTransition,
       );
     }
-    if (updated.numUpdatedRows > 0n) this.logger.info({ roomId: id, status: to }, 'room status changed');
+    if (updated.numUpdatedRows > 0n) {
+      this.logger.info({ roomId: id, status: to }, 'room status changed');
+      if (to === 'ended' && this.onEnded) {
+        await Promise.resolve(this.onEnded(id)).catch((err: unknown) =>
+          this.logger.warn({ err, roomId: id }, 'after-end hook failed'),
+        );
+      }
+    }
     return room;
   }
 }
