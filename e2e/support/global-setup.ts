@@ -28,6 +28,10 @@ function serverEnv(dataDir: string): NodeJS.ProcessEnv {
     LOG_LEVEL: 'info',
     // Every scenario signs in from 127.0.0.1; the per-address login limit is tested in the server's suite.
     LOGIN_RATE_PER_IP_PER_MINUTE: '1000',
+    // The embedded SFU offers and checks loopback candidates only: all media stays on 127.0.0.1.
+    ICE_ADDRESSES: '127.0.0.1',
+    ICE_ONLY_ADDRESSES: 'true',
+    RATE_LIMIT_PER_MINUTE: '100000',
   };
 }
 

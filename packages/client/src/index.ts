@@ -8,3 +8,4 @@ export {
   type SessionListener,
 } from './api-client.js';
 export { ApiError, ClientErrorCode, isApiError } from './api-error.js';
+export { type MediaSessionOptions, type PeerConnectionClass, WhepPlayer, WhipPublisher } from './whip-whep.js';

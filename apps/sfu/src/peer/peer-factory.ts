@@ -90,9 +90,19 @@ function subscriberExtensions(): {
   return { audio: [mid, abs], video: [mid, abs] };
 }
 
+const LOOPBACK = /^(127\.|::1$)/;
+
 function network(o: PeerNetworkOptions) {
+  const allowed = new Set(o.iceAddresses);
   return {
     iceServers: [],
+    // Only those addresses: never check a pair towards anything else (tests stay on loopback).
+    ...(o.iceOnlyAddresses
+      ? {
+          iceFilterCandidatePair: (pair: { remoteCandidate: { host: string } }) =>
+            allowed.has(pair.remoteCandidate.host) || LOOPBACK.test(pair.remoteCandidate.host),
+        }
+      : {}),
     ...(o.iceAddresses.length > 0 ? { iceAdditionalHostAddresses: [...o.iceAddresses] } : {}),
     ...(o.iceOnlyAddresses ? { iceUseIpv4: false, iceUseIpv6: false } : {}),
     ...(o.icePortRange ? { icePortRange: [o.icePortRange[0], o.icePortRange[1]] as [number, number] } : {}),

@@ -5,10 +5,12 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
+import { LivePlayer } from '../components/live-player';
+import { LiveStudio } from '../components/live-studio';
 import { RoomBadges } from '../components/room-badges';
 import { useSession } from '../session/session-context';
 
-/** A room: its details and, for its host, going live and ending it. Media comes in later issues. */
+/** A room: its details; for a live room the studio (its host) or the player (everyone else). */
 export function RoomPage() {
   const { t } = useTranslation();
   const { id = '' } = useParams();
@@ -55,7 +57,8 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
   const [error, setError] = useState<unknown>(null);
 
   const isHost = user !== null && user.id === room.ownerId;
-  const canGoLive = (isHost || user?.role === 'admin') && room.status === 'created';
+  // Live rooms go live when their stream starts (the studio below); others by hand.
+  const canGoLive = (isHost || user?.role === 'admin') && room.status === 'created' && room.kind !== 'live';
   const canEnd = (isHost || user?.role === 'admin' || user?.role === 'moderator') && room.status !== 'ended';
 
   const dateTime = new Intl.DateTimeFormat(i18n.resolvedLanguage, { dateStyle: 'medium', timeStyle: 'short' });
@@ -135,9 +138,13 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         </div>
       )}
       <ErrorAlert error={error} />
-      <div className={`stage stage-${room.status}`}>
-        <p>{stage}</p>
-      </div>
+      {room.kind === 'live' && isHost && <LiveStudio room={room} onChange={onChange} />}
+      {room.kind === 'live' && !isHost && <LivePlayer room={room} onChange={onChange} />}
+      {(room.kind !== 'live' || (isHost && room.status === 'ended')) && (
+        <div className={`stage stage-${room.status}`}>
+          <p>{stage}</p>
+        </div>
+      )}
       <section aria-label={t('room.details')}>
         <dl className="facts">
           <dt>{t('room.kindLabel')}</dt>
