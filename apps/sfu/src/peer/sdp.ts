@@ -13,6 +13,22 @@ export function checkOffer(sdp: string): void {
   if (!/^a=ice-ufrag:/m.test(sdp) || !/^a=ice-pwd:/m.test(sdp)) throw invalid('the offer has no ICE credentials');
 }
 
+/**
+ * RFC 8843 `a=bundle-only` m-lines come with port 0 (GStreamer's max-bundle does this); werift
+ * would read that as rejected. Give them the placeholder port 9 the bundled transport uses.
+ */
+export function normalizeOffer(sdp: string): string {
+  if (!sdp.includes('a=bundle-only')) return sdp;
+  const sections = sdp.split(/(?=^m=)/m);
+  return sections
+    .map((section) =>
+      section.startsWith('m=') && /^a=bundle-only\s*$/m.test(section)
+        ? section.replace(/^(m=\S+) 0 /, '$1 9 ')
+        : section,
+    )
+    .join('');
+}
+
 /** An `application/trickle-ice-sdpfrag` body (RFC 8840): credentials and candidates per m-line. */
 export interface IceFragment {
   ufrag: string | undefined;

@@ -3,7 +3,7 @@ import type { Logger } from '@fusionflow/kit';
 import type { SessionEvent, SfuSessionInfo, SfuSessionKind } from '@fusionflow/protocol';
 import type { RTCPeerConnection } from 'werift';
 import { gathered } from '../peer/peer-factory.js';
-import { type IceFragment, iceFragmentOf, iceUfragOf, withNewIce } from '../peer/sdp.js';
+import { type IceFragment, iceFragmentOf, iceUfragOf, normalizeOffer, withNewIce } from '../peer/sdp.js';
 
 export interface SessionTimings {
   /** A peer ICE-disconnected this long is closed. */
@@ -104,7 +104,8 @@ export abstract class MediaSession {
   }
 
   /** Answer the client's offer (the subclass prepares transceivers first). */
-  async answer(offer: string): Promise<string> {
+  async answer(given: string): Promise<string> {
+    const offer = normalizeOffer(given);
     this.#offer = offer;
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
     await this.beforeAnswer();

@@ -102,9 +102,9 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   );
   useEffect(() => () => stream?.getTracks().forEach((tr) => tr.stop()), [stream]);
 
-  // While live: room status and viewer count.
+  // Room status and viewer count (an encoder such as OBS may be the one streaming).
   useEffect(() => {
-    if (phase !== 'live') return;
+    if (ended) return;
     const timer = setInterval(() => {
       api.getRoom(room.id).then(
         (r) => {
@@ -115,7 +115,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       );
     }, POLL_MS);
     return () => clearInterval(timer);
-  }, [phase, room.id, room.status, onChange]);
+  }, [ended, room.id, room.status, onChange]);
 
   useEffect(() => {
     if (ended) return;
