@@ -51,7 +51,7 @@ export function RoomPage() {
 
 function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
   const { t, i18n } = useTranslation();
-  const { user } = useSession();
+  const { user, restoring } = useSession();
   const [pending, setPending] = useState<'live' | 'end' | null>(null);
   const [confirmingEnd, setConfirmingEnd] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -138,8 +138,9 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         </div>
       )}
       <ErrorAlert error={error} />
-      {room.kind === 'live' && isHost && <LiveStudio room={room} onChange={onChange} />}
-      {room.kind === 'live' && !isHost && <LivePlayer room={room} onChange={onChange} />}
+      {/* Studio or player only once we know who this is (a restored session must not become a guest). */}
+      {room.kind === 'live' && !restoring && isHost && <LiveStudio room={room} onChange={onChange} />}
+      {room.kind === 'live' && !restoring && !isHost && <LivePlayer room={room} onChange={onChange} />}
       {(room.kind !== 'live' || (isHost && room.status === 'ended')) && (
         <div className={`stage stage-${room.status}`}>
           <p>{stage}</p>
