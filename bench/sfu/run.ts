@@ -3,10 +3,12 @@
 // 1,250 bytes) to the SFU (its own process, the built apps/sfu/dist/bin.js); N subscribers run
 // in a third process. For each N the SFU's CPU time is read from /proc during a measurement window.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { signInternalRequest } from '@fusionflow/kit';
 import { createPublisherPeer, exchange, nowMs, payload, RtpHeader, RtpPacket, sendTimeToRtp } from './peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -18,6 +20,7 @@ const WARMUP_MS = 3000;
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
 const DRAIN_MS = 1500;
 const CLK_TCK = 100;
+const ADMIN_SECRET = randomBytes(24).toString('base64url');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,6 +41,7 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
       SFU_RATE_LIMIT_PER_MINUTE: '100000',
       ICE_DISCONNECT_GRACE_SECONDS: '300',
       MAX_SUBSCRIBERS_PER_ROOM: '10000',
+      INTERNAL_SECRET: ADMIN_SECRET,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -49,6 +53,12 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
     });
   });
   return { child, url };
+}
+
+async function forwardedBySfu(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^live_rtp_forwarded_packets_total\{room="bench"\} (\d+)/m.exec(text);
+  return m ? Number(m[1]) : 0;
 }
 
 function ask<T>(child: ChildProcess, msg: object, reply: string): Promise<T> {
@@ -104,9 +114,11 @@ async function main(): Promise<void> {
     await ask(subscribers, { type: 'connect', url: `${sfu.url}/api/whep/play/bench`, n: size }, 'connected');
     await sleep(WARMUP_MS);
     const from = nowMs();
+    const sent0 = await forwardedBySfu(sfu.url);
     const cpu0 = cpuSeconds(sfu.child.pid!);
     await sleep(WINDOW_MS);
     const cpu1 = cpuSeconds(sfu.child.pid!);
+    const sent1 = await forwardedBySfu(sfu.url);
     const to = nowMs();
     await sleep(DRAIN_MS);
     const stats = await ask<{ counts: number[]; p50: number; p95: number; p99: number }>(
@@ -118,6 +130,8 @@ async function main(): Promise<void> {
     const received = stats.counts.reduce((a, b) => a + b, 0);
     const forwarded = expected * size;
     const loss = forwarded > 0 ? Math.max(0, 1 - received / forwarded) : 0;
+    // What the SFU itself sent in the window (its counter), to tell SFU loss from receiver loss.
+    const sfuSent = sent1 - sent0;
     const cpu = cpu1 - cpu0;
     const usPerPacket = (cpu * 1e6) / Math.max(1, forwarded);
     rows.push({
@@ -130,8 +144,17 @@ async function main(): Promise<void> {
       cpu: cpu / (WINDOW_MS / 1000),
     });
     console.log(
-      `N=${String(size).padStart(3)}  ${usPerPacket.toFixed(1).padStart(6)} µs/packet  SFU CPU ${((100 * cpu) / (WINDOW_MS / 1000)).toFixed(0).padStart(3)}%  loss ${(loss * 100).toFixed(2)}%  latency p50 ${stats.p50.toFixed(1)} ms p95 ${stats.p95.toFixed(1)} ms p99 ${stats.p99.toFixed(1)} ms`,
+      `N=${String(size).padStart(3)}  ${usPerPacket.toFixed(1).padStart(6)} µs/packet  SFU CPU ${((100 * cpu) / (WINDOW_MS / 1000)).toFixed(0).padStart(3)}%  loss ${(loss * 100).toFixed(2)}% (SFU sent ${((100 * sfuSent) / Math.max(1, forwarded)).toFixed(1)}% of expected)  latency p50 ${stats.p50.toFixed(1)} ms p95 ${stats.p95.toFixed(1)} ms p99 ${stats.p99.toFixed(1)} ms`,
     );
+    if (loss >= 0.01) {
+      // Where did it go? Packets the SFU sent to each subscriber so far, and their ICE states.
+      const res = await fetch(`${sfu.url}/api/admin/rooms`, {
+        headers: signInternalRequest(ADMIN_SECRET, 'GET', '/api/admin/rooms', ''),
+      });
+      const body = (await res.json()) as { rooms: { subscribers: { state: string; packetsSent?: number }[] }[] };
+      const subs = body.rooms[0]?.subscribers ?? [];
+      console.log(`  per subscriber (sent/state): ${subs.map((x) => `${x.packetsSent}/${x.state}`).join(' ')}`);
+    }
     await ask(subscribers, { type: 'close', base: sfu.url }, 'closed');
     await sleep(1000);
   }

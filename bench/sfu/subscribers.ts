@@ -2,7 +2,6 @@
 // Subscribers only count packets: once connected, SRTP decryption is replaced by a look at the
 // packet's clear RTP header (sequence number, and the send time the publisher put in the RTP
 // timestamp), so this process measures the SFU, not its own decryption.
-import { SrtpAuthenticationError } from 'werift';
 import { createSubscriberPeer, exchange, nowMs } from './peers.js';
 
 interface Sub {
@@ -10,29 +9,36 @@ interface Sub {
   location: string;
   /** send time (ms) of each received packet, and latency (ms). */
   received: { sent: number; latency: number }[];
-  seqs: Set<number>;
 }
 
 const subs: Sub[] = [];
-const counted = new SrtpAuthenticationError('counted');
 
+/**
+ * Take over the subscriber's UDP socket once connected: RTP is counted from its clear header
+ * (sequence number, and the send time the publisher put in the RTP timestamp) and dropped; STUN,
+ * DTLS and RTCP still go to werift, so ICE consent and RTCP keep working. No SRTP decryption: this
+ * process must measure the SFU, not itself.
+ */
 function countOnly(sub: Sub): void {
-  const dtls = sub.pc.dtlsTransports[0] as unknown as { srtp: { decrypt: (b: Buffer) => Buffer } };
-  const original = dtls.srtp.decrypt;
-  dtls.srtp.decrypt = (buf: Buffer) => {
-    const now = nowMs();
-    const seq = buf.readUInt16BE(2);
-    const ts = buf.readUInt32BE(4);
-    // Send time from the 90 kHz timestamp: the nearest value to now with those low 32 bits.
-    const now90 = Math.floor(now * 90);
-    const diff = (now90 - ts) >>> 0;
-    const latency = diff / 90;
-    sub.received.push({ sent: now - latency, latency });
-    sub.seqs.add(seq);
-    void original;
-    // werift drops a packet that fails authentication without further work: the cheapest exit.
-    throw counted;
+  const connection = sub.pc.iceTransports[0]!.connection as unknown as {
+    nominated: { protocol: { transport: { socket: import('node:dgram').Socket } } };
   };
+  const socket = connection.nominated.protocol.transport.socket;
+  const werift = socket.listeners('message') as ((msg: Buffer, rinfo: import('node:dgram').RemoteInfo) => void)[];
+  socket.removeAllListeners('message');
+  socket.on('message', (msg: Buffer, rinfo) => {
+    const b0 = msg[0]!;
+    const b1 = msg[1]!;
+    // RTP (not RTCP: payload types 200-207 with the marker bit are RTCP packet types 72-79 + 128).
+    if (b0 >= 128 && b0 <= 191 && !(b1 >= 192 && b1 <= 223)) {
+      const now = nowMs();
+      const ts = msg.readUInt32BE(4);
+      const latency = ((Math.floor(now * 90) - ts) >>> 0) / 90;
+      sub.received.push({ sent: now - latency, latency });
+      return;
+    }
+    for (const l of werift) l(msg, rinfo);
+  });
 }
 
 async function connect(url: string, n: number): Promise<void> {
@@ -52,8 +58,8 @@ async function connect(url: string, n: number): Promise<void> {
             }
           });
         });
-        const s: Sub = { pc, location, received: [], seqs: new Set() };
-        countOnly(s);
+        const s: Sub = { pc, location, received: [] };
+        if (!process.env.BENCH_NO_TAKEOVER) countOnly(s);
         subs.push(s);
       }),
     );

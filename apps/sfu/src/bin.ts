@@ -18,12 +18,20 @@ async function run(): Promise<void> {
   const lifecycle = new Lifecycle(sfu.logger);
   lifecycle.add('sfu', (reason) => sfu.close(reason));
   const url = await sfu.listen();
-  // Exit once closed; a close that hangs (a peer that never finishes) must not keep the process.
+  // A close that hangs (a peer that never finishes) must not keep the process; and a parent that
+  // went away (a closed stdout pipe) must not turn the shutdown's log lines into a crash loop.
+  const deadline = () => setTimeout(() => process.exit(0), 10_000);
+  process.prependOnceListener('SIGTERM', deadline);
+  process.prependOnceListener('SIGINT', deadline);
+  process.stdout.on('error', () => {});
   closeOnSignals(lifecycle, sfu.logger);
-  process.once('SIGTERM', () => setTimeout(() => process.exit(0), 10_000).unref());
-  process.once('SIGINT', () => setTimeout(() => process.exit(0), 10_000).unref());
   // The control plane that spawned this process closes it; if that parent dies, do not linger.
-  if (process.send) process.on('disconnect', () => void lifecycle.close('parent gone').then(() => process.exit(0)));
+  if (process.send) {
+    process.on('disconnect', () => {
+      deadline();
+      void lifecycle.close('parent gone').then(() => process.exit(0));
+    });
+  }
   sfu.logger.info({ url, auth: sfu.auth.describe() }, 'SFU is running');
 }
 

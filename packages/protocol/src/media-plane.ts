@@ -59,6 +59,8 @@ export const SfuSessionInfo = z.object({
   createdAt: z.string(),
   /** Subscribers: the simulcast layer (rid) forwarded to them, null without simulcast. */
   layer: z.string().nullable().optional(),
+  /** Subscribers: RTP packets sent to them so far. */
+  packetsSent: z.number().int().optional(),
 });
 export type SfuSessionInfo = z.infer<typeof SfuSessionInfo>;
 

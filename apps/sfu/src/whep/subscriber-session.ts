@@ -41,7 +41,11 @@ export class SubscriberSession extends MediaSession {
   }
 
   override info(): SfuSessionInfo {
-    return { ...super.info(), layer: this.layer };
+    return {
+      ...super.info(),
+      layer: this.layer,
+      packetsSent: this.#downTracks.reduce((n, d) => n + d.packetsSent, 0),
+    };
   }
 
   protected beforeAnswer(): void {
@@ -112,6 +116,8 @@ export class SubscriberSession extends MediaSession {
   }
 
   #tick(): void {
+    // start() is idempotent: a down-track whose sender was not ready at connect time starts now.
+    for (const dt of this.#downTracks) dt.start();
     const reports = this.#downTracks.map((d) => d.senderReport()).filter((r): r is RtcpSrPacket => r !== undefined);
     const dtls = this.pc.getTransceivers().find((t) => t.sender.dtlsTransport)?.sender.dtlsTransport;
     if (reports.length > 0 && dtls?.state === 'connected') dtls.sendRtcp(reports).catch(() => {});
