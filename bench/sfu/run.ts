@@ -84,7 +84,12 @@ async function main(): Promise<void> {
   await exchange(`${sfu.url}/api/whip/publish/bench`, pub.pc);
   while (pub.pc.connectionState !== 'connected') await sleep(50);
 
-  // Publisher: 250 packets/s, a keyframe every 2 s; the RTP timestamp carries the send time.
+  // Publisher: 250 packets/s, a keyframe every 2 s and when the SFU asks (PLI), as an encoder
+  // does; the RTP timestamp carries the send time.
+  let keyNext = false;
+  pub.pc.getTransceivers()[0]!.sender.onPictureLossIndication.subscribe(() => {
+    keyNext = true;
+  });
   let seq = 0;
   let n = 0;
   const sent: number[] = [];
@@ -95,7 +100,8 @@ async function main(): Promise<void> {
       const t = nowMs();
       const header = new RtpHeader({ sequenceNumber: seq, timestamp: sendTimeToRtp(t), marker: true, payloadType: 96 });
       seq = (seq + 1) & 0xffff;
-      pub.video.writeRtp(new RtpPacket(header, payload(n % (PPS * 2) === 0, PAYLOAD)));
+      pub.video.writeRtp(new RtpPacket(header, payload(keyNext || n % (PPS * 2) === 0, PAYLOAD)));
+      keyNext = false;
       sent.push(t);
       n++;
     }
@@ -151,9 +157,13 @@ async function main(): Promise<void> {
       const res = await fetch(`${sfu.url}/api/admin/rooms`, {
         headers: signInternalRequest(ADMIN_SECRET, 'GET', '/api/admin/rooms', ''),
       });
-      const body = (await res.json()) as { rooms: { subscribers: { state: string; packetsSent?: number }[] }[] };
+      const body = (await res.json()) as {
+        rooms: { subscribers: { state: string; packetsSent?: number; packetsDropped?: number }[] }[];
+      };
       const subs = body.rooms[0]?.subscribers ?? [];
-      console.log(`  per subscriber (sent/state): ${subs.map((x) => `${x.packetsSent}/${x.state}`).join(' ')}`);
+      console.log(
+        `  per subscriber (sent/dropped/state): ${subs.map((x) => `${x.packetsSent}/${x.packetsDropped}/${x.state}`).join(' ')}`,
+      );
     }
     await ask(subscribers, { type: 'close', base: sfu.url }, 'closed');
     await sleep(1000);

@@ -8,4 +8,6 @@ export {
   type SessionListener,
 } from './api-client.js';
 export { ApiError, ClientErrorCode, isApiError } from './api-error.js';
-export { type MediaSessionOptions, type PeerConnectionClass, WhepPlayer, WhipPublisher } from './whip-whep.js';
+export { WhepPlayer } from './whep-client.js';
+export { WhipPublisher } from './whip-client.js';
+export type { MediaSessionOptions, PeerConnectionClass } from './whip-whep-session.js';

@@ -61,6 +61,8 @@ export const SfuSessionInfo = z.object({
   layer: z.string().nullable().optional(),
   /** Subscribers: RTP packets sent to them so far. */
   packetsSent: z.number().int().optional(),
+  /** Subscribers: packets not sent (waiting for a keyframe, or the transport could not send). */
+  packetsDropped: z.number().int().optional(),
 });
 export type SfuSessionInfo = z.infer<typeof SfuSessionInfo>;
 

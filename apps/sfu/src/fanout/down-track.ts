@@ -62,6 +62,10 @@ export class DownTrack {
   readonly #clockRate: number;
   packetsSent = 0;
   octetsSent = 0;
+  /** Packets not sent: waiting for a keyframe to start on. */
+  waitingDrops = 0;
+  /** Packets not sent: the transport could not send (not connected, no consent). */
+  sendFailures = 0;
   /** Told when the forwarded layer changes (the session reports it to its client). */
   onLayerChanged: ((rid: string | null) => void) | undefined;
 
@@ -173,7 +177,10 @@ export class DownTrack {
       if (layer !== this.#target) return;
       if (!packet.keyframe) {
         // Waiting for a picture to start (or switch) on.
-        if (!this.#current) this.#metrics.dropped(1);
+        if (!this.#current) {
+          this.waitingDrops++;
+          this.#metrics.dropped(1);
+        }
         return;
       }
       this.#switchTo(layer, packet);
@@ -200,6 +207,7 @@ export class DownTrack {
     const now = Date.now();
     const sent = sendRtp(this.#dtls!, packet.payload, writer.write(seq, ts, packet.marker, now));
     if (sent === 0) {
+      this.sendFailures++;
       this.#metrics.dropped(1);
       return;
     }
@@ -239,6 +247,16 @@ export class DownTrack {
   #requestKeyframe(): void {
     const rid = (this.#current ?? this.#target)?.rid;
     if (rid !== undefined) this.#track.requestKeyframe(rid);
+  }
+
+  /**
+   * Still waiting for a keyframe to start on (or to switch layers): ask again. A lost keyframe or a
+   * lost PLI must not leave a viewer with no picture until the encoder's next periodic keyframe.
+   */
+  keepAskingForKeyframe(): void {
+    if (!this.#started || this.#closed || this.kind !== 'video') return;
+    const target = this.#target;
+    if (target && target !== this.#current) this.#track.requestKeyframe(target.rid);
   }
 
   /** An RTCP sender report for this stream, or undefined before anything was sent. */

@@ -45,6 +45,7 @@ export class SubscriberSession extends MediaSession {
       ...super.info(),
       layer: this.layer,
       packetsSent: this.#downTracks.reduce((n, d) => n + d.packetsSent, 0),
+      packetsDropped: this.#downTracks.reduce((n, d) => n + d.waitingDrops + d.sendFailures, 0),
     };
   }
 
@@ -121,7 +122,10 @@ export class SubscriberSession extends MediaSession {
     const reports = this.#downTracks.map((d) => d.senderReport()).filter((r): r is RtcpSrPacket => r !== undefined);
     const dtls = this.pc.getTransceivers().find((t) => t.sender.dtlsTransport)?.sender.dtlsTransport;
     if (reports.length > 0 && dtls?.state === 'connected') dtls.sendRtcp(reports).catch(() => {});
-    for (const dt of this.#downTracks) if (dt.kind === 'video' && dt.pinned === null) dt.pick();
+    for (const dt of this.#downTracks) {
+      if (dt.kind === 'video' && dt.pinned === null) dt.pick();
+      dt.keepAskingForKeyframe();
+    }
   }
 
   protected release(): void {

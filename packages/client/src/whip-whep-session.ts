@@ -28,7 +28,7 @@ function resolveUrl(base: string, location: string): string {
   }
 }
 
-async function errorOf(response: Response): Promise<ApiError> {
+export async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
     const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
@@ -64,7 +64,7 @@ function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
  * stop. Listens to the session's server-sent events (viewer count, layers, `ended`) when the server
  * offers them and the environment has EventSource.
  */
-abstract class WhipWhepSession {
+export abstract class WhipWhepSession {
   readonly pc: RTCPeerConnection;
   /** The session resource (absolute URL); null until started. */
   location: string | null = null;
@@ -132,68 +132,5 @@ abstract class WhipWhepSession {
       await this.#fetch(this.location, { method: 'DELETE' }).catch(() => undefined);
     }
     this.pc.close();
-  }
-}
-
-/** Publish a MediaStream over WHIP. */
-export class WhipPublisher extends WhipWhepSession {
-  constructor(
-    o: MediaSessionOptions,
-    readonly stream: MediaStream,
-    /** Simulcast encodings for the video track (e.g. h/m/l), none by default. */
-    readonly videoEncodings?: RTCRtpEncodingParameters[],
-  ) {
-    super(o);
-  }
-
-  async start(): Promise<this> {
-    for (const track of this.stream.getTracks()) {
-      const init: RTCRtpTransceiverInit = { direction: 'sendonly', streams: [this.stream] };
-      if (track.kind === 'video' && this.videoEncodings) init.sendEncodings = this.videoEncodings;
-      this.pc.addTransceiver(track, init);
-    }
-    await this.negotiate();
-    return this;
-  }
-}
-
-/** Play a room over WHEP: `stream` fills with the publisher's audio and video. */
-export class WhepPlayer extends WhipWhepSession {
-  readonly stream: MediaStream | undefined;
-  readonly #tracks: MediaStreamTrack[] = [];
-  /** Called with each track as it arrives (also added to `stream` where MediaStream exists). */
-  ontrack: ((track: MediaStreamTrack) => void) | undefined;
-
-  constructor(o: MediaSessionOptions) {
-    super(o);
-    this.stream = typeof MediaStream === 'undefined' ? undefined : new MediaStream();
-    this.pc.addEventListener('track', (e) => {
-      const track = (e as RTCTrackEvent).track;
-      this.#tracks.push(track);
-      this.stream?.addTrack(track);
-      this.ontrack?.(track);
-    });
-  }
-
-  get tracks(): readonly MediaStreamTrack[] {
-    return this.#tracks;
-  }
-
-  async start(): Promise<this> {
-    this.pc.addTransceiver('video', { direction: 'recvonly' });
-    this.pc.addTransceiver('audio', { direction: 'recvonly' });
-    await this.negotiate();
-    return this;
-  }
-
-  /** Ask for a simulcast layer (rid), or null to follow the bandwidth estimate. */
-  async selectLayer(rid: string | null): Promise<void> {
-    if (!this.location) return;
-    const response = await (this.o.fetch ?? ((i, init) => globalThis.fetch(i, init)))(`${this.location}/layer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ rid }),
-    });
-    if (!response.ok) throw await errorOf(response);
   }
 }
