@@ -4,7 +4,8 @@
 // in a third process. For each N the SFU's CPU time is read from /proc during a measurement window.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,10 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
 const DRAIN_MS = 1500;
 const CLK_TCK = 100;
 const ADMIN_SECRET = randomBytes(24).toString('base64url');
+
+/** The SFU's own log of the last run, for when a number looks wrong. */
+const SFU_LOG = join(tmpdir(), 'fusionflow-bench-sfu.log');
+const sfuLog = createWriteStream(SFU_LOG);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,6 +53,7 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (c) => reject(new Error(`SFU exited (${c})`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      sfuLog.write(`${line}\n`);
       const m = /"url":"([^"]+)"/.exec(line);
       if (m && line.includes('SFU is running')) resolve(m[1]!);
     });
@@ -192,6 +198,7 @@ async function main(): Promise<void> {
       `| ${r.n} | ${r.usPerPacket.toFixed(1)} | ${Number.isNaN(marginal) ? '—' : marginal.toFixed(1)} | ${(r.cpu * 100).toFixed(0)}% | ${(r.loss * 100).toFixed(2)}% | ${r.p50.toFixed(1)} / ${r.p95.toFixed(1)} / ${r.p99.toFixed(1)} ms |`,
     );
   });
+  console.log(`SFU log: ${SFU_LOG}`);
   console.log(
     `\nLargest N measured with < 1% loss: ${best ? best.n : 'none'} (the SFU is one Node process: one core).` +
       `\nAt ${largest.usPerPacket.toFixed(1)} µs per forwarded packet one core forwards 2.5 Mbit/s to about ${Math.floor(perCore)} subscribers.`,
