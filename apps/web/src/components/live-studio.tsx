@@ -1,6 +1,6 @@
 import { isApiError, WhipPublisher } from '@fusionflow/client';
 import type { Room, StreamKeyInfo } from '@fusionflow/protocol';
-import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import { ErrorAlert } from './error-alert';
@@ -100,7 +100,12 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     },
     [],
   );
-  useEffect(() => () => stream?.getTracks().forEach((tr) => tr.stop()), [stream]);
+  useEffect(
+    () => () => {
+      for (const tr of stream?.getTracks() ?? []) tr.stop();
+    },
+    [stream],
+  );
 
   // Room status and viewer count (an encoder such as OBS may be the one streaming).
   useEffect(() => {

@@ -46,7 +46,7 @@ export class LiveService {
     if (this.#seen.size > SEEN_EVENTS) this.#seen.delete(this.#seen.values().next().value!);
     const roomId = asRoomId(event.room);
     const room = await this.o.rooms.get(roomId).catch(() => undefined);
-    if (!room || room.kind !== 'live') {
+    if (room?.kind !== 'live') {
       this.o.logger.warn({ roomId, type: event.type }, 'SFU event for a room that is not a live room');
       return;
     }
