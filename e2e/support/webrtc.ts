@@ -29,6 +29,8 @@ export async function trackPeerConnections(context: BrowserContext): Promise<voi
 export interface InboundMedia {
   framesDecoded: number;
   audioPackets: number;
+  /** Width of the last decoded frame (0 before the first). */
+  frameWidth: number;
 }
 
 /** framesDecoded (video) and packetsReceived (audio) of the page's newest peer connection. */
@@ -36,15 +38,19 @@ export async function inboundMedia(page: Page): Promise<InboundMedia> {
   return page.evaluate(async () => {
     const peers = (window as any).__ffPeers as { pc: RTCPeerConnection }[];
     const last = peers.at(-1);
-    if (!last) return { framesDecoded: 0, audioPackets: 0 };
+    if (!last) return { framesDecoded: 0, audioPackets: 0, frameWidth: 0 };
     const stats = await last.pc.getStats();
     let framesDecoded = 0;
     let audioPackets = 0;
+    let frameWidth = 0;
     stats.forEach((s: any) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') framesDecoded += s.framesDecoded ?? 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        framesDecoded += s.framesDecoded ?? 0;
+        frameWidth = s.frameWidth ?? 0;
+      }
       if (s.type === 'inbound-rtp' && s.kind === 'audio') audioPackets += s.packetsReceived ?? 0;
     });
-    return { framesDecoded, audioPackets };
+    return { framesDecoded, audioPackets, frameWidth };
   });
 }
 

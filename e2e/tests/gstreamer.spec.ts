@@ -31,6 +31,7 @@ test('GStreamer webrtcbin publishes over WHIP with a stream key; Chromium plays 
 
   let gst: ChildProcess | undefined;
   let output = '';
+  let passed = false;
   try {
     gst = spawn('/usr/bin/python3', [script, whipUrl, key], { stdio: ['ignore', 'pipe', 'pipe'] });
     gst.stdout!.on('data', (d) => {
@@ -50,6 +51,7 @@ test('GStreamer webrtcbin publishes over WHIP with a stream key; Chromium plays 
       await expect(viewer.getByTestId('watch')).toBeVisible();
       await expect.poll(async () => (await inboundMedia(viewer)).framesDecoded, { timeout: 30_000 }).toBeGreaterThan(0);
       await expect.poll(async () => (await inboundMedia(viewer)).audioPackets, { timeout: 30_000 }).toBeGreaterThan(0);
+      passed = true;
     } finally {
       await context.close();
     }

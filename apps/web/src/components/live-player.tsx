@@ -18,6 +18,12 @@ export function LivePlayer({ room, onChange }: { room: Room; onChange: (room: Ro
   const [viewers, setViewers] = useState(room.viewerCount);
   const [muted, setMuted] = useState(true);
   const [error, setError] = useState<unknown>(null);
+  const [layers, setLayers] = useState<{ available: string[]; current: string | null }>({
+    available: [],
+    current: null,
+  });
+  const [quality, setQuality] = useState<string>('auto');
+  const playerRef = useRef<WhepPlayer | null>(null);
   const live = room.status === 'live';
 
   useEffect(() => {
@@ -42,8 +48,10 @@ export function LivePlayer({ room, onChange }: { room: Room; onChange: (room: Ro
           iceServers: grant.iceServers,
         });
         player = p;
+        playerRef.current = p;
         p.on((event) => {
           if (event.type === 'viewers') setViewers(event.count);
+          if (event.type === 'layers') setLayers({ available: event.available, current: event.current });
           if (event.type === 'ended') {
             void p.stop();
             api.getRoom(room.id).then(
@@ -80,9 +88,15 @@ export function LivePlayer({ room, onChange }: { room: Room; onChange: (room: Ro
     return () => {
       cancelled = true;
       clearTimeout(retry);
+      playerRef.current = null;
       void player?.stop();
     };
   }, [live, room.id, onChange]);
+
+  const chooseQuality = (value: string) => {
+    setQuality(value);
+    playerRef.current?.selectLayer(value === 'auto' ? null : value).catch((err: unknown) => setError(err));
+  };
 
   // The room itself: status (a stream that has not started, or has ended) and viewers.
   useEffect(() => {
@@ -125,6 +139,19 @@ export function LivePlayer({ room, onChange }: { room: Room; onChange: (room: Ro
       </div>
       <div className="watch-bar">
         <span data-testid="viewer-count">{t('room.viewers', { count: viewers })}</span>
+        {state === 'playing' && layers.available.length > 1 && (
+          <label className="quality">
+            {t('watch.quality')}{' '}
+            <select data-testid="quality" value={quality} onChange={(e) => chooseQuality(e.target.value)}>
+              <option value="auto">{t('watch.qualityAuto')}</option>
+              {layers.available.map((rid) => (
+                <option key={rid} value={rid}>
+                  {t('watch.qualityLayer', { rid })}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         {state === 'playing' && (
           <button type="button" className="button" data-testid="unmute" onClick={() => setMuted((m) => !m)}>
             {muted ? t('watch.unmute') : t('watch.mute')}

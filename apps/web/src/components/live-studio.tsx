@@ -5,6 +5,16 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import { ErrorAlert } from './error-alert';
 
+/**
+ * Two simulcast layers, so viewers on weak connections get the smaller one (the SFU picks per viewer
+ * from its bandwidth estimate, or the viewer chooses). Browsers send only the layers the camera's
+ * resolution allows.
+ */
+const SIMULCAST: RTCRtpEncodingParameters[] = [
+  { rid: 'h', maxBitrate: 1_500_000 },
+  { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+];
+
 /** How often the room is fetched again while live (status and viewer count). */
 const POLL_MS = 3000;
 
@@ -136,6 +146,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       const p = new WhipPublisher(
         { url: grant.whipUrl ?? `/api/whip/publish/${room.id}`, token: grant.token, iceServers: grant.iceServers },
         stream,
+        SIMULCAST,
       );
       p.on((event) => {
         if (event.type === 'viewers') setViewers(event.count);
