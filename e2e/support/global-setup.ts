@@ -25,7 +25,7 @@ function serverEnv(dataDir: string): NodeJS.ProcessEnv {
     DATA_DIR: dataDir,
     PASSWORD_HASH_COST: '10',
     DEMO_ACCOUNTS: 'false',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: process.env.FF_E2E_LOG_LEVEL ?? 'info',
     // Every scenario signs in from 127.0.0.1; the per-address login limit is tested in the server's suite.
     LOGIN_RATE_PER_IP_PER_MINUTE: '1000',
     // The embedded SFU offers and checks loopback candidates only: all media stays on 127.0.0.1.

@@ -6,6 +6,7 @@ test.describe.configure({ timeout: 120_000 });
 
 test('the studio sends simulcast; a viewer switches between layers and keeps decoding', async ({ page, browser }) => {
   const streamer = newAccount('streamer');
+  await trackPeerConnections(page.context());
   await signUp(page, streamer);
   await page.getByRole('link', { name: 'Create room' }).click();
   await page.getByLabel(/^Live broadcast/).check();

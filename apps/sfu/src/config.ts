@@ -138,6 +138,12 @@ export const sfuSettings = {
     'At most one keyframe request (PLI) per publisher track in this many milliseconds.',
     { default: 500 },
   ),
+  publisherMaxBitrate: setting(
+    'PUBLISHER_MAX_BITRATE',
+    read.int(100_000, 100_000_000),
+    'Bits per second the SFU tells publishers they may send (REMB), all simulcast layers together.',
+    { default: 6_000_000 },
+  ),
   nackCacheSize: setting(
     'NACK_CACHE_PACKETS',
     read.int(64, 8192),

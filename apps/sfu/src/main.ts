@@ -80,6 +80,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       },
       maxSubscribers: config.maxSubscribersPerRoom,
       nackCacheSize: config.nackCacheSize,
+      publisherMaxBitrate: config.publisherMaxBitrate,
       pliThrottleMs: config.keyframeIntervalMs,
       metrics,
       events,

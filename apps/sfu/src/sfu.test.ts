@@ -75,6 +75,13 @@ describe('WHIP and WHEP with werift peers', () => {
     const seqs = sub.videoSeqs.slice(0, 20);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe((seqs[i - 1]! + 1) & 0xffff);
 
+    // Layer choice (no simulcast here: accepted, nothing to switch).
+    const layer = (body: string) =>
+      fetch(`${t.url}${played.location}/layer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect((await layer('{"rid":"h"}')).status).toBe(204);
+    expect((await layer('{"rid":null}')).status).toBe(204);
+    expect((await layer('{"rid":"not a rid!"}')).status).toBe(400);
+
     await waitFor(() => t.events.types().includes('subscriber_joined'), 5000, 'joined event');
     expect(t.events.events.find((e) => e.type === 'publisher_started')).toMatchObject({
       room: 'show-1',

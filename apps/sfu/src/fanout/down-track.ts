@@ -136,6 +136,7 @@ export class DownTrack {
 
   /** Follow the subscriber's request (a rid) or, with null, its bandwidth estimate. */
   pin(rid: string | null): void {
+    this.#logger.debug({ rid, kind: this.kind, layers: this.#track.layers.map((l) => l.rid) }, 'layer requested');
     this.#pinned = rid;
     this.pick();
   }
@@ -162,10 +163,12 @@ export class DownTrack {
       }
     }
     if (!next || next === this.#target) return;
+    // A layer that was waited for and is no longer wanted stops feeding this down-track.
+    if (this.#target && this.#target !== this.#current) this.#target.downTracks.delete(this);
     this.#target = next;
     next.downTracks.add(this);
     if (next !== this.#current) {
-      this.#logger.debug({ rid: next.rid, from: this.#current?.rid }, 'switching layer');
+      this.#logger.debug({ kind: this.kind, rid: next.rid, from: this.#current?.rid }, 'switching layer');
       this.#track.requestKeyframe(next.rid);
     }
   }
@@ -190,6 +193,7 @@ export class DownTrack {
 
   #switchTo(layer: Layer, packet: MediaPacket): void {
     const previous = this.#current;
+    this.#logger.debug({ rid: layer.rid, from: previous?.rid, sequenceNumber: packet.sequenceNumber }, 'layer switched');
     if (previous && previous !== layer) previous.downTracks.delete(this);
     this.#current = layer;
     if (this.#lastOutSeq >= 0) {

@@ -69,6 +69,8 @@ export class PublishedTrack {
   readonly #unsubscribe: (() => void)[] = [];
   readonly #isKeyframe: (payload: Buffer) => boolean;
   readonly #downTracks = new Set<DownTrack>();
+  /** Simulcast: which layer an SSRC belongs to (browsers send the rid only in the first packets). */
+  readonly #bySsrc = new Map<number, Layer>();
   #lastPli = new Map<string, number>();
   #pliTimers = new Map<string, NodeJS.Timeout>();
   #closed = false;
@@ -89,13 +91,18 @@ export class PublishedTrack {
     return this.#closed;
   }
 
-  /** Layers by descending bitrate (best first); the single layer without simulcast. */
+  /**
+   * Layers by descending bitrate (best first); the single layer without simulcast. With simulcast
+   * werift also announces a track without a rid, which never carries packets: it is left out.
+   */
   get layers(): Layer[] {
-    return [...this.#layers.values()].sort((a, b) => b.meter.bps - a.meter.bps);
+    const all = [...this.#layers.values()];
+    const simulcast = all.some((l) => l.rid !== '');
+    return all.filter((l) => !simulcast || l.rid !== '').sort((a, b) => b.meter.bps - a.meter.bps);
   }
 
   layer(rid: string): Layer | undefined {
-    return this.#layers.get(rid);
+    return this.layers.find((l) => l.rid === rid);
   }
 
   get rids(): string[] {
@@ -107,13 +114,22 @@ export class PublishedTrack {
     if (this.#closed) return;
     const rid = track.rid ?? '';
     if (this.#layers.has(rid)) return;
-    const layer = new Layer(this, rid, this.kind === 'video' ? this.o.nackCacheSize : 64);
-    this.#layers.set(rid, layer);
+    const own = new Layer(this, rid, this.kind === 'video' ? this.o.nackCacheSize : 64);
+    this.#layers.set(rid, own);
     const { metrics } = this.o;
     const isKeyframe = this.#isKeyframe;
+    const bySsrc = this.#bySsrc;
     const { unSubscribe } = track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
       const now = performance.now();
       const { header, payload } = rtp;
+      let layer = own;
+      if (rid !== '') bySsrc.set(header.ssrc, own);
+      else {
+        // werift hands packets whose rid it no longer sees to the rid-less track: route by SSRC.
+        const known = bySsrc.get(header.ssrc);
+        if (known) layer = known;
+        else if (bySsrc.size > 0) return;
+      }
       layer.ssrc = header.ssrc;
       layer.lastPacketAt = now;
       const packet: MediaPacket = {
@@ -133,7 +149,7 @@ export class PublishedTrack {
     this.o.logger.debug({ kind: this.kind, rid, codec: this.codec.mimeType }, 'publisher stream started');
     if (rid !== '') this.onLayersChanged?.();
     // Anyone already waiting for this layer needs a picture to start on.
-    if (this.kind === 'video' && layer.downTracks.size > 0) this.requestKeyframe(rid);
+    if (this.kind === 'video' && own.downTracks.size > 0) this.requestKeyframe(rid);
     for (const dt of this.#downTracks) dt.layersChanged();
   }
 
@@ -193,6 +209,7 @@ export class PublishedTrack {
       layer.cache.clear();
     }
     this.#layers.clear();
+    this.#bySsrc.clear();
     this.onLayersChanged = undefined;
   }
 }

@@ -12,8 +12,6 @@ import {
   useRepairedRtpStreamId,
   useSdesMid,
   useSdesRTPStreamId,
-  useTransportWideCC,
-  useTWCC,
   useVP8,
   useVP9,
 } from 'werift';
@@ -33,17 +31,17 @@ export function publisherCodecs(): { audio: RTCRtpCodecParameters[]; video: RTCR
   return {
     audio: [useOPUS({ parameters: 'minptime=10;useinbandfec=1' })],
     video: [
-      useVP8({ rtcpFeedback: [...videoFeedback(), useTWCC()] }),
+      useVP8({ rtcpFeedback: videoFeedback() }),
       rtx(),
-      useVP9({ rtcpFeedback: [...videoFeedback(), useTWCC()] }),
+      useVP9({ rtcpFeedback: videoFeedback() }),
       rtx(),
       useH264({
-        rtcpFeedback: [...videoFeedback(), useTWCC()],
+        rtcpFeedback: videoFeedback(),
         parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
       }),
       rtx(),
       useH264({
-        rtcpFeedback: [...videoFeedback(), useTWCC()],
+        rtcpFeedback: videoFeedback(),
         parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f',
       }),
       rtx(),
@@ -73,11 +71,11 @@ export function subscriberCodecs(publisherCodec: RTCRtpCodecParameters): RTCRtpC
  */
 function publisherExtensions(): { audio: RTCRtpHeaderExtensionParameters[]; video: RTCRtpHeaderExtensionParameters[] } {
   const mid = useSdesMid();
-  const twcc = useTransportWideCC();
   const abs = useAbsSendTime();
+  // No transport-cc: the publisher then follows the SFU's REMB (see PublisherSession).
   return {
-    audio: [mid, abs, twcc],
-    video: [mid, abs, twcc, useSdesRTPStreamId(), useRepairedRtpStreamId()],
+    audio: [mid, abs],
+    video: [mid, abs, useSdesRTPStreamId(), useRepairedRtpStreamId()],
   };
 }
 

@@ -13,6 +13,7 @@ export interface RoomOptions {
   timings: SessionTimings;
   maxSubscribers: number;
   nackCacheSize: number;
+  publisherMaxBitrate: number;
   pliThrottleMs: number;
   metrics: SfuMetrics;
   events: EventSink;
@@ -84,7 +85,12 @@ export class Room {
       createPublisherPeer(this.o.network),
       this.o.timings,
       this.#logger,
-      { metrics: this.metrics, nackCacheSize: this.o.nackCacheSize, pliThrottleMs: this.o.pliThrottleMs },
+      {
+        metrics: this.metrics,
+        nackCacheSize: this.o.nackCacheSize,
+        pliThrottleMs: this.o.pliThrottleMs,
+        maxBitrate: this.o.publisherMaxBitrate,
+      },
     );
     this.#publisher = session;
     session.viewers = () => this.#joined;

@@ -1,9 +1,34 @@
 import { AppError, type Logger } from '@fusionflow/kit';
 import { ErrorCode } from '@fusionflow/protocol';
-import type { RTCPeerConnection, RTCRtpTransceiver } from 'werift';
+import {
+  ReceiverEstimatedMaxBitrate,
+  type RTCPeerConnection,
+  type RTCRtpTransceiver,
+  RtcpPayloadSpecificFeedback,
+} from 'werift';
 import { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics } from '../metrics.js';
 import { MediaSession, type SessionTimings } from '../room/media-session.js';
+
+/** How often the publisher hears the bitrate it may send. */
+const REMB_INTERVAL_MS = 1000;
+
+/** REMB for `bps` about `ssrcs` (RFC draft-alvestrand-rmcat-remb: 6-bit exponent, 18-bit mantissa). */
+function remb(bps: number, ssrcs: number[]): RtcpPayloadSpecificFeedback {
+  let exp = 0;
+  while (bps / 2 ** exp > 0x3ffff) exp++;
+  return new RtcpPayloadSpecificFeedback({
+    feedback: new ReceiverEstimatedMaxBitrate({
+      senderSsrc: 1,
+      mediaSsrc: 0,
+      brExp: exp,
+      brMantissa: Math.floor(bps / 2 ** exp),
+      bitrate: BigInt(bps),
+      ssrcNum: ssrcs.length,
+      ssrcFeedbacks: ssrcs,
+    }),
+  });
+}
 
 const FORWARDABLE = /^(audio\/opus|video\/(vp8|vp9|h264|av1))$/i;
 
@@ -15,6 +40,7 @@ export class PublisherSession extends MediaSession {
   readonly kind = 'publisher' as const;
   readonly #tracks = new Map<RTCRtpTransceiver, PublishedTrack>();
   readonly #unsubscribe: (() => void)[] = [];
+  #rembTimer: NodeJS.Timeout | undefined;
   /** Told once the publisher's media path is up (ICE and DTLS). */
   onStarted: (() => void) | undefined;
   /** Told when a simulcast layer appears. */
@@ -26,7 +52,7 @@ export class PublisherSession extends MediaSession {
     pc: RTCPeerConnection,
     timings: SessionTimings,
     logger: Logger,
-    private readonly o: { metrics: RoomMetrics; nackCacheSize: number; pliThrottleMs: number },
+    private readonly o: { metrics: RoomMetrics; nackCacheSize: number; pliThrottleMs: number; maxBitrate: number },
   ) {
     super(room, userId, pc, timings, logger);
   }
@@ -86,12 +112,31 @@ export class PublisherSession extends MediaSession {
     return track;
   }
 
+  /**
+   * The SFU estimates no bandwidth of its own towards the publisher: it tells the publisher (REMB)
+   * that it may send up to the configured bitrate; the publisher's own loss-based control still
+   * backs off when the network cannot carry it. Without this a browser stays near its start
+   * bitrate and sends only its lowest simulcast layer.
+   */
+  #sendRemb(): void {
+    const ssrcs = this.tracks
+      .filter((t) => t.kind === 'video')
+      .flatMap((t) => t.layers.map((l) => l.ssrc))
+      .filter((s) => s !== 0);
+    const dtls = this.pc.dtlsTransports[0];
+    if (ssrcs.length === 0 || dtls?.state !== 'connected') return;
+    dtls.sendRtcp([remb(this.o.maxBitrate, ssrcs)]).catch(() => {});
+  }
+
   protected onConnected(): void {
+    this.#rembTimer = setInterval(() => this.#sendRemb(), REMB_INTERVAL_MS);
     this.logger.info({ tracks: this.tracks.map((t) => `${t.kind}:${t.codec.mimeType}`) }, 'publisher connected');
     this.onStarted?.();
   }
 
   protected release(): void {
+    clearInterval(this.#rembTimer);
+    this.#rembTimer = undefined;
     for (const un of this.#unsubscribe) un();
     this.#unsubscribe.length = 0;
     for (const track of this.#tracks.values()) track.close();

@@ -102,14 +102,19 @@ export async function registerLiveRoutes(
   // WHIP/WHEP forwarded to the SFU, bodies (SDP, ICE fragments, JSON) and headers as they are.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
+    // Every WHIP/WHEP body is text (SDP, ICE fragments, JSON); a string passes through reply-from as is.
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
       done(null, body),
     );
     await scope.register(replyFrom, { undici: { headersTimeout: 30_000, bodyTimeout: 0 } });
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       const base = o.sfuUrl();
       if (!base) throw new AppError(ErrorCode.Unavailable, 'the media server is not running');
+      // The body goes as it came (reply-from would JSON-encode a JSON body again).
+      const raw = typeof request.body === 'string' && request.body !== '' ? request.body : undefined;
+      const contentType = request.headers['content-type'];
       return reply.from(`${base}${request.url}`, {
+        ...(raw !== undefined && contentType ? { body: raw, contentType } : {}),
         rewriteRequestHeaders: (_req, headers) => ({ ...headers, 'x-forwarded-for': request.ip }),
         onError: (rep, { error }) => {
           request.log.warn({ err: error }, 'SFU unreachable');

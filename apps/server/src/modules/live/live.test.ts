@@ -104,6 +104,10 @@ describe.each(testDatabases())('live streaming on the control plane ($name)', (d
     expect(got.headers.authorization).toBe('Bearer grant');
     expect((await t.call('DELETE', '/api/whep/sessions/xyz')).status).toBe(200);
     expect(sfu.seen.at(-1)).toMatchObject({ method: 'DELETE', url: '/api/whep/sessions/xyz' });
+    // JSON (the layer choice) passes through as it was sent.
+    await t.call('POST', '/api/whep/sessions/xyz/layer', { body: { rid: 'h' } });
+    expect(sfu.seen.at(-1)).toMatchObject({ method: 'POST', url: '/api/whep/sessions/xyz/layer', body: '{"rid":"h"}' });
+    expect(sfu.seen.at(-1)!.headers['content-type']).toBe('application/json');
     // The JSON API is untouched by the forwarding scope's body handling.
     expect(
       (
