@@ -62,12 +62,14 @@ test('GStreamer webrtcbin publishes over WHIP with a stream key; Chromium plays 
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (gst.exitCode === null) gst.kill('SIGKILL');
     }
-    console.log(
-      output
-        .split('\n')
-        .filter((l) => !l.includes('g_object'))
-        .slice(0, 20)
-        .join('\n'),
-    );
+    // GStreamer's own account, when something went wrong.
+    if (!passed)
+      console.log(
+        output
+          .split('\n')
+          .filter((l) => !l.includes('g_object'))
+          .slice(0, 40)
+          .join('\n'),
+      );
   }
 });

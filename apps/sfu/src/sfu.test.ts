@@ -77,7 +77,11 @@ describe('WHIP and WHEP with werift peers', () => {
 
     // Layer choice (no simulcast here: accepted, nothing to switch).
     const layer = (body: string) =>
-      fetch(`${t.url}${played.location}/layer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      fetch(`${t.url}${played.location}/layer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
     expect((await layer('{"rid":"h"}')).status).toBe(204);
     expect((await layer('{"rid":null}')).status).toBe(204);
     expect((await layer('{"rid":"not a rid!"}')).status).toBe(400);

@@ -193,7 +193,10 @@ export class DownTrack {
 
   #switchTo(layer: Layer, packet: MediaPacket): void {
     const previous = this.#current;
-    this.#logger.debug({ rid: layer.rid, from: previous?.rid, sequenceNumber: packet.sequenceNumber }, 'layer switched');
+    this.#logger.debug(
+      { rid: layer.rid, from: previous?.rid, sequenceNumber: packet.sequenceNumber },
+      'layer switched',
+    );
     if (previous && previous !== layer) previous.downTracks.delete(this);
     this.#current = layer;
     if (this.#lastOutSeq >= 0) {
