@@ -4,11 +4,43 @@
 // timestamp), so this process measures the SFU, not its own decryption.
 import { createSubscriberPeer, exchange, nowMs } from './peers.js';
 
+/** Arrival records without an object per packet: send times per subscriber, a sample of latencies. */
+class Received {
+  sent = new Float64Array(16_384);
+  count = 0;
+  push(sentAt: number): void {
+    if (this.count === this.sent.length) {
+      const bigger = new Float64Array(this.sent.length * 2);
+      bigger.set(this.sent);
+      this.sent = bigger;
+    }
+    this.sent[this.count++] = sentAt;
+  }
+}
+
 interface Sub {
   pc: ReturnType<typeof createSubscriberPeer>;
   location: string;
-  /** send time (ms) of each received packet, and latency (ms). */
-  received: { sent: number; latency: number }[];
+  received: Received;
+}
+
+/** Every 8th packet's latency (ms) with its send time, for percentiles. */
+let latencySent = new Float64Array(65_536);
+let latencyValue = new Float32Array(65_536);
+let latencyCount = 0;
+let sampleTick = 0;
+function sampleLatency(sentAt: number, latency: number): void {
+  if ((sampleTick++ & 7) !== 0) return;
+  if (latencyCount === latencySent.length) {
+    const s = new Float64Array(latencySent.length * 2);
+    s.set(latencySent);
+    latencySent = s;
+    const v = new Float32Array(latencyValue.length * 2);
+    v.set(latencyValue);
+    latencyValue = v;
+  }
+  latencySent[latencyCount] = sentAt;
+  latencyValue[latencyCount++] = latency;
 }
 
 const subs: Sub[] = [];
@@ -24,6 +56,8 @@ function countOnly(sub: Sub): void {
     nominated: { protocol: { transport: { socket: import('node:dgram').Socket } } };
   };
   const socket = connection.nominated.protocol.transport.socket;
+  // Room for this process's own scheduling hiccups (capped by net.core.rmem_max).
+  socket.setRecvBufferSize(4 * 1024 * 1024);
   const werift = socket.listeners('message') as ((msg: Buffer, rinfo: import('node:dgram').RemoteInfo) => void)[];
   socket.removeAllListeners('message');
   socket.on('message', (msg: Buffer, rinfo) => {
@@ -34,7 +68,8 @@ function countOnly(sub: Sub): void {
       const now = nowMs();
       const ts = msg.readUInt32BE(4);
       const latency = ((Math.floor(now * 90) - ts) >>> 0) / 90;
-      sub.received.push({ sent: now - latency, latency });
+      sub.received.push(now - latency);
+      sampleLatency(now - latency, latency);
       return;
     }
     for (const l of werift) l(msg, rinfo);
@@ -58,7 +93,7 @@ async function connect(url: string, n: number): Promise<void> {
             }
           });
         });
-        const s: Sub = { pc, location, received: [] };
+        const s: Sub = { pc, location, received: new Received() };
         if (!process.env.BENCH_NO_TAKEOVER) countOnly(s);
         subs.push(s);
       }),
@@ -76,16 +111,15 @@ process.on(
       } else if (msg.type === 'window') {
         // Packets sent within [from, to), per subscriber, and latencies.
         const counts: number[] = [];
-        const latencies: number[] = [];
-        for (const s of subs) {
+        for (const sub of subs) {
           let c = 0;
-          for (const r of s.received) {
-            if (r.sent >= msg.from! && r.sent < msg.to!) {
-              c++;
-              latencies.push(r.latency);
-            }
-          }
+          const { sent, count } = sub.received;
+          for (let i = 0; i < count; i++) if (sent[i]! >= msg.from! && sent[i]! < msg.to!) c++;
           counts.push(c);
+        }
+        const latencies: number[] = [];
+        for (let i = 0; i < latencyCount; i++) {
+          if (latencySent[i]! >= msg.from! && latencySent[i]! < msg.to!) latencies.push(latencyValue[i]!);
         }
         latencies.sort((a, b) => a - b);
         const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;

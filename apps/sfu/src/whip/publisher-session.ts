@@ -10,6 +10,13 @@ import { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics } from '../metrics.js';
 import { MediaSession, type SessionTimings } from '../room/media-session.js';
 
+/**
+ * Receive buffer of the publisher's UDP socket: a few seconds of a 2.5 Mbit/s stream, so a busy or
+ * briefly descheduled SFU does not lose the packets every subscriber needs (capped by the kernel's
+ * net.core.rmem_max).
+ */
+const PUBLISHER_RECV_BUFFER = 4 * 1024 * 1024;
+
 /** How often the publisher hears the bitrate it may send. */
 const REMB_INTERVAL_MS = 1000;
 
@@ -130,6 +137,14 @@ export class PublisherSession extends MediaSession {
 
   protected onConnected(): void {
     this.#rembTimer = setInterval(() => this.#sendRemb(), REMB_INTERVAL_MS);
+    try {
+      const connection = this.pc.iceTransports[0]?.connection as unknown as {
+        nominated?: { protocol: { transport?: { socket?: { setRecvBufferSize(n: number): void } } } };
+      };
+      connection.nominated?.protocol.transport?.socket?.setRecvBufferSize(PUBLISHER_RECV_BUFFER);
+    } catch (err) {
+      this.logger.debug({ err }, 'could not enlarge the receive buffer');
+    }
     this.logger.info({ tracks: this.tracks.map((t) => `${t.kind}:${t.codec.mimeType}`) }, 'publisher connected');
     this.onStarted?.();
   }
