@@ -135,8 +135,8 @@ export const sfuSettings = {
   keyframeIntervalMs: setting(
     'PLI_THROTTLE_MS',
     read.int(0, 10_000),
-    'At most one keyframe request (PLI) per publisher track in this many milliseconds.',
-    { default: 500 },
+    'At most one keyframe request (PLI) per publisher stream in this many milliseconds (a joining viewer waits at most this long for its request).',
+    { default: 250 },
   ),
   publisherMaxBitrate: setting(
     'PUBLISHER_MAX_BITRATE',
