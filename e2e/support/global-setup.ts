@@ -27,15 +27,19 @@ function serverEnv(dataDir: string, turn: Coturn): NodeJS.ProcessEnv {
     PASSWORD_HASH_COST: '10',
     // The demo admin decides payouts in the economy scenarios.
     DEMO_ACCOUNTS: 'true',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: process.env.FF_E2E_LOG_LEVEL ?? 'info',
     // Every scenario signs in from 127.0.0.1; the per-address login limit is tested in the server's suite.
     LOGIN_RATE_PER_IP_PER_MINUTE: '1000',
+    RATE_LIMIT_PER_MINUTE: '100000',
     // Calls: TURN credentials for the coturn started beside the server, and the test-only hooks.
     TURN_URLS: turn.urls.join(','),
     TURN_SECRET: turn.secret,
     TEST_HOOKS: 'true',
     // Private calls bill per started minute; an 8-second "minute" lets a scenario run out of tokens.
     TEST_CALL_MINUTE_SECONDS: '8',
+    // The embedded SFU offers and checks loopback candidates only: all media stays on 127.0.0.1.
+    ICE_ADDRESSES: '127.0.0.1',
+    ICE_ONLY_ADDRESSES: 'true',
   };
 }
 

@@ -19,7 +19,7 @@ async function run(): Promise<void> {
     : undefined;
   const { createPlatform } = await import('./main.js');
   const { closeOnSignals, Lifecycle } = await import('@fusionflow/kit');
-  const platform = await createPlatform(config);
+  const platform = await createPlatform(config, { env: process.env });
   const lifecycle = new Lifecycle(platform.logger);
   if (tracing) lifecycle.add('tracing', () => tracing.shutdown());
   lifecycle.add('platform', (reason) => platform.close(reason));

@@ -240,6 +240,34 @@ export const serverSettings = {
   tipsPerMinute: setting('TIPS_PER_MINUTE', read.int(1, 10_000), 'Tips one account may send per minute.', {
     default: 30,
   }),
+  sfuUrl: setting(
+    'SFU_URL',
+    read.url(),
+    'Base URL of an SFU run on its own (http://10.0.0.5:8090). Unset: the control plane runs one itself (SFU_EMBEDDED).',
+  ),
+  sfuEmbedded: setting(
+    'SFU_EMBEDDED',
+    read.bool(),
+    'Without SFU_URL, start the SFU as a child process on a free loopback port (WHIP/WHEP are forwarded to it).',
+    { default: true },
+  ),
+  sfuConfigFile: setting(
+    'SFU_CONFIG_FILE',
+    read.string(),
+    'JSON settings file handed to the embedded SFU as its CONFIG_FILE.',
+  ),
+  sfuInternalSecret: setting(
+    'SFU_INTERNAL_SECRET',
+    read.string().min(32, 'must be at least 32 characters'),
+    'Shared HMAC secret of SFU events and admin calls (the SFU’s INTERNAL_SECRET); generated and kept in the database when unset.',
+    { secret: true },
+  ),
+  publisherGraceSeconds: setting(
+    'PUBLISHER_GRACE_SECONDS',
+    read.int(0, 3600),
+    'A live room whose publisher dropped without ending it (an encoder crash) ends after this long without a new publisher.',
+    { default: 60 },
+  ),
   otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
   otelServiceName: setting('OTEL_SERVICE_NAME', read.string(100), 'Service name in traces.', {
     default: 'fusionflow-server',
@@ -260,6 +288,7 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     passwordHashCost: 10,
     refreshReuseGraceSeconds: 0,
     demoAccounts: 'false',
+    sfuEmbedded: false,
     ...overrides,
   }) as ServerConfig;
 }

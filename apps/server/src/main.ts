@@ -17,6 +17,10 @@ import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-ac
 import { registerIdentityRoutes } from './modules/identity/identity-routes.js';
 import { IdentityService } from './modules/identity/identity-service.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
+import { registerLiveRoutes } from './modules/live/live-routes.js';
+import { LiveService } from './modules/live/live-service.js';
+import { SfuAdminClient } from './modules/live/sfu-client.js';
+import { EmbeddedSfu } from './modules/live/sfu-process.js';
 import { GrantService } from './modules/media/grant-service.js';
 import { loadGrantSigningKey } from './modules/media/grant-signing-key.js';
 import { IceServerIssuer } from './modules/media/ice-server-issuer.js';
@@ -61,7 +65,10 @@ export interface Platform {
     realtime: RealtimeGateway;
     presence: RoomPresence;
     signaling: SignalingService;
+    live: LiveService;
   };
+  /** The SFU's base URL (external, or the embedded one once `listen()` started it). */
+  sfuUrl(): string | undefined;
   readonly demoAccounts: DemoAccount[];
   /** Start listening; resolves to the base URL (http://127.0.0.1:8080). */
   listen(): Promise<string>;
@@ -75,6 +82,8 @@ export interface PlatformOptions {
   /** Tests only: a shorter billed minute and tick for private calls. */
   callBilling?: { minuteMs?: number; tickMs?: number };
   logger?: Logger;
+  /** The environment the embedded SFU reads its own settings from (bin.ts passes process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 /** The one place that wires the control plane's modules together. */
@@ -268,6 +277,28 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       }
       registerSignalingTestHooks(app, signaling);
     }
+    // live streaming: the SFU (external or embedded), its events, stream keys, WHIP/WHEP forwarding
+    const sfuSecret =
+      config.sfuInternalSecret ??
+      (await getOrCreateServerKey(db, 'sfu_internal_secret', () => randomBytes(32).toString('base64url')));
+    let embedded: EmbeddedSfu | undefined;
+    const sfuUrl = () => config.sfuUrl?.replace(/\/$/, '') ?? embedded?.url;
+    const sfu = new SfuAdminClient({ url: sfuUrl, secret: sfuSecret, logger: logger.child({ module: 'live' }) });
+    const live = new LiveService({
+      db,
+      rooms,
+      grants,
+      sfu,
+      publisherGraceSeconds: config.publisherGraceSeconds,
+      logger: logger.child({ module: 'live' }),
+    });
+    lifecycle.add('live', () => live.close());
+    // However a live room ends (Stop, a moderator, the publisher's grace period), its SFU room closes.
+    const stopLiveEvents = rooms.onStatusChange(async (room) => {
+      if (room.kind === 'live' && room.status === 'ended') await live.roomEnded(room.id);
+    });
+    lifecycle.add('live room events', () => stopLiveEvents());
+    await registerLiveRoutes(app, { live, guard, secret: sfuSecret, publicUrl: config.publicUrl, sfuUrl });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();
@@ -277,13 +308,42 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       app,
       database,
       logger,
-      services: { identity, rooms, grants, ice, wallet, payouts, earnings, callBilling, realtime, presence, signaling },
+      services: {
+        identity,
+        rooms,
+        grants,
+        ice,
+        wallet,
+        payouts,
+        earnings,
+        callBilling,
+        realtime,
+        presence,
+        signaling,
+        live,
+      },
+      sfuUrl,
       demoAccounts: demo,
       listen: async () => {
         await app.listen({ host: config.host, port: config.port });
         const address = app.server.address();
         const port = typeof address === 'object' && address ? address.port : config.port;
         const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+        if (!config.sfuUrl && config.sfuEmbedded && !embedded) {
+          const local = ['0.0.0.0', '::', 'localhost'].includes(config.host) ? '127.0.0.1' : config.host;
+          embedded = new EmbeddedSfu({
+            env: options.env ?? {},
+            controlUrl: `http://${local.includes(':') ? `[${local}]` : local}:${port}`,
+            secret: sfuSecret,
+            jwks: JSON.stringify(grants.jwks()),
+            configFile: config.sfuConfigFile,
+            logger: logger.child({ module: 'live' }),
+          });
+          const started = embedded;
+          lifecycle.add('sfu', () => started.close());
+          await started.start();
+        }
+        void live.reconcile().catch((err: unknown) => logger.warn({ err }, 'could not reconcile live rooms'));
         return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       },
       close: (reason = 'close') => lifecycle.close(reason),

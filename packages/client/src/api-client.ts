@@ -13,6 +13,8 @@ import {
   Room,
   type RoomKind,
   type RoomStatus,
+  StreamKeyInfo,
+  StreamKeyResponse,
   type UpdateMeRequest,
   type UpdateRoomRequest,
   User,
@@ -227,6 +229,21 @@ export class ApiClient {
       path: `${roomPath(roomId)}/grants`,
       body: { role },
       schema: GrantResponse,
+      auth: true,
+    });
+  }
+
+  /** Whether the owner's live room has a stream key for encoders, and its WHIP URL. */
+  getStreamKeyInfo(roomId: string): Promise<StreamKeyInfo> {
+    return this.#request({ method: 'GET', path: `${roomPath(roomId)}/stream-key`, schema: StreamKeyInfo, auth: true });
+  }
+
+  /** A new stream key for OBS or any WHIP encoder (the old one stops working); shown this once. */
+  createStreamKey(roomId: string): Promise<StreamKeyResponse> {
+    return this.#request({
+      method: 'POST',
+      path: `${roomPath(roomId)}/stream-key`,
+      schema: StreamKeyResponse,
       auth: true,
     });
   }

@@ -37,3 +37,6 @@ export {
   type SignalingStatus,
 } from './signaling-connection.js';
 export * from './wallet-client.js';
+export { WhepPlayer } from './whep-client.js';
+export { WhipPublisher } from './whip-client.js';
+export type { MediaSessionOptions, PeerConnectionClass } from './whip-whep-session.js';

@@ -178,3 +178,11 @@ export function describeConfig(spec: SettingsSpec): { env: string; default: stri
     doc: s.doc,
   }));
 }
+
+/** Markdown table of an app's settings, as docs/operations.md shows it. */
+export function settingsTable(spec: SettingsSpec): string {
+  const rows = describeConfig(spec).map(
+    (r) => `| \`${r.env}\` | ${r.default === '(unset)' ? '—' : `\`${r.default}\``} | ${r.doc.replaceAll('|', '\\|')} |`,
+  );
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
+}

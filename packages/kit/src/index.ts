@@ -1,5 +1,6 @@
 export * from './config.js';
 export * from './errors.js';
+export * from './internal-signature.js';
 export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';

@@ -24,6 +24,7 @@ export const ErrorCode = {
   RoomEnded: 'room_ended',
   InvalidTransition: 'invalid_transition',
   WrongRoomKind: 'wrong_room_kind',
+  /** A call has its four peers, a private call its payer, or (WHEP) the SFU its most subscribers. */
   RoomFull: 'room_full',
   NotJoined: 'not_joined',
   PeerNotFound: 'peer_not_found',
@@ -36,6 +37,14 @@ export const ErrorCode = {
   AlreadyEntitled: 'already_entitled',
   WebhookSignatureInvalid: 'webhook_signature_invalid',
   WebhookStale: 'webhook_stale',
+  /** WHIP/WHEP: the body is not an SDP offer the SFU can answer. */
+  InvalidSdp: 'invalid_sdp',
+  /** WHEP: nobody is publishing to the room. */
+  NoPublisher: 'no_publisher',
+  /** WHIP: the room already has a publisher. */
+  PublisherExists: 'publisher_exists',
+  /** WHIP/WHEP PATCH: `If-Match` names another ICE session. */
+  PreconditionFailed: 'precondition_failed',
   ProtocolMismatch: 'protocol_mismatch',
   Unavailable: 'unavailable',
   Internal: 'internal_error',
@@ -62,7 +71,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   room_ended: 409,
   invalid_transition: 409,
   wrong_room_kind: 409,
-  room_full: 409,
+  room_full: 403,
   not_joined: 409,
   peer_not_found: 404,
   rate_limited: 429,
@@ -74,6 +83,10 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   already_entitled: 409,
   webhook_signature_invalid: 401,
   webhook_stale: 401,
+  invalid_sdp: 400,
+  no_publisher: 404,
+  publisher_exists: 409,
+  precondition_failed: 412,
   protocol_mismatch: 400,
   unavailable: 503,
   internal_error: 500,

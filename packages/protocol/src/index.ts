@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './grants.js';
 export * from './identity.js';
 export * from './ids.js';
+export * from './media-plane.js';
 export * from './rooms.js';
 export * from './signaling.js';
 export * from './version.js';

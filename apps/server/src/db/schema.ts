@@ -158,6 +158,13 @@ export interface CallSessionsTable {
   end_reason: string | null;
 }
 
+/** An encoder's stream key for a live room (hashed; the key is shown once when made). */
+export interface StreamKeysTable {
+  room_id: string;
+  key_hash: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -172,6 +179,7 @@ export interface Database {
   entitlements: EntitlementsTable;
   payouts: PayoutsTable;
   call_sessions: CallSessionsTable;
+  stream_keys: StreamKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

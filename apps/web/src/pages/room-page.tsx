@@ -6,11 +6,13 @@ import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { CallRoom } from '../call/call-room';
 import { ErrorAlert } from '../components/error-alert';
+import { LivePlayer } from '../components/live-player';
+import { LiveStudio } from '../components/live-studio';
 import { RoomBadges } from '../components/room-badges';
 import { TipForm } from '../components/tip-form';
 import { useSession } from '../session/session-context';
 
-/** A room: its details and, for its host, going live and ending it. Media comes in later issues. */
+/** A room: its details; for a live room the studio (its host) or the player (everyone else). */
 export function RoomPage() {
   const { t } = useTranslation();
   const { id = '' } = useParams();
@@ -51,13 +53,14 @@ export function RoomPage() {
 
 function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
   const { t, i18n } = useTranslation();
-  const { user } = useSession();
+  const { user, restoring } = useSession();
   const [pending, setPending] = useState<'live' | 'end' | null>(null);
   const [confirmingEnd, setConfirmingEnd] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
   const isHost = user !== null && user.id === room.ownerId;
-  const canGoLive = (isHost || user?.role === 'admin') && room.status === 'created';
+  // Live rooms go live when their stream starts (the studio below); others by hand.
+  const canGoLive = (isHost || user?.role === 'admin') && room.status === 'created' && room.kind !== 'live';
   const canEnd = (isHost || user?.role === 'admin' || user?.role === 'moderator') && room.status !== 'ended';
 
   const dateTime = new Intl.DateTimeFormat(i18n.resolvedLanguage, { dateStyle: 'medium', timeStyle: 'short' });
@@ -137,9 +140,11 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         </div>
       )}
       <ErrorAlert error={error} />
-      {room.kind === 'call' ? (
-        <CallRoom room={room} onRoomChange={onChange} />
-      ) : (
+      {room.kind === 'call' && <CallRoom room={room} onRoomChange={onChange} />}
+      {/* Studio or player only once we know who this is (a restored session must not become a guest). */}
+      {room.kind === 'live' && !restoring && isHost && <LiveStudio room={room} onChange={onChange} />}
+      {room.kind === 'live' && !restoring && !isHost && <LivePlayer room={room} onChange={onChange} />}
+      {room.kind === 'live' && isHost && room.status === 'ended' && (
         <div className={`stage stage-${room.status}`}>
           <p>{stage}</p>
         </div>

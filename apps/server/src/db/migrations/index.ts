@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001-foundation.js';
+import * as liveStreaming from './0002-live-streaming.js';
 import * as ledger from './0005-ledger.js';
 import * as callBilling from './0006-call-billing.js';
 
@@ -9,6 +10,7 @@ import * as callBilling from './0006-call-billing.js';
  */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-live-streaming': liveStreaming,
   '0005-ledger': ledger,
   '0006-call-billing': callBilling,
 };

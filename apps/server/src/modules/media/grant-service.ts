@@ -36,6 +36,27 @@ export class GrantService {
     return { keys: [this.o.key.publicJwk] };
   }
 
+  /** Sign a grant for a user and room, with no further checks (callers decide who gets one). */
+  async mint(
+    userId: string,
+    roomId: RoomId,
+    role: GrantRole,
+    entitlement?: string,
+  ): Promise<{ token: string; exp: number }> {
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + this.o.ttlSeconds;
+    const token = await new SignJWT({ room: roomId, role, ...(entitlement ? { ent: entitlement } : {}) })
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.o.key.kid, typ: 'JWT' })
+      .setIssuer(GRANT_ISSUER)
+      .setAudience(GRANT_AUDIENCE)
+      .setSubject(userId)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .setJti(randomUUID())
+      .sign(this.o.key.privateKey);
+    return { token, exp };
+  }
+
   /** `origin` is the public origin (https://live.example.com) the WHIP/WHEP URLs are built on. */
   async issue(session: Session, roomId: RoomId, role: GrantRole, origin: string): Promise<GrantResponse> {
     const room = await this.o.rooms.get(roomId);
@@ -57,17 +78,7 @@ export class GrantService {
         );
       }
     }
-    const now = Math.floor(Date.now() / 1000);
-    const exp = now + this.o.ttlSeconds;
-    const token = await new SignJWT({ room: roomId, role, ...(entitlement ? { ent: entitlement } : {}) })
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.o.key.kid, typ: 'JWT' })
-      .setIssuer(GRANT_ISSUER)
-      .setAudience(GRANT_AUDIENCE)
-      .setSubject(session.userId)
-      .setIssuedAt(now)
-      .setExpirationTime(exp)
-      .setJti(randomUUID())
-      .sign(this.o.key.privateKey);
+    const { token, exp } = await this.mint(session.userId, roomId, role, entitlement ?? undefined);
     this.o.logger.debug({ roomId, userId: session.userId, role }, 'grant issued');
     const { iceServers } = this.o.ice.issue(session.userId);
     const response: GrantResponse = { token, expiresAt: new Date(exp * 1000).toISOString(), iceServers };

@@ -168,6 +168,16 @@ export class RoomService {
     return this.transition(id, 'ended');
   }
 
+  /** Viewers watching a live room now, as the media plane reports them. */
+  async setViewerCount(id: RoomId, count: number): Promise<void> {
+    await this.db
+      .updateTable('rooms')
+      .set({ viewer_count: count })
+      .where('id', '=', id)
+      .where('status', '!=', 'ended')
+      .execute();
+  }
+
   /**
    * Move a room forward in its lifecycle (created → live → ended; created → ended). Going live
    * again while live is a no-op; anything backwards is refused. Used by the routes and, later,

@@ -1,0 +1,135 @@
+import replyFrom from '@fastify/reply-from';
+import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
+import {
+  ErrorBody,
+  ErrorCode,
+  MediaEvent,
+  RoomParams,
+  StreamKeyAdmitRequest,
+  StreamKeyInfo,
+  StreamKeyResponse,
+} from '@fusionflow/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { HttpApp } from '../../http/http-app.js';
+import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
+import type { LiveService } from './live-service.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
+
+/**
+ * Internal endpoints the SFU calls (`/api/internal/sfu/…`, HMAC-signed, never proxied or exposed by
+ * nginx), the room owner's stream key, and the forwarding of WHIP/WHEP to the SFU so the browser
+ * sees one origin.
+ */
+export async function registerLiveRoutes(
+  app: HttpApp,
+  o: {
+    live: LiveService;
+    guard: AuthGuard;
+    secret: string;
+    publicUrl: string | undefined;
+    /** The SFU's base URL, when it runs. */
+    sfuUrl: () => string | undefined;
+  },
+): Promise<void> {
+  const originOf = (request: FastifyRequest) =>
+    o.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/api/rooms/:id/stream-key', {
+    preHandler: o.guard.account,
+    schema: {
+      tags: ['live'],
+      summary: 'Whether the live room has a stream key for encoders (owner only); the key itself is stored hashed',
+      params: RoomParams,
+      response: { 200: StreamKeyInfo, ...errors },
+    },
+    handler: async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return o.live.streamKeyInfo(sessionOf(request), request.params.id, originOf(request));
+    },
+  });
+
+  r.post('/api/rooms/:id/stream-key', {
+    preHandler: o.guard.account,
+    schema: {
+      tags: ['live'],
+      summary: 'Make a new stream key for OBS or any WHIP encoder (replaces the old one; shown once)',
+      params: RoomParams,
+      response: { 200: StreamKeyResponse, ...errors },
+    },
+    handler: async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return o.live.createStreamKey(sessionOf(request), request.params.id, originOf(request));
+    },
+  });
+
+  // Internal: raw bodies, so the signature is checked over exactly the bytes that were signed.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    const verified = (request: FastifyRequest): unknown => {
+      const body = typeof request.body === 'string' ? request.body : '';
+      const result = verifyInternalRequest(o.secret, {
+        method: request.method,
+        path: request.url.split('?')[0]!,
+        body,
+        headers: request.headers,
+      });
+      if (result !== 'ok') throw unauthorized(`internal request signature ${result}`);
+      try {
+        return JSON.parse(body);
+      } catch {
+        throw new AppError(ErrorCode.MalformedJson, 'request body is not valid JSON');
+      }
+    };
+    scope.post('/api/internal/sfu/events', { schema: { hide: true } }, async (request, reply) => {
+      const event = MediaEvent.safeParse(verified(request));
+      if (!event.success) throw new AppError(ErrorCode.ValidationFailed, 'not a media event', event.error.issues);
+      await o.live.handleEvent(event.data);
+      return reply.code(204).send();
+    });
+    scope.post('/api/internal/sfu/admit', { schema: { hide: true } }, async (request) => {
+      const admit = StreamKeyAdmitRequest.safeParse(verified(request));
+      if (!admit.success) throw new AppError(ErrorCode.ValidationFailed, 'not an admission request');
+      const token = await o.live.admit(admit.data.room, admit.data.streamKey);
+      if (!token) throw unauthorized('this stream key does not open this room');
+      return { token };
+    });
+  });
+
+  // WHIP/WHEP forwarded to the SFU, bodies (SDP, ICE fragments, JSON) and headers as they are.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    // Every WHIP/WHEP body is text (SDP, ICE fragments, JSON); a string passes through reply-from as is.
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) =>
+      done(null, body),
+    );
+    await scope.register(replyFrom, { undici: { headersTimeout: 30_000, bodyTimeout: 0 } });
+    const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      const base = o.sfuUrl();
+      if (!base) throw new AppError(ErrorCode.Unavailable, 'the media server is not running');
+      // The body goes as it came (reply-from would JSON-encode a JSON body again).
+      const raw = typeof request.body === 'string' && request.body !== '' ? request.body : undefined;
+      const contentType = request.headers['content-type'];
+      return reply.from(`${base}${request.url}`, {
+        ...(raw !== undefined && contentType ? { body: raw, contentType } : {}),
+        rewriteRequestHeaders: (_req, headers) => ({ ...headers, 'x-forwarded-for': request.ip }),
+        onError: (rep, { error }) => {
+          request.log.warn({ err: error }, 'SFU unreachable');
+          rep.code(503).send({ error: { code: 'unavailable', message: 'the media server is not reachable' } });
+        },
+      });
+    };
+    for (const prefix of ['/api/whip/*', '/api/whep/*']) {
+      scope.route({
+        method: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+        url: prefix,
+        schema: { hide: true },
+        config: { rateLimit: false },
+        handler: forward,
+      });
+    }
+  });
+}

@@ -1,0 +1,171 @@
+import { type ConfigOf, loadConfig, read, setting } from '@fusionflow/kit';
+import { z } from 'zod';
+
+/** `room1:abc;room2:def` → { room1: 'abc', room2: 'def' } (seed 004's ROOM_TOKENS). */
+const roomTokens = () =>
+  z.string().transform((s, ctx) => {
+    const out: Record<string, string> = {};
+    for (const pair of s
+      .split(';')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const i = pair.indexOf(':');
+      const room = pair.slice(0, i).trim();
+      const token = pair.slice(i + 1).trim();
+      if (i <= 0 || !/^[A-Za-z0-9_-]{1,64}$/.test(room) || token === '') {
+        ctx.addIssue({ code: 'custom', message: 'must look like room1:token1;room2:token2' });
+        return z.NEVER;
+      }
+      out[room] = token;
+    }
+    return out;
+  });
+
+const portRange = () =>
+  z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'must look like 40000-40999')
+    .transform((s) => s.split('-').map(Number) as [number, number])
+    .refine(([a, b]) => a >= 1024 && b <= 65535 && a <= b, 'must be a range within 1024-65535');
+
+/**
+ * Every setting of the SFU (media plane). Nothing else in the SFU reads `process.env`.
+ * docs/operations.md lists these (a test keeps the two in step).
+ */
+export const sfuSettings = {
+  host: setting('SFU_HOST', read.string(255), 'Interface the SFU’s HTTP API listens on.', { default: '127.0.0.1' }),
+  port: setting('SFU_PORT', read.int(0, 65535), 'HTTP port of the SFU (0 picks a free port).', { default: 8090 }),
+  logLevel: setting(
+    'LOG_LEVEL',
+    read.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+    'Log level.',
+    { default: 'info' },
+  ),
+  controlUrl: setting(
+    'CONTROL_URL',
+    read.url(),
+    'Base URL of the control plane (grants JWKS, stream-key admission, events). Unset: standalone SFU.',
+  ),
+  jwksUrl: setting(
+    'JWKS_URL',
+    read.url(),
+    'Where the grant-verifying public keys are; defaults to CONTROL_URL/.well-known/jwks.json.',
+  ),
+  jwks: setting('JWKS', read.string(16_384), 'The JWKS itself (JSON), instead of fetching JWKS_URL.'),
+  internalSecret: setting(
+    'INTERNAL_SECRET',
+    read.string().min(32, 'must be at least 32 characters'),
+    'Shared secret (HMAC-SHA256) of events to and admin calls from the control plane. Required with CONTROL_URL.',
+    { secret: true },
+  ),
+  roomTokens: setting('ROOM_TOKENS', roomTokens(), 'Standalone auth: per-room bearer tokens, room1:abc;room2:def.', {
+    secret: true,
+  }),
+  authToken: setting('AUTH_TOKEN', read.string(), 'Standalone auth: one bearer token for every room.', {
+    secret: true,
+  }),
+  jwtSecret: setting(
+    'JWT_SECRET',
+    read.string().min(32, 'must be at least 32 characters'),
+    'Standalone auth: HS256 secret of JWTs with `room` and `role` claims (grants from JWKS work too).',
+    { secret: true },
+  ),
+  corsOrigins: setting(
+    'SFU_CORS_ORIGINS',
+    read.list(),
+    'Origins allowed to call WHIP/WHEP from a browser on another origin; * for any (bearer tokens, no cookies).',
+    { default: ['*'] as string[] },
+  ),
+  maxSubscribersPerRoom: setting('MAX_SUBSCRIBERS_PER_ROOM', read.int(1, 100_000), 'Subscribers one room may have.', {
+    default: 1000,
+  }),
+  maxSdpBytes: setting('MAX_SDP_BYTES', read.int(1024, 1024 * 1024), 'Largest SDP offer or ICE fragment accepted.', {
+    default: 64 * 1024,
+  }),
+  rateLimitPerMinute: setting(
+    'SFU_RATE_LIMIT_PER_MINUTE',
+    read.int(1, 1_000_000),
+    'WHIP/WHEP session requests per minute per client IP.',
+    { default: 120 },
+  ),
+  trustProxy: setting('SFU_TRUST_PROXY', read.bool(), 'Trust X-Forwarded-For (behind the control plane or nginx).', {
+    default: true,
+  }),
+  iceAddresses: setting(
+    'ICE_ADDRESSES',
+    read.list(),
+    'Extra local addresses to offer as ICE host candidates (e.g. 127.0.0.1 for same-machine tests).',
+    { default: [] as string[] },
+  ),
+  iceOnlyAddresses: setting(
+    'ICE_ONLY_ADDRESSES',
+    read.bool(),
+    'Offer only ICE_ADDRESSES as host candidates, not every interface’s address.',
+    { default: false },
+  ),
+  icePortRange: setting(
+    'ICE_PORT_RANGE',
+    portRange(),
+    'UDP ports for media (open them in the firewall), e.g. 40000-40999.',
+  ),
+  stunUrls: setting('STUN_URLS', read.list(), 'STUN servers announced to WHIP/WHEP clients in Link headers.', {
+    default: [] as string[],
+  }),
+  turnUrls: setting('TURN_URLS', read.list(), 'TURN servers announced in Link headers with time-limited credentials.', {
+    default: [] as string[],
+  }),
+  turnSecret: setting('TURN_SECRET', read.string(), "coturn's static-auth-secret, to mint those credentials.", {
+    secret: true,
+  }),
+  turnTtlSeconds: setting('TURN_TTL_SECONDS', read.int(60, 172_800), 'Lifetime of TURN credentials.', {
+    default: 3600,
+  }),
+  disconnectGraceSeconds: setting(
+    'ICE_DISCONNECT_GRACE_SECONDS',
+    read.int(0, 300),
+    'How long a peer may stay ICE-disconnected before its session is closed.',
+    { default: 10 },
+  ),
+  connectTimeoutSeconds: setting(
+    'ICE_CONNECT_TIMEOUT_SECONDS',
+    read.int(5, 600),
+    'A session that never connects is closed after this long.',
+    { default: 30 },
+  ),
+  keyframeIntervalMs: setting(
+    'PLI_THROTTLE_MS',
+    read.int(0, 10_000),
+    'At most one keyframe request (PLI) per publisher stream in this many milliseconds (a joining viewer waits at most this long for its request).',
+    { default: 250 },
+  ),
+  publisherMaxBitrate: setting(
+    'PUBLISHER_MAX_BITRATE',
+    read.int(100_000, 100_000_000),
+    'Bits per second the SFU tells publishers they may send (REMB), all simulcast layers together.',
+    { default: 6_000_000 },
+  ),
+  nackCacheSize: setting(
+    'NACK_CACHE_PACKETS',
+    read.int(64, 8192),
+    'Packets per video track kept to answer NACKs (retransmissions).',
+    { default: 512 },
+  ),
+};
+
+export type SfuConfig = ConfigOf<typeof sfuSettings>;
+
+export function loadSfuConfig(env: Record<string, string | undefined>): SfuConfig {
+  return loadConfig(sfuSettings, { env, file: env.CONFIG_FILE });
+}
+
+/** A complete config for tests: defaults with overrides, loopback ICE only. */
+export function testSfuConfig(overrides: Partial<SfuConfig> = {}): SfuConfig {
+  return Object.freeze({
+    ...loadConfig(sfuSettings, { env: {} }),
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    port: 0,
+    iceAddresses: ['127.0.0.1'],
+    iceOnlyAddresses: true,
+    ...overrides,
+  }) as SfuConfig;
+}

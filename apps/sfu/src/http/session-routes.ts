@@ -1,0 +1,188 @@
+import { AppError, badRequest, type MemoryRateLimiter, notFound, rateLimited } from '@fusionflow/kit';
+import { ErrorCode, type GrantRole, LayerRequest, ROOM_ID_PATTERN, type SessionEvent } from '@fusionflow/protocol';
+import type { FastifyRequest } from 'fastify';
+import type { Authorizer } from '../auth/authorizer.js';
+import { parseIceFragment } from '../peer/sdp.js';
+import type { MediaSession } from '../room/media-session.js';
+import type { RoomManager } from '../room/room-manager.js';
+import { SubscriberSession } from '../whep/subscriber-session.js';
+import { bearerOf, ICE_FRAGMENT_TYPE, SDP_TYPE, type SfuHttpApp } from './http-app.js';
+
+export interface SessionRoutesOptions {
+  rooms: RoomManager;
+  auth: Authorizer;
+  limiter: MemoryRateLimiter;
+  iceLinks: (userId: string) => string[];
+  /** Keep-alive comment interval of server-sent events. */
+  keepAliveMs?: number;
+}
+
+const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
+const LAYER_REL = 'urn:ietf:params:whep:ext:core:layer';
+
+const kinds = {
+  whip: { endpoint: 'publish', role: 'publish' as GrantRole, sessionKind: 'publisher' },
+  whep: { endpoint: 'play', role: 'subscribe' as GrantRole, sessionKind: 'subscriber' },
+} as const;
+
+function contentType(request: FastifyRequest): string {
+  return String(request.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+}
+
+/**
+ * WHIP (`/api/whip/…`) and WHEP (`/api/whep/…`) per RFC 9725 and seed 004: POST an SDP offer to
+ * the room's endpoint, get `201` with the answer, the session URL in `Location`, ICE servers in
+ * `Link`; PATCH the session with trickle ICE or an ICE restart; DELETE it to leave. Session URLs
+ * also serve server-sent events (`/events`) and, for WHEP, the simulcast layer choice (`/layer`).
+ */
+export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions): void {
+  const limit = (request: FastifyRequest) => {
+    const r = o.limiter.hitSync(request.ip);
+    if (!r.allowed) throw rateLimited(r.retryAfterSeconds);
+  };
+
+  const sessionOf = (proto: 'whip' | 'whep', id: string): MediaSession => {
+    const s = o.rooms.session(id);
+    if (!s || s.closed || s.kind !== kinds[proto].sessionKind) throw notFound('no such session');
+    return s;
+  };
+
+  for (const proto of ['whip', 'whep'] as const) {
+    const { endpoint, role } = kinds[proto];
+    const base = `/api/${proto}`;
+
+    app.options(`${base}/${endpoint}/:room`, async (_request, reply) =>
+      reply
+        .code(204)
+        .header('allow', 'OPTIONS, POST')
+        .header('accept-post', SDP_TYPE)
+        .header('access-control-allow-methods', 'OPTIONS, POST')
+        .header('access-control-allow-headers', 'authorization, content-type, x-request-id')
+        .header('access-control-max-age', '600')
+        .send(),
+    );
+
+    app.post<{ Params: { room: string } }>(`${base}/${endpoint}/:room`, async (request, reply) => {
+      const { room } = request.params;
+      if (!ROOM_ID_PATTERN.test(room)) throw badRequest('room names match ^[A-Za-z0-9_-]{1,64}$');
+      limit(request);
+      if (contentType(request) !== SDP_TYPE) {
+        throw new AppError(ErrorCode.UnsupportedMediaType, `send the offer as ${SDP_TYPE}`);
+      }
+      const offer = typeof request.body === 'string' ? request.body : '';
+      if (offer.trim() === '') throw new AppError(ErrorCode.InvalidSdp, 'the body is empty; send an SDP offer');
+      const admission = await o.auth.admit(room, role, bearerOf(request));
+      if (o.rooms.closed) throw new AppError(ErrorCode.Unavailable, 'the SFU is shutting down');
+      const r = o.rooms.open(room);
+      try {
+        const { session, answer } =
+          proto === 'whip' ? await r.publish(offer, admission.userId) : await r.subscribe(offer, admission.userId);
+        const location = `${base}/sessions/${session.id}`;
+        const links = [
+          ...o.iceLinks(admission.userId ?? session.id),
+          `<${location}/events>; rel="${SSE_REL}"; events="viewers,ended${proto === 'whep' ? ',layers' : ''}"`,
+          ...(proto === 'whep' ? [`<${location}/layer>; rel="${LAYER_REL}"`] : []),
+        ];
+        request.log.info({ roomId: room, sessionId: session.id, via: admission.via }, `${proto} session created`);
+        return reply
+          .code(201)
+          .header('content-type', SDP_TYPE)
+          .header('location', location)
+          .header('etag', session.etag)
+          .header('accept-patch', ICE_FRAGMENT_TYPE)
+          .header('link', links)
+          .send(answer);
+      } finally {
+        o.rooms.pruneIfEmpty(room);
+      }
+    });
+
+    app.options(`${base}/sessions/:id`, async (_request, reply) =>
+      reply
+        .code(204)
+        .header('allow', 'OPTIONS, PATCH, DELETE')
+        .header('accept-patch', ICE_FRAGMENT_TYPE)
+        .header('access-control-allow-methods', 'OPTIONS, PATCH, DELETE')
+        .header('access-control-allow-headers', 'authorization, content-type, if-match, x-request-id')
+        .header('access-control-max-age', '600')
+        .send(),
+    );
+
+    app.delete<{ Params: { id: string } }>(`${base}/sessions/:id`, async (request, reply) => {
+      const session = sessionOf(proto, request.params.id);
+      await session.close('deleted');
+      return reply.code(200).send();
+    });
+
+    app.patch<{ Params: { id: string } }>(`${base}/sessions/:id`, async (request, reply) => {
+      limit(request);
+      const session = sessionOf(proto, request.params.id);
+      if (contentType(request) !== ICE_FRAGMENT_TYPE) {
+        throw new AppError(ErrorCode.UnsupportedMediaType, `send ${ICE_FRAGMENT_TYPE}`);
+      }
+      const ifMatch = request.headers['if-match'];
+      const fragment = parseIceFragment(typeof request.body === 'string' ? request.body : '');
+      const restart = fragment.ufrag !== undefined;
+      if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== session.etag && !restart) {
+        throw new AppError(ErrorCode.PreconditionFailed, 'If-Match names another ICE session');
+      }
+      const answer = await session.patch(fragment);
+      if (answer === undefined) return reply.code(204).send();
+      return reply.code(200).header('content-type', ICE_FRAGMENT_TYPE).header('etag', session.etag).send(answer);
+    });
+
+    app.get<{ Params: { id: string } }>(`${base}/sessions/:id/events`, async (request, reply) => {
+      const session = sessionOf(proto, request.params.id);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        ...(reply.getHeader('access-control-allow-origin')
+          ? { 'access-control-allow-origin': String(reply.getHeader('access-control-allow-origin')) }
+          : {}),
+      });
+      raw.write(': connected\n\n');
+      const send = (event: SessionEvent) => {
+        raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+        if (event.type === 'ended') finish();
+      };
+      const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), o.keepAliveMs ?? 15_000);
+      let unsubscribe = () => {};
+      let done = false;
+      function finish() {
+        if (done) return;
+        done = true;
+        clearInterval(keepAlive);
+        unsubscribe();
+        raw.end();
+      }
+      request.raw.on('close', finish);
+      unsubscribe = session.listen(send);
+      if (done) unsubscribe();
+    });
+
+    if (proto === 'whep') {
+      app.options(`${base}/sessions/:id/layer`, async (_request, reply) =>
+        reply
+          .code(204)
+          .header('access-control-allow-methods', 'OPTIONS, POST')
+          .header('access-control-allow-headers', 'content-type, x-request-id')
+          .send(),
+      );
+      app.post<{ Params: { id: string } }>(`${base}/sessions/:id/layer`, async (request, reply) => {
+        const session = sessionOf(proto, request.params.id);
+        const parsed = LayerRequest.safeParse(request.body);
+        if (!parsed.success) throw new AppError(ErrorCode.ValidationFailed, 'send { "rid": "<rid>" | null }');
+        if (!(session instanceof SubscriberSession)) throw notFound('no such session');
+        session.setLayer(parsed.data.rid);
+        return reply.code(204).send();
+      });
+    }
+  }
+}

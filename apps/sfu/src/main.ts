@@ -1,0 +1,136 @@
+import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRateLimiter } from '@fusionflow/kit';
+import { Authorizer } from './auth/authorizer.js';
+import type { SfuConfig } from './config.js';
+import { ControlPlaneClient, type FetchLike } from './control/control-plane-client.js';
+import { discardEvents, type EventSink } from './control/event-sink.js';
+import { registerAdminRoutes } from './http/admin-routes.js';
+import { createSfuHttpApp, type SfuHttpApp } from './http/http-app.js';
+import { iceServerLinks } from './http/ice-links.js';
+import { registerSessionRoutes } from './http/session-routes.js';
+import { SfuMetrics } from './metrics.js';
+import { RoomManager } from './room/room-manager.js';
+
+export interface Sfu {
+  readonly config: SfuConfig;
+  readonly app: SfuHttpApp;
+  readonly rooms: RoomManager;
+  readonly auth: Authorizer;
+  readonly logger: Logger;
+  /** Start listening; resolves to the base URL (http://127.0.0.1:8090). */
+  listen(): Promise<string>;
+  /** Close every room and session, then the HTTP server and the event client. Idempotent. */
+  close(reason?: string): Promise<void>;
+}
+
+export interface SfuOptions {
+  logger?: Logger;
+  /** Events go here instead of the control plane (tests). */
+  events?: EventSink;
+  fetch?: FetchLike;
+}
+
+/** The one place that wires the SFU together. */
+export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Promise<Sfu> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'sfu' });
+  if (config.controlUrl && !config.internalSecret) {
+    throw new Error('INTERNAL_SECRET is required with CONTROL_URL (events and admin calls are signed with it)');
+  }
+  const lifecycle = new Lifecycle(logger);
+  try {
+    const control =
+      config.controlUrl && config.internalSecret
+        ? new ControlPlaneClient({
+            baseUrl: config.controlUrl,
+            secret: config.internalSecret,
+            logger: logger.child({ module: 'control' }),
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+          })
+        : undefined;
+    const events = options.events ?? control ?? discardEvents;
+    lifecycle.add('events', () => events.close());
+
+    const registry = createMetricsRegistry();
+    const metrics = new SfuMetrics(registry);
+    const auth = new Authorizer({
+      roomTokens: config.roomTokens,
+      authToken: config.authToken,
+      jwtSecret: config.jwtSecret,
+      jwksUrl:
+        config.jwksUrl ??
+        (config.controlUrl ? new URL('/.well-known/jwks.json', config.controlUrl).toString() : undefined),
+      jwks: config.jwks,
+      admitStreamKey: control ? (room, key) => control.admitStreamKey(room, key) : undefined,
+      logger: logger.child({ module: 'auth' }),
+    });
+    if (auth.open) {
+      logger.warn(
+        'no authentication configured: anyone can publish and play (set CONTROL_URL, ROOM_TOKENS, AUTH_TOKEN or JWT_SECRET)',
+      );
+    }
+
+    const rooms = new RoomManager({
+      network: {
+        iceAddresses: config.iceAddresses,
+        iceOnlyAddresses: config.iceOnlyAddresses,
+        icePortRange: config.icePortRange,
+      },
+      timings: {
+        disconnectGraceMs: config.disconnectGraceSeconds * 1000,
+        connectTimeoutMs: config.connectTimeoutSeconds * 1000,
+      },
+      maxSubscribers: config.maxSubscribersPerRoom,
+      nackCacheSize: config.nackCacheSize,
+      publisherMaxBitrate: config.publisherMaxBitrate,
+      pliThrottleMs: config.keyframeIntervalMs,
+      metrics,
+      events,
+      logger: logger.child({ module: 'rooms' }),
+    });
+
+    const app = await createSfuHttpApp({
+      logger,
+      maxSdpBytes: config.maxSdpBytes,
+      trustProxy: config.trustProxy,
+      corsOrigins: config.corsOrigins,
+    });
+    lifecycle.add('http', () => app.close());
+    // Sessions close before the HTTP server so their event streams end cleanly.
+    lifecycle.add('rooms', (reason) => rooms.close(reason === 'SIGTERM' || reason === 'SIGINT' ? 'shutdown' : reason));
+    const limiter = new MemoryRateLimiter(config.rateLimitPerMinute, 60_000);
+    lifecycle.add('rate limiter', () => limiter.close());
+
+    const quiet = { logLevel: logger.level === 'silent' ? 'silent' : 'warn' } as const;
+    app.get('/healthz', quiet, async () => ({ status: 'ok', rooms: rooms.roomCount, sessions: rooms.sessionCount }));
+    app.get('/metrics', quiet, async (_request, reply) => {
+      reply.header('content-type', registry.contentType);
+      return registry.metrics();
+    });
+    registerSessionRoutes(app, {
+      rooms,
+      auth,
+      limiter,
+      iceLinks: (userId) => iceServerLinks(config, userId),
+    });
+    if (config.internalSecret) registerAdminRoutes(app, { rooms, secret: config.internalSecret });
+    await app.ready();
+
+    return {
+      config,
+      app,
+      rooms,
+      auth,
+      logger,
+      listen: async () => {
+        await app.listen({ host: config.host, port: config.port });
+        const address = app.server.address();
+        const port = typeof address === 'object' && address ? address.port : config.port;
+        const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+        return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      },
+      close: (reason = 'shutdown') => lifecycle.close(reason),
+    };
+  } catch (err) {
+    await lifecycle.close('start-up failed');
+    throw err;
+  }
+}

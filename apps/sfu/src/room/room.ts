@@ -1,0 +1,210 @@
+import { AppError, type Logger } from '@fusionflow/kit';
+import { asRoomId, ErrorCode, type MediaEventType, type SfuRoomInfo } from '@fusionflow/protocol';
+import type { EventSink } from '../control/event-sink.js';
+import type { RoomMetrics, SfuMetrics } from '../metrics.js';
+import { createPublisherPeer, createSubscriberPeer, type PeerNetworkOptions } from '../peer/peer-factory.js';
+import { checkOffer } from '../peer/sdp.js';
+import { SubscriberSession } from '../whep/subscriber-session.js';
+import { PublisherSession } from '../whip/publisher-session.js';
+import type { MediaSession, SessionTimings } from './media-session.js';
+
+export interface RoomOptions {
+  network: PeerNetworkOptions;
+  timings: SessionTimings;
+  maxSubscribers: number;
+  nackCacheSize: number;
+  publisherMaxBitrate: number;
+  pliThrottleMs: number;
+  metrics: SfuMetrics;
+  events: EventSink;
+  logger: Logger;
+}
+
+/**
+ * One broadcast: at most one publisher and any number of subscribers. The room owns its sessions;
+ * when the publisher goes, every subscriber is closed (and told why); when the last session goes,
+ * the room tells its manager, which forgets it.
+ */
+export class Room {
+  #publisher: PublisherSession | undefined;
+  readonly #subscribers = new Map<string, SubscriberSession>();
+  readonly metrics: RoomMetrics;
+  readonly #logger: Logger;
+  #joined = 0;
+  #closed = false;
+  /** Set by the manager: told once the room is empty or closed. */
+  onEmpty: ((room: Room) => void) | undefined;
+  /** Set by the manager: every session the room opens, for lookups by id. */
+  onSession: ((session: MediaSession) => void) | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly o: RoomOptions,
+  ) {
+    this.metrics = o.metrics.forRoom(name);
+    this.#logger = o.logger.child({ roomId: name });
+  }
+
+  get publisher(): PublisherSession | undefined {
+    return this.#publisher;
+  }
+
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Subscribers whose media path is up: the viewer count. */
+  get viewers(): number {
+    return this.#joined;
+  }
+
+  get empty(): boolean {
+    return !this.#publisher && this.#subscribers.size === 0;
+  }
+
+  info(): SfuRoomInfo {
+    return {
+      room: this.name,
+      publisher: this.#publisher?.info() ?? null,
+      subscribers: [...this.#subscribers.values()].map((s) => s.info()),
+      layers: this.#publisher?.layers ?? [],
+    };
+  }
+
+  sessions(): MediaSession[] {
+    return [...(this.#publisher ? [this.#publisher] : []), ...this.#subscribers.values()];
+  }
+
+  async publish(offer: string, userId: string | null): Promise<{ session: PublisherSession; answer: string }> {
+    checkOffer(offer);
+    if (this.#closed) throw new AppError(ErrorCode.Conflict, 'the room is closing');
+    if (this.#publisher) throw new AppError(ErrorCode.PublisherExists, `room ${this.name} already has a publisher`);
+    const session = new PublisherSession(
+      this.name,
+      userId,
+      createPublisherPeer(this.o.network),
+      this.o.timings,
+      this.#logger,
+      {
+        metrics: this.metrics,
+        nackCacheSize: this.o.nackCacheSize,
+        pliThrottleMs: this.o.pliThrottleMs,
+        maxBitrate: this.o.publisherMaxBitrate,
+      },
+    );
+    this.#publisher = session;
+    session.viewers = () => this.#joined;
+    session.onClosed = (s, reason) => this.#publisherClosed(s as PublisherSession, reason);
+    session.onStarted = () => this.#report('publisher_started', session);
+    session.onLayersChanged = () => {
+      for (const sub of this.#subscribers.values()) sub.layersChanged();
+    };
+    this.onSession?.(session);
+    this.o.metrics.publishers.inc();
+    return { session, answer: await this.#negotiate(session, offer) };
+  }
+
+  async subscribe(offer: string, userId: string | null): Promise<{ session: SubscriberSession; answer: string }> {
+    checkOffer(offer);
+    const publisher = this.#publisher;
+    if (!publisher || publisher.closed || publisher.tracks.length === 0 || this.#closed) {
+      throw new AppError(ErrorCode.NoPublisher, `nobody is publishing to room ${this.name}`);
+    }
+    if (this.#subscribers.size >= this.o.maxSubscribers) {
+      throw new AppError(ErrorCode.RoomFull, `room ${this.name} has the most subscribers allowed`);
+    }
+    const codecs = {
+      audio: publisher.tracks.find((t) => t.kind === 'audio')?.codec,
+      video: publisher.tracks.find((t) => t.kind === 'video')?.codec,
+    };
+    const session = new SubscriberSession(
+      this.name,
+      userId,
+      createSubscriberPeer(this.o.network, codecs),
+      this.o.timings,
+      this.#logger,
+      { sources: publisher.tracks, metrics: this.metrics },
+    );
+    this.#subscribers.set(session.id, session);
+    session.viewers = () => this.#joined;
+    session.onClosed = (s, reason) => this.#subscriberClosed(s as SubscriberSession, reason);
+    session.onJoined = () => {
+      this.#joined++;
+      this.#updateViewers();
+      this.#report('subscriber_joined', session);
+      // A picture within a second: ask for a keyframe now rather than at the next periodic one.
+      for (const t of publisher.tracks)
+        if (t.kind === 'video') for (const rid of ['', ...t.rids]) t.requestKeyframe(rid);
+    };
+    this.onSession?.(session);
+    return { session, answer: await this.#negotiate(session, offer) };
+  }
+
+  async #negotiate(session: MediaSession, offer: string): Promise<string> {
+    try {
+      return await session.answer(offer);
+    } catch (err) {
+      await session.close('negotiation_failed');
+      if (err instanceof AppError) throw err;
+      this.#logger.info({ err }, 'offer refused');
+      throw new AppError(ErrorCode.InvalidSdp, `the SFU cannot answer this offer: ${(err as Error).message}`);
+    }
+  }
+
+  #publisherClosed(session: PublisherSession, reason: string): void {
+    if (this.#publisher === session) this.#publisher = undefined;
+    this.o.metrics.publishers.dec();
+    if (session.connected) this.#report('publisher_stopped', session, reason);
+    // Subscribers of a gone publisher have nothing left to receive: close them, telling them why.
+    for (const sub of [...this.#subscribers.values()])
+      void sub.close(reason === 'room_closed' ? reason : 'publisher_left');
+    this.#pruneIfEmpty();
+  }
+
+  #subscriberClosed(session: SubscriberSession, reason: string): void {
+    this.#subscribers.delete(session.id);
+    if (session.connected) {
+      this.#joined = Math.max(0, this.#joined - 1);
+      this.#updateViewers();
+      this.#report('subscriber_left', session, reason);
+    }
+    this.#pruneIfEmpty();
+  }
+
+  #updateViewers(): void {
+    this.o.metrics.subscribers.set({ room: this.name }, this.#joined);
+    const event = { type: 'viewers', count: this.#joined } as const;
+    this.#publisher?.emit(event);
+    for (const s of this.#subscribers.values()) s.emit(event);
+  }
+
+  #report(type: MediaEventType, session: MediaSession, reason?: string): void {
+    this.o.events.report({
+      type,
+      room: asRoomId(this.name),
+      sessionId: session.id,
+      userId: session.userId,
+      subscribers: this.#joined,
+      ...(reason ? { reason } : {}),
+    });
+  }
+
+  #pruneIfEmpty(): void {
+    if (!this.empty) return;
+    this.#closed = true;
+    this.o.metrics.release(this.metrics);
+    const tell = this.onEmpty;
+    this.onEmpty = undefined;
+    this.onSession = undefined;
+    tell?.(this);
+  }
+
+  /** Close every session (the publisher first, so subscribers hear `reason`), then the room. */
+  async close(reason: string): Promise<void> {
+    const closing: Promise<void>[] = [];
+    if (this.#publisher) closing.push(this.#publisher.close(reason));
+    for (const s of [...this.#subscribers.values()]) closing.push(s.close(reason));
+    await Promise.all(closing);
+    this.#pruneIfEmpty();
+  }
+}

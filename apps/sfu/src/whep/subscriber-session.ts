@@ -1,0 +1,138 @@
+import { AppError, type Logger } from '@fusionflow/kit';
+import { ErrorCode, type SfuSessionInfo } from '@fusionflow/protocol';
+import type { RTCPeerConnection, RtcpSrPacket } from 'werift';
+import { DownTrack } from '../fanout/down-track.js';
+import type { PublishedTrack } from '../fanout/published-track.js';
+import type { RoomMetrics } from '../metrics.js';
+import { MediaSession, type SessionListener, type SessionTimings } from '../room/media-session.js';
+
+/** How often sender reports go out and the automatic layer choice is revisited. */
+const REPORT_INTERVAL_MS = 1000;
+
+/**
+ * A WHEP subscriber: one down-track per published track it asked for (audio and video). It sends
+ * RTCP sender reports, follows the bandwidth estimate (or the client's pick) between simulcast
+ * layers and tells its listeners which layer it gets.
+ */
+export class SubscriberSession extends MediaSession {
+  readonly kind = 'subscriber' as const;
+  readonly #downTracks: DownTrack[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  /** Told once the subscriber's media path is up. */
+  onJoined: (() => void) | undefined;
+
+  constructor(
+    room: string,
+    userId: string | null,
+    pc: RTCPeerConnection,
+    timings: SessionTimings,
+    logger: Logger,
+    private readonly o: { sources: readonly PublishedTrack[]; metrics: RoomMetrics },
+  ) {
+    super(room, userId, pc, timings, logger);
+  }
+
+  get downTracks(): readonly DownTrack[] {
+    return this.#downTracks;
+  }
+
+  get layer(): string | null {
+    return this.#downTracks.find((d) => d.kind === 'video')?.layer ?? null;
+  }
+
+  override info(): SfuSessionInfo {
+    return {
+      ...super.info(),
+      layer: this.layer,
+      packetsSent: this.#downTracks.reduce((n, d) => n + d.packetsSent, 0),
+      packetsDropped: this.#downTracks.reduce((n, d) => n + d.waitingDrops + d.sendFailures, 0),
+    };
+  }
+
+  protected beforeAnswer(): void {
+    const free = [...this.o.sources];
+    for (const t of this.pc.getTransceivers()) {
+      if (t.kind !== 'audio' && t.kind !== 'video') continue;
+      const i = free.findIndex((s) => s.kind === t.kind && !s.closed);
+      if (i < 0) {
+        t.setDirection('inactive');
+        continue;
+      }
+      const [source] = free.splice(i, 1);
+      t.setDirection('sendonly');
+      const dt = new DownTrack({ track: source!, transceiver: t, metrics: this.o.metrics, logger: this.logger });
+      dt.onLayerChanged = () => this.#emitLayers();
+      this.#downTracks.push(dt);
+    }
+    if (this.#downTracks.length === 0) {
+      throw new AppError(ErrorCode.InvalidSdp, 'the offer asks for no audio or video that the publisher sends');
+    }
+  }
+
+  override async answer(offer: string): Promise<string> {
+    const sdp = await super.answer(offer);
+    for (const dt of this.#downTracks) {
+      const negotiated = dt.transceiver.sender.codec?.mimeType.toLowerCase();
+      if (negotiated !== dt.track.codec.mimeType.toLowerCase()) {
+        throw new AppError(
+          ErrorCode.InvalidSdp,
+          `the offer cannot receive ${dt.track.codec.mimeType}, the codec being published`,
+        );
+      }
+    }
+    return sdp;
+  }
+
+  protected onConnected(): void {
+    for (const dt of this.#downTracks) dt.start();
+    this.#timer = setInterval(() => this.#tick(), REPORT_INTERVAL_MS);
+    this.logger.info('subscriber connected');
+    this.onJoined?.();
+  }
+
+  /** The client's layer choice: a rid, or null for automatic. */
+  setLayer(rid: string | null): void {
+    for (const dt of this.#downTracks) if (dt.kind === 'video') dt.pin(rid);
+    this.#emitLayers();
+  }
+
+  layersChanged(): void {
+    for (const dt of this.#downTracks) dt.layersChanged();
+    this.#emitLayers();
+  }
+
+  protected override greet(listener: SessionListener): void {
+    super.greet(listener);
+    const video = this.#downTracks.find((d) => d.kind === 'video');
+    if (video && video.track.rids.length > 0) {
+      listener({ type: 'layers', available: video.track.rids, current: video.layer });
+    }
+  }
+
+  #emitLayers(): void {
+    const video = this.#downTracks.find((d) => d.kind === 'video');
+    if (video && video.track.rids.length > 0) {
+      this.emit({ type: 'layers', available: video.track.rids, current: video.layer });
+    }
+  }
+
+  #tick(): void {
+    // start() is idempotent: a down-track whose sender was not ready at connect time starts now.
+    for (const dt of this.#downTracks) dt.start();
+    const reports = this.#downTracks.map((d) => d.senderReport()).filter((r): r is RtcpSrPacket => r !== undefined);
+    const dtls = this.pc.getTransceivers().find((t) => t.sender.dtlsTransport)?.sender.dtlsTransport;
+    if (reports.length > 0 && dtls?.state === 'connected') dtls.sendRtcp(reports).catch(() => {});
+    for (const dt of this.#downTracks) {
+      if (dt.kind === 'video' && dt.pinned === null) dt.pick();
+      dt.keepAskingForKeyframe();
+    }
+  }
+
+  protected release(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const dt of this.#downTracks) dt.close();
+    this.#downTracks.length = 0;
+    this.onJoined = undefined;
+  }
+}

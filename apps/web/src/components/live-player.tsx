@@ -1,0 +1,176 @@
+import { isApiError, WhepPlayer } from '@fusionflow/client';
+import type { Room } from '@fusionflow/protocol';
+import { useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api } from '../api';
+import { ErrorAlert } from './error-alert';
+import { TicketGate } from './ticket-gate';
+
+const RETRY_MS = 3000;
+const POLL_MS = 5000;
+
+/** `ticket`: a paid stream this viewer has no ticket for (the grant answered 402); nothing plays until bought. */
+type State = 'waiting' | 'connecting' | 'playing' | 'interrupted' | 'ended' | 'ticket';
+
+/** A viewer's side of a live room: plays it over WHEP, follows the viewer count, says when it ends. */
+export function LivePlayer({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
+  const { t } = useTranslation();
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const [state, setState] = useState<State>(room.status === 'ended' ? 'ended' : 'waiting');
+  const [viewers, setViewers] = useState(room.viewerCount);
+  const [muted, setMuted] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [layers, setLayers] = useState<{ available: string[]; current: string | null }>({
+    available: [],
+    current: null,
+  });
+  const [quality, setQuality] = useState<string>('auto');
+  const playerRef = useRef<WhepPlayer | null>(null);
+  /** Bumped after a ticket is bought: connect again. */
+  const [attempt, setAttempt] = useState(0);
+  const live = room.status === 'live';
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the signal to connect again after a ticket
+  useEffect(() => {
+    if (!live) return;
+    let cancelled = false;
+    let player: WhepPlayer | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const again = (next: State) => {
+      if (cancelled) return;
+      setState(next);
+      retry = setTimeout(() => void connect(), RETRY_MS);
+    };
+    const connect = async () => {
+      if (cancelled) return;
+      try {
+        setState((s) => (s === 'interrupted' ? s : 'connecting'));
+        if (!api.session) await api.guest();
+        const grant = await api.requestGrant(room.id, 'subscribe');
+        const p = new WhepPlayer({
+          url: grant.whepUrl ?? `/api/whep/play/${room.id}`,
+          token: grant.token,
+          iceServers: grant.iceServers,
+        });
+        player = p;
+        playerRef.current = p;
+        p.on((event) => {
+          if (event.type === 'viewers') setViewers(event.count);
+          if (event.type === 'layers') setLayers({ available: event.available, current: event.current });
+          if (event.type === 'ended') {
+            void p.stop();
+            api.getRoom(room.id).then(
+              (r) => {
+                if (r.status === 'ended') {
+                  setState('ended');
+                  onChange(r);
+                } else again('interrupted');
+              },
+              () => again('interrupted'),
+            );
+          }
+        });
+        await p.start();
+        if (cancelled) {
+          await p.stop();
+          return;
+        }
+        if (videoRef.current && p.stream) videoRef.current.srcObject = p.stream;
+        setState('playing');
+        setError(null);
+      } catch (err) {
+        await player?.stop();
+        player = null;
+        if (isApiError(err, 'room_ended')) {
+          setState('ended');
+          return;
+        }
+        if (isApiError(err, 'ticket_required')) {
+          setState('ticket');
+          return;
+        }
+        if (!isApiError(err, 'no_publisher')) setError(err);
+        again('waiting');
+      }
+    };
+    void connect();
+    return () => {
+      cancelled = true;
+      clearTimeout(retry);
+      playerRef.current = null;
+      void player?.stop();
+    };
+  }, [live, room.id, onChange, attempt]);
+
+  const chooseQuality = (value: string) => {
+    setQuality(value);
+    playerRef.current?.selectLayer(value === 'auto' ? null : value).catch((err: unknown) => setError(err));
+  };
+
+  // The room itself: status (a stream that has not started, or has ended) and viewers.
+  useEffect(() => {
+    if (room.status === 'ended') {
+      setState('ended');
+      return;
+    }
+    const timer = setInterval(() => {
+      api.getRoom(room.id).then(
+        (r) => {
+          setViewers(r.viewerCount);
+          if (r.status !== room.status) onChange(r);
+        },
+        () => {},
+      );
+    }, POLL_MS);
+    return () => clearInterval(timer);
+  }, [room.id, room.status, onChange]);
+
+  const message =
+    state === 'ended'
+      ? t('watch.ended')
+      : state === 'interrupted'
+        ? t('watch.interrupted')
+        : state === 'ticket'
+          ? null
+          : room.status === 'created'
+            ? t('watch.notStarted')
+            : state === 'playing'
+              ? null
+              : t('watch.connecting');
+
+  return (
+    <section className="watch" aria-label={t('watch.title')} data-testid="watch">
+      {state === 'ticket' && <TicketGate room={room} onEntitled={() => setAttempt((a) => a + 1)} />}
+      <div className="player" hidden={state === 'ticket'}>
+        <video ref={videoRef} autoPlay playsInline muted={muted} data-testid="watch-video" hidden={state === 'ended'} />
+        {message && (
+          <p className="player-message" data-testid={state === 'ended' ? 'stream-ended' : 'player-status'}>
+            {message}
+          </p>
+        )}
+      </div>
+      <div className="watch-bar">
+        <span data-testid="viewer-count">{t('room.viewers', { count: viewers })}</span>
+        {state === 'playing' && layers.available.length > 1 && (
+          <label className="quality">
+            {t('watch.quality')}{' '}
+            <select data-testid="quality" value={quality} onChange={(e) => chooseQuality(e.target.value)}>
+              <option value="auto">{t('watch.qualityAuto')}</option>
+              {layers.available.map((rid) => (
+                <option key={rid} value={rid}>
+                  {t('watch.qualityLayer', { rid })}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {state === 'playing' && (
+          <button type="button" className="button" data-testid="unmute" onClick={() => setMuted((m) => !m)}>
+            {muted ? t('watch.unmute') : t('watch.mute')}
+          </button>
+        )}
+      </div>
+      <ErrorAlert error={error} />
+    </section>
+  );
+}

@@ -1,0 +1,267 @@
+import { isApiError, WhipPublisher } from '@fusionflow/client';
+import type { Room, StreamKeyInfo } from '@fusionflow/protocol';
+import { useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api } from '../api';
+import { ErrorAlert } from './error-alert';
+
+/**
+ * Two simulcast layers, so viewers on weak connections get the smaller one (the SFU picks per viewer
+ * from its bandwidth estimate, or the viewer chooses). Browsers send only the layers the camera's
+ * resolution allows.
+ */
+const SIMULCAST: RTCRtpEncodingParameters[] = [
+  { rid: 'h', maxBitrate: 1_500_000 },
+  { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 300_000 },
+];
+
+/** How often the room is fetched again while live (status and viewer count). */
+const POLL_MS = 3000;
+
+type Phase = 'preview' | 'connecting' | 'live' | 'stopping';
+
+function CopyField({ label, value, testId }: { label: string; value: string; testId: string }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2000);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <div className="copy-field">
+      <label htmlFor={id}>{label}</label>
+      <div className="copy-row">
+        <input id={id} readOnly value={value} data-testid={testId} onFocus={(e) => e.currentTarget.select()} />
+        <button type="button" className="button" onClick={() => void copy()}>
+          {copied ? t('studio.copied') : t('studio.copy')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** The streamer's side of a live room: preview with device pickers, Go live / Stop, encoder settings. */
+export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
+  const { t } = useTranslation();
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const publisher = useRef<WhipPublisher | null>(null);
+  const [stream, setStream] = useState<MediaStream | null>(null);
+  const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
+  const [cameraId, setCameraId] = useState('');
+  const [micId, setMicId] = useState('');
+  const [phase, setPhase] = useState<Phase>('preview');
+  const [viewers, setViewers] = useState(room.viewerCount);
+  const [error, setError] = useState<unknown>(null);
+  const [keyInfo, setKeyInfo] = useState<StreamKeyInfo | null>(null);
+  const [streamKey, setStreamKey] = useState<string | null>(null);
+  const cameraSelect = useId();
+  const micSelect = useId();
+  const ended = room.status === 'ended';
+
+  // Camera and microphone preview, following the pickers.
+  useEffect(() => {
+    if (ended) return;
+    let cancelled = false;
+    let opened: MediaStream | null = null;
+    navigator.mediaDevices
+      .getUserMedia({
+        video: cameraId ? { deviceId: { exact: cameraId } } : true,
+        audio: micId ? { deviceId: { exact: micId } } : true,
+      })
+      .then(async (s) => {
+        if (cancelled) {
+          for (const track of s.getTracks()) track.stop();
+          return;
+        }
+        opened = s;
+        setStream(s);
+        setDevices(await navigator.mediaDevices.enumerateDevices());
+        // Switching devices while live swaps the tracks without a new session.
+        const pc = publisher.current?.pc;
+        if (pc) {
+          for (const sender of pc.getSenders()) {
+            const next = s.getTracks().find((tr) => tr.kind === sender.track?.kind);
+            if (next) await sender.replaceTrack(next);
+          }
+        }
+      })
+      .catch((err: unknown) => !cancelled && setError(err));
+    return () => {
+      cancelled = true;
+      if (opened && !publisher.current) for (const track of opened.getTracks()) track.stop();
+    };
+  }, [cameraId, micId, ended]);
+
+  useEffect(() => {
+    if (videoRef.current) videoRef.current.srcObject = stream;
+  }, [stream]);
+
+  // Stop everything when leaving the page.
+  useEffect(
+    () => () => {
+      void publisher.current?.stop();
+      publisher.current = null;
+    },
+    [],
+  );
+  useEffect(
+    () => () => {
+      for (const tr of stream?.getTracks() ?? []) tr.stop();
+    },
+    [stream],
+  );
+
+  // Room status and viewer count (an encoder such as OBS may be the one streaming).
+  useEffect(() => {
+    if (ended) return;
+    const timer = setInterval(() => {
+      api.getRoom(room.id).then(
+        (r) => {
+          setViewers(r.viewerCount);
+          if (r.status !== room.status) onChange(r);
+        },
+        () => {},
+      );
+    }, POLL_MS);
+    return () => clearInterval(timer);
+  }, [ended, room.id, room.status, onChange]);
+
+  useEffect(() => {
+    if (ended) return;
+    api.getStreamKeyInfo(room.id).then(setKeyInfo, () => {});
+  }, [room.id, ended]);
+
+  const goLive = async () => {
+    if (!stream) return;
+    setError(null);
+    setPhase('connecting');
+    try {
+      const grant = await api.requestGrant(room.id, 'publish');
+      const p = new WhipPublisher(
+        { url: grant.whipUrl ?? `/api/whip/publish/${room.id}`, token: grant.token, iceServers: grant.iceServers },
+        stream,
+        SIMULCAST,
+      );
+      p.on((event) => {
+        if (event.type === 'viewers') setViewers(event.count);
+        if (event.type === 'ended') setPhase('preview');
+      });
+      publisher.current = p;
+      await p.start();
+      setPhase('live');
+    } catch (err) {
+      await publisher.current?.stop();
+      publisher.current = null;
+      setError(err);
+      setPhase('preview');
+    }
+  };
+
+  const stop = async () => {
+    setPhase('stopping');
+    setError(null);
+    const p = publisher.current;
+    publisher.current = null;
+    await p?.stop();
+    try {
+      onChange(await api.endRoom(room.id));
+    } catch (err) {
+      if (!isApiError(err, 'room_ended')) setError(err);
+    }
+    setPhase('preview');
+  };
+
+  const makeKey = async () => {
+    try {
+      const created = await api.createStreamKey(room.id);
+      setStreamKey(created.streamKey);
+      setKeyInfo({ exists: true, createdAt: created.createdAt, whipUrl: created.whipUrl });
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  if (ended) return null;
+  const cameras = devices.filter((d) => d.kind === 'videoinput');
+  const mics = devices.filter((d) => d.kind === 'audioinput');
+  return (
+    <section className="studio" aria-label={t('studio.title')} data-testid="studio">
+      <div className="studio-main">
+        <div className="player">
+          <video ref={videoRef} autoPlay muted playsInline data-testid="studio-preview" />
+          {phase === 'live' && (
+            <span className="on-air" data-testid="on-air">
+              {t('studio.onAir')}
+            </span>
+          )}
+        </div>
+        <div className="studio-controls">
+          <div className="field">
+            <label htmlFor={cameraSelect}>{t('studio.camera')}</label>
+            <select id={cameraSelect} value={cameraId} onChange={(e) => setCameraId(e.target.value)}>
+              <option value="">{t('studio.defaultDevice')}</option>
+              {cameras.map((d, i) => (
+                <option key={d.deviceId || i} value={d.deviceId}>
+                  {d.label || t('studio.cameraN', { n: i + 1 })}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor={micSelect}>{t('studio.microphone')}</label>
+            <select id={micSelect} value={micId} onChange={(e) => setMicId(e.target.value)}>
+              <option value="">{t('studio.defaultDevice')}</option>
+              {mics.map((d, i) => (
+                <option key={d.deviceId || i} value={d.deviceId}>
+                  {d.label || t('studio.microphoneN', { n: i + 1 })}
+                </option>
+              ))}
+            </select>
+          </div>
+          <p data-testid="viewer-count">{t('room.viewers', { count: viewers })}</p>
+          {phase === 'live' || phase === 'stopping' ? (
+            <button
+              type="button"
+              className="button button-danger"
+              data-testid="stop-live"
+              disabled={phase === 'stopping'}
+              onClick={() => void stop()}
+            >
+              {phase === 'stopping' ? t('studio.stopping') : t('studio.stop')}
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="button button-primary"
+              data-testid="go-live"
+              disabled={!stream || phase === 'connecting'}
+              onClick={() => void goLive()}
+            >
+              {phase === 'connecting' ? t('room.going') : t('room.goLive')}
+            </button>
+          )}
+        </div>
+      </div>
+      <ErrorAlert error={error} />
+      <details className="encoder">
+        <summary>{t('studio.encoderTitle')}</summary>
+        <p className="muted">{t('studio.encoderHelp')}</p>
+        {keyInfo && <CopyField label={t('studio.whipUrl')} value={keyInfo.whipUrl} testId="whip-url" />}
+        {streamKey ? (
+          <CopyField label={t('studio.streamKey')} value={streamKey} testId="stream-key" />
+        ) : (
+          <p className="muted">{keyInfo?.exists ? t('studio.keyHidden') : t('studio.noKey')}</p>
+        )}
+        <button type="button" className="button" data-testid="make-stream-key" onClick={() => void makeKey()}>
+          {keyInfo?.exists ? t('studio.resetKey') : t('studio.makeKey')}
+        </button>
+      </details>
+    </section>
+  );
+}

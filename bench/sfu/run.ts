@@ -1,0 +1,216 @@
+// npm run bench:sfu — SFU forwarding cost and loss for N subscribers (see bench/README.md).
+// One werift publisher (this process) sends 2.5 Mbit/s of VP8-shaped RTP (250 packets/s of
+// 1,250 bytes) to the SFU (its own process, the built apps/sfu/dist/bin.js); N subscribers run
+// in a third process. For each N the SFU's CPU time is read from /proc during a measurement window.
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { signInternalRequest } from '@fusionflow/kit';
+import { createPublisherPeer, exchange, nowMs, payload, RtpHeader, RtpPacket, sendTimeToRtp } from './peers.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../..');
+const SIZES = (process.env.BENCH_N ?? '1,10,50,100,200').split(',').map(Number);
+const PPS = 250;
+const PAYLOAD = 1250; // + 12-byte header ≈ 2.5 Mbit/s at 250 packets/s
+const WARMUP_MS = 3000;
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
+const DRAIN_MS = 1500;
+const CLK_TCK = 100;
+const ADMIN_SECRET = randomBytes(24).toString('base64url');
+
+/** The SFU's own log of the last run, for when a number looks wrong. */
+const SFU_LOG = join(tmpdir(), 'fusionflow-bench-sfu.log');
+const sfuLog = createWriteStream(SFU_LOG);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+}
+
+async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(root, 'apps/sfu/dist/bin.js')], {
+    env: {
+      PATH: process.env.PATH,
+      SFU_PORT: '0',
+      LOG_LEVEL: 'info',
+      ICE_ADDRESSES: '127.0.0.1',
+      ICE_ONLY_ADDRESSES: 'true',
+      SFU_RATE_LIMIT_PER_MINUTE: '100000',
+      ICE_DISCONNECT_GRACE_SECONDS: '300',
+      MAX_SUBSCRIBERS_PER_ROOM: '10000',
+      INTERNAL_SECRET: ADMIN_SECRET,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (c) => reject(new Error(`SFU exited (${c})`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      sfuLog.write(`${line}\n`);
+      const m = /"url":"([^"]+)"/.exec(line);
+      if (m && line.includes('SFU is running')) resolve(m[1]!);
+    });
+  });
+  return { child, url };
+}
+
+async function forwardedBySfu(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /^live_rtp_forwarded_packets_total\{room="bench"\} (\d+)/m.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+function ask<T>(child: ChildProcess, msg: object, reply: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const on = (m: { type: string; message?: string }) => {
+      if (m.type === reply) {
+        child.off('message', on);
+        resolve(m as T);
+      } else if (m.type === 'error') {
+        child.off('message', on);
+        reject(new Error(m.message));
+      }
+    };
+    child.on('message', on);
+    child.send(msg);
+  });
+}
+
+async function main(): Promise<void> {
+  // The SFU logs at warn, so the "running" line must be info: start it at info for the URL only.
+  const sfu = await startSfuInfo();
+  const pub = createPublisherPeer();
+  await exchange(`${sfu.url}/api/whip/publish/bench`, pub.pc);
+  while (pub.pc.connectionState !== 'connected') await sleep(50);
+
+  // Publisher: 250 packets/s, a keyframe every 2 s and when the SFU asks (PLI), as an encoder
+  // does; the RTP timestamp carries the send time.
+  let keyNext = false;
+  pub.pc.getTransceivers()[0]!.sender.onPictureLossIndication.subscribe(() => {
+    keyNext = true;
+  });
+  let seq = 0;
+  let n = 0;
+  const sent: number[] = [];
+  const interval = setInterval(() => {
+    // Timers are coarse: send what is due, so the rate holds at 250/s.
+    const due = Math.floor(((nowMs() - started) / 1000) * PPS) - n;
+    for (let i = 0; i < due; i++) {
+      const t = nowMs();
+      const header = new RtpHeader({ sequenceNumber: seq, timestamp: sendTimeToRtp(t), marker: true, payloadType: 96 });
+      seq = (seq + 1) & 0xffff;
+      pub.video.writeRtp(new RtpPacket(header, payload(keyNext || n % (PPS * 2) === 0, PAYLOAD)));
+      keyNext = false;
+      sent.push(t);
+      n++;
+    }
+  }, 4);
+  const started = nowMs();
+
+  const subscribers = fork(join(here, 'subscribers.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise((r) => subscribers.once('message', r));
+
+  const rows: { n: number; usPerPacket: number; loss: number; p50: number; p95: number; p99: number; cpu: number }[] =
+    [];
+  for (const size of SIZES) {
+    await ask(subscribers, { type: 'connect', url: `${sfu.url}/api/whep/play/bench`, n: size }, 'connected');
+    await sleep(WARMUP_MS);
+    const from = nowMs();
+    const sent0 = await forwardedBySfu(sfu.url);
+    const cpu0 = cpuSeconds(sfu.child.pid!);
+    await sleep(WINDOW_MS);
+    const cpu1 = cpuSeconds(sfu.child.pid!);
+    const sent1 = await forwardedBySfu(sfu.url);
+    const to = nowMs();
+    await sleep(DRAIN_MS);
+    const stats = await ask<{ counts: number[]; p50: number; p95: number; p99: number }>(
+      subscribers,
+      { type: 'window', from, to },
+      'window',
+    );
+    const expected = sent.filter((t) => t >= from && t < to).length;
+    const received = stats.counts.reduce((a, b) => a + b, 0);
+    const forwarded = expected * size;
+    const loss = forwarded > 0 ? Math.max(0, 1 - received / forwarded) : 0;
+    // What the SFU itself sent in the window (its counter), to tell SFU loss from receiver loss.
+    const sfuSent = sent1 - sent0;
+    const cpu = cpu1 - cpu0;
+    const usPerPacket = (cpu * 1e6) / Math.max(1, forwarded);
+    rows.push({
+      n: size,
+      usPerPacket,
+      loss,
+      p50: stats.p50,
+      p95: stats.p95,
+      p99: stats.p99,
+      cpu: cpu / (WINDOW_MS / 1000),
+    });
+    console.log(
+      `N=${String(size).padStart(3)}  ${usPerPacket.toFixed(1).padStart(6)} µs/packet  SFU CPU ${((100 * cpu) / (WINDOW_MS / 1000)).toFixed(0).padStart(3)}%  loss ${(loss * 100).toFixed(2)}% (SFU sent ${((100 * sfuSent) / Math.max(1, forwarded)).toFixed(1)}% of expected)  latency p50 ${stats.p50.toFixed(1)} ms p95 ${stats.p95.toFixed(1)} ms p99 ${stats.p99.toFixed(1)} ms`,
+    );
+    if (loss >= 0.01) {
+      // Where did it go? Packets the SFU sent to each subscriber so far, and their ICE states.
+      const res = await fetch(`${sfu.url}/api/admin/rooms`, {
+        headers: signInternalRequest(ADMIN_SECRET, 'GET', '/api/admin/rooms', ''),
+      });
+      const body = (await res.json()) as {
+        rooms: { subscribers: { state: string; packetsSent?: number; packetsDropped?: number }[] }[];
+      };
+      const subs = body.rooms[0]?.subscribers ?? [];
+      console.log(
+        `  per subscriber (sent/dropped/state): ${subs.map((x) => `${x.packetsSent}/${x.packetsDropped}/${x.state}`).join(' ')}`,
+      );
+    }
+    await ask(subscribers, { type: 'close', base: sfu.url }, 'closed');
+    await sleep(1000);
+  }
+
+  clearInterval(interval);
+  subscribers.kill();
+  await pub.pc.close();
+  sfu.child.kill('SIGTERM');
+  const exited = new Promise((r) => sfu.child.once('exit', r));
+  if (!(await Promise.race([exited.then(() => true), sleep(12_000).then(() => false)]))) sfu.child.kill('SIGKILL');
+
+  const ok = rows.filter((r) => r.loss < 0.01);
+  const best = ok.at(-1);
+  const largest = rows.at(-1)!;
+  const perCore = 1e6 / (largest.usPerPacket * PPS);
+  console.log(
+    '\n| N | SFU µs per forwarded packet | marginal µs per added packet | SFU CPU (one core = 100%) | loss | latency p50 / p95 / p99 |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  rows.forEach((r, i) => {
+    const prev = rows[i - 1];
+    // CPU added per packet added since the previous N: the cost of one more subscriber's packet.
+    const marginal = prev ? ((r.cpu - prev.cpu) * 1e6) / ((r.n - prev.n) * PPS) : Number.NaN;
+    console.log(
+      `| ${r.n} | ${r.usPerPacket.toFixed(1)} | ${Number.isNaN(marginal) ? '—' : marginal.toFixed(1)} | ${(r.cpu * 100).toFixed(0)}% | ${(r.loss * 100).toFixed(2)}% | ${r.p50.toFixed(1)} / ${r.p95.toFixed(1)} / ${r.p99.toFixed(1)} ms |`,
+    );
+  });
+  console.log(`SFU log: ${SFU_LOG}`);
+  console.log(
+    `\nLargest N measured with < 1% loss: ${best ? best.n : 'none'} (the SFU is one Node process: one core).` +
+      `\nAt ${largest.usPerPacket.toFixed(1)} µs per forwarded packet one core forwards 2.5 Mbit/s to about ${Math.floor(perCore)} subscribers.`,
+  );
+  process.exit(0);
+}
+
+async function startSfuInfo() {
+  return startSfu();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,78 @@
+import { newAccount, signUp } from '../support/accounts.js';
+import { expect, test } from '../support/test.js';
+import { inboundMedia, timeToFirstFrame, trackPeerConnections } from '../support/webrtc.js';
+
+test.describe.configure({ timeout: 120_000 });
+
+test('a streamer goes live from the studio; three viewers see and hear it, a late one gets a picture at once, all are told when it stops', async ({
+  page,
+  browser,
+}) => {
+  const streamer = newAccount('streamer');
+  await signUp(page, streamer);
+  await page.getByRole('link', { name: 'Create room' }).click();
+  await page.getByLabel(/^Live broadcast/).check();
+  const title = `Live check ${Date.now()}`;
+  await page.getByLabel('Title', { exact: true }).fill(title);
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await expect(page).toHaveURL(/\/rooms\/[A-Za-z0-9_-]+$/);
+  const roomUrl = page.url();
+
+  // Studio: camera preview and device pickers, then Go live.
+  await expect(page.getByTestId('studio')).toBeVisible();
+  await expect
+    .poll(() => page.getByTestId('studio-preview').evaluate((v: HTMLVideoElement) => v.videoWidth))
+    .toBeGreaterThan(0);
+  await expect(page.getByLabel('Camera')).toBeVisible();
+  await expect(page.getByLabel('Microphone')).toBeVisible();
+  await page.getByTestId('go-live').click();
+  await expect(page.getByTestId('on-air')).toBeVisible();
+  await expect(page.getByTestId('room-status')).toHaveText('Live', { timeout: 15_000 });
+
+  // Three viewers (signed out: they watch as guests).
+  const viewers = await Promise.all(
+    [0, 1, 2].map(async () => {
+      const context = await browser.newContext();
+      await trackPeerConnections(context);
+      const viewerPage = await context.newPage();
+      await viewerPage.goto(roomUrl);
+      return { context, page: viewerPage };
+    }),
+  );
+  try {
+    for (const v of viewers) {
+      await expect(v.page.getByTestId('watch')).toBeVisible();
+      await expect
+        .poll(() => inboundMedia(v.page), { timeout: 30_000, message: 'a viewer decodes video and receives audio' })
+        .toMatchObject({ framesDecoded: expect.any(Number) });
+      await expect.poll(async () => (await inboundMedia(v.page)).framesDecoded, { timeout: 30_000 }).toBeGreaterThan(0);
+      await expect.poll(async () => (await inboundMedia(v.page)).audioPackets, { timeout: 30_000 }).toBeGreaterThan(0);
+    }
+    await expect(page.getByTestId('viewer-count')).toHaveText('3 viewers', { timeout: 15_000 });
+
+    // A viewer who joins later gets a picture within a second of connecting (keyframe on join).
+    await page.waitForTimeout(5000);
+    const lateContext = await browser.newContext();
+    await trackPeerConnections(lateContext);
+    const late = await lateContext.newPage();
+    viewers.push({ context: lateContext, page: late });
+    await late.goto(roomUrl);
+    await expect(late.getByTestId('watch')).toBeVisible();
+    const first = await timeToFirstFrame(late);
+    console.log(
+      `late viewer: first frame ${first.fromConnect.toFixed(0)} ms after connecting, ${first.fromCreate.toFixed(0)} ms after starting`,
+    );
+    // The issue's bound: a picture within a second of the viewer's connection (keyframe on join).
+    expect(first.fromConnect).toBeLessThan(1000);
+    // The whole join (guest session, grant, ICE, DTLS) has more parts; bounded loosely on this shared machine.
+    expect(first.fromCreate).toBeLessThan(6000);
+    await expect(page.getByTestId('viewer-count')).toHaveText('4 viewers', { timeout: 15_000 });
+
+    // Stop ends the broadcast and the room; every viewer is told.
+    await page.getByTestId('stop-live').click();
+    await expect(page.getByTestId('room-status')).toHaveText('Ended');
+    for (const v of viewers) await expect(v.page.getByTestId('stream-ended')).toBeVisible({ timeout: 15_000 });
+  } finally {
+    for (const v of viewers) await v.context.close();
+  }
+});

@@ -1,0 +1,42 @@
+import { errorOf, type MediaSessionOptions, WhipWhepSession } from './whip-whep-session.js';
+
+/** Play a room over WHEP: `stream` fills with the publisher's audio and video. */
+export class WhepPlayer extends WhipWhepSession {
+  readonly stream: MediaStream | undefined;
+  readonly #tracks: MediaStreamTrack[] = [];
+  /** Called with each track as it arrives (also added to `stream` where MediaStream exists). */
+  ontrack: ((track: MediaStreamTrack) => void) | undefined;
+
+  constructor(o: MediaSessionOptions) {
+    super(o);
+    this.stream = typeof MediaStream === 'undefined' ? undefined : new MediaStream();
+    this.pc.addEventListener('track', (e) => {
+      const track = (e as RTCTrackEvent).track;
+      this.#tracks.push(track);
+      this.stream?.addTrack(track);
+      this.ontrack?.(track);
+    });
+  }
+
+  get tracks(): readonly MediaStreamTrack[] {
+    return this.#tracks;
+  }
+
+  async start(): Promise<this> {
+    this.pc.addTransceiver('video', { direction: 'recvonly' });
+    this.pc.addTransceiver('audio', { direction: 'recvonly' });
+    await this.negotiate();
+    return this;
+  }
+
+  /** Ask for a simulcast layer (rid), or null to follow the bandwidth estimate. */
+  async selectLayer(rid: string | null): Promise<void> {
+    if (!this.location) return;
+    const response = await (this.o.fetch ?? ((i, init) => globalThis.fetch(i, init)))(`${this.location}/layer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rid }),
+    });
+    if (!response.ok) throw await errorOf(response);
+  }
+}

@@ -1,0 +1,136 @@
+import { SessionEvent } from '@fusionflow/protocol';
+import type { FetchLike } from './api-client.js';
+import { ApiError } from './api-error.js';
+
+/** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
+export type PeerConnectionClass = new (config?: RTCConfiguration) => RTCPeerConnection;
+
+export interface MediaSessionOptions {
+  /** WHIP or WHEP endpoint URL (`whipUrl` / `whepUrl` of a grant). */
+  url: string;
+  /** Grant, room token or stream key. */
+  token?: string;
+  /** ICE servers for the peer connection (a grant carries them). */
+  iceServers?: RTCIceServer[];
+  fetch?: FetchLike;
+  RTCPeerConnection?: PeerConnectionClass;
+  /** How long to wait for ICE gathering before sending the offer anyway. */
+  gatherTimeoutMs?: number;
+}
+
+type Listener = (event: SessionEvent) => void;
+
+function resolveUrl(base: string, location: string): string {
+  try {
+    return new URL(location, base).toString();
+  } catch {
+    return location;
+  }
+}
+
+export async function errorOf(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) return new ApiError(body.error.code, response.status, body.error.message ?? '');
+  } catch {
+    // not JSON
+  }
+  return new ApiError(
+    response.status >= 500 ? 'internal_error' : 'bad_request',
+    response.status,
+    `HTTP ${response.status}`,
+  );
+}
+
+function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+/**
+ * One WHIP or WHEP session (RFC 9725): POST the offer, apply the answer, DELETE the session URL to
+ * stop. Listens to the session's server-sent events (viewer count, layers, `ended`) when the server
+ * offers them and the environment has EventSource.
+ */
+export abstract class WhipWhepSession {
+  readonly pc: RTCPeerConnection;
+  /** The session resource (absolute URL); null until started. */
+  location: string | null = null;
+  #events: EventSource | undefined;
+  #listeners = new Set<Listener>();
+  #closed = false;
+  readonly #fetch: FetchLike;
+
+  constructor(protected readonly o: MediaSessionOptions) {
+    const PC = o.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+    this.pc = new PC({ iceServers: o.iceServers ?? [] });
+    this.#fetch = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** Be told about session events (`viewers`, `layers`, `ended`). Returns an unsubscribe. */
+  on(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  protected emit(event: SessionEvent): void {
+    for (const l of this.#listeners) l(event);
+  }
+
+  protected async negotiate(): Promise<void> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await gathered(this.pc, this.o.gatherTimeoutMs ?? 3000);
+    const headers: Record<string, string> = { 'content-type': 'application/sdp' };
+    if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
+    let response: Response;
+    try {
+      response = await this.#fetch(this.o.url, { method: 'POST', headers, body: this.pc.localDescription!.sdp });
+    } catch (err) {
+      throw new ApiError('network_error', 0, `could not reach the media server: ${(err as Error).message}`);
+    }
+    if (response.status !== 201) throw await errorOf(response);
+    const location = response.headers.get('location');
+    this.location = location ? resolveUrl(this.o.url, location) : null;
+    const answer = await response.text();
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.#listen(response.headers.get('link') ?? '');
+  }
+
+  #listen(links: string): void {
+    const match = /<([^>]+)>;\s*rel="urn:ietf:params:whep:ext:core:server-sent-events"/.exec(links);
+    if (!match || typeof EventSource === 'undefined' || !this.location) return;
+    const es = new EventSource(resolveUrl(this.location, match[1]!));
+    for (const type of ['viewers', 'layers', 'ended'] as const) {
+      es.addEventListener(type, (e) => {
+        const parsed = SessionEvent.safeParse(JSON.parse((e as MessageEvent).data));
+        if (parsed.success) this.emit(parsed.data);
+        if (type === 'ended') es.close();
+      });
+    }
+    this.#events = es;
+  }
+
+  /** End the session (DELETE) and close the peer connection. Idempotent; never throws. */
+  async stop(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#events?.close();
+    this.#listeners.clear();
+    if (this.location) {
+      await this.#fetch(this.location, { method: 'DELETE' }).catch(() => undefined);
+    }
+    this.pc.close();
+  }
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { RoomId } from './ids.js';
+
+/**
+ * The contract between the control plane and the media plane (SFU): events the SFU reports, the
+ * SFU's admin API, stream-key admission and the WHEP/WHIP session events a browser listens to.
+ * Internal requests in both directions are signed (see `INTERNAL_SIGNATURE` below).
+ */
+
+/** Headers of a signed internal request: unix seconds and hex HMAC-SHA256 (see kit's `signInternalRequest`). */
+export const INTERNAL_SIGNATURE = {
+  timestampHeader: 'x-ff-timestamp',
+  signatureHeader: 'x-ff-signature',
+  /** A signed request older or newer than this is refused (replays, clock trouble). */
+  maxSkewSeconds: 30,
+} as const;
+
+export const MediaEventType = z.enum([
+  'publisher_started',
+  'publisher_stopped',
+  'subscriber_joined',
+  'subscriber_left',
+]);
+export type MediaEventType = z.infer<typeof MediaEventType>;
+
+/** What the SFU tells the control plane (POST /api/internal/sfu/events). */
+export const MediaEvent = z.strictObject({
+  /** Unique per event; the control plane ignores an id it has already seen. */
+  id: z.string().min(1).max(64),
+  type: MediaEventType,
+  room: RoomId,
+  sessionId: z.string().min(1).max(64),
+  /** The grant's subject; null for sessions admitted without one (standalone tokens, open mode). */
+  userId: z.string().max(64).nullable(),
+  /** Subscribers in the room after this event (absolute, so a lost event heals on the next). */
+  subscribers: z.number().int().min(0),
+  /** Why a session stopped: `deleted`, `ice_failed`, `kicked`, `room_closed`, `publisher_left`, `shutdown`. */
+  reason: z.string().max(64).optional(),
+  at: z.string(),
+});
+export type MediaEvent = z.infer<typeof MediaEvent>;
+
+/** Stream-key admission (POST /api/internal/sfu/admit): the SFU trades an encoder's key for a grant. */
+export const StreamKeyAdmitRequest = z.strictObject({ room: RoomId, streamKey: z.string().min(1).max(200) });
+export type StreamKeyAdmitRequest = z.infer<typeof StreamKeyAdmitRequest>;
+export const StreamKeyAdmitResponse = z.object({ token: z.string() });
+export type StreamKeyAdmitResponse = z.infer<typeof StreamKeyAdmitResponse>;
+
+export const SfuSessionKind = z.enum(['publisher', 'subscriber']);
+export type SfuSessionKind = z.infer<typeof SfuSessionKind>;
+
+export const SfuSessionInfo = z.object({
+  id: z.string(),
+  kind: SfuSessionKind,
+  room: z.string(),
+  userId: z.string().nullable(),
+  /** ICE connection state of the session's peer connection. */
+  state: z.string(),
+  createdAt: z.string(),
+  /** Subscribers: the simulcast layer (rid) forwarded to them, null without simulcast. */
+  layer: z.string().nullable().optional(),
+  /** Subscribers: RTP packets sent to them so far. */
+  packetsSent: z.number().int().optional(),
+  /** Subscribers: packets not sent (waiting for a keyframe, or the transport could not send). */
+  packetsDropped: z.number().int().optional(),
+});
+export type SfuSessionInfo = z.infer<typeof SfuSessionInfo>;
+
+export const SfuRoomInfo = z.object({
+  room: z.string(),
+  publisher: SfuSessionInfo.nullable(),
+  subscribers: z.array(SfuSessionInfo),
+  /** Simulcast layers (rids) the publisher sends; empty without simulcast. */
+  layers: z.array(z.string()),
+});
+export type SfuRoomInfo = z.infer<typeof SfuRoomInfo>;
+
+/** GET /api/admin/rooms on the SFU. */
+export const SfuRoomsResponse = z.object({ rooms: z.array(SfuRoomInfo) });
+export type SfuRoomsResponse = z.infer<typeof SfuRoomsResponse>;
+
+/** WHEP: choose a simulcast layer (rid), or null to let the SFU follow the bandwidth estimate. */
+export const LayerRequest = z.strictObject({
+  rid: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,16}$/)
+    .nullable(),
+});
+export type LayerRequest = z.infer<typeof LayerRequest>;
+
+/**
+ * Server-sent events of a WHIP or WHEP session (GET <session URL>/events, text/event-stream; the
+ * event name is `type`, the data this JSON).
+ */
+export const SessionEvent = z.discriminatedUnion('type', [
+  /** Subscribers watching the room now. */
+  z.object({ type: z.literal('viewers'), count: z.number().int().min(0) }),
+  /** Simulcast layers available and the one forwarded to this subscriber (null: automatic). */
+  z.object({ type: z.literal('layers'), available: z.array(z.string()), current: z.string().nullable() }),
+  /** The session ended on the server side: `publisher_left`, `room_closed`, `kicked`, `ice_failed`, `shutdown`. */
+  z.object({ type: z.literal('ended'), reason: z.string() }),
+]);
+export type SessionEvent = z.infer<typeof SessionEvent>;
+
+/** Stream keys let an encoder (OBS) publish without a signed-in browser: `Authorization: Bearer <key>`. */
+export const STREAM_KEY_PREFIX = 'sk_';
+
+/** GET /api/rooms/:id/stream-key: whether the room has a key (the key itself is stored hashed). */
+export const StreamKeyInfo = z.object({
+  exists: z.boolean(),
+  createdAt: z.string().nullable(),
+  whipUrl: z.string(),
+});
+export type StreamKeyInfo = z.infer<typeof StreamKeyInfo>;
+
+/** POST /api/rooms/:id/stream-key: a new key (replacing any old one), shown this once. */
+export const StreamKeyResponse = z.object({
+  streamKey: z.string(),
+  createdAt: z.string(),
+  whipUrl: z.string(),
+});
+export type StreamKeyResponse = z.infer<typeof StreamKeyResponse>;
