@@ -1,4 +1,4 @@
-import { type ConfigOf, loadConfig, read, setting } from '@fusionflow/kit';
+import { ConfigError, type ConfigOf, loadConfig, read, setting } from '@fusionflow/kit';
 import { TokenPack } from '@fusionflow/protocol';
 import { z } from 'zod';
 
@@ -268,6 +268,68 @@ export const serverSettings = {
     'A live room whose publisher dropped without ending it (an encoder crash) ends after this long without a new publisher.',
     { default: 60 },
   ),
+  translationEngine: setting(
+    'TRANSLATION_ENGINE',
+    read.oneOf(['none', 'libretranslate', 'apertium']),
+    'Self-hosted engine that translates chat: libretranslate (production), apertium (Apertium APy), or none (chat shows originals).',
+    { default: 'none' },
+  ),
+  translationUrl: setting(
+    'TRANSLATION_URL',
+    read.url(),
+    'Base URL of the translation engine (http://127.0.0.1:5000 for LibreTranslate, http://127.0.0.1:2737 for Apertium APy); required with an engine.',
+  ),
+  translationApiKey: setting(
+    'TRANSLATION_API_KEY',
+    read.string(),
+    'LibreTranslate api_key, when the server requires one.',
+    { secret: true },
+  ),
+  translationTimeoutMs: setting(
+    'TRANSLATION_TIMEOUT_MS',
+    read.int(100, 60_000),
+    'Time limit of one translation request; a message past it shows untranslated.',
+    { default: 3000 },
+  ),
+  translationConcurrency: setting(
+    'TRANSLATION_CONCURRENCY',
+    read.int(1, 256),
+    'Translation requests in flight at once per server process; more wait in a queue.',
+    { default: 8 },
+  ),
+  translationMaxQueue: setting(
+    'TRANSLATION_MAX_QUEUE',
+    read.int(0, 100_000),
+    'Translation requests that may wait for the engine; beyond it a message shows untranslated at once.',
+    { default: 500 },
+  ),
+  translationBreakerFailures: setting(
+    'TRANSLATION_BREAKER_FAILURES',
+    read.int(1, 1000),
+    'Failed engine requests in a row that open the circuit breaker (chat stops calling the engine for a while).',
+    { default: 5 },
+  ),
+  translationBreakerCooldownMs: setting(
+    'TRANSLATION_BREAKER_COOLDOWN_MS',
+    read.int(100, 3_600_000),
+    'How long an open circuit breaker waits before one trial request.',
+    { default: 30_000 },
+  ),
+  translationCacheEntries: setting(
+    'TRANSLATION_CACHE_ENTRIES',
+    read.int(1, 10_000_000),
+    'Translations kept in memory per process (every translation is also kept in the database).',
+    { default: 50_000 },
+  ),
+  chatMaxLength: setting('CHAT_MAX_LENGTH', read.int(1, 2000), 'Longest chat message, in characters.', {
+    default: 500,
+  }),
+  chatMessagesPer10s: setting(
+    'CHAT_MESSAGES_PER_10S',
+    read.int(1, 10_000),
+    'Chat messages one user may send per 10 seconds (streamers and moderators are exempt).',
+    { default: 10 },
+  ),
   otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
   otelServiceName: setting('OTEL_SERVICE_NAME', read.string(100), 'Service name in traces.', {
     default: 'fusionflow-server',
@@ -277,7 +339,11 @@ export const serverSettings = {
 export type ServerConfig = ConfigOf<typeof serverSettings>;
 
 export function loadServerConfig(env: Record<string, string | undefined>): ServerConfig {
-  return loadConfig(serverSettings, { env, file: env.CONFIG_FILE });
+  const config = loadConfig(serverSettings, { env, file: env.CONFIG_FILE });
+  if (config.translationEngine !== 'none' && !config.translationUrl) {
+    throw new ConfigError([`TRANSLATION_URL: required when TRANSLATION_ENGINE is ${config.translationEngine}`]);
+  }
+  return config;
 }
 
 /** A complete config for tests: defaults with overrides, no environment. */

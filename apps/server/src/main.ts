@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRateLimiter } from '@fusionflow/kit';
+import type { UserId } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { ServerConfig } from './config.js';
@@ -11,6 +12,13 @@ import { getOrCreateServerKey } from './db/server-keys.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import { registerWebApp } from './http/web-app.js';
+import { ApertiumEngine } from './modules/chat/apertium-engine.js';
+import { ChatModeration } from './modules/chat/chat-moderation.js';
+import { ChatService } from './modules/chat/chat-service.js';
+import { ChatStore } from './modules/chat/chat-store.js';
+import { LibreTranslateEngine } from './modules/chat/libretranslate-engine.js';
+import type { TranslationEngine } from './modules/chat/translation-engine.js';
+import { Translator } from './modules/chat/translator.js';
 import { AccessTokens } from './modules/identity/access-tokens.js';
 import { createAuthGuard } from './modules/identity/auth-guard.js';
 import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-accounts.js';
@@ -66,6 +74,8 @@ export interface Platform {
     presence: RoomPresence;
     signaling: SignalingService;
     live: LiveService;
+    chat: ChatService;
+    translator: Translator;
   };
   /** The SFU's base URL (external, or the embedded one once `listen()` started it). */
   sfuUrl(): string | undefined;
@@ -187,6 +197,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const earnings = new EarningsService(db, ledger);
     registerWalletRoutes(app, { wallet, payouts, earnings, guard });
 
+    // chat moderation is asked by the media plane too: a room ban refuses grants
+    const chatModeration = new ChatModeration(db);
+
     // media plane: grants and ICE servers
     const ice = new IceServerIssuer({
       stunUrls: config.stunUrls,
@@ -200,6 +213,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       ice,
       ttlSeconds: config.grantTtlSeconds,
       tickets: wallet,
+      bans: {
+        isBanned: async (roomId, userId) => (await chatModeration.restrictions(roomId, userId as UserId)).banned,
+      },
       logger: logger.child({ module: 'media' }),
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });
@@ -258,9 +274,44 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       admit: (room, session) => callBilling.admit(room, session),
     });
     registerCallSessionRoutes(app, { billing: callBilling, guard });
+    // chat: every room kind, translated by the operator's own engine
+    let engine: TranslationEngine | undefined;
+    if (config.translationEngine === 'libretranslate' && config.translationUrl) {
+      engine = new LibreTranslateEngine(config.translationUrl, config.translationApiKey);
+    } else if (config.translationEngine === 'apertium' && config.translationUrl) {
+      engine = new ApertiumEngine(config.translationUrl);
+    }
+    const translator = new Translator({
+      ...(engine ? { engine } : {}),
+      db,
+      timeoutMs: config.translationTimeoutMs,
+      breakerFailures: config.translationBreakerFailures,
+      breakerCooldownMs: config.translationBreakerCooldownMs,
+      cacheEntries: config.translationCacheEntries,
+      concurrency: config.translationConcurrency,
+      maxQueue: config.translationMaxQueue,
+      pairsRefreshMs: 10 * 60_000,
+      metrics,
+      logger: logger.child({ module: 'translation' }),
+    });
+    const chat = new ChatService({
+      gateway: realtime,
+      presence,
+      rooms,
+      store: new ChatStore(db),
+      moderation: chatModeration,
+      translator,
+      maxLength: config.chatMaxLength,
+      messagesPer10s: config.chatMessagesPer10s,
+      tips: wallet.events,
+      metrics,
+      logger: logger.child({ module: 'chat' }),
+    });
     const stopRoomEvents = rooms.onStatusChange((room) => presence.roomChanged(room));
     lifecycle.add('realtime', async (reason) => {
       stopRoomEvents();
+      translator.close();
+      await chat.close();
       callBilling.close();
       signaling.close();
       presence.close();
@@ -321,6 +372,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         presence,
         signaling,
         live,
+        chat,
+        translator,
       },
       sfuUrl,
       demoAccounts: demo,

@@ -1,3 +1,4 @@
+export * from './circuit-breaker.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './internal-signature.js';

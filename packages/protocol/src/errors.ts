@@ -29,6 +29,12 @@ export const ErrorCode = {
   NotJoined: 'not_joined',
   PeerNotFound: 'peer_not_found',
   RateLimited: 'rate_limited',
+  /** Chat: the sender is muted in the room (`retryAfterSeconds` says for how long). */
+  Muted: 'muted',
+  /** The user is banned from the room (chat and media). */
+  Banned: 'banned',
+  /** Chat: the message contains a word on the room's blocked list. */
+  MessageBlocked: 'message_blocked',
   InsufficientBalance: 'insufficient_balance',
   TicketRequired: 'ticket_required',
   PriceChanged: 'price_changed',
@@ -75,6 +81,9 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   not_joined: 409,
   peer_not_found: 404,
   rate_limited: 429,
+  muted: 403,
+  banned: 403,
+  message_blocked: 422,
   insufficient_balance: 402,
   ticket_required: 402,
   price_changed: 409,

@@ -1,3 +1,4 @@
+export * from './chat.js';
 export * from './errors.js';
 export * from './grants.js';
 export * from './identity.js';

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ChatClientMessages, ChatServerMessages } from './chat.js';
+import { Language } from './identity.js';
 import { PeerId, RoomId, UserId } from './ids.js';
 import { RoomKind, RoomStatus } from './rooms.js';
 import { CallBillingMessage } from './wallet.js';
@@ -104,6 +106,8 @@ export type SignalKind = z.infer<typeof SignalKind>;
 export const JoinMessage = z.strictObject({
   roomId: RoomId,
   resume: z.string().max(200).optional(),
+  /** The language this reader reads chat in (the interface's); the profile's preferred language when absent. */
+  language: Language.optional(),
 });
 export type JoinMessage = z.infer<typeof JoinMessage>;
 
@@ -149,6 +153,7 @@ export const ClientMessages = {
   'media-state': MediaStateMessage,
   'replay-request': ReplayRequestMessage,
   leave: LeaveMessage,
+  ...ChatClientMessages,
 } as const;
 export type ClientMessageName = keyof typeof ClientMessages;
 export type ClientMessage<N extends ClientMessageName> = z.input<(typeof ClientMessages)[N]>;
@@ -241,12 +246,13 @@ export const ServerMessages = {
   removed: RemovedMessage,
   billing: CallBillingMessage,
   error: SignalingErrorMessage,
+  ...ChatServerMessages,
 } as const;
 export type ServerMessageName = keyof typeof ServerMessages;
 export type ServerMessage<N extends ServerMessageName> = z.infer<(typeof ServerMessages)[N]>;
 
 /** Answer to a client message sent with an acknowledgement callback. */
-export type Ack = { ok: true } | { ok: false; error: SignalingErrorMessage };
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: SignalingErrorMessage };
 
 /** Test-only (`TEST_HOOKS=true`): drop the next `media-state` the server would deliver to a peer. */
 export const DropMediaStateRequest = z.strictObject({

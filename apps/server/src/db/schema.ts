@@ -165,6 +165,68 @@ export interface StreamKeysTable {
   created_at: Generated<Date>;
 }
 
+export interface ChatMessagesTable {
+  /** bigserial (int8 reads back as a number; the protocol carries it as a decimal string). */
+  id: Generated<number>;
+  room_id: string;
+  author_id: string;
+  author_name: string;
+  author_moderator: boolean;
+  client_id: string;
+  language: string;
+  text: string;
+  /** SHA-256 (base64url) of `text`: the translation cache's key. */
+  text_hash: string;
+  created_at: Generated<Date>;
+  deleted_at: Timestamp | null;
+  deleted_by: string | null;
+}
+
+export interface ChatReactionsTable {
+  message_id: number;
+  user_id: string;
+  emoji: string;
+  created_at: Generated<Date>;
+}
+
+export interface ChatRestrictionsTable {
+  room_id: string;
+  user_id: string;
+  kind: 'mute' | 'ban';
+  until: Timestamp | null;
+  created_by: string;
+  reason: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface ChatRoomSettingsTable {
+  room_id: string;
+  slow_mode_seconds: number;
+  blocked_words: string[];
+  updated_by: string | null;
+  updated_at: Generated<Date>;
+}
+
+export interface ChatModerationActionsTable {
+  id: Generated<number>;
+  room_id: string;
+  actor_id: string;
+  action: string;
+  target_user_id: string | null;
+  message_id: number | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Generated<Date>;
+}
+
+export interface TranslationCacheTable {
+  source: string;
+  target: string;
+  text_hash: string;
+  translated: string;
+  engine: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -180,6 +242,12 @@ export interface Database {
   payouts: PayoutsTable;
   call_sessions: CallSessionsTable;
   stream_keys: StreamKeysTable;
+  chat_messages: ChatMessagesTable;
+  chat_reactions: ChatReactionsTable;
+  chat_restrictions: ChatRestrictionsTable;
+  chat_room_settings: ChatRoomSettingsTable;
+  chat_moderation_actions: ChatModerationActionsTable;
+  translation_cache: TranslationCacheTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

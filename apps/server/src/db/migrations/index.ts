@@ -3,6 +3,7 @@ import * as foundation from './0001-foundation.js';
 import * as liveStreaming from './0002-live-streaming.js';
 import * as ledger from './0005-ledger.js';
 import * as callBilling from './0006-call-billing.js';
+import * as chat from './0007-chat.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0002-live-streaming': liveStreaming,
   '0005-ledger': ledger,
   '0006-call-billing': callBilling,
+  '0007-chat': chat,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -21,6 +21,8 @@ export interface GrantServiceOptions {
   ttlSeconds: number;
   /** Paid rooms: the ticket (entitlement id) a user holds for a room, if any. */
   tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
+  /** Who is banned from a room (chat moderation): no grant of any kind for them. */
+  bans?: { isBanned(roomId: RoomId, userId: string): Promise<boolean> };
   logger: Logger;
 }
 
@@ -64,6 +66,9 @@ export class GrantService {
     if (room.kind !== 'live') throw conflict('grants are for live rooms; calls use signaling', ErrorCode.WrongRoomKind);
     if (role === 'publish' && room.ownerId !== session.userId) {
       throw forbidden('only the room owner can publish', ErrorCode.NotRoomOwner);
+    }
+    if (room.ownerId !== session.userId && (await this.o.bans?.isBanned(roomId, session.userId))) {
+      throw forbidden('you are banned from this room', ErrorCode.Banned);
     }
     let entitlement: string | null = null;
     if (role === 'subscribe' && (room.ticketPrice ?? 0) > 0 && room.ownerId !== session.userId) {

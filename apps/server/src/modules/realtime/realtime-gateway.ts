@@ -24,6 +24,8 @@ export interface Membership {
   readonly roomId: RoomId;
   readonly roomKind: RoomKind;
   readonly peerId: PeerId;
+  /** The language the member reads chat in: the connection also sits in the room's channel for it. */
+  readonly language: string;
 }
 
 /** One authenticated connection, as handlers see it. */
@@ -37,8 +39,12 @@ export interface SocketContext {
   send<N extends ServerMessageName>(name: N, body: ServerMessage<N>): void;
 }
 
-/** A message handler. Throw an AppError to answer with a coded `error` (nothing else happens). */
-export type MessageHandler<T> = (ctx: SocketContext, body: T) => Promise<void> | void;
+/**
+ * A message handler. Throw an AppError to answer with a coded `error` (nothing else happens). What
+ * it returns (an object) goes into the acknowledgement: `{ ok: true, ...result }`.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers without a result return nothing
+export type MessageHandler<T> = (ctx: SocketContext, body: T) => Promise<object | void> | object | void;
 
 export interface RealtimeGatewayOptions {
   tokens: AccessTokens;
@@ -62,6 +68,7 @@ type AnyHandler = { schema: z.ZodType; handler: MessageHandler<unknown> };
 
 const roomChannel = (roomId: RoomId) => `room:${roomId}`;
 const peerChannel = (peerId: PeerId) => `peer:${peerId}`;
+const languageChannel = (roomId: RoomId, language: string) => `room:${roomId}:lang:${language}`;
 
 /**
  * The real-time connection layer of the control plane: Socket.IO on the HTTP server's origin
@@ -150,7 +157,11 @@ export class RealtimeGateway {
   async enter(ctx: SocketContext, membership: Membership): Promise<void> {
     const c = this.#connections.get(ctx.id);
     ctx.membership = membership;
-    await c?.socket.join([roomChannel(membership.roomId), peerChannel(membership.peerId)]);
+    await c?.socket.join([
+      roomChannel(membership.roomId),
+      peerChannel(membership.peerId),
+      languageChannel(membership.roomId, membership.language),
+    ]);
   }
 
   /** Take a connection out of its room's channels. */
@@ -161,6 +172,7 @@ export class RealtimeGateway {
     if (m && c) {
       await c.socket.leave(roomChannel(m.roomId));
       await c.socket.leave(peerChannel(m.peerId));
+      await c.socket.leave(languageChannel(m.roomId, m.language));
     }
   }
 
@@ -174,6 +186,16 @@ export class RealtimeGateway {
     let target = this.io.to(roomChannel(roomId));
     if (except.length > 0) target = target.except(except.map(peerChannel));
     target.emit(name, body);
+  }
+
+  /** Send to the connections of a room that read in one language, on every process. */
+  emitToRoomLanguage<N extends ServerMessageName>(
+    roomId: RoomId,
+    language: string,
+    name: N,
+    body: ServerMessage<N>,
+  ): void {
+    this.io.to(languageChannel(roomId, language)).emit(name, body);
   }
 
   /** Send to the connection holding a peer's slot, on whichever process it is. */
@@ -194,16 +216,21 @@ export class RealtimeGateway {
   }
 
   /** Take one peer's connection out of its room's channels, on whichever process holds it. */
-  evict(roomId: RoomId, peerId: PeerId): void {
-    this.io.in(peerChannel(peerId)).socketsLeave([roomChannel(roomId), peerChannel(peerId)]);
+  evict(roomId: RoomId, peerId: PeerId, language: string): void {
+    this.io
+      .in(peerChannel(peerId))
+      .socketsLeave([roomChannel(roomId), peerChannel(peerId), languageChannel(roomId, language)]);
     for (const c of this.#connections.values()) {
       if (c.membership?.roomId === roomId && c.membership.peerId === peerId) c.membership = null;
     }
   }
 
   /** Take every connection out of a room's channels, on every process (the room ended). */
-  clearRoom(roomId: RoomId, peerIds: readonly PeerId[]): void {
-    this.io.in(roomChannel(roomId)).socketsLeave([roomChannel(roomId), ...peerIds.map(peerChannel)]);
+  clearRoom(roomId: RoomId, members: readonly { peerId: PeerId; language: string }[]): void {
+    const languages = new Set(members.map((m) => languageChannel(roomId, m.language)));
+    this.io
+      .in(roomChannel(roomId))
+      .socketsLeave([roomChannel(roomId), ...members.map((m) => peerChannel(m.peerId)), ...languages]);
     for (const c of this.#connections.values()) if (c.membership?.roomId === roomId) c.membership = null;
   }
 
@@ -333,9 +360,9 @@ export class RealtimeGateway {
           parsed.error.issues.slice(0, 5).map((i) => ({ path: i.path.map(String), message: i.message })),
         );
       }
-      await entry.handler(c, parsed.data);
+      const result = await entry.handler(c, parsed.data);
       this.#messages.inc({ type, result: 'ok' });
-      ack?.({ ok: true });
+      ack?.({ ok: true, ...(result ?? {}) });
     } catch (err) {
       const body = { ...this.#errorBody(err), event: event.slice(0, 64) };
       this.#messages.inc({ type, result: body.code });

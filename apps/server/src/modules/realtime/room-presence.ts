@@ -20,15 +20,24 @@ import type { RoomService } from '../rooms/room-service.js';
 import type { RealtimeGateway, SocketContext } from './realtime-gateway.js';
 import type { MemberRecord, RoomStateStore } from './room-state-store.js';
 
-/** How a module opens rooms of one kind to `join` (calls register `call`; chat will register the kinds it serves). */
+/** How a module opens rooms of one kind to `join` (calls register `call`, live streaming `live`). */
 export interface RoomKindPolicy {
   /** Most members at once; null for no limit. */
   capacity: number | null;
+  /**
+   * The members are an audience (a live room's viewers): nobody is told about each other's comings
+   * and goings (no `peer-joined`, `peer-left`, `room-state` broadcasts), and `joined` lists only the
+   * host and the newcomer. Keeps a join O(1) in messages however many watch.
+   */
+  audience?: boolean;
   /** Runs before a new member is admitted (not on a resume); throw an AppError to refuse. */
   admit?(room: Room, session: Session): void | Promise<void>;
   /** Runs after a new member was admitted (e.g. the room goes live); may return the room as it is now. */
   onJoined?(room: Room, member: MemberRecord): Room | undefined | Promise<Room | undefined>;
 }
+
+/** Runs before every join of any kind (also a resume); throw an AppError to refuse (e.g. a room ban). */
+export type JoinGate = (room: Room, session: Session) => void | Promise<void>;
 
 /** What happened to a room's membership; modules subscribe to these. */
 export type PresenceEvent =
@@ -75,6 +84,9 @@ export function toPeerState(m: MemberRecord): PeerState {
 export class RoomPresence {
   readonly #policies = new Map<RoomKind, RoomKindPolicy>();
   readonly #listeners = new Set<(event: PresenceEvent) => void>();
+  readonly #gates: JoinGate[] = [];
+  /** Audience rooms this process has seen a join of: their departures are not broadcast. */
+  readonly #audienceRooms = new Set<RoomId>();
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   /** Rooms with members connected to this process, and those connections (for the rooms gauge). */
   readonly #localRooms = new Map<RoomId, Set<string>>();
@@ -116,6 +128,11 @@ export class RoomPresence {
     this.#policies.set(kind, policy);
   }
 
+  /** Check every join (of any kind) before it is admitted. */
+  addGate(gate: JoinGate): void {
+    this.#gates.push(gate);
+  }
+
   /** Be told about joins, drops and departures. Returns an unsubscribe. */
   subscribe(listener: (event: PresenceEvent) => void): () => void {
     this.#listeners.add(listener);
@@ -138,8 +155,11 @@ export class RoomPresence {
     return live;
   }
 
+  /** The room's state; an audience room lists only its hosts unless `members` says otherwise. */
   async roomState(room: Room, members?: MemberRecord[]): Promise<RoomState> {
-    const list = members ?? (await this.members(room.id));
+    const list =
+      members ??
+      (await this.members(room.id)).filter((m) => !this.#policies.get(room.kind)?.audience || m.role === 'host');
     return {
       roomId: room.id,
       kind: room.kind,
@@ -159,7 +179,7 @@ export class RoomPresence {
     if (!removed) return false;
     this.#clearTimer(roomId, peerId);
     this.o.gateway.emitToPeer(peerId, 'removed', notice);
-    this.o.gateway.evict(roomId, peerId);
+    this.o.gateway.evict(roomId, peerId, removed.language);
     this.#untrack(roomId, removed.connection);
     this.#announceLeft(roomId, removed, 'removed');
     this.#log.info({ roomId, peerId, reason: notice.reason }, 'peer removed');
@@ -172,11 +192,9 @@ export class RoomPresence {
     const members = await this.o.store.clear(room.id);
     for (const m of members) this.#clearTimer(room.id, m.peerId);
     this.o.gateway.emitToRoom(room.id, 'room-state', await this.roomState(room, []));
-    this.o.gateway.clearRoom(
-      room.id,
-      members.map((m) => m.peerId),
-    );
+    this.o.gateway.clearRoom(room.id, members);
     this.#localRooms.delete(room.id);
+    this.#audienceRooms.delete(room.id);
     for (const m of members) this.#emit({ type: 'left', roomId: room.id, member: m, reason: 'ended' });
     if (members.length > 0) this.#log.info({ roomId: room.id, members: members.length }, 'room ended; members left');
   }
@@ -201,6 +219,8 @@ export class RoomPresence {
     const policy = this.#policies.get(room.kind);
     if (!policy) throw new AppError(ErrorCode.WrongRoomKind, `${room.kind} rooms cannot be joined here`);
     if (room.status === 'ended') throw conflict('the room has ended', ErrorCode.RoomEnded);
+    for (const gate of this.#gates) await gate(room, ctx.session);
+    const language = msg.language ?? ctx.session.language;
     const log = this.#log.child({ roomId: room.id });
     const now = Date.now();
     const secret = randomBytes(18).toString('base64url');
@@ -213,7 +233,7 @@ export class RoomPresence {
       member = await this.o.store.update(
         room.id,
         slot.peerId,
-        { connected: true, connection: ctx.id, graceUntil: null, resumeHash },
+        { connected: true, connection: ctx.id, graceUntil: null, resumeHash, language },
         slot.connection,
       );
       if (member) previous = slot.connection;
@@ -226,6 +246,7 @@ export class RoomPresence {
           peerId: asPeerId(randomBytes(9).toString('base64url')),
           userId: ctx.session.userId,
           displayName: ctx.session.displayName,
+          language,
           role: ctx.session.userId === room.ownerId ? 'host' : 'participant',
           guest: ctx.session.isGuest,
           media: { ...NO_MEDIA },
@@ -252,12 +273,17 @@ export class RoomPresence {
       // A half-open old connection (on any process) must not keep receiving this peer's messages.
       if (previous !== ctx.id) this.o.gateway.disconnectConnection(previous!);
     }
-    await this.o.gateway.enter(ctx, { roomId: room.id, roomKind: room.kind, peerId: member.peerId });
+    await this.o.gateway.enter(ctx, { roomId: room.id, roomKind: room.kind, peerId: member.peerId, language });
     this.#track(room.id, ctx.id);
 
     let current = room;
     if (!resumed && policy.onJoined) current = (await policy.onJoined(room, member)) ?? room;
-    const members = await this.members(room.id);
+    if (policy.audience) this.#audienceRooms.add(room.id);
+    const everyone = await this.members(room.id);
+    // An audience sees only who hosts, not each other.
+    const members = policy.audience
+      ? everyone.filter((m) => m.peerId === member.peerId || m.role === 'host')
+      : everyone;
     const self = members.find((m) => m.peerId === member.peerId) ?? member;
     const links = members
       .filter((m) => m.peerId !== self.peerId)
@@ -271,7 +297,9 @@ export class RoomPresence {
       resumeToken: `${self.peerId}.${secret}`,
       graceSeconds: this.o.graceSeconds,
     });
-    if (resumed) {
+    if (policy.audience && self.role !== 'host') {
+      if (resumed) this.#reconnects.inc();
+    } else if (resumed) {
       this.#reconnects.inc();
       this.o.gateway.emitToRoom(room.id, 'room-state', state, [self.peerId]);
     } else {
@@ -284,7 +312,10 @@ export class RoomPresence {
       );
     }
     this.#joins.inc({ kind: room.kind, resumed: String(resumed) });
-    log.info({ peerId: self.peerId, resumed, members: members.length }, resumed ? 'peer resumed' : 'peer joined');
+    log[policy.audience ? 'debug' : 'info'](
+      { peerId: self.peerId, resumed, members: everyone.length },
+      resumed ? 'peer resumed' : 'peer joined',
+    );
     this.#emit({ type: 'joined', roomId: room.id, member: self, ctx, resumed });
   }
 
@@ -341,6 +372,7 @@ export class RoomPresence {
       timer.unref();
       this.#graceTimers.set(key, timer);
     }
+    if (this.#audienceRooms.has(m.roomId) && updated.role !== 'host') return;
     try {
       const room = await this.o.rooms.get(m.roomId);
       this.o.gateway.emitToRoom(m.roomId, 'room-state', await this.roomState(room));
@@ -364,7 +396,9 @@ export class RoomPresence {
   // --- helpers --------------------------------------------------------------------------------
 
   #announceLeft(roomId: RoomId, member: MemberRecord, reason: PeerLeftReason): void {
-    this.o.gateway.emitToRoom(roomId, 'peer-left', { peerId: member.peerId, reason }, [member.peerId]);
+    if (!this.#audienceRooms.has(roomId) || member.role === 'host') {
+      this.o.gateway.emitToRoom(roomId, 'peer-left', { peerId: member.peerId, reason }, [member.peerId]);
+    }
     this.#emit({ type: 'left', roomId, member, reason });
   }
 

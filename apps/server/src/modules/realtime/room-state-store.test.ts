@@ -42,6 +42,7 @@ if (redisUrl) {
 let n = 0;
 const room = () => asRoomId(`room-${++n}`);
 const member = (peer: string, patch: Partial<NewMember> = {}): NewMember => ({
+  language: 'en',
   peerId: asPeerId(peer),
   userId: asUserId(`user-${peer}`),
   displayName: `Peer ${peer}`,

@@ -9,6 +9,8 @@ export interface MemberRecord {
   peerId: PeerId;
   userId: UserId;
   displayName: string;
+  /** The language the member reads chat in. */
+  language: string;
   role: PeerRole;
   guest: boolean;
   media: MediaState;
@@ -27,7 +29,7 @@ export interface MemberRecord {
 
 export type NewMember = Omit<MemberRecord, 'seq'>;
 export type MemberPatch = Partial<
-  Pick<MemberRecord, 'media' | 'connected' | 'connection' | 'graceUntil' | 'resumeHash'>
+  Pick<MemberRecord, 'media' | 'connected' | 'connection' | 'graceUntil' | 'resumeHash' | 'language'>
 >;
 
 export type AddResult =

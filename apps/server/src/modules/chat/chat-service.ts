@@ -1,0 +1,401 @@
+import { AppError, Counter, forbidden, type Logger, MemoryRateLimiter, type Registry } from '@fusionflow/kit';
+import {
+  ChatDeleteRequest,
+  ChatHistoryRequest,
+  type ChatHistoryResult,
+  ChatModerateRequest,
+  ChatReactRequest,
+  ChatSendMessage,
+  type ChatSendResult,
+  ChatSettingsRequest,
+  type ChatStateEvent,
+  ErrorCode,
+  type Room,
+  type RoomId,
+  type Tip,
+  type UserId,
+} from '@fusionflow/protocol';
+import { LRUCache } from 'lru-cache';
+import type { Session } from '../identity/access-tokens.js';
+import type { RealtimeGateway, SocketContext } from '../realtime/realtime-gateway.js';
+import type { RoomPresence } from '../realtime/room-presence.js';
+import type { RoomService } from '../rooms/room-service.js';
+import { type ChatModeration, findBlockedWord, type Restrictions } from './chat-moderation.js';
+import type { ChatStore } from './chat-store.js';
+import { baseLanguage, type Translator } from './translator.js';
+
+export interface ChatServiceOptions {
+  gateway: RealtimeGateway;
+  presence: RoomPresence;
+  rooms: RoomService;
+  store: ChatStore;
+  moderation: ChatModeration;
+  translator: Translator;
+  /** Longest message, in characters. */
+  maxLength: number;
+  /** Messages one user may send per 10 seconds, over all their connections on this process. */
+  messagesPer10s: number;
+  /** Where tips come from (the wallet), for the chat's tip animation. */
+  tips?: {
+    on(event: 'tip', listener: (tip: Tip) => void): unknown;
+    off(event: 'tip', listener: (tip: Tip) => void): unknown;
+  };
+  metrics: Registry;
+  logger: Logger;
+}
+
+/** Platform roles that moderate every room. */
+const MODERATOR_ROLES = new Set(['moderator', 'admin']);
+
+/**
+ * Chat in every room (live or call), over the real-time gateway: stores each message before it is
+ * acknowledged (once per client id), sends the original to the room at once, then translates it
+ * once per language its readers read and sends each translation to that language's readers only.
+ * Moderation (delete, mute, ban, slow mode, blocked words) is checked here and recorded by
+ * ChatModeration; a ban also takes the user out of the room and keeps them from joining it again.
+ */
+export class ChatService {
+  readonly #log: Logger;
+  readonly #limiter: MemoryRateLimiter;
+  /** Slow mode: when each user (room, user) last sent, on this process. */
+  readonly #lastSent = new LRUCache<string, number>({ max: 100_000, ttl: 3600_000 });
+  /** Rooms by id (owner and kind never change). */
+  readonly #rooms = new LRUCache<RoomId, Room>({ max: 10_000, ttl: 60_000 });
+  /** The languages a room's members read, for a short while (this process's joins refresh it at once). */
+  readonly #languages = new LRUCache<RoomId, string[]>({ max: 10_000, ttl: 2000 });
+  readonly #messages: Counter<'result'>;
+  readonly #stopPresence: () => void;
+  readonly #onTip = (tip: Tip) => this.#tip(tip);
+  /** Translations started and not finished (tests and shutdown wait for them). */
+  readonly #pending = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(private readonly o: ChatServiceOptions) {
+    this.#log = o.logger;
+    this.#limiter = new MemoryRateLimiter(o.messagesPer10s, 10_000);
+    this.#messages = new Counter({
+      name: 'chat_messages_total',
+      help: 'Chat messages sent, by result (stored, duplicate, or the refusal code)',
+      labelNames: ['result'] as const,
+      registers: [o.metrics],
+    });
+    const g = o.gateway;
+    g.handle('chat:send', ChatSendMessage, (ctx, msg) => this.#counted(this.#send(ctx, msg)));
+    g.handle('chat:history', ChatHistoryRequest, (ctx, msg) => this.#history(ctx, msg));
+    g.handle('chat:delete', ChatDeleteRequest, (ctx, msg) => this.#delete(ctx, msg));
+    g.handle('chat:react', ChatReactRequest, (ctx, msg) => this.#react(ctx, msg));
+    g.handle('chat:moderate', ChatModerateRequest, (ctx, msg) => this.#moderate(ctx, msg));
+    g.handle('chat:settings', ChatSettingsRequest, (ctx, msg) => this.#settings(ctx, msg));
+    // Live rooms open to `join` for chat (an audience: no presence broadcasts); calls register their own kind.
+    o.presence.registerKind('live', { capacity: null, audience: true });
+    o.presence.addGate(async (room, session) => {
+      if (room.ownerId === session.userId) return;
+      if ((await o.moderation.restrictions(room.id, session.userId)).banned) {
+        throw forbidden('you are banned from this room', ErrorCode.Banned);
+      }
+    });
+    this.#stopPresence = o.presence.subscribe((event) => {
+      if (event.type === 'joined') {
+        const known = this.#languages.get(event.roomId);
+        if (known && !known.includes(event.member.language)) this.#languages.delete(event.roomId);
+        if (!event.resumed) void this.#sendState(event.ctx, event.roomId);
+      } else if (event.type === 'left') {
+        this.#languages.delete(event.roomId);
+      }
+    });
+    o.tips?.on('tip', this.#onTip);
+  }
+
+  /** Is the user banned from the room? (Media grants ask this too.) */
+  async isBanned(roomId: RoomId, userId: string): Promise<boolean> {
+    return (await this.o.moderation.restrictions(roomId, userId as UserId)).banned;
+  }
+
+  /** Wait for every translation under way (tests; shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Idempotent: stops listening; translations under way finish or are abandoned by the translator. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopPresence();
+    this.o.tips?.off('tip', this.#onTip);
+    this.#limiter.close();
+    await this.settled();
+  }
+
+  // --- messages -------------------------------------------------------------------------------
+
+  async #send(ctx: SocketContext, msg: ChatSendMessage): Promise<ChatSendResult> {
+    const room = await this.#member(ctx, msg.roomId);
+    const session = ctx.session;
+    if (session.isGuest) throw forbidden('sign in to chat');
+    const text = msg.text.trim();
+    if (text.length === 0) throw new AppError(ErrorCode.ValidationFailed, 'chat:send: the message is empty');
+    if ([...text].length > this.o.maxLength) {
+      throw new AppError(ErrorCode.PayloadTooLarge, `a message has ${this.o.maxLength} characters at most`);
+    }
+    const moderator = this.#canModerate(session, room);
+    const key = `${room.id} ${session.userId}`;
+    if (!moderator) {
+      const restrictions = await this.o.moderation.restrictions(room.id, session.userId);
+      if (restrictions.banned) throw forbidden('you are banned from this room', ErrorCode.Banned);
+      if (restrictions.mutedUntil !== undefined) {
+        throw new AppError(ErrorCode.Muted, 'you are muted in this room', {
+          retryAfterSeconds: Math.ceil((restrictions.mutedUntil - Date.now()) / 1000),
+        });
+      }
+      const limit = this.#limiter.hitSync(session.userId);
+      if (!limit.allowed) {
+        throw new AppError(ErrorCode.RateLimited, 'you are sending too fast', {
+          retryAfterSeconds: limit.retryAfterSeconds,
+        });
+      }
+      const settings = await this.o.moderation.settings(room.id);
+      if (settings.slowModeSeconds > 0) {
+        const last = this.#lastSent.get(key);
+        const wait = last === undefined ? 0 : last + settings.slowModeSeconds * 1000 - Date.now();
+        if (wait > 0) {
+          throw new AppError(ErrorCode.RateLimited, `slow mode: one message every ${settings.slowModeSeconds} s`, {
+            retryAfterSeconds: Math.ceil(wait / 1000),
+          });
+        }
+      }
+      const blocked = findBlockedWord(text, settings.blockedWords);
+      if (blocked) throw new AppError(ErrorCode.MessageBlocked, `the message contains a blocked word: "${blocked}"`);
+    }
+    const language = ctx.membership?.language ?? session.language;
+    const stored = await this.o.store.add({
+      roomId: room.id,
+      authorId: session.userId,
+      authorName: session.displayName,
+      authorModerator: moderator,
+      clientId: msg.clientId,
+      language,
+      text,
+    });
+    if (stored.duplicate) return { message: stored.message, duplicate: true };
+    this.#lastSent.set(key, Date.now());
+    this.o.gateway.emitToRoom(room.id, 'chat:message', stored.message);
+    this.#translate(room.id, stored.message.id, language, text, stored.textHash);
+    return { message: stored.message, duplicate: false };
+  }
+
+  async #history(ctx: SocketContext, msg: ChatHistoryRequest): Promise<ChatHistoryResult> {
+    await this.#member(ctx, msg.roomId);
+    const language = ctx.membership?.language ?? ctx.session.language;
+    return this.o.store.history(msg.roomId, { userId: ctx.session.userId, language }, msg.before);
+  }
+
+  async #delete(ctx: SocketContext, msg: ChatDeleteRequest): Promise<void> {
+    const room = await this.#member(ctx, msg.roomId);
+    const message = await this.o.store.get(room.id, msg.messageId);
+    if (!message) throw new AppError(ErrorCode.NotFound, 'no such message in this room');
+    const moderator = this.#canModerate(ctx.session, room);
+    if (!moderator && message.author_id !== ctx.session.userId) {
+      throw forbidden('only the streamer and moderators can delete others’ messages');
+    }
+    if (!(await this.o.store.delete(room.id, msg.messageId, ctx.session.userId))) return;
+    if (message.author_id !== ctx.session.userId) {
+      await this.o.moderation.record({
+        roomId: room.id,
+        actorId: ctx.session.userId,
+        action: 'delete',
+        targetUserId: message.author_id as UserId,
+        messageId: message.id,
+        details: { text: message.text },
+      });
+    }
+    this.o.gateway.emitToRoom(room.id, 'chat:delete', {
+      roomId: room.id,
+      messageId: msg.messageId,
+      deletedBy: ctx.session.userId,
+    });
+  }
+
+  async #react(ctx: SocketContext, msg: ChatReactRequest): Promise<{ count: number }> {
+    const room = await this.#member(ctx, msg.roomId);
+    if (ctx.session.isGuest) throw forbidden('sign in to react');
+    if (!(await this.o.store.get(room.id, msg.messageId))) {
+      throw new AppError(ErrorCode.NotFound, 'no such message in this room');
+    }
+    const count = await this.o.store.react(msg.messageId, ctx.session.userId, msg.emoji, msg.on);
+    this.o.gateway.emitToRoom(room.id, 'chat:react', {
+      roomId: room.id,
+      messageId: msg.messageId,
+      emoji: msg.emoji,
+      userId: ctx.session.userId,
+      on: msg.on,
+      count,
+    });
+    return { count };
+  }
+
+  async #moderate(ctx: SocketContext, msg: ChatModerateRequest): Promise<void> {
+    const room = await this.#member(ctx, msg.roomId);
+    const actor = ctx.session;
+    if (!this.#canModerate(actor, room)) throw forbidden('only the streamer and moderators can do this');
+    if (msg.userId === room.ownerId || msg.userId === actor.userId) {
+      throw forbidden('the streamer and you yourself cannot be muted or banned here');
+    }
+    const base = { roomId: room.id, action: msg.action, userId: msg.userId, by: actor.userId };
+    switch (msg.action) {
+      case 'mute': {
+        const until = new Date(Date.now() + msg.durationSeconds * 1000);
+        await this.o.moderation.restrict(room.id, actor.userId, msg.userId, 'mute', until, msg.reason);
+        this.o.gateway.emitToRoom(room.id, 'chat:moderation', {
+          ...base,
+          until: until.toISOString(),
+          ...(msg.reason ? { reason: msg.reason } : {}),
+        });
+        break;
+      }
+      case 'ban': {
+        await this.o.moderation.restrict(room.id, actor.userId, msg.userId, 'ban', null, msg.reason);
+        this.o.gateway.emitToRoom(room.id, 'chat:moderation', {
+          ...base,
+          ...(msg.reason ? { reason: msg.reason } : {}),
+        });
+        for (const m of await this.o.presence.members(room.id)) {
+          if (m.userId !== msg.userId) continue;
+          await this.o.presence.remove(room.id, m.peerId, {
+            roomId: room.id,
+            reason: 'moderation',
+            message: 'you were banned from this room',
+          });
+        }
+        break;
+      }
+      case 'unmute':
+      case 'unban':
+        await this.o.moderation.lift(room.id, actor.userId, msg.userId, msg.action === 'unmute' ? 'mute' : 'ban');
+        this.o.gateway.emitToRoom(room.id, 'chat:moderation', base);
+        break;
+    }
+    this.#log.info({ roomId: room.id, action: msg.action, target: msg.userId, by: actor.userId }, 'chat moderation');
+  }
+
+  async #settings(
+    ctx: SocketContext,
+    msg: ChatSettingsRequest,
+  ): Promise<{ slowModeSeconds: number; blockedWords: string[] }> {
+    const room = await this.#member(ctx, msg.roomId);
+    if (!this.#canModerate(ctx.session, room)) throw forbidden('only the streamer and moderators can do this');
+    const next = await this.o.moderation.updateSettings(room.id, ctx.session.userId, {
+      ...(msg.slowModeSeconds !== undefined ? { slowModeSeconds: msg.slowModeSeconds } : {}),
+      ...(msg.blockedWords !== undefined ? { blockedWords: msg.blockedWords } : {}),
+    });
+    // Readers learn slow mode; the word list stays with those who moderate.
+    this.o.gateway.emitToRoom(room.id, 'chat:settings', { roomId: room.id, slowModeSeconds: next.slowModeSeconds });
+    return next;
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  async #counted<T>(work: Promise<T & { duplicate: boolean }>): Promise<T> {
+    try {
+      const result = await work;
+      this.#messages.inc({ result: result.duplicate ? 'duplicate' : 'stored' });
+      return result;
+    } catch (err) {
+      this.#messages.inc({ result: err instanceof AppError ? err.code : ErrorCode.Internal });
+      throw err;
+    }
+  }
+
+  /** The room the connection is in; a message for another room is refused. */
+  async #member(ctx: SocketContext, roomId: RoomId): Promise<Room> {
+    if (ctx.membership?.roomId !== roomId) throw new AppError(ErrorCode.NotJoined, 'join the room first');
+    return this.#room(roomId);
+  }
+
+  async #room(roomId: RoomId): Promise<Room> {
+    const cached = this.#rooms.get(roomId);
+    if (cached) return cached;
+    const room = await this.o.rooms.get(roomId);
+    this.#rooms.set(roomId, room);
+    return room;
+  }
+
+  #canModerate(session: Session, room: Room): boolean {
+    return session.userId === room.ownerId || MODERATOR_ROLES.has(session.role);
+  }
+
+  async #sendState(ctx: SocketContext, roomId: RoomId): Promise<void> {
+    try {
+      const room = await this.#room(roomId);
+      const session = ctx.session;
+      const moderator = this.#canModerate(session, room);
+      const [settings, restrictions]: [Awaited<ReturnType<ChatModeration['settings']>>, Restrictions] =
+        await Promise.all([
+          this.o.moderation.settings(roomId),
+          session.isGuest ? { banned: false } : this.o.moderation.restrictions(roomId, session.userId),
+        ]);
+      const mutedUntil: number | undefined = restrictions.mutedUntil;
+      const state: ChatStateEvent = {
+        roomId,
+        language: ctx.membership?.language ?? session.language,
+        engine: this.o.translator.engineName,
+        translationAvailable: this.o.translator.available,
+        canModerate: moderator,
+        canSend: !session.isGuest && (moderator || mutedUntil === undefined),
+        slowModeSeconds: settings.slowModeSeconds,
+        maxLength: this.o.maxLength,
+        ...(mutedUntil !== undefined ? { mutedUntil: new Date(mutedUntil).toISOString() } : {}),
+        ...(moderator ? { blockedWords: settings.blockedWords } : {}),
+      };
+      ctx.send('chat:state', state);
+    } catch (err) {
+      this.#log.warn({ err, roomId }, 'could not send the chat state');
+    }
+  }
+
+  /** The languages the room's members read (distinct, as they asked for them). */
+  async #roomLanguages(roomId: RoomId): Promise<string[]> {
+    const cached = this.#languages.get(roomId);
+    if (cached) return cached;
+    const members = await this.o.presence.members(roomId);
+    const languages = [...new Set(members.map((m) => m.language))];
+    this.#languages.set(roomId, languages);
+    return languages;
+  }
+
+  /** Translate once per language read in the room (never per reader), each to its readers only. */
+  #translate(
+    roomId: RoomId,
+    messageId: ChatSendResult['message']['id'],
+    source: string,
+    text: string,
+    hash: string,
+  ): void {
+    const work = (async () => {
+      const targets = (await this.#roomLanguages(roomId)).filter((l) => baseLanguage(l) !== baseLanguage(source));
+      await Promise.all(
+        targets.map(async (target) => {
+          const outcome = await this.o.translator.translate(source, target, text, hash);
+          this.o.gateway.emitToRoomLanguage(roomId, target, 'chat:translation', {
+            roomId,
+            messageId,
+            language: target,
+            status: outcome.status,
+            ...(outcome.status === 'ok' ? { text: outcome.text } : {}),
+          });
+        }),
+      );
+    })().catch((err: unknown) => this.#log.error({ err, roomId }, 'translation fan-out failed'));
+    this.#pending.add(work);
+    void work.finally(() => this.#pending.delete(work));
+  }
+
+  #tip(tip: Tip): void {
+    this.o.gateway.emitToRoom(tip.roomId, 'chat:tip', {
+      roomId: tip.roomId,
+      from: { userId: tip.fromUserId, displayName: tip.fromName },
+      amount: tip.amount,
+      ...(tip.message ? { message: tip.message } : {}),
+      at: tip.createdAt,
+    });
+  }
+}
