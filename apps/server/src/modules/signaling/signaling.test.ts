@@ -146,18 +146,30 @@ describe('signaling over Socket.IO', () => {
       expect(fifth.pending('joined')).toEqual([]);
     });
 
-    it('refuses unknown rooms, live rooms, and ended rooms; an ended call sends everyone out', async () => {
+    it('refuses unknown and ended rooms, and media messages in live rooms; an ended call sends everyone out', async () => {
       const a = await peer(ana.token);
       expect(await a.emitWithAck('join', { roomId: 'no-such-room' })).toMatchObject({
         ok: false,
         error: { code: 'room_not_found' },
       });
+      // A live room is joined for chat, as an audience: no presence of the others, no media negotiation.
       const live = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'live', title: 'Show' } }))
         .body.id;
-      expect(await a.emitWithAck('join', { roomId: live })).toMatchObject({
+      const o = await peer(owner.token);
+      await join(o, live);
+      const viewer = await join(a, live);
+      expect(viewer.roomState).toMatchObject({ kind: 'live', capacity: null });
+      expect(viewer.roomState.peers.map((p) => p.role).sort()).toEqual(['host', 'participant']);
+      const b0 = await peer(ben.token);
+      const other = await join(b0, live);
+      expect(other.roomState.peers.map((p) => p.userId)).not.toContain(ana.id);
+      expect(await a.emitWithAck('media-state', { camera: true, mic: false, screen: false })).toMatchObject({
         ok: false,
         error: { code: 'wrong_room_kind' },
       });
+      expect(a.pending('peer-joined')).toEqual([]);
+      b0.close();
+      expect(await a.emitWithAck('leave')).toEqual({ ok: true });
 
       const roomId = await callRoom();
       await join(a, roomId);
