@@ -63,6 +63,8 @@ export interface CallClientOptions {
   /** The RTCPeerConnection to use (Node tests pass werift's); the global one by default. */
   createPeerConnection?: PeerConnectionFactory;
   resumeStore?: ResumeStore;
+  /** The language this user reads chat in (sent in `join`); the profile's preferred language when absent. */
+  language?: string;
   reconcile?: ReconcileOptions & {
     /** How often getStats() is read, ms. */
     sampleMs?: number;
@@ -115,6 +117,11 @@ export interface CallEvents {
   /** The server took this peer out of the call (a private call's balance ran out); the call is over. */
   removed: RemovedMessage;
   error: SignalingErrorMessage;
+  /**
+   * The signaling connection, once made and before it connects: others that share it (the chat)
+   * attach here, so they see the `joined` and everything after it.
+   */
+  connection: SignalingConnection;
 }
 
 interface PeerEntry {
@@ -181,6 +188,10 @@ export class CallClient extends Emitter<CallEvents> {
   /** What the server holds for this peer (what is sent). */
   get media(): MediaState {
     return { ...this.#held };
+  }
+  /** The signaling connection (after `join`), for others that share it, e.g. a ChatClient. */
+  get signaling(): SignalingConnection | undefined {
+    return this.#signaling;
   }
   get peers(): RemotePeer[] {
     return [...this.#peers.values()].map((e) => this.#view(e));
@@ -249,6 +260,7 @@ export class CallClient extends Emitter<CallEvents> {
     });
     signaling.on('error', (err) => this.emit('error', err));
     signaling.on('protocol-error', (e) => this.#log('invalid message from the server dropped', e));
+    this.emit('connection', signaling);
     signaling.connect();
     try {
       return await joined;
@@ -292,10 +304,11 @@ export class CallClient extends Emitter<CallEvents> {
 
   #sendJoin(): void {
     if (!this.#roomId || this.#closed) return;
-    this.#signaling!.send(
-      'join',
-      this.#resumeToken ? { roomId: this.#roomId, resume: this.#resumeToken } : { roomId: this.#roomId },
-    );
+    this.#signaling!.send('join', {
+      roomId: this.#roomId,
+      ...(this.#resumeToken ? { resume: this.#resumeToken } : {}),
+      ...(this.#o.language ? { language: this.#o.language } : {}),
+    });
   }
 
   #onJoined(msg: JoinedMessage): void {

@@ -20,6 +20,23 @@ export {
   type ResumeStore,
   sessionResumeStore,
 } from './call-client.js';
+export {
+  ChatClient,
+  type ChatClientOptions,
+  type ChatConnectOptions,
+  type ChatEvents,
+  type ChatItem,
+  type ChatMessageItem,
+  type ChatRestriction,
+  type ChatResult,
+  type ChatSnapshot,
+  type ChatStatus,
+  type ChatTipItem,
+  type ChatTranslationView,
+  type ChatTransport,
+  compareMessageIds,
+  type DistributiveOmit,
+} from './chat-client.js';
 export { Emitter } from './emitter.js';
 export {
   type MediaExpectation,
@@ -31,6 +48,8 @@ export {
 } from './media-reconciler.js';
 export { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
 export {
+  RequestError,
+  type RequestFailure,
   SignalingConnection,
   type SignalingConnectionOptions,
   type SignalingEvents,

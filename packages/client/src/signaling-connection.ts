@@ -1,4 +1,5 @@
 import {
+  type Ack,
   type ClientMessage,
   type ClientMessageName,
   ClientMessages,
@@ -37,6 +38,20 @@ export interface SignalingConnectionOptions {
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
 
+/** Why a request got no answer from the server (it may or may not have been handled). */
+export type RequestFailure = 'not_connected' | 'disconnected' | 'timeout' | 'closed';
+
+/** A request that got no acknowledgement. Only idempotent messages may be sent again. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+  constructor(
+    readonly code: RequestFailure,
+    readonly event: string,
+  ) {
+    super(`${event}: ${code.replace('_', ' ')}`);
+  }
+}
+
 const FATAL = new Set<string>([ErrorCode.Unauthorized, ErrorCode.ProtocolMismatch, ErrorCode.Forbidden]);
 
 /**
@@ -50,6 +65,8 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
   #closed = false;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
+  /** Requests waiting for their acknowledgement: failed at once when the connection drops. */
+  readonly #waiting = new Set<(failure: RequestFailure) => void>();
 
   constructor(o: SignalingConnectionOptions) {
     super();
@@ -81,6 +98,7 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
       this.#setStatus('connected');
     });
     this.#socket.on('disconnect', (reason) => {
+      this.#failWaiting('disconnected');
       if (this.#closed) return;
       this.#setStatus('reconnecting');
       // The server closed it (token expired, slot taken over): Socket.IO does not retry those by itself.
@@ -131,6 +149,38 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
     return true;
   }
 
+  /**
+   * Send a message and wait for the server's acknowledgement (`{ ok: true, ...result }` or
+   * `{ ok: false, error }`). Rejects with a RequestError when there is no connection, when it drops
+   * before the answer, or when no answer comes within `timeoutMs`: the server may then have handled
+   * it or not, so only idempotent messages (e.g. `chat:send` with its clientId) may be sent again.
+   */
+  request<N extends ClientMessageName, T extends object = object>(
+    name: N,
+    body: ClientMessage<N>,
+    timeoutMs = 10_000,
+  ): Promise<Ack<T>> {
+    const parsed = ClientMessages[name].safeParse(body);
+    if (!parsed.success) throw new Error(`invalid ${name} message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (this.#closed) return Promise.reject(new RequestError('closed', name));
+    if (!this.#socket.connected) return Promise.reject(new RequestError('not_connected', name));
+    return new Promise<Ack<T>>((resolve, reject) => {
+      const fail = (failure: RequestFailure) => {
+        clearTimeout(timer);
+        this.#waiting.delete(fail);
+        reject(new RequestError(failure, name));
+      };
+      const timer = setTimeout(() => fail('timeout'), timeoutMs);
+      this.#waiting.add(fail);
+      this.#socket.emit(name, body, (answer: Ack<T>) => {
+        if (!this.#waiting.delete(fail)) return;
+        clearTimeout(timer);
+        if (answer && typeof answer === 'object' && typeof answer.ok === 'boolean') resolve(answer);
+        else resolve({ ok: false, error: { code: 'invalid_response', message: `${name}: no valid acknowledgement` } });
+      });
+    });
+  }
+
   /** Drop the connection (as a network failure would); it reconnects by itself. Tests and diagnostics. */
   dropConnection(): void {
     this.#socket.io.engine?.close();
@@ -140,11 +190,16 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retry);
+    this.#failWaiting('closed');
     this.#socket.removeAllListeners();
     this.#socket.io.removeAllListeners();
     this.#socket.disconnect();
     this.#setStatus('closed');
     this.removeAllListeners();
+  }
+
+  #failWaiting(failure: RequestFailure): void {
+    for (const fail of [...this.#waiting]) fail(failure);
   }
 
   #reconnectSoon(): void {
