@@ -121,4 +121,28 @@ describe.skipIf(!redisUrl)('two server processes on one Redis', () => {
     await two.services.presence.members(roomId as never);
     expect((await one.services.presence.members(roomId as never)).map((m) => m.connected)).toEqual([true, true]);
   });
+
+  it('carries chat across processes: originals to everyone, each translation status to its language only', async () => {
+    const roomId = await newCall();
+    const a = await peer('Cy', 0);
+    const b = await peer('Dee', 1);
+    const c = await peer('Eve', 1);
+    a.emit('join', { roomId, language: 'en' });
+    b.emit('join', { roomId, language: 'es' });
+    c.emit('join', { roomId, language: 'en' });
+    await Promise.all([a.next('joined'), b.next('joined'), c.next('joined')]);
+    const ack = await a.emitWithAck('chat:send', { roomId, text: 'Hello across processes', clientId: 'x1' });
+    expect(ack.ok).toBe(true);
+    for (const p of [a, b, c]) expect(await p.next('chat:message')).toMatchObject({ id: ack.message.id });
+    // No engine here: the Spanish reader (on the other process) is told it stays untranslated; English readers get nothing.
+    expect(await b.next('chat:translation')).toMatchObject({
+      messageId: ack.message.id,
+      language: 'es',
+      status: 'unavailable',
+    });
+    const sync = await c.emitWithAck('chat:send', { roomId, text: 'sync', clientId: 'x2' });
+    expect(sync.ok).toBe(true);
+    await c.next('chat:message', (m) => m.id === sync.message.id);
+    expect(c.pending('chat:translation')).toEqual([]);
+  });
 });
