@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { api } from '../api';
+import { ChatPanel } from '../chat/chat-panel';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 import { CallMeter, PrivateCallNotice, RemovedNotice } from './call-meter';
@@ -231,6 +232,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
         </button>
       </div>
       {view.error && <ErrorAlert error={new ApiError(view.error.code, 0, view.error.message)} />}
+      <ChatPanel client={view.chat} signedIn={user !== null} />
     </section>
   );
 }

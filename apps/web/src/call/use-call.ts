@@ -1,22 +1,9 @@
-import { CallClient, type CallStatus, type RemotePeer, sessionResumeStore } from '@fusionflow/client';
+import { CallClient, type CallStatus, ChatClient, type RemotePeer, sessionResumeStore } from '@fusionflow/client';
 import type { CallBillingMessage, MediaState, PeerId, PeerState, RemovedMessage } from '@fusionflow/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api';
-
-/** A fresh access token for the signaling handshake (refreshed when it is about to expire). */
-async function currentToken(): Promise<string> {
-  const s = api.session;
-  if (s && new Date(s.accessTokenExpiresAt).getTime() - Date.now() > 30_000) return s.accessToken;
-  // Guests have no refresh cookie: their token is what it is.
-  if (s?.user.role !== 'guest') {
-    try {
-      return (await api.refresh()).accessToken;
-    } catch {
-      // Fall through: the server refuses an expired token with a clear error.
-    }
-  }
-  return api.accessToken ?? '';
-}
+import { chatLanguage } from '../chat/use-chat';
+import { currentToken } from '../session/access-token';
 
 export interface Devices {
   cameras: MediaDeviceInfo[];
@@ -40,6 +27,8 @@ export interface CallView {
   billing: CallBillingMessage | null;
   /** Why the server took this user out of the call, if it did. */
   removed: RemovedMessage | null;
+  /** The call's chat, on the call's own connection (from joining until the call ends). */
+  chat: ChatClient | null;
 }
 
 const OFF: MediaState = { camera: false, mic: false, screen: false };
@@ -51,6 +40,7 @@ const OFF: MediaState = { camera: false, mic: false, screen: false };
  */
 export function useCall(roomId: string) {
   const clientRef = useRef<CallClient | null>(null);
+  const chatRef = useRef<ChatClient | null>(null);
   const tracksRef = useRef<{ audio: MediaStreamTrack | null; video: MediaStreamTrack | null }>({
     audio: null,
     video: null,
@@ -69,6 +59,7 @@ export function useCall(roomId: string) {
     error: null,
     billing: null,
     removed: null,
+    chat: null,
   });
   const viewRef = useRef(view);
   viewRef.current = view;
@@ -128,13 +119,21 @@ export function useCall(roomId: string) {
         patch({ desired: { ...desired, camera: !!tracksRef.current.video, mic: !!tracksRef.current.audio } });
       }
       void refreshDevices();
+      const language = chatLanguage(api.session?.user ?? null);
       const client = new CallClient({
         token: currentToken,
         iceServers: async () => (await api.getIceServers()).iceServers,
         iceTransportPolicy: options.relayOnly ? 'relay' : 'all',
         resumeStore: sessionResumeStore(),
+        language,
       });
       clientRef.current = client;
+      // The chat shares the call's connection: attached before it connects, it sees `joined` and what follows.
+      client.on('connection', (connection) => {
+        chatRef.current?.close();
+        chatRef.current = new ChatClient({ connection, roomId, language });
+        patch({ chat: chatRef.current });
+      });
       const sync = () => patch({ peers: client.peers, status: client.status, held: client.media });
       client.on('status', (status) => {
         patch({ status });
@@ -144,7 +143,9 @@ export function useCall(roomId: string) {
             tracksRef.current[kind] = null;
           }
           clientRef.current = null;
-          patch({ localStream: null, streams: new Map(), peers: [] });
+          chatRef.current?.close();
+          chatRef.current = null;
+          patch({ localStream: null, streams: new Map(), peers: [], chat: null });
         }
       });
       client.on('joined', (msg) => patch({ self: msg.self }));
@@ -171,6 +172,8 @@ export function useCall(roomId: string) {
       client.on('billing', (billing) => patch({ billing }));
       client.on('removed', (removed) => patch({ removed }));
       client.on('error', (e) => {
+        // The chat shows its own errors beside its messages.
+        if (e.event?.startsWith('chat:')) return;
         if (e.code !== 'rate_limited') patch({ error: { code: e.code, message: e.message } });
       });
       client.setLocalTracks(tracksRef.current);
@@ -226,6 +229,8 @@ export function useCall(roomId: string) {
         sessionResumeStore().set(roomId, null);
         clientRef.current.leave();
       }
+      chatRef.current?.close();
+      chatRef.current = null;
       for (const kind of ['audio', 'video'] as const) tracksRef.current[kind]?.stop();
     },
     [roomId],

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { CallRoom } from '../call/call-room';
+import { RoomChat } from '../chat/room-chat';
 import { ErrorAlert } from '../components/error-alert';
 import { LivePlayer } from '../components/live-player';
 import { LiveStudio } from '../components/live-studio';
@@ -142,8 +143,12 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
       <ErrorAlert error={error} />
       {room.kind === 'call' && <CallRoom room={room} onRoomChange={onChange} />}
       {/* Studio or player only once we know who this is (a restored session must not become a guest). */}
-      {room.kind === 'live' && !restoring && isHost && <LiveStudio room={room} onChange={onChange} />}
-      {room.kind === 'live' && !restoring && !isHost && <LivePlayer room={room} onChange={onChange} />}
+      {room.kind === 'live' && !restoring && (
+        <div className={room.status === 'ended' ? undefined : 'room-live'}>
+          {isHost ? <LiveStudio room={room} onChange={onChange} /> : <LivePlayer room={room} onChange={onChange} />}
+          {room.status !== 'ended' && <RoomChat room={room} />}
+        </div>
+      )}
       {room.kind === 'live' && isHost && room.status === 'ended' && (
         <div className={`stage stage-${room.status}`}>
           <p>{stage}</p>
