@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FullConfig } from '@playwright/test';
+import { type Apertium, hasApertium, startApertium } from './apertium.js';
 import { type Coturn, startCoturn } from './coturn.js';
 import { E2E_ENV } from './server-env.js';
 
@@ -15,7 +16,7 @@ const READY_MESSAGE = 'FusionFlow is running';
 const START_TIMEOUT_MS = 60_000;
 
 /** Only what the server needs from this environment, so a developer's settings cannot leak in. */
-function serverEnv(dataDir: string, turn: Coturn): NodeJS.ProcessEnv {
+function serverEnv(dataDir: string, turn: Coturn, apertium: Apertium | null): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
   const env: NodeJS.ProcessEnv = {};
   for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
@@ -40,7 +41,28 @@ function serverEnv(dataDir: string, turn: Coturn): NodeJS.ProcessEnv {
     // The embedded SFU offers and checks loopback candidates only: all media stays on 127.0.0.1.
     ICE_ADDRESSES: '127.0.0.1',
     ICE_ONLY_ADDRESSES: 'true',
+    // Chat: translated by the Apertium APy started beside the server (a loaded machine may be slow to answer).
+    ...(apertium
+      ? { TRANSLATION_ENGINE: 'apertium', TRANSLATION_URL: apertium.url, TRANSLATION_TIMEOUT_MS: '15000' }
+      : { TRANSLATION_ENGINE: 'none' }),
   };
+}
+
+/**
+ * Apertium APy for the chat scenario. Missing apertium-apy skips that scenario, unless
+ * FF_REQUIRE_APERTIUM=1 (CI), which makes it a failure.
+ */
+async function maybeStartApertium(logFile: string): Promise<Apertium | null> {
+  if (!hasApertium()) {
+    if (process.env.FF_REQUIRE_APERTIUM === '1') {
+      throw new Error(
+        'FF_REQUIRE_APERTIUM=1 but apertium-apy is not installed (apt-get install apertium-apy apertium-eng-spa)',
+      );
+    }
+    console.log('e2e: apertium-apy is not installed; the chat translation scenario is skipped');
+    return null;
+  }
+  return startApertium(logFile);
 }
 
 /**
@@ -61,10 +83,19 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   process.env[E2E_ENV.turnDir] = turn.dir;
   process.env[E2E_ENV.turnUrls] = turn.urls.join(',');
   process.env[E2E_ENV.turnSecret] = turn.secret;
+  let apertium: Apertium | null;
+  try {
+    apertium = await maybeStartApertium(join(outputDir, 'apertium.log'));
+  } catch (err) {
+    await turn.stop();
+    throw err;
+  }
+  if (apertium) process.env[E2E_ENV.apertiumPid] = String(apertium.child.pid);
+  process.env[E2E_ENV.translation] = apertium ? 'apertium' : 'none';
 
   const child = spawn(process.execPath, [serverEntry], {
     cwd: repoRoot,
-    env: serverEnv(dataDir, turn),
+    env: serverEnv(dataDir, turn, apertium),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never leave the server behind, even if the runner dies before the teardown.
@@ -100,6 +131,7 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   }).catch(async (err: unknown) => {
     child.kill('SIGKILL');
     await turn.stop();
+    await apertium?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     throw err;
   });

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stopApertiumGroup } from './apertium.js';
 import { E2E_ENV } from './server-env.js';
 
 const STOP_TIMEOUT_MS = 10_000;
@@ -39,4 +40,8 @@ export default async function globalTeardown(): Promise<void> {
   }
   const turnDir = process.env[E2E_ENV.turnDir];
   if (turnDir) rmSync(turnDir, { recursive: true, force: true });
+  // Apertium APy, started for the chat scenario: its whole process group (APy and its pipelines).
+  const apertiumPid = Number(process.env[E2E_ENV.apertiumPid]);
+  delete process.env[E2E_ENV.apertiumPid];
+  await stopApertiumGroup(apertiumPid, STOP_TIMEOUT_MS);
 }

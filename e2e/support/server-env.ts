@@ -10,4 +10,7 @@ export const E2E_ENV = {
   turnDir: 'FF_E2E_TURN_DIR',
   turnUrls: 'FF_E2E_TURN_URLS',
   turnSecret: 'FF_E2E_TURN_SECRET',
+  /** Apertium APy started for the run (its process group's id), and the chat's engine: `apertium` or `none`. */
+  apertiumPid: 'FF_E2E_APERTIUM_PID',
+  translation: 'FF_E2E_TRANSLATION',
 } as const;
