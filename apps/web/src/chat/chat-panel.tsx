@@ -79,7 +79,10 @@ function ChatStatusLine({ snap }: { snap: ChatSnapshot }) {
   if (snap.status === 'ready') {
     notes.push(
       snap.translationAvailable
-        ? { key: 'l', text: t('chat.readingIn', { language: languageInSentence(snap.language, i18n.resolvedLanguage) }) }
+        ? {
+            key: 'l',
+            text: t('chat.readingIn', { language: languageInSentence(snap.language, i18n.resolvedLanguage) }),
+          }
         : { key: 'l', text: t('chat.untranslatedAll'), tone: 'warn' },
     );
   }
