@@ -21,7 +21,7 @@ import type { RealtimeGateway, SocketContext } from '../realtime/realtime-gatewa
 import type { RoomPresence } from '../realtime/room-presence.js';
 import type { RoomService } from '../rooms/room-service.js';
 import { type ChatModeration, findBlockedWord, type Restrictions } from './chat-moderation.js';
-import type { ChatStore } from './chat-store.js';
+import { type ChatStore, textHash } from './chat-store.js';
 import { baseLanguage, type Translator } from './translator.js';
 
 export interface ChatServiceOptions {
@@ -98,7 +98,8 @@ export class ChatService {
       if (event.type === 'joined') {
         const known = this.#languages.get(event.roomId);
         if (known && !known.includes(event.member.language)) this.#languages.delete(event.roomId);
-        if (!event.resumed) void this.#sendState(event.ctx, event.roomId);
+        // Also on a resume: a reloaded page is a new client that knows nothing yet.
+        void this.#sendState(event.ctx, event.roomId);
       } else if (event.type === 'left') {
         this.#languages.delete(event.roomId);
       }
@@ -186,7 +187,31 @@ export class ChatService {
   async #history(ctx: SocketContext, msg: ChatHistoryRequest): Promise<ChatHistoryResult> {
     await this.#member(ctx, msg.roomId);
     const language = ctx.membership?.language ?? ctx.session.language;
-    return this.o.store.history(msg.roomId, { userId: ctx.session.userId, language }, msg.before);
+    const page = await this.o.store.history(msg.roomId, { userId: ctx.session.userId, language }, msg.before);
+    // Messages sent before anyone read this language here have no translation yet: ask for them
+    // now and send each to this reader as it comes (after the acknowledgement with the page).
+    const missing = page.messages.filter(
+      (m) => m.translation === undefined && baseLanguage(m.language) !== baseLanguage(language),
+    );
+    if (missing.length > 0 && this.o.translator.engineName !== 'none') {
+      const work = (async () => {
+        // After the acknowledgement is on its way; newest first (the reader looks at the bottom).
+        await new Promise((resolve) => setImmediate(resolve));
+        for (const m of missing.reverse()) {
+          const outcome = await this.o.translator.translate(m.language, language, m.text, textHash(m.text));
+          ctx.send('chat:translation', {
+            roomId: msg.roomId,
+            messageId: m.id,
+            language,
+            status: outcome.status,
+            ...(outcome.status === 'ok' ? { text: outcome.text } : {}),
+          });
+        }
+      })().catch((err: unknown) => this.#log.error({ err, roomId: msg.roomId }, 'history translation failed'));
+      this.#pending.add(work);
+      void work.finally(() => this.#pending.delete(work));
+    }
+    return page;
   }
 
   async #delete(ctx: SocketContext, msg: ChatDeleteRequest): Promise<void> {

@@ -101,6 +101,27 @@ describe.each(testDatabases())('chat over Socket.IO ($name)', (db) => {
     expect((await o.next('chat:message')).text).toBe('sync');
   });
 
+  it('tells a reloaded page (a resumed slot) the chat state again', async () => {
+    const roomId = await liveRoom();
+    const { p: first } = await enter(ben.token, roomId);
+    const gone = new Promise((resolve) => first.socket.once('disconnect', resolve));
+    first.socket.disconnect();
+    await gone;
+    const again = await peer(ben.token);
+    again.emit('join', { roomId });
+    expect(await again.next('joined')).toMatchObject({ resumed: true });
+    expect(await again.next('chat:state')).toMatchObject({ roomId, canSend: true, maxLength: 50 });
+  });
+
+  it('tells the audience when a live room ends; its chat is closed then', async () => {
+    const roomId = await liveRoom();
+    const { p: viewer } = await enter(ben.token, roomId);
+    const ended = await t.call('POST', `/api/rooms/${roomId}/end`, { token: owner.token });
+    expect(ended.status).toBe(200);
+    expect(await viewer.next('room-state')).toMatchObject({ roomId, status: 'ended', peers: [] });
+    expect(await send(viewer, roomId, 'anyone?')).toMatchObject({ ok: false, error: { code: 'not_joined' } });
+  });
+
   it('refuses bad input with coded errors and loses nothing', async () => {
     const roomId = await liveRoom();
     const other = await liveRoom();

@@ -236,6 +236,28 @@ describe.runIf(apertiumAvailable())('translation with a real Apertium APy', () =
       expect(metrics.body).toContain('chat_translation_cache_hit_ratio');
     });
 
+    it('translates history for a reader whose language nobody read when it was sent', async () => {
+      const owner = await t.signUp('Late', { role: 'streamer' });
+      const roomId = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'live', title: 'L' } }))
+        .body.id as string;
+      const { p: en } = await enter(owner.token, roomId, 'en');
+      const text = `The cat is in the house ${randomUUID().slice(0, 6)}`;
+      const ack = await en.emitWithAck('chat:send', { roomId, text, clientId: 'early' });
+      await t.platform.services.chat.settled();
+      const { p: es } = await enter((await t.signUp('Tarde')).token, roomId, 'es-MX');
+      const order: string[] = [];
+      es.socket.onAny((name: string) => order.push(name));
+      const history = await es.emitWithAck('chat:history', { roomId });
+      expect(history.messages.map((m: { id: string }) => m.id)).toEqual([ack.message.id]);
+      expect(history.messages[0].translation).toBeUndefined();
+      const later = await es.next('chat:translation');
+      expect(later).toMatchObject({ roomId, messageId: ack.message.id, language: 'es-MX', status: 'ok' });
+      expect(later.text).toMatch(/casa/i);
+      // Asked once; the next reader's history has it from the cache.
+      const again = await es.emitWithAck('chat:history', { roomId });
+      expect(again.messages[0].translation).toEqual({ language: 'es-MX', status: 'ok', text: later.text });
+    });
+
     it('never holds a message back for a failing engine: the original first, then "unavailable"', async () => {
       libre.behaviour = { fail: true };
       const owner = await t.signUp('Slow', { role: 'streamer' });
