@@ -10,7 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -111,6 +111,8 @@ export interface PhaseSummary {
 
 export interface ChatBenchResult {
   machine: { cores: number; cpu: string; node: string };
+  /** The machine's 1-minute load average when the window started and when it ended (other work on it). */
+  loadAverage: { start: number; end: number };
   engine: ChatBenchEngine;
   members: number;
   membersByLanguage: Record<string, number>;
@@ -496,7 +498,8 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
     let idleServerCpuMsPerSecond = Number.NaN;
     const idleSeconds = o.idleSeconds ?? 2;
     if (idleSeconds > 0) {
-      await sleep(1000);
+      // 1–3 s after the joins the server spends another ~0.2 s of CPU (measured): let that pass first
+      await sleep(4000);
       const idleCpu = process.cpuUsage();
       const idleStart = now();
       await sleep(idleSeconds * 1000);
@@ -644,10 +647,13 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
     const warmup = await phase('w', o.warmupSeconds, false);
     await sleep(Math.min(500, idleSeconds * 1000));
     progress(`measuring: ${o.seconds} s at ${o.rate} messages/s`);
+    const loadStart = loadavg()[0]!;
     const { profile, ...window } = await phase('m', o.seconds, o.profileDir !== undefined);
+    const loadEnd = loadavg()[0]!;
 
     return {
       machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      loadAverage: { start: loadStart, end: loadEnd },
       engine: o.engine,
       members: o.members,
       membersByLanguage,
@@ -708,7 +714,7 @@ export function formatReport(r: ChatBenchResult): string {
     `| ${what} | ${received} | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.max)} |`;
   const lost = w.originals.expected - w.originals.count + (w.translations.expected - w.translations.received);
   const lines = [
-    `chat benchmark: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}`,
+    `chat benchmark: ${r.machine.cores} cores (${r.machine.cpu}), Node ${r.machine.node}; load average ${f(r.loadAverage.start, 2)} → ${f(r.loadAverage.end, 2)} over the window`,
     `  engine: ${ENGINE_NAMES[r.engine]}`,
     `  room: ${r.members} members (${counts(r.membersByLanguage)}), ${r.senders} senders (${counts(tally(r.senderLanguages))}), ${r.clientProcesses} client process(es)`,
     `  load: ${r.rate} messages/s for ${r.seconds} s after ${r.warmupSeconds} s of warm-up; achieved ${f(w.sendRate)} messages/s` +
@@ -760,6 +766,7 @@ export function jsonSummary(r: ChatBenchResult): Record<string, unknown> {
     bench: 'chat',
     engine: r.engine,
     cores: r.machine.cores,
+    loadAverage: r.loadAverage,
     members: r.members,
     membersByLanguage: r.membersByLanguage,
     senders: r.senders,
