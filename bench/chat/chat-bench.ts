@@ -46,7 +46,10 @@ export interface ChatBenchOptions {
   clientProcesses: number;
   /** After the last send, how long to wait for every delivery. */
   drainSeconds: number;
-  /** How long to measure the server's CPU with everyone connected and nothing sent (default 2 s; 0 skips it). */
+  /**
+   * How long to measure the server's CPU with everyone connected and nothing sent (default 10 s: one
+   * heartbeat interval, as the members' pings come in bursts; 0 skips it).
+   */
   idleSeconds?: number;
   /** Write a CPU profile of the server during the window here (and of the client processes at exit). */
   profileDir?: string;
@@ -496,10 +499,10 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
 
     // idle: heartbeats of the connected members only
     let idleServerCpuMsPerSecond = Number.NaN;
-    const idleSeconds = o.idleSeconds ?? 2;
+    const idleSeconds = o.idleSeconds ?? 10;
     if (idleSeconds > 0) {
       // 1–3 s after the joins the server spends another ~0.2 s of CPU (measured): let that pass first
-      await sleep(4000);
+      await sleep(3000);
       const idleCpu = process.cpuUsage();
       const idleStart = now();
       await sleep(idleSeconds * 1000);
@@ -751,7 +754,7 @@ export function formatReport(r: ChatBenchResult): string {
     `mean latency of the messages sent in each quarter of the window, ms: originals ${w.trend.originals.map((x) => f(x, 0)).join(' → ')}; translations ${w.trend.translations.map((x) => f(x, 0)).join(' → ')}`,
     `server event loop delay: p50 ${f(w.eventLoopDelayMs.p50)} ms, p99 ${f(w.eventLoopDelayMs.p99)} ms, max ${f(w.eventLoopDelayMs.max)} ms`,
     `other processes' CPU: clients ${f((w.clientCpuMs / 1000 / w.wallSeconds) * 100, 0)}% of one core, engine (APy + pipelines + API server) ${f((w.engineCpuMs / 1000 / w.wallSeconds) * 100, 0)}% (${f(w.engineCpuMs / Math.max(1, w.engineRequests), 1)} ms per request)`,
-    `warm-up: ${r.warmup.messages} messages, originals ${r.warmup.originals.count}/${r.warmup.originals.expected}, translations ${r.warmup.translations.received}/${r.warmup.translations.expected}, p99 original ${f(r.warmup.originals.p99)} ms, translation ${f(r.warmup.translationsOk.p99)} ms`,
+    `warm-up: ${r.warmup.messages} messages, originals ${r.warmup.originals.count}/${r.warmup.originals.expected}, translations ${r.warmup.translations.received}/${r.warmup.translations.expected} (${counts(r.warmup.translationStatus)}), p99 original ${f(r.warmup.originals.p99)} ms, translation ${f(r.warmup.translationsOk.p99)} ms`,
     ...w.samples.map((s) => `  sample → ${s.language}: "${s.original}" → "${s.translated}"`),
     ...(r.profile ? [`server CPU profiles: joins ${r.joinProfile}, window ${r.profile}`] : []),
   ];
