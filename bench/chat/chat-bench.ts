@@ -84,6 +84,13 @@ export interface PhaseSummary {
   translationsOther: Latency;
   translationStatus: Record<string, number>;
   acks: Latency & { errors: Record<string, number> };
+  /**
+   * Inside the server: send time → the broadcast handed to every member's socket (one sample per
+   * message), and → each language's translation handed to its readers (one per message and language).
+   * Tells the server's own delay from the client processes'.
+   */
+  serverOriginals: Latency;
+  serverTranslations: Latency;
   stray: number;
   clientErrors: Record<string, number>;
   disconnects: number;
@@ -241,6 +248,46 @@ function trend(sums: Float64Array[], counts: Uint32Array[], slices: number): num
     }
     return count > 0 ? total / count : Number.NaN;
   });
+}
+
+/**
+ * Watches the server's broadcasts from inside (the server runs in this process): when each message's
+ * `chat:message` and each `chat:translation` were handed to the members' sockets, against the send
+ * time in the clientId. Wraps two methods of the gateway instance; the server's code is unchanged.
+ */
+class HandoffRecorder {
+  #tag = '';
+  #sent = new Map<string, number>();
+  originals: number[] = [];
+  translations: number[] = [];
+
+  constructor(gateway: Platform['services']['realtime']) {
+    const toRoom = gateway.emitToRoom.bind(gateway);
+    const toLanguage = gateway.emitToRoomLanguage.bind(gateway);
+    gateway.emitToRoom = (roomId, name, body, except) => {
+      toRoom(roomId, name, body, except);
+      if (name !== 'chat:message') return;
+      const m = /^([A-Za-z]+)-(\d+)-(\d+)$/.exec((body as { clientId: string }).clientId);
+      if (!m || m[1] !== this.#tag) return;
+      const sent = Number(m[3]) / 1000;
+      this.#sent.set((body as { id: string }).id, sent);
+      this.originals.push(now() - sent);
+    };
+    gateway.emitToRoomLanguage = (roomId, language, name, body) => {
+      toLanguage(roomId, language, name, body);
+      if (name !== 'chat:translation') return;
+      const sent = this.#sent.get((body as { messageId: string }).messageId);
+      if (sent !== undefined) this.translations.push(now() - sent);
+    };
+  }
+
+  /** Record the messages of this phase from now on. */
+  start(tag: string): void {
+    this.#tag = tag;
+    this.#sent.clear();
+    this.originals = [];
+    this.translations = [];
+  }
 }
 
 /** A child process of the benchmark (TypeScript through tsx, IPC with structured clone). */
@@ -424,6 +471,7 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
     stops.push(() => platform.close('benchmark done'));
     const url = await platform.listen();
     const translator = platform.services.translator;
+    const handoff = new HandoffRecorder(platform.services.realtime);
 
     // accounts, the room and the members
     progress(`creating the room, ${senders} senders and ${o.members - senders} guest readers`);
@@ -529,6 +577,7 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
       const loop = monitorEventLoopDelay({ resolution: 10 });
       const stopProfile = profile ? await startProfile(o.profileDir!) : undefined;
       loop.enable();
+      handoff.start(tag);
       const requestsBefore = translator.engineRequests;
       const engineBefore =
         (apertium ? groupCpuMicros(apertium.child.pid!) : 0) + (stub ? processCpuMicros(stub.pid!) : 0);
@@ -607,6 +656,8 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
         translationsOther,
         translationStatus: statuses,
         acks: { ...latency(results.map((r) => r.acks)), errors: ackErrors },
+        serverOriginals: latency([Float32Array.from(handoff.originals)]),
+        serverTranslations: latency([Float32Array.from(handoff.translations)]),
         stray: results.reduce((n, r) => n + r.stray, 0),
         clientErrors,
         disconnects: results.reduce((n, r) => n + r.disconnects, 0),
@@ -744,6 +795,16 @@ export function formatReport(r: ChatBenchResult): string {
         ]
       : []),
     row('sender acknowledgement (stored)', w.acks, `${w.acks.count} / ${w.messages}`),
+    row(
+      'in the server: original handed to every socket (per message)',
+      w.serverOriginals,
+      `${w.serverOriginals.count}`,
+    ),
+    row(
+      'in the server: translation handed to its readers (per message and language)',
+      w.serverTranslations,
+      `${w.serverTranslations.count}`,
+    ),
     '',
     `deliveries: ${lost === 0 && w.complete ? 'all arrived' : `${lost} missing`}; duplicates: originals ${w.originals.duplicates}, translations ${w.translations.duplicates}; translations in the wrong language ${w.translations.wrongLanguage}, "ok" but unchanged ${w.translations.unchanged}; ack errors: ${counts(w.acks.errors)}; client errors: ${counts(w.clientErrors)}; disconnects ${w.disconnects}; stray ${w.stray}`,
     `translation engine: ${w.engineRequests} requests for ${w.messages} messages = ${f(w.engineRequestsPerMessage, 2)} per message` +
@@ -787,6 +848,8 @@ export function jsonSummary(r: ChatBenchResult): Record<string, unknown> {
     translationStatus: w.translationStatus,
     translationDuplicates: w.translations.duplicates,
     ack: l(w.acks),
+    serverOriginal: l(w.serverOriginals),
+    serverTranslation: l(w.serverTranslations),
     ackErrors: w.acks.errors,
     complete: w.complete,
     engineRequestsPerMessage: w.engineRequestsPerMessage,
