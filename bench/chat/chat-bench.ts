@@ -168,6 +168,26 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Databases of earlier runs whose process is gone. The exit handler removes this run's, but a Ctrl-C
+ * at the wrong moment has been seen to leave it behind.
+ */
+function removeStaleDataDirs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = /^ff-bench-chat-(\d+)-/.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
 /** CPU time of every process in a process group (APy and the apertium pipelines it started), µs. */
 function groupCpuMicros(pgid: number): number {
   let total = 0;
@@ -445,7 +465,8 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
     progress('starting the server');
     let dataDir: string | undefined;
     if (!o.database) {
-      const dir = mkdtempSync(join(tmpdir(), 'ff-bench-chat-'));
+      removeStaleDataDirs();
+      const dir = mkdtempSync(join(tmpdir(), `ff-bench-chat-${process.pid}-`));
       dataDir = dir;
       kills.add(() => rmSync(dir, { recursive: true, force: true }));
       stops.push(async () => rmSync(dir, { recursive: true, force: true }));
