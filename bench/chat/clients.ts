@@ -172,6 +172,13 @@ async function connect(url: string, specs: MemberSpec[]): Promise<string[]> {
       members[local] = m;
       socket.on('chat:message', (msg) => onMessage(m, msg));
       socket.on('chat:translation', (ev) => onTranslation(m, ev));
+      socket.on(
+        'chat:batch',
+        (b: { messages: Parameters<typeof onMessage>[1][]; translations: Parameters<typeof onTranslation>[1][] }) => {
+          for (const msg of b.messages) onMessage(m, msg);
+          for (const ev of b.translations) onTranslation(m, ev);
+        },
+      );
       socket.on('error', (e: { code?: string }) => count(phase?.errors ?? idleErrors, e?.code ?? 'unknown'));
       socket.on('disconnect', () => {
         if (phase) phase.disconnects += 1;

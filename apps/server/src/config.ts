@@ -324,6 +324,12 @@ export const serverSettings = {
   chatMaxLength: setting('CHAT_MAX_LENGTH', read.int(1, 2000), 'Longest chat message, in characters.', {
     default: 500,
   }),
+  chatBatchMs: setting(
+    'CHAT_BATCH_MS',
+    read.int(0, 1000),
+    'In a busy room, chat messages and translations arriving within this many ms go to each member as one frame (chat:batch); a quiet room sends each at once. 0 turns batching off.',
+    { default: 100 },
+  ),
   chatMessagesPer10s: setting(
     'CHAT_MESSAGES_PER_10S',
     read.int(1, 10_000),
@@ -355,6 +361,8 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     refreshReuseGraceSeconds: 0,
     demoAccounts: 'false',
     sfuEmbedded: false,
+    // Each chat event as itself, so a test reads exactly what one event causes; the batching test turns it on.
+    chatBatchMs: 0,
     ...overrides,
   }) as ServerConfig;
 }

@@ -302,6 +302,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       moderation: chatModeration,
       translator,
       maxLength: config.chatMaxLength,
+      batchMs: config.chatBatchMs,
       messagesPer10s: config.chatMessagesPer10s,
       tips: wallet.events,
       metrics,

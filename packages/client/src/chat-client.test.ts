@@ -210,6 +210,21 @@ describe('ChatClient', () => {
     expect(changes.length).toBeGreaterThan(0);
   });
 
+  it('takes a chat:batch as the messages and translations it holds, a translation before its message too', async () => {
+    const { socket, chat } = setup();
+    await vi.waitFor(() => expect(chat.status).toBe('ready'));
+    socket.fire('chat:translation', { roomId: ROOM, messageId: '21', language: 'es', status: 'ok', text: 'el perro' });
+    socket.fire('chat:batch', {
+      roomId: ROOM,
+      messages: [message(20, { text: 'the cat' }), message(21, { text: 'the dog' })],
+      translations: [{ roomId: ROOM, messageId: '20', language: 'es', status: 'ok', text: 'el gato' }],
+    });
+    expect(messagesOf(chat.snapshot).map((m) => [m.id, m.text, m.translated])).toEqual([
+      ['20', 'el gato', true],
+      ['21', 'el perro', true],
+    ]);
+  });
+
   it('a translation that never comes counts as unavailable; no engine says so at once', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const socket = new FakeSocket();

@@ -323,6 +323,10 @@ export class ChatClient extends Emitter<ChatEvents> {
       c.on('chat:moderation', (m) => this.#onModeration(m)),
       c.on('chat:settings', (m) => this.#onSettings(m)),
       c.on('chat:tip', (m) => this.#onTip(m)),
+      c.on('chat:batch', (b) => {
+        for (const m of b.messages) this.#onMessage(m);
+        for (const t of b.translations) this.#onTranslation(t);
+      }),
     );
     this.#status = c.status === 'connected' ? 'joining' : c.status === 'closed' ? 'closed' : 'connecting';
     if (c.status === 'connected' && options.owned) options.owned.send(this.#roomId, undefined);

@@ -237,6 +237,19 @@ export const ChatTipEvent = z.object({
 });
 export type ChatTipEvent = z.infer<typeof ChatTipEvent>;
 
+/**
+ * Several `chat:message`s and `chat:translation`s at once, in the order they happened: under load
+ * the server gathers what one connection would get within `CHAT_BATCH_MS` into one frame (a busy
+ * room's members then get a few frames a second instead of one per message and translation).
+ * Handle it as the events it holds, messages first.
+ */
+export const ChatBatchEvent = z.object({
+  roomId: RoomId,
+  messages: z.array(ChatMessage),
+  translations: z.array(ChatTranslationEvent),
+});
+export type ChatBatchEvent = z.infer<typeof ChatBatchEvent>;
+
 export const ChatServerMessages = {
   'chat:state': ChatStateEvent,
   'chat:message': ChatMessageEvent,
@@ -246,4 +259,5 @@ export const ChatServerMessages = {
   'chat:moderation': ChatModerationEvent,
   'chat:settings': ChatSettingsEvent,
   'chat:tip': ChatTipEvent,
+  'chat:batch': ChatBatchEvent,
 } as const;

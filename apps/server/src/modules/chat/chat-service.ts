@@ -20,6 +20,7 @@ import type { Session } from '../identity/access-tokens.js';
 import type { RealtimeGateway, SocketContext } from '../realtime/realtime-gateway.js';
 import type { RoomPresence } from '../realtime/room-presence.js';
 import type { RoomService } from '../rooms/room-service.js';
+import { ChatFanout } from './chat-fanout.js';
 import { type ChatModeration, findBlockedWord, type Restrictions } from './chat-moderation.js';
 import { type ChatStore, textHash } from './chat-store.js';
 import { baseLanguage, type Translator } from './translator.js';
@@ -33,6 +34,8 @@ export interface ChatServiceOptions {
   translator: Translator;
   /** Longest message, in characters. */
   maxLength: number;
+  /** How long a busy room's messages and translations are gathered into one `chat:batch` (0: never). */
+  batchMs: number;
   /** Messages one user may send per 10 seconds, over all their connections on this process. */
   messagesPer10s: number;
   /** Where tips come from (the wallet), for the chat's tip animation. */
@@ -68,11 +71,13 @@ export class ChatService {
   readonly #onTip = (tip: Tip) => this.#tip(tip);
   /** Translations started and not finished (tests and shutdown wait for them). */
   readonly #pending = new Set<Promise<void>>();
+  readonly #fanout: ChatFanout;
   #closed = false;
 
   constructor(private readonly o: ChatServiceOptions) {
     this.#log = o.logger;
     this.#limiter = new MemoryRateLimiter(o.messagesPer10s, 10_000);
+    this.#fanout = new ChatFanout(o.gateway, o.batchMs);
     this.#messages = new Counter({
       name: 'chat_messages_total',
       help: 'Chat messages sent, by result (stored, duplicate, or the refusal code)',
@@ -125,6 +130,7 @@ export class ChatService {
     this.o.tips?.off('tip', this.#onTip);
     this.#limiter.close();
     await this.settled();
+    this.#fanout.close();
   }
 
   // --- messages -------------------------------------------------------------------------------
@@ -179,7 +185,7 @@ export class ChatService {
     });
     if (stored.duplicate) return { message: stored.message, duplicate: true };
     this.#lastSent.set(key, Date.now());
-    this.o.gateway.emitToRoom(room.id, 'chat:message', stored.message);
+    this.#fanout.message(room.id, stored.message);
     this.#translate(room.id, stored.message.id, language, text, stored.textHash);
     return { message: stored.message, duplicate: false };
   }
@@ -223,6 +229,8 @@ export class ChatService {
       throw forbidden('only the streamer and moderators can delete others’ messages');
     }
     if (!(await this.o.store.delete(room.id, msg.messageId, ctx.session.userId))) return;
+    // The message may still wait in the room's batch: it must reach the readers before its deletion.
+    this.#fanout.flushRoom(room.id);
     if (message.author_id !== ctx.session.userId) {
       await this.o.moderation.record({
         roomId: room.id,
@@ -247,6 +255,7 @@ export class ChatService {
       throw new AppError(ErrorCode.NotFound, 'no such message in this room');
     }
     const count = await this.o.store.react(msg.messageId, ctx.session.userId, msg.emoji, msg.on);
+    this.#fanout.flushRoom(room.id);
     this.o.gateway.emitToRoom(room.id, 'chat:react', {
       roomId: room.id,
       messageId: msg.messageId,
@@ -395,12 +404,14 @@ export class ChatService {
     text: string,
     hash: string,
   ): void {
+    // No engine at all: readers know from `chat:state` (engine "none"); nothing to say per message.
+    if (this.o.translator.engineName === 'none') return;
     const work = (async () => {
       const targets = (await this.#roomLanguages(roomId)).filter((l) => baseLanguage(l) !== baseLanguage(source));
       await Promise.all(
         targets.map(async (target) => {
           const outcome = await this.o.translator.translate(source, target, text, hash);
-          this.o.gateway.emitToRoomLanguage(roomId, target, 'chat:translation', {
+          this.#fanout.translation(roomId, {
             roomId,
             messageId,
             language: target,

@@ -83,13 +83,7 @@ describe.each(testDatabases())('chat over Socket.IO ($name)', (db) => {
     expect(rows).toHaveLength(1);
     expect(await o.next('chat:message')).toEqual(ack.message);
     expect(await a.next('chat:message')).toEqual(ack.message);
-    // No engine: the English reader is told the message stays untranslated.
-    expect(await o.next('chat:translation')).toEqual({
-      roomId,
-      messageId: ack.message.id,
-      language: 'en',
-      status: 'unavailable',
-    });
+    // No engine: chat:state said so; nothing more is sent per message.
 
     const retry = await send(a, roomId, 'Hola a todos', clientId);
     expect(retry).toEqual({ ok: true, duplicate: true, message: ack.message });
@@ -99,6 +93,8 @@ describe.each(testDatabases())('chat over Socket.IO ($name)', (db) => {
     // Only one broadcast: a round trip on the owner's connection shows nothing else came.
     await send(o, roomId, 'sync');
     expect((await o.next('chat:message')).text).toBe('sync');
+    expect(o.pending('chat:message')).toEqual([]);
+    expect(o.pending('chat:translation')).toEqual([]);
   });
 
   it('tells a reloaded page (a resumed slot) the chat state again', async () => {
@@ -333,5 +329,56 @@ describe.each(testDatabases())('chat over Socket.IO ($name)', (db) => {
       amount: 5,
       message: 'great show',
     });
+  });
+});
+
+describe('chat batching in a busy room', () => {
+  let t: TestPlatform;
+  let url: string;
+  const open: TestPeer[] = [];
+  afterAll(async () => {
+    for (const p of open) p.close();
+    await t?.close();
+  });
+
+  it('sends the first message at once and what follows within the window as one chat:batch, in order, before a deletion', async () => {
+    t = await startTestPlatform(testDatabases()[0]!, { port: 0, chatBatchMs: 1000 });
+    url = await t.platform.listen();
+    const owner = await t.signUp('Busy', { role: 'streamer' });
+    const viewer = await t.signUp('Reader');
+    const roomId = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'live', title: 'Busy' } }))
+      .body.id as string;
+    const connect = async (token: string) => {
+      const p = await connectPeer(url, token);
+      open.push(p);
+      p.emit('join', { roomId });
+      await p.next('chat:state');
+      return p;
+    };
+    const o = await connect(owner.token);
+    const v = await connect(viewer.token);
+    const events: { name: string; body: any }[] = [];
+    v.socket.onAny((name: string, body: unknown) => events.push({ name, body }));
+
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      ids.push((await o.emitWithAck('chat:send', { roomId, text: `m${i}`, clientId: `b${i}` })).message.id);
+    }
+    expect(await o.emitWithAck('chat:delete', { roomId, messageId: ids[4] })).toEqual({ ok: true });
+    await v.next('chat:delete');
+    const received = events.flatMap((e) =>
+      e.name === 'chat:message'
+        ? [e.body.id]
+        : e.name === 'chat:batch'
+          ? e.body.messages.map((m: { id: string }) => m.id)
+          : e.name === 'chat:delete'
+            ? [`deleted ${e.body.messageId}`]
+            : [],
+    );
+    expect(received).toEqual([...ids, `deleted ${ids[4]}`]);
+    expect(events[0]?.name).toBe('chat:message');
+    // Fewer frames than messages: the four after the first came together.
+    expect(events.filter((e) => e.name === 'chat:batch').length).toBeGreaterThanOrEqual(1);
+    expect(events.filter((e) => e.name !== 'chat:delete').length).toBeLessThan(5);
   });
 });
