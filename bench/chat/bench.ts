@@ -45,6 +45,7 @@ const result = await runChatBench({
   drainSeconds: num('BENCH_CHAT_DRAIN_SECONDS', 120),
   ...(profile ? { profileDir: profile } : {}),
   ...(env.BENCH_CHAT_LOG_LEVEL ? { logLevel: env.BENCH_CHAT_LOG_LEVEL as 'warn' } : {}),
+  ...(env.BENCH_CHAT_BATCH_MS ? { batchMs: Number(env.BENCH_CHAT_BATCH_MS) } : {}),
   progress: (line) => console.error(`[bench:chat] ${line}`),
 });
 console.log(formatReport(result));

@@ -56,6 +56,8 @@ export interface ChatBenchOptions {
   /** A database to use (tests); by default a fresh embedded PGlite in a temporary directory. */
   database?: DatabaseHandle;
   logLevel?: ServerConfig['logLevel'];
+  /** CHAT_BATCH_MS of the server (default: the production default, 100). */
+  batchMs?: number;
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
 }
@@ -278,26 +280,39 @@ function trend(sums: Float64Array[], counts: Uint32Array[], slices: number): num
 class HandoffRecorder {
   #tag = '';
   #sent = new Map<string, number>();
+  /** Translations handed off before their message was (it waited in the room's batch): handoff times. */
+  #early = new Map<string, number[]>();
   originals: number[] = [];
   translations: number[] = [];
 
   constructor(gateway: Platform['services']['realtime']) {
     const toRoom = gateway.emitToRoom.bind(gateway);
     const toLanguage = gateway.emitToRoomLanguage.bind(gateway);
-    gateway.emitToRoom = (roomId, name, body, except) => {
-      toRoom(roomId, name, body, except);
-      if (name !== 'chat:message') return;
-      const m = /^([A-Za-z]+)-(\d+)-(\d+)$/.exec((body as { clientId: string }).clientId);
+    type Msg = { id: string; clientId: string };
+    type Tr = { messageId: string };
+    const original = (body: Msg) => {
+      const m = /^([A-Za-z]+)-(\d+)-(\d+)$/.exec(body.clientId);
       if (!m || m[1] !== this.#tag) return;
       const sent = Number(m[3]) / 1000;
-      this.#sent.set((body as { id: string }).id, sent);
+      this.#sent.set(body.id, sent);
       this.originals.push(now() - sent);
+      for (const at of this.#early.get(body.id) ?? []) this.translations.push(at - sent);
+      this.#early.delete(body.id);
+    };
+    const translation = (body: Tr) => {
+      const sent = this.#sent.get(body.messageId);
+      if (sent !== undefined) this.translations.push(now() - sent);
+      else this.#early.set(body.messageId, [...(this.#early.get(body.messageId) ?? []), now()]);
+    };
+    gateway.emitToRoom = (roomId, name, body, except) => {
+      toRoom(roomId, name, body, except);
+      if (name === 'chat:message') original(body as Msg);
+      else if (name === 'chat:batch') for (const m of (body as { messages: Msg[] }).messages) original(m);
     };
     gateway.emitToRoomLanguage = (roomId, language, name, body) => {
       toLanguage(roomId, language, name, body);
-      if (name !== 'chat:translation') return;
-      const sent = this.#sent.get((body as { messageId: string }).messageId);
-      if (sent !== undefined) this.translations.push(now() - sent);
+      if (name === 'chat:translation') translation(body as Tr);
+      else if (name === 'chat:batch') for (const t of (body as { translations: Tr[] }).translations) translation(t);
     };
   }
 
@@ -305,6 +320,7 @@ class HandoffRecorder {
   start(tag: string): void {
     this.#tag = tag;
     this.#sent.clear();
+    this.#early.clear();
     this.originals = [];
     this.translations = [];
   }
@@ -477,6 +493,8 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
         port: 0,
         ...(dataDir ? { dataDir } : {}),
         logLevel: o.logLevel ?? 'error',
+        // the production default (tests turn batching off)
+        chatBatchMs: o.batchMs ?? 100,
         rateLimitPerMinute: 1_000_000,
         // senders send rate ÷ senders messages per second each: well under these
         chatMessagesPer10s: 10_000,
@@ -586,7 +604,14 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
       profile: boolean,
     ): Promise<PhaseSummary & { profile?: string }> => {
       const count = Math.max(1, Math.round(o.rate * seconds));
-      const plan: PhasePlan = { tag, count, rate: o.rate, senderLanguages: o.senderLanguages, textOffset };
+      const plan: PhasePlan = {
+        tag,
+        count,
+        rate: o.rate,
+        senderLanguages: o.senderLanguages,
+        textOffset,
+        translates: o.engine !== 'none',
+      };
       textOffset += count;
       for (const c of clients) {
         c.clear();

@@ -87,6 +87,9 @@ function onMessage(m: Member, msg: { id: string; clientId: string; text: string 
   if (!info) {
     info = { k, sent, text: msg.text };
     p.ids.set(msg.id, info);
+    const waiting = early.get(msg.id);
+    early.delete(msg.id);
+    for (const e of waiting ?? []) onTranslation(e.m, e.ev, e.at);
   }
   const slot = k * members.length + m.local;
   if (p.originalsSeen[slot]) {
@@ -100,14 +103,21 @@ function onMessage(m: Member, msg: { id: string; clientId: string; text: string 
   checkDrained(p);
 }
 
-function onTranslation(m: Member, ev: { messageId: string; language: string; status: string; text?: string }): void {
+type TranslationEvent = { messageId: string; language: string; status: string; text?: string };
+/** Translations that arrived before any member had their message (it waited in the room's batch). */
+const early = new Map<string, { m: Member; ev: TranslationEvent; at: number }[]>();
+
+function onTranslation(m: Member, ev: TranslationEvent, at = now()): void {
   const p = phase;
   const info = p?.ids.get(ev.messageId);
-  if (!p || !info) {
-    if (p) p.stray += 1;
+  if (!p) return;
+  if (!info) {
+    const list = early.get(ev.messageId) ?? [];
+    list.push({ m, ev, at });
+    early.set(ev.messageId, list);
     return;
   }
-  const latency = now() - info.sent;
+  const latency = at - info.sent;
   if (ev.language !== m.language) p.wrongLanguage += 1;
   const slot = info.k * members.length + m.local;
   if (p.translationsSeen[slot]) {
@@ -233,7 +243,9 @@ function prepare(plan: PhasePlan): void {
     const source = base(plan.senderLanguages[k % plan.senderLanguages.length]!);
     translationsExpected += members.length - (readers.get(source) ?? 0);
   }
+  if (!plan.translates) translationsExpected = 0;
   const slots = plan.count * members.length;
+  early.clear();
   phase = {
     plan,
     originalsExpected: slots,

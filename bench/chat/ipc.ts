@@ -24,6 +24,8 @@ export interface PhasePlan {
   senderLanguages: string[];
   /** First sentence number (texts are distinct over the run so no translation is a cache hit). */
   textOffset: number;
+  /** False without an engine: the server then sends no `chat:translation` at all (`chat:state` said so). */
+  translates: boolean;
 }
 
 export type ParentMessage =
