@@ -1,4 +1,5 @@
 import type { RTCDtlsTransport } from 'werift';
+import { FastSrtpCipher } from './srtp-fast-cipher.js';
 
 /** The parts of werift's ICE connection the fast path uses (werift is pinned to the version this was written for). */
 interface IceConnectionInternals {
@@ -12,17 +13,26 @@ interface IceConnectionInternals {
 
 interface SrtpSessionLike {
   encrypt(payload: Buffer, header: unknown): Buffer;
+  localContext?: { cipher?: unknown };
 }
+
+/** SRTP sessions whose AES-CM cipher was swapped for FastSrtpCipher (or found to be another kind). */
+const checked = new WeakSet<object>();
 
 /**
  * Encrypt and send one RTP packet on a subscriber's transport without werift's per-sender path:
- * SRTP with the transport's session, then straight to the UDP socket of the selected candidate pair
+ * SRTP with the transport's session (its AES-CM cipher swapped for FastSrtpCipher on first use),
+ * then straight to the UDP socket of the selected candidate pair
  * (three promise hops fewer per packet). TCP pairs and anything unusual fall back to werift's send.
  * Returns the bytes sent, 0 when the transport cannot send.
  */
 export function sendRtp(dtls: RTCDtlsTransport, payload: Buffer, header: unknown): number {
   const srtp = (dtls as unknown as { srtp?: SrtpSessionLike }).srtp;
   if (!srtp || dtls.state !== 'connected') return 0;
+  if (!checked.has(srtp)) {
+    checked.add(srtp);
+    FastSrtpCipher.install(srtp.localContext?.cipher);
+  }
   const packet = srtp.encrypt(payload, header);
   const connection = dtls.iceTransport.connection as unknown as IceConnectionInternals;
   const pair = connection.nominated;
