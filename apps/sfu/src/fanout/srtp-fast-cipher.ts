@@ -34,7 +34,9 @@ export class FastSrtpCipher {
   readonly #roc = Buffer.alloc(4);
   /** Counter blocks, then (aligned) the payload being encrypted: 32-bit views need 4-byte alignment. */
   #blocks = new Uint32Array(4 * 128);
+  #blockBytes = new Uint8Array(this.#blocks.buffer);
   #data = new Uint32Array(512);
+  #dataBytes = new Uint8Array(this.#data.buffer);
 
   constructor(key: Buffer, salt: Buffer, authKey: Buffer) {
     this.#ecb = createCipheriv('aes-128-ecb', key, null);
@@ -64,7 +66,9 @@ export class FastSrtpCipher {
     const words = blocks * 4;
     if (this.#blocks.length < words) {
       this.#blocks = new Uint32Array(words);
+      this.#blockBytes = new Uint8Array(this.#blocks.buffer);
       this.#data = new Uint32Array(words);
+      this.#dataBytes = new Uint8Array(this.#data.buffer);
     }
     // Counter block i: salt ⊕ (SSRC · 2^64 ⊕ ROC · 2^32 ⊕ SEQ · 2^16) + i, as native-order words.
     const salt = this.#salt;
@@ -79,14 +83,14 @@ export class FastSrtpCipher {
       c[at + 2] = w2;
       c[at + 3] = swap((w3 | b) >>> 0);
     }
-    const stream = this.#ecb.update(new Uint8Array(c.buffer, 0, words * 4));
+    const stream = this.#ecb.update(this.#blockBytes.subarray(0, words * 4));
     // OpenSSL's output is a fresh, aligned allocation; copy in the unlikely case it is not.
     const k =
       stream.byteOffset % 4 === 0
         ? new Uint32Array(stream.buffer, stream.byteOffset, words)
         : new Uint32Array(Uint8Array.from(stream).buffer);
     const d = this.#data;
-    const bytes = new Uint8Array(d.buffer, 0, words * 4);
+    const bytes = this.#dataBytes;
     bytes.set(payload);
     for (let i = 0; i < words; i++) d[i] = d[i]! ^ k[i]!;
     const out = Buffer.allocUnsafe(hl + n + AUTH_TAG_LENGTH);

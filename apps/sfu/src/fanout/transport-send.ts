@@ -14,10 +14,11 @@ interface IceConnectionInternals {
 interface SrtpSessionLike {
   encrypt(payload: Buffer, header: unknown): Buffer;
   localContext?: { cipher?: unknown };
+  /** Set once the session's cipher was looked at (swapped for FastSrtpCipher, or another kind left alone). */
+  [FAST]?: boolean;
 }
 
-/** SRTP sessions whose AES-CM cipher was swapped for FastSrtpCipher (or found to be another kind). */
-const checked = new WeakSet<object>();
+const FAST = Symbol('fusionflow.fastSrtp');
 
 /**
  * Encrypt and send one RTP packet on a subscriber's transport without werift's per-sender path:
@@ -29,10 +30,8 @@ const checked = new WeakSet<object>();
 export function sendRtp(dtls: RTCDtlsTransport, payload: Buffer, header: unknown): number {
   const srtp = (dtls as unknown as { srtp?: SrtpSessionLike }).srtp;
   if (!srtp || dtls.state !== 'connected') return 0;
-  if (!checked.has(srtp)) {
-    checked.add(srtp);
-    FastSrtpCipher.install(srtp.localContext?.cipher);
-  }
+  // One property read per packet: the swap happens once per SRTP session (a new DTLS session brings a new one).
+  srtp[FAST] ??= FastSrtpCipher.install(srtp.localContext?.cipher);
   const packet = srtp.encrypt(payload, header);
   const connection = dtls.iceTransport.connection as unknown as IceConnectionInternals;
   const pair = connection.nominated;
