@@ -6,6 +6,17 @@ import { Link } from 'react-router-dom';
 import en from '../i18n/en.json';
 import { useChatSnapshot } from './use-chat';
 
+/** What a chat request answered: shown to the reader when refused. */
+type ChatResult = { ok: boolean; error?: SignalingErrorMessage };
+
+/** What each control of one message gets. */
+interface MessageProps {
+  client: ChatClient;
+  snap: ChatSnapshot;
+  item: ChatMessageItem;
+  onResult: (r: ChatResult) => void;
+}
+
 type ChatErrorKey = keyof typeof en.chat.errors;
 const CHAT_ERRORS = new Set(Object.keys(en.chat.errors).map((k) => k.replace(/_(one|other)$/, ''))) as Set<string>;
 
@@ -33,7 +44,7 @@ export function ChatPanel({ client, signedIn }: { client: ChatClient | null; sig
   const { t } = useTranslation();
   const snap = useChatSnapshot(client);
   const [error, setError] = useState<SignalingErrorMessage | null>(null);
-  const report = (result: { ok: boolean; error?: SignalingErrorMessage }) => {
+  const report = (result: ChatResult) => {
     setError(result.ok ? null : (result.error ?? null));
   };
 
@@ -104,7 +115,7 @@ function MessageList({
 }: {
   client: ChatClient;
   snap: ChatSnapshot;
-  onResult: (r: { ok: boolean; error?: SignalingErrorMessage }) => void;
+  onResult: (r: ChatResult) => void;
 }) {
   const { t } = useTranslation();
   const listRef = useRef<HTMLOListElement>(null);
@@ -194,17 +205,7 @@ function TipLine({ tip }: { tip: ChatTipItem }) {
   );
 }
 
-function MessageLine({
-  client,
-  snap,
-  item,
-  onResult,
-}: {
-  client: ChatClient;
-  snap: ChatSnapshot;
-  item: ChatMessageItem;
-  onResult: (r: { ok: boolean; error?: SignalingErrorMessage }) => void;
-}) {
+function MessageLine({ client, snap, item, onResult }: MessageProps) {
   const { t, i18n } = useTranslation();
   const time = new Intl.DateTimeFormat(i18n.resolvedLanguage, { timeStyle: 'short' }).format(new Date(item.sentAt));
   const from = languageInSentence(item.language, i18n.resolvedLanguage);
@@ -278,7 +279,7 @@ function Reactions({
   client: ChatClient;
   item: ChatMessageItem;
   canReact: boolean;
-  onResult: (r: { ok: boolean; error?: SignalingErrorMessage }) => void;
+  onResult: (r: ChatResult) => void;
 }) {
   const { t } = useTranslation();
   const [picking, setPicking] = useState(false);
@@ -335,23 +336,13 @@ function Reactions({
   );
 }
 
-function ModerationMenu({
-  client,
-  snap,
-  item,
-  onResult,
-}: {
-  client: ChatClient;
-  snap: ChatSnapshot;
-  item: ChatMessageItem;
-  onResult: (r: { ok: boolean; error?: SignalingErrorMessage }) => void;
-}) {
+function ModerationMenu({ client, snap, item, onResult }: MessageProps) {
   const { t } = useTranslation();
   const ref = useRef<HTMLDetailsElement>(null);
   const userId = item.author.userId;
   const restriction = snap.restrictions.get(userId);
   const others = snap.canModerate && !item.mine && !item.author.moderator;
-  const run = (work: Promise<{ ok: boolean; error?: SignalingErrorMessage }>) => {
+  const run = (work: Promise<ChatResult>) => {
     if (ref.current) ref.current.open = false;
     void work.then(onResult);
   };
@@ -451,7 +442,7 @@ function Composer({
 }: {
   client: ChatClient;
   snap: ChatSnapshot;
-  onResult: (r: { ok: boolean; error?: SignalingErrorMessage }) => void;
+  onResult: (r: ChatResult) => void;
 }) {
   const { t, i18n } = useTranslation();
   const id = useId();
