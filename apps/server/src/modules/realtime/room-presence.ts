@@ -206,6 +206,7 @@ export class RoomPresence {
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
     this.#localRooms.clear();
+    this.#audienceRooms.clear();
     this.#listeners.clear();
   }
 
