@@ -45,8 +45,18 @@ export const GrantClaims = z.object({
   role: GrantRole,
   exp: z.number(),
   iat: z.number(),
-  jti: text(),
+  /**
+   * Unique per grant. The SFU keeps one live session per grant id: a second WHEP POST with the same
+   * grant replaces the first session (which ends with `replaced`), so one grant never opens many.
+   */
+  jti: text().min(1).max(128),
   /** The entitlement (ticket, private-call booking) that paid for this grant, when money is involved. */
   ent: text().optional(),
+  /**
+   * The ICE servers the SFU announces in its WHIP/WHEP `Link` headers, with the TURN credentials the
+   * control plane minted for this grant's holder (TURN for signed-in accounts only; guests get STUN).
+   * The media plane holds no TURN secret of its own.
+   */
+  ice: z.array(IceServer).max(8).optional(),
 });
 export type GrantClaims = z.infer<typeof GrantClaims>;
