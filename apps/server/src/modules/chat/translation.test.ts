@@ -255,7 +255,8 @@ describe.runIf(englishSpanish.ok)(`translation with a real Apertium APy${skipped
         const text = `Hello my friend, the house is big ${randomUUID().slice(0, 6)}`;
         const ack = await en.emitWithAck('chat:send', { roomId, text, clientId: randomUUID() });
         const id = ack.message.id;
-        for (const p of spanish) expect(await p.next('chat:translation')).toMatchObject({ messageId: id, status: 'ok' });
+        for (const p of spanish)
+          expect(await p.next('chat:translation')).toMatchObject({ messageId: id, status: 'ok' });
         const catalan = await ca.next('chat:translation');
         expect(catalan).toMatchObject({ messageId: id, language: 'ca', status: 'ok' });
         expect(catalan.text).toMatch(/\b(la|és|casa|gran|amic)\b/i);
