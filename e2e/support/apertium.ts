@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,19 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** Where Debian's Apertium packages put their modes (one per installed pair direction). */
 const MODES_DIR = '/usr/share/apertium/modes';
 const START_TIMEOUT_MS = 60_000;
-/** The pairs the chat scenario uses: started once here so its first messages do not wait for them. */
-const WARM_PAIRS = ['en|es', 'es|en'];
+/**
+ * The pairs the chat scenario uses: checked before the run (global-setup.ts), and started once here
+ * so its first messages do not wait for them.
+ */
+export const CHAT_PAIRS = ['en|es', 'es|en'] as const;
 
 export interface Apertium {
   url: string;
   port: number;
   child: ChildProcess;
   stop(): Promise<void>;
-}
-
-/** Is Debian's apertium-apy installed? */
-export function hasApertium(): boolean {
-  return spawnSync('sh', ['-c', 'command -v apertium-apy'], { stdio: 'ignore' }).status === 0;
 }
 
 /** A TCP port nothing listens on now, on any interface (APy binds all of them). */
@@ -110,7 +108,7 @@ export async function startApertium(logFile: string): Promise<Apertium> {
 /** One translation per pair the scenario uses (best effort: the scenario itself waits longer). */
 async function warm(url: string): Promise<void> {
   await Promise.all(
-    WARM_PAIRS.map((pair) =>
+    CHAT_PAIRS.map((pair) =>
       fetch(`${url}/translate?langpair=${encodeURIComponent(pair)}&q=hello`, {
         signal: AbortSignal.timeout(20_000),
       }).then(

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FullConfig } from '@playwright/test';
-import { type Apertium, hasApertium, startApertium } from './apertium.js';
+// The same check as the server's suites: exactly the pairs used, the missing Debian packages named.
+import { apertiumFor } from '../../apps/server/src/modules/chat/test-apertium.js';
+import { type Apertium, CHAT_PAIRS, startApertium } from './apertium.js';
 import { type Coturn, startCoturn } from './coturn.js';
 import { E2E_ENV } from './server-env.js';
 
@@ -49,17 +51,15 @@ function serverEnv(dataDir: string, turn: Coturn, apertium: Apertium | null): No
 }
 
 /**
- * Apertium APy for the chat scenario. Missing apertium-apy skips that scenario, unless
- * FF_REQUIRE_APERTIUM=1 (CI), which makes it a failure.
+ * Apertium APy for the chat scenario, when apertium-apy and the pairs the scenario uses are installed.
+ * A missing piece skips that scenario (the reason is handed to it), unless FF_REQUIRE_APERTIUM=1 (CI),
+ * which makes it a failure.
  */
 async function maybeStartApertium(logFile: string): Promise<Apertium | null> {
-  if (!hasApertium()) {
-    if (process.env.FF_REQUIRE_APERTIUM === '1') {
-      throw new Error(
-        'FF_REQUIRE_APERTIUM=1 but apertium-apy is not installed (apt-get install apertium-apy apertium-eng-spa)',
-      );
-    }
-    console.log('e2e: apertium-apy is not installed; the chat translation scenario is skipped');
+  const check = apertiumFor(CHAT_PAIRS);
+  if (!check.ok) {
+    process.env[E2E_ENV.translationSkipped] = check.reason;
+    console.log(`e2e: the chat translation scenario is skipped: ${check.reason}`);
     return null;
   }
   return startApertium(logFile);

@@ -13,4 +13,6 @@ export const E2E_ENV = {
   /** Apertium APy started for the run (its process group's id), and the chat's engine: `apertium` or `none`. */
   apertiumPid: 'FF_E2E_APERTIUM_PID',
   translation: 'FF_E2E_TRANSLATION',
+  /** Why the chat scenario has no Apertium (the Debian packages to install), when it has none. */
+  translationSkipped: 'FF_E2E_TRANSLATION_SKIPPED',
 } as const;

@@ -1,10 +1,28 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isLoopbackHost } from './config.js';
 import { announcedUrl, startServerProcess as startBin, waitFor } from './test-process.js';
+
+/**
+ * A network namespace of the test's own (only its loopback interface, up), so the server can
+ * listen on 0.0.0.0 as an operator's would while every byte stays inside it. Needs root (CI is).
+ */
+function networkNamespace(): { name: string; exec: string[]; remove(): void } | undefined {
+  const name = `ff-bin-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (spawnSync('ip', ['netns', 'add', name], { stdio: 'ignore' }).status !== 0) return undefined;
+  execFileSync('ip', ['netns', 'exec', name, 'ip', 'link', 'set', 'lo', 'up']);
+  return {
+    name,
+    exec: ['ip', 'netns', 'exec', name],
+    remove: () => void spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' }),
+  };
+}
 
 describe('the server process', () => {
   const dirs: string[] = [];
@@ -53,6 +71,9 @@ describe('the server process', () => {
       const password = /admin@fusionflow\.test\s+(\S+)/.exec(run.output())![1]!;
       const health = await fetch(`${url}/healthz`);
       expect(await health.json()).toEqual({ status: 'ok' });
+      // On loopback with the embedded database, the free dev payments are on by default (and said so).
+      expect(run.output()).toContain('The dev payment provider is on');
+      expect((await (await fetch(`${url}/api/wallet/packs`)).json()).providers).toEqual(['dev']);
       const login = await fetch(`${url}/api/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -77,4 +98,58 @@ describe('the server process', () => {
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('shutting down');
   }, 150_000);
+
+  it('knows which addresses are loopback', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
+      expect(isLoopbackHost(h), h).toBe(true);
+    }
+    for (const h of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.5', 'live.example.com', '127.0.0.1.example.com']) {
+      expect(isLoopbackHost(h), h).toBe(false);
+    }
+  });
+
+  it('turns free payments and demo accounts off by default on a non-loopback HOST, and warns loudly when asked for them', async () => {
+    const ns = networkNamespace();
+    if (!ns) {
+      if (process.env.CI) throw new Error('could not create a network namespace (ip netns add needs root)');
+      console.warn('skipped: listening on 0.0.0.0 is tested in a network namespace, which needs root');
+      return;
+    }
+    const dataDir = mkdtempSync(join(tmpdir(), 'ff-bin-public-'));
+    dirs.push(dataDir);
+    const inside = (url: string) =>
+      JSON.parse(execFileSync(ns.exec[0]!, [...ns.exec.slice(1), 'curl', '-sf', url], { encoding: 'utf8' }));
+    const env = { PORT: '0', HOST: '0.0.0.0', DATA_DIR: dataDir, PASSWORD_HASH_COST: '10', SFU_EMBEDDED: 'false' };
+    try {
+      const byDefault = startBin(env, ns.exec);
+      try {
+        const url = await announcedUrl(byDefault, 90_000);
+        expect(byDefault.output()).toMatch(
+          /Demo accounts and the free dev payment provider are off: HOST=0\.0\.0\.0 is reachable from other machines/,
+        );
+        expect(byDefault.output()).not.toMatch(/admin@fusionflow\.test/);
+        expect(inside(`${url}/api/wallet/packs`).providers).toEqual([]);
+      } finally {
+        byDefault.child.kill('SIGTERM');
+      }
+      expect(await byDefault.exited).toBe(0);
+
+      const asked = startBin({ ...env, DEMO_ACCOUNTS: 'true', PAYMENTS_DEV_PROVIDER: 'true' }, ns.exec);
+      try {
+        const url = await announcedUrl(asked, 90_000);
+        const out = asked.output();
+        expect(out).toContain('!!! WARNING: HOST=0.0.0.0 is reachable from other machines, and');
+        expect(out).toMatch(/!!! {3}- demo accounts are on \(DEMO_ACCOUNTS=true\)/);
+        expect(out).toMatch(/!!! {3}- the free dev payment provider is on \(PAYMENTS_DEV_PROVIDER=true\)/);
+        expect(out).toMatch(/admin\s+admin@fusionflow\.test/);
+        expect(out).toMatch(/"level":40.*free dev payment provider is on/);
+        expect(inside(`${url}/api/wallet/packs`).providers).toEqual(['dev']);
+      } finally {
+        asked.child.kill('SIGTERM');
+      }
+      expect(await asked.exited).toBe(0);
+    } finally {
+      ns.remove();
+    }
+  }, 240_000);
 });

@@ -1,5 +1,6 @@
 import { ConfigError } from '@fusionflow/kit';
 import { loadServerConfig, type ServerConfig } from './config.js';
+import { startupBanner } from './startup-banner.js';
 
 /** Process entry of the control plane: configuration, tracing, the platform, signals. */
 async function run(): Promise<void> {
@@ -26,13 +27,15 @@ async function run(): Promise<void> {
   const url = await platform.listen();
   closeOnSignals(lifecycle, platform.logger);
   platform.logger.info({ url, database: platform.database.kind }, 'FusionFlow is running');
-  const lines = [`\n  FusionFlow is running at ${url}\n`];
-  if (platform.demoAccounts.length > 0) {
-    lines.push('  Demo accounts (password is the same for all):');
-    for (const a of platform.demoAccounts) lines.push(`    ${a.role.padEnd(9)} ${a.email.padEnd(26)} ${a.password}`);
-    lines.push('');
-  }
-  console.log(lines.join('\n'));
+  const banner = startupBanner({
+    url,
+    config,
+    embeddedDatabase: platform.database.kind === 'pglite',
+    demoAccounts: platform.demoAccounts,
+    devProvider: platform.services.wallet.providers.includes('dev'),
+  });
+  for (const warning of banner.warnings) platform.logger.warn({ host: config.host }, warning);
+  console.log(banner.text);
 }
 
 run().catch((err) => {

@@ -191,7 +191,7 @@ export const serverSettings = {
   demoAccounts: setting(
     'DEMO_ACCOUNTS',
     read.oneOf(['auto', 'true', 'false']),
-    'Create demo accounts and print them at start-up; auto = only with the embedded database.',
+    'Create demo accounts and print them (with their password) at start-up; auto = only with the embedded database while HOST is a loopback address (any other HOST needs true, and the banner warns).',
     { default: 'auto' as const },
   ),
   platformFeePercent: setting(
@@ -221,7 +221,7 @@ export const serverSettings = {
   paymentsDevProvider: setting(
     'PAYMENTS_DEV_PROVIDER',
     read.oneOf(['auto', 'true', 'false']),
-    'The dev payment provider credits purchases at once without payment (demo only); auto = on with the embedded database.',
+    'The dev payment provider credits purchases at once without payment (demo only); auto = on only with the embedded database while HOST is a loopback address (any other HOST needs true, and the banner warns).',
     { default: 'auto' as const },
   ),
   paymentsWebhookSecret: setting(
@@ -343,6 +343,26 @@ export const serverSettings = {
 };
 
 export type ServerConfig = ConfigOf<typeof serverSettings>;
+
+/** Does the server listen only where other machines cannot reach it (127.0.0.0/8, ::1, localhost)? */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(h);
+}
+
+/**
+ * Whether a demo convenience (DEMO_ACCOUNTS, PAYMENTS_DEV_PROVIDER) is on. `auto` is on only for a
+ * try-out on one's own machine: the embedded database and a loopback HOST. A server others can reach
+ * (HOST=0.0.0.0 or any other address) needs `true` said explicitly, because free tokens and accounts
+ * with a printed password are then anyone's.
+ */
+export function demoConvenienceOn(
+  value: 'auto' | 'true' | 'false',
+  config: Pick<ServerConfig, 'host'>,
+  embeddedDatabase: boolean,
+): boolean {
+  return value === 'true' || (value === 'auto' && embeddedDatabase && isLoopbackHost(config.host));
+}
 
 export function loadServerConfig(env: Record<string, string | undefined>): ServerConfig {
   const config = loadConfig(serverSettings, { env, file: env.CONFIG_FILE });

@@ -6,7 +6,7 @@ import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRate
 import type { UserId } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import type { ServerConfig } from './config.js';
+import { demoConvenienceOn, type ServerConfig } from './config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { getOrCreateServerKey } from './db/server-keys.js';
 import { registerHealthRoutes } from './http/health-routes.js';
@@ -165,10 +165,10 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'identity' }),
     });
     registerIdentityRoutes(app, identity, guard);
-    const demo =
-      config.demoAccounts === 'true' || (config.demoAccounts === 'auto' && database.kind === 'pglite')
-        ? await ensureDemoAccounts(db, hasher)
-        : [];
+    const embeddedDatabase = database.kind === 'pglite';
+    const demo = demoConvenienceOn(config.demoAccounts, config, embeddedDatabase)
+      ? await ensureDemoAccounts(db, hasher)
+      : [];
 
     // rooms
     const rooms = new RoomService(db, logger.child({ module: 'rooms' }));
@@ -184,8 +184,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       ledger,
       policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
       packs: config.tokenPacks,
-      devProvider:
-        config.paymentsDevProvider === 'true' || (config.paymentsDevProvider === 'auto' && database.kind === 'pglite'),
+      devProvider: demoConvenienceOn(config.paymentsDevProvider, config, embeddedDatabase),
       webhookSecret: config.paymentsWebhookSecret,
       webhookToleranceSeconds: config.paymentsWebhookToleranceSeconds,
       tipMaxTokens: config.tipMaxTokens,

@@ -13,11 +13,15 @@ export interface ServerProcess {
   exitCode(): number | undefined;
 }
 
-/** Run the real entry point (TypeScript through tsx) as an operator would, with only the given environment. */
-export function startServerProcess(env: Record<string, string>): ServerProcess {
+/**
+ * Run the real entry point (TypeScript through tsx) as an operator would, with only the given
+ * environment. `wrap` runs it through another command (`ip netns exec <ns>`), which must exec it.
+ */
+export function startServerProcess(env: Record<string, string>, wrap: string[] = []): ServerProcess {
   let out = '';
   let exitCode: number | undefined;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/bin.ts'], {
+  const argv = [...wrap, process.execPath, '--conditions=source', '--import', 'tsx', 'src/bin.ts'];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: serverDir,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -108,16 +108,25 @@ export const sfuSettings = {
     portRange(),
     'UDP ports for media (open them in the firewall), e.g. 40000-40999.',
   ),
-  stunUrls: setting('STUN_URLS', read.list(), 'STUN servers announced to WHIP/WHEP clients in Link headers.', {
-    default: [] as string[],
-  }),
-  turnUrls: setting('TURN_URLS', read.list(), 'TURN servers announced in Link headers with time-limited credentials.', {
-    default: [] as string[],
-  }),
-  turnSecret: setting('TURN_SECRET', read.string(), "coturn's static-auth-secret, to mint those credentials.", {
-    secret: true,
-  }),
-  turnTtlSeconds: setting('TURN_TTL_SECONDS', read.int(60, 172_800), 'Lifetime of TURN credentials.', {
+  stunUrls: setting(
+    'STUN_URLS',
+    read.list(),
+    'STUN servers announced in Link headers to sessions admitted without a grant (a grant carries its own ICE servers).',
+    { default: [] as string[] },
+  ),
+  turnUrls: setting(
+    'TURN_URLS',
+    read.list(),
+    'Standalone SFU only: TURN servers announced in Link headers, with credentials minted from TURN_SECRET.',
+    { default: [] as string[] },
+  ),
+  turnSecret: setting(
+    'TURN_SECRET',
+    read.string(),
+    "Standalone SFU only (no CONTROL_URL, JWKS_URL or JWKS; with ROOM_TOKENS, AUTH_TOKEN or JWT_SECRET): coturn's static-auth-secret, to mint those credentials. Refused at start otherwise: with grants the control plane mints TURN credentials into each grant.",
+    { secret: true },
+  ),
+  turnTtlSeconds: setting('TURN_TTL_SECONDS', read.int(60, 172_800), 'Lifetime of those TURN credentials.', {
     default: 3600,
   }),
   disconnectGraceSeconds: setting(

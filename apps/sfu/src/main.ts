@@ -5,7 +5,7 @@ import { ControlPlaneClient, type FetchLike } from './control/control-plane-clie
 import { discardEvents, type EventSink } from './control/event-sink.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { createSfuHttpApp, type SfuHttpApp } from './http/http-app.js';
-import { iceServerLinks } from './http/ice-links.js';
+import { iceServerLinks, ownIceServers } from './http/ice-links.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { SfuMetrics } from './metrics.js';
 import { RoomManager } from './room/room-manager.js';
@@ -29,12 +29,32 @@ export interface SfuOptions {
   fetch?: FetchLike;
 }
 
+/**
+ * TURN_SECRET mints relay access, so only a standalone SFU may hold it. An SFU that executes grants
+ * (CONTROL_URL, JWKS_URL or JWKS) announces the credentials the control plane put in each grant;
+ * and an SFU without any authentication would hand TURN credentials to anyone who asks.
+ */
+function checkTurnSecret(config: SfuConfig): void {
+  if (!config.turnSecret) return;
+  if (config.controlUrl || config.jwksUrl || config.jwks) {
+    throw new Error(
+      'TURN_SECRET is for a standalone SFU only: with grants (CONTROL_URL, JWKS_URL or JWKS) the control plane mints TURN credentials into each grant; remove TURN_SECRET from this SFU',
+    );
+  }
+  if (Object.keys(config.roomTokens ?? {}).length === 0 && !config.authToken && !config.jwtSecret) {
+    throw new Error(
+      'TURN_SECRET without authentication would hand TURN credentials to anyone; set ROOM_TOKENS, AUTH_TOKEN or JWT_SECRET, or remove TURN_SECRET',
+    );
+  }
+}
+
 /** The one place that wires the SFU together. */
 export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Promise<Sfu> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'sfu' });
   if (config.controlUrl && !config.internalSecret) {
     throw new Error('INTERNAL_SECRET is required with CONTROL_URL (events and admin calls are signed with it)');
   }
+  checkTurnSecret(config);
   const lifecycle = new Lifecycle(logger);
   try {
     const control =
@@ -62,6 +82,11 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       admitStreamKey: control ? (room, key) => control.admitStreamKey(room, key) : undefined,
       logger: logger.child({ module: 'auth' }),
     });
+    if (config.turnSecret) {
+      logger.warn(
+        'TURN_SECRET is set: this standalone SFU mints TURN relay credentials for every client its tokens admit (with a control plane, credentials come in grants instead)',
+      );
+    }
     if (auth.open) {
       logger.warn(
         'no authentication configured: anyone can publish and play (set CONTROL_URL, ROOM_TOKENS, AUTH_TOKEN or JWT_SECRET)',
@@ -109,7 +134,8 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       rooms,
       auth,
       limiter,
-      iceLinks: (userId) => iceServerLinks(config, userId),
+      iceLinks: (admission, sessionId) =>
+        iceServerLinks(admission.iceServers ?? ownIceServers(config, admission.userId ?? sessionId)),
     });
     if (config.internalSecret) registerAdminRoutes(app, { rooms, secret: config.internalSecret });
     await app.ready();

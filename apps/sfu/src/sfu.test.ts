@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { signInternalRequest } from '@fusionflow/kit';
 import { GRANT_AUDIENCE, GRANT_ISSUER } from '@fusionflow/protocol';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -267,6 +267,13 @@ describe('WHIP/WHEP errors', () => {
     await expectError(post('/api/whip/publish/bad-sdp', ''), 400, 'invalid_sdp');
     await expectError(post(`/api/whip/publish/${'x'.repeat(65)}`, offer), 400, 'bad_request');
     await expectError(post('/api/whip/publish/bad.room', offer), 400, 'bad_request');
+    // Over the router's parameter limit: the same error shape, not the framework's own body.
+    await expectError(post(`/api/whip/publish/${'x'.repeat(300)}`, offer), 400, 'validation_failed');
+    await expectError(
+      fetch(`${t.url}/api/whep/sessions/${'x'.repeat(300)}`, { method: 'DELETE' }),
+      400,
+      'validation_failed',
+    );
     expect(t.sfu.rooms.roomCount).toBe(0);
   });
 
@@ -423,6 +430,133 @@ describe('authorization', () => {
       expect((await status(t.url, '/api/whep/play/free')).status).toBe(404);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('grants: one live session per grant, ICE servers from the grant', () => {
+  let t: TestSfu;
+  let privateKey: CryptoKey;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA' };
+    t = await startTestSfu({ jwks: JSON.stringify({ keys: [jwk] }), stunUrls: ['stun:sfu-own.example:3478'] });
+  });
+  afterAll(() => t.close());
+  const grant = (room: string, role: 'publish' | 'subscribe', extra: Record<string, unknown> = {}) =>
+    new SignJWT({ room, role, ...extra })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+      .setIssuer(GRANT_ISSUER)
+      .setAudience(GRANT_AUDIENCE)
+      .setSubject('viewer-1')
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  const sessionIdOf = (sub: TestSubscriber) => sub.location!.split('/').pop()!;
+
+  it('a second WHEP POST with the same grant replaces the first session; a burst leaves one', async () => {
+    const pub = await withPublisher(t, 'one-grant', await grant('one-grant', 'publish'));
+    const room = t.sfu.rooms.room('one-grant')!;
+    const token = await grant('one-grant', 'subscribe');
+    const first = new TestSubscriber();
+    expect((await first.play(t.url, 'one-grant', token)).status).toBe(201);
+    await waitFor(() => first.videoPackets > 5, 10_000, 'media at the first session');
+    const firstEvents = readEvents(`${t.url}${first.location}/events`, (e) => e.some((x) => x.type === 'ended'));
+
+    // The viewer reloads the page: the same grant, a new peer connection.
+    const second = new TestSubscriber();
+    expect((await second.play(t.url, 'one-grant', token)).status).toBe(201);
+    expect((await firstEvents).at(-1)).toEqual({ type: 'ended', reason: 'replaced' });
+    expect(t.sfu.rooms.session(sessionIdOf(first))).toBeUndefined();
+    await waitFor(() => second.videoPackets > 5, 10_000, 'media at the new session');
+    expect(room.subscriberCount).toBe(1);
+
+    // Many POSTs at once with that one grant: every one is answered, one session stays.
+    const burst = Array.from({ length: 8 }, () => new TestSubscriber());
+    const answers = await Promise.all(burst.map((b) => b.play(t.url, 'one-grant', token)));
+    expect(answers.map((a) => a.status)).toEqual(burst.map(() => 201));
+    await waitFor(() => room.subscriberCount === 1, 5000, 'one session left');
+    const live = room.info().subscribers;
+    expect(live).toHaveLength(1);
+    expect(burst.map(sessionIdOf)).toContain(live[0]!.id);
+    expect(t.events.events.some((e) => e.type === 'subscriber_left' && e.reason === 'replaced')).toBe(true);
+
+    // Another grant of the same viewer (a second tab asked for its own) is a session of its own.
+    const other = new TestSubscriber();
+    expect((await other.play(t.url, 'one-grant', await grant('one-grant', 'subscribe'))).status).toBe(201);
+    expect(room.subscriberCount).toBe(2);
+
+    // One publisher per room: the same publish grant cannot open a second one.
+    const again = new TestPublisher();
+    expect((await again.publish(t.url, 'one-grant', await grant('one-grant', 'publish'))).status).toBe(409);
+    for (const p of [first, second, ...burst, other, again]) await p.close();
+    await pub.close();
+    await t.sfu.rooms.closeRoom('one-grant');
+  });
+
+  it('announces the ICE servers the grant carries (TURN credentials included), not its own', async () => {
+    const pub = await withPublisher(t, 'ice-room', await grant('ice-room', 'publish'));
+    const ice = [
+      { urls: ['stun:stun.example.net:3478'] },
+      {
+        urls: ['turn:turn.example.net:3478?transport=udp', 'turns:turn.example.net:5349'],
+        username: '1900000000:viewer-1',
+        credential: 'bWludGVkIGJ5IHRoZSBjb250cm9sIHBsYW5l',
+      },
+    ];
+    const withIce = new TestSubscriber();
+    const played = await withIce.play(t.url, 'ice-room', await grant('ice-room', 'subscribe', { ice }));
+    expect(played.status).toBe(201);
+    const iceLinks = played.links.filter((l) => l.includes('rel="ice-server"'));
+    expect(iceLinks).toEqual([
+      '<stun:stun.example.net:3478>; rel="ice-server"',
+      '<turn:turn.example.net:3478?transport=udp>; rel="ice-server"; username="1900000000:viewer-1"; credential="bWludGVkIGJ5IHRoZSBjb250cm9sIHBsYW5l"; credential-type="password"',
+      '<turns:turn.example.net:5349>; rel="ice-server"; username="1900000000:viewer-1"; credential="bWludGVkIGJ5IHRoZSBjb250cm9sIHBsYW5l"; credential-type="password"',
+    ]);
+    // A grant without ICE servers (a guest's, with no STUN configured upstream): the SFU's STUN only.
+    const plain = new TestSubscriber();
+    const plainPlayed = await plain.play(t.url, 'ice-room', await grant('ice-room', 'subscribe'));
+    expect(plainPlayed.links.filter((l) => l.includes('rel="ice-server"'))).toEqual([
+      '<stun:sfu-own.example:3478>; rel="ice-server"',
+    ]);
+    // A grant whose ICE servers are not what the protocol allows is no grant.
+    const bad = await postOffer(
+      `${t.url}/api/whep/play/ice-room`,
+      await new TestSubscriber().offer(),
+      await grant('ice-room', 'subscribe', { ice: [{ urls: 42 }] }),
+    );
+    expect(bad.status).toBe(401);
+    for (const p of [withIce, plain]) await p.close();
+    await pub.close();
+    await t.sfu.rooms.closeRoom('ice-room');
+  });
+
+  it('holds a TURN secret only when standalone and authenticated, and says so', async () => {
+    const jwks = t.sfu.config.jwks!;
+    await expect(startTestSfu({ jwks, turnSecret: 'coturn-secret', turnUrls: ['turn:x:3478'] })).rejects.toThrow(
+      /standalone SFU only/,
+    );
+    await expect(
+      startTestSfu({ controlUrl: 'http://127.0.0.1:9', internalSecret: 'x'.repeat(32), turnSecret: 'coturn-secret' }),
+    ).rejects.toThrow(/standalone SFU only/);
+    await expect(startTestSfu({ turnSecret: 'coturn-secret' })).rejects.toThrow(/without authentication/);
+    const standalone = await startTestSfu({
+      authToken: 'standalone-token',
+      turnSecret: 'coturn-secret',
+      turnUrls: ['turn:127.0.0.1:3478'],
+    });
+    try {
+      const pub = new TestPublisher();
+      const res = await pub.publish(standalone.url, 'solo', 'standalone-token');
+      expect(res.status).toBe(201);
+      const turn = res.links.find((l) => l.startsWith('<turn:'))!;
+      const [, username, credential] = /username="([^"]+)"; credential="([^"]+)"/.exec(turn)!;
+      expect(credential).toBe(createHmac('sha1', 'coturn-secret').update(username!).digest('base64'));
+      await pub.close();
+    } finally {
+      await standalone.close();
     }
   });
 });

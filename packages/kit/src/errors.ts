@@ -78,6 +78,11 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       return make(ErrorCode.MalformedJson, 'request body is empty but content-type is application/json');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return make(ErrorCode.MalformedJson, 'request body is not valid JSON');
+    // The router's own refusals (see `frameworkErrors` in the apps): never echo the path back.
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return make(ErrorCode.ValidationFailed, 'a path parameter is too long');
+    case 'FST_ERR_BAD_URL':
+      return make(ErrorCode.BadRequest, 'the URL is not valid');
   }
   if (err instanceof SyntaxError && status === 400)
     return make(ErrorCode.MalformedJson, 'request body is not valid JSON');

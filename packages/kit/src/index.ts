@@ -6,3 +6,4 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './rate-limiter.js';
+export * from './turn-credentials.js';

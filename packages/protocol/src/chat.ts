@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Language } from './identity.js';
 import { RoomId, UserId } from './ids.js';
+import { text } from './text.js';
 
 /**
  * Chat over the same Socket.IO connection as signaling. A connection `join`s a room (any kind)
@@ -18,15 +19,14 @@ export const CHAT_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🔥']
 export const ChatReaction = z.enum(CHAT_REACTIONS);
 export type ChatReaction = z.infer<typeof ChatReaction>;
 
-export const ChatMessageId = z
-  .string()
+export const ChatMessageId = text()
   .regex(/^[0-9]{1,20}$/, 'message id is a decimal number')
   .brand<'ChatMessageId'>();
 export type ChatMessageId = z.infer<typeof ChatMessageId>;
 export const asChatMessageId = (value: string | number | bigint): ChatMessageId => String(value) as ChatMessageId;
 
 /** A sender's own id for one message; a retry with the same id never stores the message twice. */
-export const ChatClientId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'clientId must match ^[A-Za-z0-9_-]{1,64}$');
+export const ChatClientId = text().regex(/^[A-Za-z0-9_-]{1,64}$/, 'clientId must match ^[A-Za-z0-9_-]{1,64}$');
 
 /** Count of one reaction on a message; `mine` is true when the reader gave it. */
 export const ReactionCount = z.object({ emoji: ChatReaction, count: z.number().int().min(0), mine: z.boolean() });
@@ -34,7 +34,7 @@ export type ReactionCount = z.infer<typeof ReactionCount>;
 
 export const ChatAuthor = z.object({
   userId: UserId,
-  displayName: z.string(),
+  displayName: text(),
   /** The author hosts the room or moderates it (readers show a badge). */
   moderator: z.boolean(),
 });
@@ -54,19 +54,19 @@ export type TranslationStatus = z.infer<typeof TranslationStatus>;
 export const ChatTranslation = z.object({
   language: Language,
   status: TranslationStatus,
-  text: z.string().optional(),
+  text: text().optional(),
 });
 export type ChatTranslation = z.infer<typeof ChatTranslation>;
 
 export const ChatMessage = z.object({
   id: ChatMessageId,
   roomId: RoomId,
-  clientId: z.string(),
+  clientId: text(),
   author: ChatAuthor,
   /** The author's language: the language of `text`. */
   language: Language,
-  text: z.string(),
-  sentAt: z.string(),
+  text: text(),
+  sentAt: text(),
   reactions: z.array(ReactionCount),
   /** History only: the reader's language, when it was translated (live readers get `chat:translation`). */
   translation: ChatTranslation.optional(),
@@ -77,7 +77,7 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 
 export const ChatSendMessage = z.strictObject({
   roomId: RoomId,
-  text: z.string().max(MAX_CHAT_LENGTH * 2),
+  text: text().max(MAX_CHAT_LENGTH * 2),
   clientId: ChatClientId,
 });
 export type ChatSendMessage = z.infer<typeof ChatSendMessage>;
@@ -110,22 +110,21 @@ export const ChatModerateRequest = z.discriminatedUnion('action', [
     action: z.literal('mute'),
     userId: UserId,
     durationSeconds: z.number().int().min(1).max(MAX_MUTE_SECONDS),
-    reason: z.string().max(200).optional(),
+    reason: text().max(200).optional(),
   }),
   z.strictObject({ roomId: RoomId, action: z.literal('unmute'), userId: UserId }),
   z.strictObject({
     roomId: RoomId,
     action: z.literal('ban'),
     userId: UserId,
-    reason: z.string().max(200).optional(),
+    reason: text().max(200).optional(),
   }),
   z.strictObject({ roomId: RoomId, action: z.literal('unban'), userId: UserId }),
 ]);
 export type ChatModerateRequest = z.infer<typeof ChatModerateRequest>;
 
 export const MAX_BLOCKED_WORDS = 200;
-export const BlockedWord = z
-  .string()
+export const BlockedWord = text()
   .trim()
   .min(1)
   .max(64)
@@ -168,7 +167,7 @@ export const ChatTranslationEvent = z.object({
   messageId: ChatMessageId,
   language: Language,
   status: TranslationStatus,
-  text: z.string().optional(),
+  text: text().optional(),
 });
 export type ChatTranslationEvent = z.infer<typeof ChatTranslationEvent>;
 
@@ -193,8 +192,8 @@ export const ChatModerationEvent = z.object({
   userId: UserId,
   by: UserId,
   /** Mutes: when it ends. */
-  until: z.string().optional(),
-  reason: z.string().optional(),
+  until: text().optional(),
+  reason: text().optional(),
 });
 export type ChatModerationEvent = z.infer<typeof ChatModerationEvent>;
 
@@ -202,7 +201,7 @@ export type ChatModerationEvent = z.infer<typeof ChatModerationEvent>;
 export const ChatSettingsEvent = z.object({
   roomId: RoomId,
   slowModeSeconds: z.number().int(),
-  blockedWords: z.array(z.string()).optional(),
+  blockedWords: z.array(text()).optional(),
 });
 export type ChatSettingsEvent = z.infer<typeof ChatSettingsEvent>;
 
@@ -220,9 +219,9 @@ export const ChatStateEvent = z.object({
   /** The reader may send (signed in, not muted). */
   canSend: z.boolean(),
   /** When the reader's mute ends, if muted. */
-  mutedUntil: z.string().optional(),
+  mutedUntil: text().optional(),
   slowModeSeconds: z.number().int(),
-  blockedWords: z.array(z.string()).optional(),
+  blockedWords: z.array(text()).optional(),
   maxLength: z.number().int(),
 });
 export type ChatStateEvent = z.infer<typeof ChatStateEvent>;
@@ -230,10 +229,10 @@ export type ChatStateEvent = z.infer<typeof ChatStateEvent>;
 /** A tip in a room, for the chat's animation. */
 export const ChatTipEvent = z.object({
   roomId: RoomId,
-  from: z.object({ userId: UserId, displayName: z.string() }),
+  from: z.object({ userId: UserId, displayName: text() }),
   amount: z.number().int().positive(),
-  message: z.string().optional(),
-  at: z.string(),
+  message: text().optional(),
+  at: text(),
 });
 export type ChatTipEvent = z.infer<typeof ChatTipEvent>;
 

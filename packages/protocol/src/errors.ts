@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.js';
 
 /**
  * Every error the platform reports carries one of these codes. The code decides the HTTP status
@@ -141,8 +142,8 @@ export function closeCodeOf(code: string): CloseCode {
 /** Body of every error response: `{ error: { code, message, details? } }`. */
 export const ErrorBody = z.object({
   error: z.object({
-    code: z.string(),
-    message: z.string(),
+    code: text(),
+    message: text(),
     details: z.unknown().optional(),
   }),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.js';
 
 /** What a media-plane grant allows. A `subscribe` grant can never publish. */
 export const GrantRole = z.enum(['publish', 'subscribe']);
@@ -9,18 +10,18 @@ export type GrantRequest = z.infer<typeof GrantRequest>;
 
 /** An RTCIceServer as the browser takes it. */
 export const IceServer = z.object({
-  urls: z.union([z.string(), z.array(z.string())]),
-  username: z.string().optional(),
-  credential: z.string().optional(),
+  urls: z.union([text(), z.array(text())]),
+  username: text().optional(),
+  credential: text().optional(),
 });
 export type IceServer = z.infer<typeof IceServer>;
 
 export const GrantResponse = z.object({
-  token: z.string(),
-  expiresAt: z.string(),
+  token: text(),
+  expiresAt: text(),
   iceServers: z.array(IceServer),
-  whipUrl: z.string().optional(),
-  whepUrl: z.string().optional(),
+  whipUrl: text().optional(),
+  whepUrl: text().optional(),
 });
 export type GrantResponse = z.infer<typeof GrantResponse>;
 
@@ -38,14 +39,24 @@ export const GRANT_AUDIENCE = 'fusionflow-media';
 /** Claims of a grant (EdDSA JWT signed by the control plane, verified by the SFU with the JWKS). */
 export const GrantClaims = z.object({
   iss: z.literal(GRANT_ISSUER),
-  aud: z.union([z.literal(GRANT_AUDIENCE), z.array(z.string()).refine((a) => a.includes(GRANT_AUDIENCE))]),
-  sub: z.string().min(1),
-  room: z.string(),
+  aud: z.union([z.literal(GRANT_AUDIENCE), z.array(text()).refine((a) => a.includes(GRANT_AUDIENCE))]),
+  sub: text().min(1),
+  room: text(),
   role: GrantRole,
   exp: z.number(),
   iat: z.number(),
-  jti: z.string(),
+  /**
+   * Unique per grant. The SFU keeps one live session per grant id: a second WHEP POST with the same
+   * grant replaces the first session (which ends with `replaced`), so one grant never opens many.
+   */
+  jti: text().min(1).max(128),
   /** The entitlement (ticket, private-call booking) that paid for this grant, when money is involved. */
-  ent: z.string().optional(),
+  ent: text().optional(),
+  /**
+   * The ICE servers the SFU announces in its WHIP/WHEP `Link` headers, with the TURN credentials the
+   * control plane minted for this grant's holder (TURN for signed-in accounts only; guests get STUN).
+   * The media plane holds no TURN secret of its own.
+   */
+  ice: z.array(IceServer).max(8).optional(),
 });
 export type GrantClaims = z.infer<typeof GrantClaims>;

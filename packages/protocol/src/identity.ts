@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserId } from './ids.js';
+import { text } from './text.js';
 
 /** Account roles. `studio` manages a group of streamers; `moderator` and `admin` govern the platform. */
 export const Role = z.enum(['viewer', 'streamer', 'studio', 'moderator', 'admin']);
@@ -14,12 +15,12 @@ export const SessionRole = z.enum([...Role.options, 'guest']);
 export type SessionRole = z.infer<typeof SessionRole>;
 
 /** A BCP 47 language tag, simplified: `en`, `es`, `pt-BR`. */
-export const Language = z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'language must look like "en" or "pt-BR"');
+export const Language = text().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'language must look like "en" or "pt-BR"');
 export type Language = z.infer<typeof Language>;
 
-export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email('email must be a valid address'));
-export const Password = z.string().min(8, 'password must be at least 8 characters').max(256);
-export const DisplayName = z.string().trim().min(1, 'display name must not be empty').max(50);
+export const Email = text().trim().toLowerCase().max(254).pipe(z.email('email must be a valid address'));
+export const Password = text().min(8, 'password must be at least 8 characters').max(256);
+export const DisplayName = text().trim().min(1, 'display name must not be empty').max(50);
 
 export const RegisterRequest = z.strictObject({
   email: Email,
@@ -32,7 +33,7 @@ export type RegisterRequest = z.infer<typeof RegisterRequest>;
 
 export const LoginRequest = z.strictObject({
   email: Email,
-  password: z.string().min(1).max(256),
+  password: text().min(1).max(256),
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
@@ -57,21 +58,21 @@ export type AdminUpdateUserRequest = z.infer<typeof AdminUpdateUserRequest>;
 
 export const User = z.object({
   id: UserId,
-  email: z.string().nullable(),
-  displayName: z.string(),
+  email: text().nullable(),
+  displayName: text(),
   role: SessionRole,
-  language: z.string(),
+  language: text(),
   /** The studio that manages this streamer (accounts only). */
   studioId: UserId.nullable().optional(),
-  createdAt: z.string(),
+  createdAt: text(),
 });
 export type User = z.infer<typeof User>;
 
 export const AuthResponse = z.object({
   user: User,
-  accessToken: z.string(),
+  accessToken: text(),
   /** ISO time the access token expires; refresh before then with `POST /api/auth/refresh`. */
-  accessTokenExpiresAt: z.string(),
+  accessTokenExpiresAt: text(),
 });
 export type AuthResponse = z.infer<typeof AuthResponse>;
 

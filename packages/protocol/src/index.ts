@@ -6,5 +6,6 @@ export * from './ids.js';
 export * from './media-plane.js';
 export * from './rooms.js';
 export * from './signaling.js';
+export * from './text.js';
 export * from './version.js';
 export * from './wallet.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RoomId } from './ids.js';
+import { text } from './text.js';
 
 /**
  * The contract between the control plane and the media plane (SFU): events the SFU reports, the
@@ -26,39 +27,39 @@ export type MediaEventType = z.infer<typeof MediaEventType>;
 /** What the SFU tells the control plane (POST /api/internal/sfu/events). */
 export const MediaEvent = z.strictObject({
   /** Unique per event; the control plane ignores an id it has already seen. */
-  id: z.string().min(1).max(64),
+  id: text().min(1).max(64),
   type: MediaEventType,
   room: RoomId,
-  sessionId: z.string().min(1).max(64),
+  sessionId: text().min(1).max(64),
   /** The grant's subject; null for sessions admitted without one (standalone tokens, open mode). */
-  userId: z.string().max(64).nullable(),
+  userId: text().max(64).nullable(),
   /** Subscribers in the room after this event (absolute, so a lost event heals on the next). */
   subscribers: z.number().int().min(0),
   /** Why a session stopped: `deleted`, `ice_failed`, `kicked`, `room_closed`, `publisher_left`, `shutdown`. */
-  reason: z.string().max(64).optional(),
-  at: z.string(),
+  reason: text().max(64).optional(),
+  at: text(),
 });
 export type MediaEvent = z.infer<typeof MediaEvent>;
 
 /** Stream-key admission (POST /api/internal/sfu/admit): the SFU trades an encoder's key for a grant. */
-export const StreamKeyAdmitRequest = z.strictObject({ room: RoomId, streamKey: z.string().min(1).max(200) });
+export const StreamKeyAdmitRequest = z.strictObject({ room: RoomId, streamKey: text().min(1).max(200) });
 export type StreamKeyAdmitRequest = z.infer<typeof StreamKeyAdmitRequest>;
-export const StreamKeyAdmitResponse = z.object({ token: z.string() });
+export const StreamKeyAdmitResponse = z.object({ token: text() });
 export type StreamKeyAdmitResponse = z.infer<typeof StreamKeyAdmitResponse>;
 
 export const SfuSessionKind = z.enum(['publisher', 'subscriber']);
 export type SfuSessionKind = z.infer<typeof SfuSessionKind>;
 
 export const SfuSessionInfo = z.object({
-  id: z.string(),
+  id: text(),
   kind: SfuSessionKind,
-  room: z.string(),
-  userId: z.string().nullable(),
+  room: text(),
+  userId: text().nullable(),
   /** ICE connection state of the session's peer connection. */
-  state: z.string(),
-  createdAt: z.string(),
+  state: text(),
+  createdAt: text(),
   /** Subscribers: the simulcast layer (rid) forwarded to them, null without simulcast. */
-  layer: z.string().nullable().optional(),
+  layer: text().nullable().optional(),
   /** Subscribers: RTP packets sent to them so far. */
   packetsSent: z.number().int().optional(),
   /** Subscribers: packets not sent (waiting for a keyframe, or the transport could not send). */
@@ -67,11 +68,11 @@ export const SfuSessionInfo = z.object({
 export type SfuSessionInfo = z.infer<typeof SfuSessionInfo>;
 
 export const SfuRoomInfo = z.object({
-  room: z.string(),
+  room: text(),
   publisher: SfuSessionInfo.nullable(),
   subscribers: z.array(SfuSessionInfo),
   /** Simulcast layers (rids) the publisher sends; empty without simulcast. */
-  layers: z.array(z.string()),
+  layers: z.array(text()),
 });
 export type SfuRoomInfo = z.infer<typeof SfuRoomInfo>;
 
@@ -81,8 +82,7 @@ export type SfuRoomsResponse = z.infer<typeof SfuRoomsResponse>;
 
 /** WHEP: choose a simulcast layer (rid), or null to let the SFU follow the bandwidth estimate. */
 export const LayerRequest = z.strictObject({
-  rid: z
-    .string()
+  rid: text()
     .regex(/^[A-Za-z0-9_-]{1,16}$/)
     .nullable(),
 });
@@ -96,9 +96,9 @@ export const SessionEvent = z.discriminatedUnion('type', [
   /** Subscribers watching the room now. */
   z.object({ type: z.literal('viewers'), count: z.number().int().min(0) }),
   /** Simulcast layers available and the one forwarded to this subscriber (null: automatic). */
-  z.object({ type: z.literal('layers'), available: z.array(z.string()), current: z.string().nullable() }),
+  z.object({ type: z.literal('layers'), available: z.array(text()), current: text().nullable() }),
   /** The session ended on the server side: `publisher_left`, `room_closed`, `kicked`, `ice_failed`, `shutdown`. */
-  z.object({ type: z.literal('ended'), reason: z.string() }),
+  z.object({ type: z.literal('ended'), reason: text() }),
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;
 
@@ -108,15 +108,15 @@ export const STREAM_KEY_PREFIX = 'sk_';
 /** GET /api/rooms/:id/stream-key: whether the room has a key (the key itself is stored hashed). */
 export const StreamKeyInfo = z.object({
   exists: z.boolean(),
-  createdAt: z.string().nullable(),
-  whipUrl: z.string(),
+  createdAt: text().nullable(),
+  whipUrl: text(),
 });
 export type StreamKeyInfo = z.infer<typeof StreamKeyInfo>;
 
 /** POST /api/rooms/:id/stream-key: a new key (replacing any old one), shown this once. */
 export const StreamKeyResponse = z.object({
-  streamKey: z.string(),
-  createdAt: z.string(),
-  whipUrl: z.string(),
+  streamKey: text(),
+  createdAt: text(),
+  whipUrl: text(),
 });
 export type StreamKeyResponse = z.infer<typeof StreamKeyResponse>;

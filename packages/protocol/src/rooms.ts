@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RoomId, UserId } from './ids.js';
+import { text } from './text.js';
 
 export const RoomKind = z.enum(['live', 'call']);
 export type RoomKind = z.infer<typeof RoomKind>;
@@ -11,7 +12,7 @@ export type RoomStatus = z.infer<typeof RoomStatus>;
 /** A price in whole tokens. */
 export const TokenAmount = z.number().int().min(0).max(1_000_000);
 
-export const RoomTitle = z.string().trim().min(1, 'title must not be empty').max(140);
+export const RoomTitle = text().trim().min(1, 'title must not be empty').max(140);
 
 export const CreateRoomRequest = z
   .strictObject({
@@ -48,16 +49,16 @@ export type UpdateRoomRequest = z.infer<typeof UpdateRoomRequest>;
 export const Room = z.object({
   id: RoomId,
   kind: RoomKind,
-  title: z.string(),
+  title: text(),
   status: RoomStatus,
   ownerId: UserId,
-  ownerName: z.string(),
+  ownerName: text(),
   ticketPrice: z.number().int().nullable(),
   pricePerMinute: z.number().int().nullable(),
   viewerCount: z.number().int(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  endedAt: z.string().nullable(),
+  createdAt: text(),
+  startedAt: text().nullable(),
+  endedAt: text().nullable(),
 });
 export type Room = z.infer<typeof Room>;
 
@@ -68,13 +69,13 @@ export const ListRoomsQuery = z.strictObject({
   owner: UserId.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   /** Opaque cursor from a previous page's `nextCursor`. */
-  cursor: z.string().max(200).optional(),
+  cursor: text().max(200).optional(),
 });
 export type ListRoomsQuery = z.infer<typeof ListRoomsQuery>;
 
 export const ListRoomsResponse = z.object({
   rooms: z.array(Room),
-  nextCursor: z.string().nullable(),
+  nextCursor: text().nullable(),
 });
 export type ListRoomsResponse = z.infer<typeof ListRoomsResponse>;
 

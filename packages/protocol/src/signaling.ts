@@ -3,6 +3,7 @@ import { ChatClientMessages, ChatServerMessages } from './chat.js';
 import { Language } from './identity.js';
 import { PeerId, RoomId, UserId } from './ids.js';
 import { RoomKind, RoomStatus } from './rooms.js';
+import { text } from './text.js';
 import { CallBillingMessage } from './wallet.js';
 
 /**
@@ -20,8 +21,8 @@ export const MAX_CALL_PEERS = 4;
 
 /** Handshake `auth` of every connection: the access token and the protocol version the client speaks. */
 export const HandshakeAuth = z.object({
-  token: z.string().min(1).max(8192),
-  protocol: z.union([z.number(), z.string()]),
+  token: text().min(1).max(8192),
+  protocol: z.union([z.number(), text()]),
 });
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
@@ -42,7 +43,7 @@ export type PeerRole = z.infer<typeof PeerRole>;
 export const PeerState = z.object({
   peerId: PeerId,
   userId: UserId,
-  displayName: z.string(),
+  displayName: text(),
   role: PeerRole,
   /** An anonymous guest session. */
   guest: z.boolean(),
@@ -50,7 +51,7 @@ export const PeerState = z.object({
   media: MediaState,
   /** False while its connection is lost and its slot is held for a reconnect. */
   connected: z.boolean(),
-  joinedAt: z.string(),
+  joinedAt: text(),
 });
 export type PeerState = z.infer<typeof PeerState>;
 
@@ -69,13 +70,13 @@ export const PeerLink = z.object({ peerId: PeerId, initiatorId: PeerId });
 export type PeerLink = z.infer<typeof PeerLink>;
 
 /** Opaque id of one RTCPeerConnection; a new one means "drop the old connection, this is a new one". */
-export const SessionTag = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'session must match ^[A-Za-z0-9_-]{1,64}$');
+export const SessionTag = text().regex(/^[A-Za-z0-9_-]{1,64}$/, 'session must match ^[A-Za-z0-9_-]{1,64}$');
 
 /** Largest SDP accepted (a four-party mesh offer is a few KiB). */
 export const MAX_SDP_LENGTH = 32_768;
 
 export const SdpPayload = z.strictObject({
-  sdp: z.string().min(1).max(MAX_SDP_LENGTH),
+  sdp: text().min(1).max(MAX_SDP_LENGTH),
   session: SessionTag,
   /** The offer restarts ICE (a new ufrag/pwd). */
   restartIce: z.boolean().optional(),
@@ -83,10 +84,10 @@ export const SdpPayload = z.strictObject({
 export type SdpPayload = z.infer<typeof SdpPayload>;
 
 export const IceCandidate = z.strictObject({
-  candidate: z.string().max(1024),
-  sdpMid: z.string().max(64).nullable().optional(),
+  candidate: text().max(1024),
+  sdpMid: text().max(64).nullable().optional(),
   sdpMLineIndex: z.number().int().min(0).max(255).nullable().optional(),
-  usernameFragment: z.string().max(256).nullable().optional(),
+  usernameFragment: text().max(256).nullable().optional(),
 });
 export type IceCandidate = z.infer<typeof IceCandidate>;
 
@@ -105,7 +106,7 @@ export type SignalKind = z.infer<typeof SignalKind>;
 /** Enter a room. `resume` is the token `joined` gave out: within the grace period it resumes the same slot. */
 export const JoinMessage = z.strictObject({
   roomId: RoomId,
-  resume: z.string().max(200).optional(),
+  resume: text().max(200).optional(),
   /** The language this reader reads chat in (the interface's); the profile's preferred language when absent. */
   language: Language.optional(),
 });
@@ -168,7 +169,7 @@ export const JoinedMessage = z.object({
   /** True when an earlier slot was resumed (no peer-left / peer-joined was sent). */
   resumed: z.boolean(),
   /** Present on the next `join` (e.g. after a reload) to resume this slot within `graceSeconds`. */
-  resumeToken: z.string(),
+  resumeToken: text(),
   graceSeconds: z.number().int(),
 });
 export type JoinedMessage = z.infer<typeof JoinedMessage>;
@@ -216,10 +217,10 @@ export const RenegotiateMessage = z.object({
 export type RenegotiateMessage = z.infer<typeof RenegotiateMessage>;
 
 export const SignalingErrorMessage = z.object({
-  code: z.string(),
-  message: z.string(),
+  code: text(),
+  message: text(),
   /** The client message that caused it. */
-  event: z.string().optional(),
+  event: text().optional(),
   /** Set when the server closes the connection because of this error. */
   closeCode: z.number().int().optional(),
   retryAfterSeconds: z.number().optional(),
@@ -230,7 +231,7 @@ export type SignalingErrorMessage = z.infer<typeof SignalingErrorMessage>;
 export const RemovedMessage = z.object({
   roomId: RoomId,
   reason: z.enum(['balance', 'moderation']),
-  message: z.string(),
+  message: text(),
 });
 export type RemovedMessage = z.infer<typeof RemovedMessage>;
 

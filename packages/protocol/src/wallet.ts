@@ -1,21 +1,23 @@
 import { z } from 'zod';
 import { RoomId, UserId } from './ids.js';
+import { noNul, text } from './text.js';
 
 /** Whole tokens. Amounts on the wire are integers; fractions of a token do not exist. */
 export const Tokens = z.number().int().min(0);
 
 /** Header every money-moving request carries; a retry with the same key never moves money twice. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
-export const IdempotencyKey = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{8,128}$/, 'idempotency key must be 8-128 of A-Z a-z 0-9 _ . : -');
+export const IdempotencyKey = text().regex(
+  /^[A-Za-z0-9_.:-]{8,128}$/,
+  'idempotency key must be 8-128 of A-Z a-z 0-9 _ . : -',
+);
 
 export const TokenPack = z.object({
-  id: z.string(),
+  id: text(),
   tokens: z.number().int().positive(),
   /** Price in the smallest currency unit (cents). */
   priceCents: z.number().int().positive(),
-  currency: z.string().length(3),
+  currency: text().length(3),
 });
 export type TokenPack = z.infer<typeof TokenPack>;
 
@@ -27,7 +29,7 @@ export const TokenPacksResponse = z.object({
 export type TokenPacksResponse = z.infer<typeof TokenPacksResponse>;
 
 export const PurchaseRequest = z.strictObject({
-  packId: z.string().min(1).max(64),
+  packId: text().min(1).max(64),
   provider: z.enum(['dev', 'webhook']).optional(),
   /** The price the buyer saw; if the pack's price changed since, the purchase is refused. */
   expectedPriceCents: z.number().int().positive(),
@@ -36,15 +38,15 @@ export type PurchaseRequest = z.infer<typeof PurchaseRequest>;
 
 export const PurchaseStatus = z.enum(['pending', 'completed', 'failed']);
 export const Purchase = z.object({
-  id: z.string(),
-  packId: z.string(),
+  id: text(),
+  packId: text(),
   tokens: z.number().int(),
   priceCents: z.number().int(),
-  currency: z.string(),
+  currency: text(),
   provider: z.enum(['dev', 'webhook']),
   status: PurchaseStatus,
-  createdAt: z.string(),
-  completedAt: z.string().nullable(),
+  createdAt: text(),
+  completedAt: text().nullable(),
 });
 export type Purchase = z.infer<typeof Purchase>;
 
@@ -68,30 +70,30 @@ export type TransactionKind = z.infer<typeof TransactionKind>;
 
 export const WalletHistoryQuery = z.strictObject({
   kind: TransactionKind.optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: z.iso.datetime({ offset: true }).check(noNul).optional(),
+  to: z.iso.datetime({ offset: true }).check(noNul).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(100).optional(),
+  cursor: text().max(100).optional(),
 });
 export type WalletHistoryQuery = z.infer<typeof WalletHistoryQuery>;
 
 export const WalletHistoryItem = z.object({
-  transactionId: z.string(),
+  transactionId: text(),
   kind: TransactionKind,
   /** Positive: tokens in; negative: tokens out. */
   amount: z.number().int(),
-  reason: z.string(),
-  roomId: z.string().nullable(),
-  createdAt: z.string(),
+  reason: text(),
+  roomId: text().nullable(),
+  createdAt: text(),
 });
 export type WalletHistoryItem = z.infer<typeof WalletHistoryItem>;
 
-export const WalletHistoryResponse = z.object({ items: z.array(WalletHistoryItem), nextCursor: z.string().nullable() });
+export const WalletHistoryResponse = z.object({ items: z.array(WalletHistoryItem), nextCursor: text().nullable() });
 export type WalletHistoryResponse = z.infer<typeof WalletHistoryResponse>;
 
 export const TipRequest = z.strictObject({
   amount: z.number().int().min(1, 'a tip is at least 1 token'),
-  message: z.string().trim().max(200).optional(),
+  message: text().trim().max(200).optional(),
 });
 export type TipRequest = z.infer<typeof TipRequest>;
 
@@ -100,14 +102,14 @@ export const RevenueSplit = z.object({ streamer: Tokens, studio: Tokens, platfor
 export type RevenueSplit = z.infer<typeof RevenueSplit>;
 
 export const Tip = z.object({
-  id: z.string(),
+  id: text(),
   roomId: RoomId,
   fromUserId: UserId,
-  fromName: z.string(),
+  fromName: text(),
   toUserId: UserId,
   amount: z.number().int(),
-  message: z.string().nullable(),
-  createdAt: z.string(),
+  message: text().nullable(),
+  createdAt: text(),
 });
 export type Tip = z.infer<typeof Tip>;
 
@@ -121,11 +123,11 @@ export const TicketRequest = z.strictObject({
 export type TicketRequest = z.infer<typeof TicketRequest>;
 
 export const Entitlement = z.object({
-  id: z.string(),
+  id: text(),
   roomId: RoomId,
   kind: z.enum(['ticket']),
   price: z.number().int(),
-  createdAt: z.string(),
+  createdAt: text(),
 });
 export type Entitlement = z.infer<typeof Entitlement>;
 
@@ -143,7 +145,7 @@ export const EarningsQuery = z.strictObject({
 });
 
 export const EarningsDay = z.object({
-  day: z.string(),
+  day: text(),
   tips: z.number().int(),
   tickets: z.number().int(),
   calls: z.number().int(),
@@ -173,7 +175,7 @@ export const StudioEarningsResponse = z.object({
   streamers: z.array(
     z.object({
       userId: UserId,
-      displayName: z.string(),
+      displayName: text(),
       /** What the streamer kept and what the studio got from their earnings in the period. */
       streamerEarnings: z.number().int(),
       studioShare: z.number().int(),
@@ -184,17 +186,17 @@ export type StudioEarningsResponse = z.infer<typeof StudioEarningsResponse>;
 
 export const PayoutStatus = z.enum(['pending', 'approved', 'rejected']);
 export const Payout = z.object({
-  id: z.string(),
+  id: text(),
   userId: UserId,
-  displayName: z.string(),
+  displayName: text(),
   /** Which earnings the payout draws on. */
   source: z.enum(['earnings', 'studio']),
   amount: z.number().int(),
   status: PayoutStatus,
-  note: z.string().nullable(),
-  createdAt: z.string(),
-  decidedAt: z.string().nullable(),
-  decidedBy: z.string().nullable(),
+  note: text().nullable(),
+  createdAt: text(),
+  decidedAt: text().nullable(),
+  decidedBy: text().nullable(),
 });
 export type Payout = z.infer<typeof Payout>;
 
@@ -206,7 +208,7 @@ export type PayoutRequest = z.infer<typeof PayoutRequest>;
 
 export const PayoutDecision = z.strictObject({
   decision: z.enum(['approve', 'reject']),
-  note: z.string().trim().max(500).optional(),
+  note: text().trim().max(500).optional(),
 });
 export type PayoutDecision = z.infer<typeof PayoutDecision>;
 
@@ -214,15 +216,15 @@ export const PayoutsQuery = z.strictObject({ status: PayoutStatus.optional() });
 export const PayoutsResponse = z.object({ payouts: z.array(Payout) });
 export type PayoutsResponse = z.infer<typeof PayoutsResponse>;
 
-export const LedgerEntryView = z.object({ account: z.string(), amount: z.number().int() });
+export const LedgerEntryView = z.object({ account: text(), amount: z.number().int() });
 export const LedgerTransactionView = z.object({
-  id: z.string(),
+  id: text(),
   kind: TransactionKind,
-  reason: z.string(),
-  actorId: z.string().nullable(),
-  requestId: z.string().nullable(),
-  roomId: z.string().nullable(),
-  createdAt: z.string(),
+  reason: text(),
+  actorId: text().nullable(),
+  requestId: text().nullable(),
+  roomId: text().nullable(),
+  createdAt: text(),
   entries: z.array(LedgerEntryView),
 });
 export type LedgerTransactionView = z.infer<typeof LedgerTransactionView>;
@@ -231,11 +233,11 @@ export const LedgerQuery = z.strictObject({
   userId: UserId.optional(),
   kind: TransactionKind.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(100).optional(),
+  cursor: text().max(100).optional(),
 });
 export const LedgerResponse = z.object({
   transactions: z.array(LedgerTransactionView),
-  nextCursor: z.string().nullable(),
+  nextCursor: text().nullable(),
   /** Sum over every account: always 0 in a healthy ledger. */
   totalBalance: z.number().int(),
 });
@@ -243,12 +245,12 @@ export type LedgerResponse = z.infer<typeof LedgerResponse>;
 
 /** Payment provider webhook (`POST /api/payments/webhook`), signed `x-ff-signature: t=<unix>,v1=<hex>`. */
 export const PaymentWebhookEvent = z.object({
-  id: z.string().min(1).max(128),
+  id: text().min(1).max(128),
   type: z.enum(['payment.succeeded', 'payment.failed']),
   data: z.object({
-    purchaseId: z.string().min(1).max(64),
+    purchaseId: text().min(1).max(64),
     amountCents: z.number().int().positive(),
-    currency: z.string().length(3),
+    currency: text().length(3),
   }),
 });
 export type PaymentWebhookEvent = z.infer<typeof PaymentWebhookEvent>;
@@ -262,7 +264,7 @@ export const PAYMENT_SIGNATURE_HEADER = 'x-ff-signature';
  */
 export const CallBillingMessage = z.object({
   roomId: RoomId,
-  sessionId: z.string(),
+  sessionId: text(),
   status: z.enum(['running', 'paused', 'ended']),
   pricePerMinute: z.number().int(),
   minutesCharged: z.number().int(),
@@ -277,20 +279,20 @@ export type CallBillingMessage = z.infer<typeof CallBillingMessage>;
 
 /** The record of a private call: every started minute charged, for both sides and admins. */
 export const CallSession = z.object({
-  id: z.string(),
+  id: text(),
   roomId: RoomId,
   payerId: UserId,
-  payerName: z.string(),
+  payerName: text(),
   streamerId: UserId,
-  streamerName: z.string(),
+  streamerName: text(),
   pricePerMinute: z.number().int(),
   minutesCharged: z.number().int(),
   tokensCharged: z.number().int(),
-  startedAt: z.string(),
-  endedAt: z.string().nullable(),
-  endReason: z.string().nullable(),
+  startedAt: text(),
+  endedAt: text().nullable(),
+  endReason: text().nullable(),
   /** The ledger transaction of each minute, in order. */
-  minutes: z.array(z.object({ minute: z.number().int(), transactionId: z.string(), chargedAt: z.string() })),
+  minutes: z.array(z.object({ minute: z.number().int(), transactionId: text(), chargedAt: text() })),
 });
 export type CallSession = z.infer<typeof CallSession>;
 export const CallSessionsResponse = z.object({ sessions: z.array(CallSession) });

@@ -16,7 +16,7 @@ import {
   toErrorResponse,
 } from '@fusionflow/kit';
 import { ErrorCode, PROTOCOL_VERSION } from '@fusionflow/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 
 export type HttpApp = FastifyInstance;
@@ -52,6 +52,11 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // A path parameter over that length (or a malformed URL) gets the one error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body, headers } = toErrorResponse(err);
+      (reply as FastifyReply).code(status).headers(headers).send(body);
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -6,6 +6,7 @@ import {
   GRANT_ISSUER,
   GrantClaims,
   type GrantRole,
+  type IceServer,
   STREAM_KEY_PREFIX,
 } from '@fusionflow/protocol';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
@@ -14,7 +15,18 @@ export interface Admission {
   /** The grant's subject; null for shared tokens and open mode. */
   userId: string | null;
   via: 'grant' | 'stream_key' | 'room_token' | 'auth_token' | 'jwt' | 'open';
+  /** A control-plane grant's id (`jti`): one live session per grant. Null for everything else. */
+  grantId: string | null;
+  /** The ICE servers the grant carries for its holder's `Link` headers; undefined without a grant. */
+  iceServers: IceServer[] | undefined;
 }
+
+const shared = (via: 'room_token' | 'auth_token' | 'open'): Admission => ({
+  userId: null,
+  via,
+  grantId: null,
+  iceServers: undefined,
+});
 
 export interface AuthorizerOptions {
   roomTokens: Readonly<Record<string, string>> | undefined;
@@ -79,11 +91,11 @@ export class Authorizer {
   }
 
   async admit(room: string, role: GrantRole, bearer: string | undefined): Promise<Admission> {
-    if (this.open) return { userId: null, via: 'open' };
+    if (this.open) return shared('open');
     if (!bearer) throw unauthorized('send Authorization: Bearer <grant, token or stream key>');
     const roomToken = this.o.roomTokens?.[room];
-    if (roomToken && safeEqual(bearer, roomToken)) return { userId: null, via: 'room_token' };
-    if (this.o.authToken && safeEqual(bearer, this.o.authToken)) return { userId: null, via: 'auth_token' };
+    if (roomToken && safeEqual(bearer, roomToken)) return shared('room_token');
+    if (this.o.authToken && safeEqual(bearer, this.o.authToken)) return shared('auth_token');
     if (looksLikeJwt(bearer) && (this.#jwks || this.#hsKey)) return this.#verifyJwt(bearer, room, role);
     if (bearer.startsWith(STREAM_KEY_PREFIX) && this.o.admitStreamKey) {
       if (role !== 'publish') throw forbidden('a stream key only publishes');
@@ -111,7 +123,7 @@ export class Authorizer {
         if (claims.role !== role) {
           throw forbidden(role === 'publish' ? 'a subscribe grant cannot publish' : 'this grant is for publishing');
         }
-        return { userId: claims.sub, via: 'grant' };
+        return { userId: claims.sub, via: 'grant', grantId: claims.jti, iceServers: claims.ice };
       } catch (err) {
         if (err instanceof AppError) throw err;
         if (err instanceof errors.JWTExpired) throw unauthorized('the grant has expired', ErrorCode.TokenExpired);
@@ -124,7 +136,9 @@ export class Authorizer {
       if (claimRoom !== '' && claimRoom !== room) throw forbidden(`this token is for room ${claimRoom}`);
       if (payload.role === 'subscribe' && role === 'publish') throw forbidden('a subscribe token cannot publish');
       if (payload.role === 'publish' && role === 'subscribe') throw forbidden('this token is for publishing');
-      return { userId: typeof payload.sub === 'string' ? payload.sub : null, via: 'jwt' };
+      // Standalone JWTs may be shared by many viewers: no one-session rule, the SFU's own ICE servers.
+      const userId = typeof payload.sub === 'string' ? payload.sub : null;
+      return { userId, via: 'jwt', grantId: null, iceServers: undefined };
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (err instanceof errors.JWTExpired) throw unauthorized('the token has expired', ErrorCode.TokenExpired);

@@ -32,6 +32,11 @@ export async function createSfuHttpApp(o: SfuHttpOptions): Promise<SfuHttpApp> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // A path parameter over that length (or a malformed URL) gets the one error shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body, headers } = toErrorResponse(err);
+      (reply as FastifyReply).code(status).headers(headers).send(body);
+    },
   });
   app.removeContentTypeParser('text/plain');
   for (const type of [SDP_TYPE, ICE_FRAGMENT_TYPE]) {

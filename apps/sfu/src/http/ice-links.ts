@@ -1,10 +1,28 @@
-import { createHmac } from 'node:crypto';
+import { turnCredentials } from '@fusionflow/kit';
+import type { IceServer } from '@fusionflow/protocol';
+
+/** ICE servers as RFC 9725 `Link` headers: one per URL, with the server's credentials when it has them. */
+export function iceServerLinks(servers: readonly IceServer[]): string[] {
+  const quote = (s: string) => s.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+  const links: string[] = [];
+  for (const server of servers) {
+    const auth =
+      server.username !== undefined && server.credential !== undefined
+        ? `; username="${quote(server.username)}"; credential="${quote(server.credential)}"; credential-type="password"`
+        : '';
+    for (const url of Array.isArray(server.urls) ? server.urls : [server.urls]) {
+      links.push(`<${url}>; rel="ice-server"${auth}`);
+    }
+  }
+  return links;
+}
 
 /**
- * ICE servers as RFC 9725 `Link` headers: STUN as they are, TURN with coturn REST credentials
- * (username `<expiry>:<user>`, password base64(HMAC-SHA1(secret, username))).
+ * The SFU's own ICE servers, for sessions admitted without a grant (a grant carries the ones the
+ * control plane chose, credentials included): its STUN servers and — standalone SFU only, where
+ * TURN_SECRET is allowed — TURN with credentials minted here.
  */
-export function iceServerLinks(
+export function ownIceServers(
   o: {
     stunUrls: readonly string[];
     turnUrls: readonly string[];
@@ -13,17 +31,10 @@ export function iceServerLinks(
   },
   userId: string,
   nowMs = Date.now(),
-): string[] {
-  const links = o.stunUrls.map((url) => `<${url}>; rel="ice-server"`);
+): IceServer[] {
+  const servers: IceServer[] = o.stunUrls.length > 0 ? [{ urls: [...o.stunUrls] }] : [];
   if (o.turnUrls.length > 0 && o.turnSecret) {
-    const username = `${Math.floor(nowMs / 1000) + o.turnTtlSeconds}:${userId}`;
-    const credential = createHmac('sha1', o.turnSecret).update(username).digest('base64');
-    const quote = (s: string) => s.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
-    for (const url of o.turnUrls) {
-      links.push(
-        `<${url}>; rel="ice-server"; username="${quote(username)}"; credential="${quote(credential)}"; credential-type="password"`,
-      );
-    }
+    servers.push({ urls: [...o.turnUrls], ...turnCredentials(o.turnSecret, userId, o.turnTtlSeconds, nowMs) });
   }
-  return links;
+  return servers;
 }

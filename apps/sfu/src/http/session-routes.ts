@@ -1,7 +1,7 @@
 import { AppError, badRequest, type MemoryRateLimiter, notFound, rateLimited } from '@fusionflow/kit';
 import { ErrorCode, type GrantRole, LayerRequest, ROOM_ID_PATTERN, type SessionEvent } from '@fusionflow/protocol';
 import type { FastifyRequest } from 'fastify';
-import type { Authorizer } from '../auth/authorizer.js';
+import type { Admission, Authorizer } from '../auth/authorizer.js';
 import { parseIceFragment } from '../peer/sdp.js';
 import type { MediaSession } from '../room/media-session.js';
 import type { RoomManager } from '../room/room-manager.js';
@@ -12,7 +12,8 @@ export interface SessionRoutesOptions {
   rooms: RoomManager;
   auth: Authorizer;
   limiter: MemoryRateLimiter;
-  iceLinks: (userId: string) => string[];
+  /** `Link` headers of ICE servers for a new session (the grant's, or the SFU's own). */
+  iceLinks: (admission: Admission, sessionId: string) => string[];
   /** Keep-alive comment interval of server-sent events. */
   keepAliveMs?: number;
 }
@@ -79,10 +80,10 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
       const r = o.rooms.open(room);
       try {
         const { session, answer } =
-          proto === 'whip' ? await r.publish(offer, admission.userId) : await r.subscribe(offer, admission.userId);
+          proto === 'whip' ? await r.publish(offer, admission) : await r.subscribe(offer, admission);
         const location = `${base}/sessions/${session.id}`;
         const links = [
-          ...o.iceLinks(admission.userId ?? session.id),
+          ...o.iceLinks(admission, session.id),
           `<${location}/events>; rel="${SSE_REL}"; events="viewers,ended${proto === 'whep' ? ',layers' : ''}"`,
           ...(proto === 'whep' ? [`<${location}/layer>; rel="${LAYER_REL}"`] : []),
         ];

@@ -20,14 +20,24 @@ export interface RoomOptions {
   logger: Logger;
 }
 
+/** Who a session is for: the grant's subject and id (null for shared tokens and open mode). */
+export interface SessionHolder {
+  userId: string | null;
+  grantId: string | null;
+}
+
 /**
  * One broadcast: at most one publisher and any number of subscribers. The room owns its sessions;
  * when the publisher goes, every subscriber is closed (and told why); when the last session goes,
- * the room tells its manager, which forgets it.
+ * the room tells its manager, which forgets it. One grant plays at most one session at a time: a
+ * new WHEP session with a grant replaces the one that grant opened before (a viewer who reloads
+ * the page gets the new one at once; a grant shared around never opens more than one).
  */
 export class Room {
   #publisher: PublisherSession | undefined;
   readonly #subscribers = new Map<string, SubscriberSession>();
+  /** The live subscriber session of each grant id (grants are for one room, so kept here). */
+  readonly #byGrant = new Map<string, SubscriberSession>();
   readonly metrics: RoomMetrics;
   readonly #logger: Logger;
   #joined = 0;
@@ -75,13 +85,14 @@ export class Room {
     return [...(this.#publisher ? [this.#publisher] : []), ...this.#subscribers.values()];
   }
 
-  async publish(offer: string, userId: string | null): Promise<{ session: PublisherSession; answer: string }> {
+  /** A second publisher (even with the same grant) is refused: replacing it would cut every viewer off. */
+  async publish(offer: string, holder: SessionHolder): Promise<{ session: PublisherSession; answer: string }> {
     checkOffer(offer);
     if (this.#closed) throw new AppError(ErrorCode.Conflict, 'the room is closing');
     if (this.#publisher) throw new AppError(ErrorCode.PublisherExists, `room ${this.name} already has a publisher`);
     const session = new PublisherSession(
       this.name,
-      userId,
+      holder.userId,
       createPublisherPeer(this.o.network),
       this.o.timings,
       this.#logger,
@@ -104,7 +115,7 @@ export class Room {
     return { session, answer: await this.#negotiate(session, offer) };
   }
 
-  async subscribe(offer: string, userId: string | null): Promise<{ session: SubscriberSession; answer: string }> {
+  async subscribe(offer: string, holder: SessionHolder): Promise<{ session: SubscriberSession; answer: string }> {
     checkOffer(offer);
     const publisher = this.#publisher;
     if (!publisher || publisher.closed || publisher.tracks.length === 0 || this.#closed) {
@@ -119,7 +130,7 @@ export class Room {
     };
     const session = new SubscriberSession(
       this.name,
-      userId,
+      holder.userId,
       createSubscriberPeer(this.o.network, codecs),
       this.o.timings,
       this.#logger,
@@ -127,7 +138,10 @@ export class Room {
     );
     this.#subscribers.set(session.id, session);
     session.viewers = () => this.#joined;
-    session.onClosed = (s, reason) => this.#subscriberClosed(s as SubscriberSession, reason);
+    session.onClosed = (s, reason) => {
+      if (holder.grantId && this.#byGrant.get(holder.grantId) === s) this.#byGrant.delete(holder.grantId);
+      this.#subscriberClosed(s as SubscriberSession, reason);
+    };
     session.onJoined = () => {
       this.#joined++;
       this.#updateViewers();
@@ -137,7 +151,16 @@ export class Room {
         if (t.kind === 'video') for (const rid of ['', ...t.rids]) t.requestKeyframe(rid);
     };
     this.onSession?.(session);
-    return { session, answer: await this.#negotiate(session, offer) };
+    const answer = await this.#negotiate(session, offer);
+    if (holder.grantId && !session.closed) {
+      const previous = this.#byGrant.get(holder.grantId);
+      this.#byGrant.set(holder.grantId, session);
+      if (previous && previous !== session) {
+        this.#logger.info({ sessionId: previous.id, by: session.id }, 'grant opened a new session: old one replaced');
+        void previous.close('replaced');
+      }
+    }
+    return { session, answer };
   }
 
   async #negotiate(session: MediaSession, offer: string): Promise<string> {

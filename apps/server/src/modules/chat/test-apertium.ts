@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Where Debian's Apertium packages put their modes (one per installed pair direction). */
@@ -11,23 +13,68 @@ export interface Apertium {
   stop(): Promise<void>;
 }
 
+/**
+ * The Debian package behind each pair direction the tests use, and the mode file it installs
+ * (APy serves one pair per mode file in APERTIUM_MODES_DIR). A test names the directions it uses.
+ */
+const PAIRS: Readonly<Record<string, { mode: string; pkg: string }>> = {
+  'en|es': { mode: 'eng-spa', pkg: 'apertium-eng-spa' },
+  'es|en': { mode: 'spa-eng', pkg: 'apertium-eng-spa' },
+  'en|ca': { mode: 'eng-cat', pkg: 'apertium-eng-cat' },
+  'ca|en': { mode: 'cat-eng', pkg: 'apertium-eng-cat' },
+  'es|pt': { mode: 'es-pt', pkg: 'apertium-es-pt' },
+  'pt|es': { mode: 'pt-es', pkg: 'apertium-es-pt' },
+  'fr|es': { mode: 'fr-es', pkg: 'apertium-fr-es' },
+  'es|fr': { mode: 'es-fr', pkg: 'apertium-fr-es' },
+};
+
+export interface ApertiumCheck {
+  /** apertium-apy and every pair asked for are installed. */
+  ok: boolean;
+  /** Why not, naming the Debian packages to install ('' when ok). */
+  reason: string;
+}
+
+export interface ApertiumCheckOptions {
+  modesDir?: string;
+  /** FF_REQUIRE_APERTIUM=1 (CI) turns a missing piece into a failure. */
+  env?: Record<string, string | undefined>;
+  /** Whether the apertium-apy program is there (looked up on PATH by default). */
+  hasApy?: boolean;
+}
+
 /** Is Debian's apertium-apy installed? */
 export function hasApertium(): boolean {
   return spawnSync('sh', ['-c', 'command -v apertium-apy'], { stdio: 'ignore' }).status === 0;
 }
 
 /**
- * Apertium for tests: whether to run the suites that need it. Missing apertium-apy skips them,
- * unless FF_REQUIRE_APERTIUM=1 (CI), which makes it a failure.
+ * Can a test use Apertium APy with exactly these pair directions (`en|es`)? Missing pieces make
+ * the test skip with a message naming the Debian packages, unless FF_REQUIRE_APERTIUM=1 (CI),
+ * where this throws instead.
  */
-export function apertiumAvailable(): boolean {
-  const ok = hasApertium();
-  if (!ok && process.env.FF_REQUIRE_APERTIUM === '1') {
-    throw new Error(
-      'FF_REQUIRE_APERTIUM=1 but apertium-apy is not installed (apt-get install apertium-apy apertium-eng-spa)',
-    );
+export function apertiumFor(pairs: readonly string[], o: ApertiumCheckOptions = {}): ApertiumCheck {
+  const modesDir = o.modesDir ?? APERTIUM_MODES_DIR;
+  const env = o.env ?? process.env;
+  const wanted = pairs.map((pair) => {
+    const known = PAIRS[pair];
+    if (!known) throw new Error(`test-apertium: no Debian package known for the pair ${pair}; add it to PAIRS`);
+    return { pair, ...known };
+  });
+  const packages = [...new Set(wanted.map((w) => w.pkg))];
+  let reason = '';
+  if (!(o.hasApy ?? hasApertium())) {
+    reason = `apertium-apy is not installed (apt-get install apertium-apy ${packages.join(' ')})`;
+  } else {
+    const missing = wanted.filter((w) => !existsSync(join(modesDir, `${w.mode}.mode`)));
+    if (missing.length > 0) {
+      const names = [...new Set(missing.map((m) => m.pkg))];
+      reason = `Apertium pair ${missing.map((m) => m.pair).join(', ')} is not installed (apt-get install ${names.join(' ')})`;
+    }
   }
-  return ok;
+  if (reason !== '' && env.FF_REQUIRE_APERTIUM === '1') throw new Error(`FF_REQUIRE_APERTIUM=1 but ${reason}`);
+  if (reason !== '') console.warn(`skipped: ${reason}`);
+  return { ok: reason === '', reason };
 }
 
 /** A TCP port nothing listens on now (APy binds every interface, so ask for one on all of them). */

@@ -146,7 +146,8 @@ export class LiveService {
       .where('stream_keys.key_hash', '=', hashKey(streamKey))
       .executeTakeFirst();
     if (!row || row.status === 'ended' || row.kind !== 'live') return null;
-    return (await this.o.grants.mint(row.owner_id, roomId, 'publish')).token;
+    // Room owners are accounts (guests cannot create rooms): the encoder may use TURN.
+    return (await this.o.grants.mint({ userId: row.owner_id, isGuest: false }, roomId, 'publish')).token;
   }
 
   close(): void {

@@ -2,27 +2,64 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import type { Logger } from '@fusionflow/kit';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Logger, Setting } from '@fusionflow/kit';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 8000;
 
-/** Settings of the control plane that the SFU must never see. */
-const PRIVATE_ENV = ['DATABASE_URL', 'ACCESS_TOKEN_SECRET', 'GRANT_PRIVATE_KEY', 'CONFIG_FILE', 'SFU_INTERNAL_SECRET'];
+/** What a Node process needs of its environment to run at all (no setting of either app). */
+const PROCESS_ENV = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'NODE_ENV', 'NODE_OPTIONS'];
 
-/** The SFU's entry point: the build next to this one, or its TypeScript source under `npm run dev`. */
-export function sfuEntry(): { command: string; args: string[] } {
+/** SFU settings the control plane sets itself (below), so the operator's environment never does. */
+const SET_BY_CONTROL_PLANE = [
+  'SFU_HOST',
+  'SFU_PORT',
+  'CONTROL_URL',
+  'JWKS_URL',
+  'JWKS',
+  'INTERNAL_SECRET',
+  'SFU_TRUST_PROXY',
+  'CONFIG_FILE',
+];
+
+/**
+ * The SFU's entry point and its settings module: the build next to this one, or the TypeScript
+ * sources under `npm run dev` and the tests.
+ */
+export function sfuEntry(): { command: string; args: string[]; settingsModule: string } {
   const fromSource = import.meta.url.endsWith('.ts');
   const appsDir = resolve(here, '../../../..');
   if (fromSource) {
     return {
       command: process.execPath,
       args: ['--import', 'tsx', '--conditions=source', join(appsDir, 'sfu/src/bin.ts')],
+      settingsModule: join(appsDir, 'sfu/src/config.ts'),
     };
   }
-  return { command: process.execPath, args: [join(appsDir, 'sfu/dist/bin.js')] };
+  return {
+    command: process.execPath,
+    args: [join(appsDir, 'sfu/dist/bin.js')],
+    settingsModule: join(appsDir, 'sfu/dist/config.js'),
+  };
+}
+
+/**
+ * The environment variables the embedded SFU may take from the control plane's environment: its
+ * own settings as its config.ts declares them (read from the SFU's module, so the list cannot
+ * drift), except its secrets — standalone credentials (ROOM_TOKENS, AUTH_TOKEN, JWT_SECRET,
+ * TURN_SECRET) would bypass the control plane's grants — and those the control plane sets itself.
+ * Everything else in the control plane's environment (its database, Redis, payment, TURN and
+ * translation secrets) never reaches the media process.
+ */
+export async function sfuInheritedSettings(): Promise<string[]> {
+  const module = (await import(pathToFileURL(sfuEntry().settingsModule).href)) as {
+    sfuSettings: Record<string, Setting<unknown>>;
+  };
+  return Object.values(module.sfuSettings)
+    .filter((s) => !s.secret && !SET_BY_CONTROL_PLANE.includes(s.env))
+    .map((s) => s.env);
 }
 
 export interface EmbeddedSfuOptions {
@@ -55,12 +92,17 @@ export class EmbeddedSfu {
     return this.#url;
   }
 
-  async start(): Promise<string> {
-    const { command, args } = sfuEntry();
-    if (!existsSync(args.at(-1)!)) throw new Error(`the SFU is not built: ${args.at(-1)} is missing (npm run build)`);
+  /** The SFU process's id while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** The whole environment the SFU process starts with: an allow-list, never the control plane's secrets. */
+  async environment(): Promise<Record<string, string>> {
+    const allowed = new Set([...PROCESS_ENV, ...(await sfuInheritedSettings())]);
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.o.env)) if (v !== undefined && !PRIVATE_ENV.includes(k)) env[k] = v;
-    Object.assign(env, {
+    for (const [k, v] of Object.entries(this.o.env)) if (v !== undefined && allowed.has(k)) env[k] = v;
+    return Object.assign(env, {
       SFU_HOST: '127.0.0.1',
       SFU_PORT: '0',
       CONTROL_URL: this.o.controlUrl,
@@ -69,6 +111,12 @@ export class EmbeddedSfu {
       SFU_TRUST_PROXY: 'true',
       ...(this.o.configFile ? { CONFIG_FILE: this.o.configFile } : {}),
     });
+  }
+
+  async start(): Promise<string> {
+    const { command, args } = sfuEntry();
+    if (!existsSync(args.at(-1)!)) throw new Error(`the SFU is not built: ${args.at(-1)} is missing (npm run build)`);
+    const env = await this.environment();
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.#child = child;
     child.stderr?.pipe(process.stderr, { end: false });

@@ -6,13 +6,14 @@ import {
   GRANT_ISSUER,
   type GrantResponse,
   type GrantRole,
+  type IceServer,
   type RoomId,
 } from '@fusionflow/protocol';
 import { type JWK, SignJWT } from 'jose';
 import type { Session } from '../identity/access-tokens.js';
 import type { RoomService } from '../rooms/room-service.js';
 import type { GrantSigningKey } from './grant-signing-key.js';
-import type { IceServerIssuer } from './ice-server-issuer.js';
+import type { IceHolder, IceServerIssuer } from './ice-server-issuer.js';
 
 export interface GrantServiceOptions {
   rooms: RoomService;
@@ -38,25 +39,31 @@ export class GrantService {
     return { keys: [this.o.key.publicJwk] };
   }
 
-  /** Sign a grant for a user and room, with no further checks (callers decide who gets one). */
+  /**
+   * Sign a grant for a user and room, with no further checks (callers decide who gets one). It
+   * carries its own id (`jti`: the SFU keeps one live session per grant) and the ICE servers the SFU
+   * announces to its holder, with TURN credentials minted here (none for guests).
+   */
   async mint(
-    userId: string,
+    holder: IceHolder,
     roomId: RoomId,
     role: GrantRole,
     entitlement?: string,
-  ): Promise<{ token: string; exp: number }> {
+  ): Promise<{ token: string; exp: number; iceServers: IceServer[] }> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.o.ttlSeconds;
-    const token = await new SignJWT({ room: roomId, role, ...(entitlement ? { ent: entitlement } : {}) })
+    const { iceServers } = this.o.ice.issue(holder, now * 1000);
+    const claims = { room: roomId, role, ice: iceServers, ...(entitlement ? { ent: entitlement } : {}) };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: this.o.key.kid, typ: 'JWT' })
       .setIssuer(GRANT_ISSUER)
       .setAudience(GRANT_AUDIENCE)
-      .setSubject(userId)
+      .setSubject(holder.userId)
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .setJti(randomUUID())
       .sign(this.o.key.privateKey);
-    return { token, exp };
+    return { token, exp, iceServers };
   }
 
   /** `origin` is the public origin (https://live.example.com) the WHIP/WHEP URLs are built on. */
@@ -83,9 +90,8 @@ export class GrantService {
         );
       }
     }
-    const { token, exp } = await this.mint(session.userId, roomId, role, entitlement ?? undefined);
+    const { token, exp, iceServers } = await this.mint(session, roomId, role, entitlement ?? undefined);
     this.o.logger.debug({ roomId, userId: session.userId, role }, 'grant issued');
-    const { iceServers } = this.o.ice.issue(session.userId);
     const response: GrantResponse = { token, expiresAt: new Date(exp * 1000).toISOString(), iceServers };
     if (role === 'publish') response.whipUrl = `${origin}/api/whip/publish/${roomId}`;
     else response.whepUrl = `${origin}/api/whep/play/${roomId}`;

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { turnCredentials } from '@fusionflow/kit';
 import type { IceServer, IceServersResponse } from '@fusionflow/protocol';
 
 export interface IceServerIssuerOptions {
@@ -9,10 +9,18 @@ export interface IceServerIssuerOptions {
   ttlSeconds: number;
 }
 
+/** Who the credentials are for: a signed-in account, or a guest (anonymous session). */
+export interface IceHolder {
+  userId: string;
+  isGuest: boolean;
+}
+
 /**
  * ICE servers for a session. TURN credentials follow coturn's REST API (use-auth-secret):
  * username `<expiry unix seconds>:<user id>`, password base64(HMAC-SHA1(secret, username)).
- * They expire on their own; no static TURN password is ever handed out.
+ * They expire on their own; no static TURN password is ever handed out. TURN relays traffic at the
+ * operator's cost, so only signed-in accounts get it: a guest (which anyone can create at will)
+ * gets STUN only. The same rule serves `GET /api/ice-servers` and the credentials inside grants.
  */
 export class IceServerIssuer {
   constructor(private readonly o: IceServerIssuerOptions) {}
@@ -21,13 +29,12 @@ export class IceServerIssuer {
     return this.o.turnUrls.length > 0 && Boolean(this.o.turnSecret);
   }
 
-  issue(userId: string, nowMs = Date.now()): IceServersResponse {
+  issue(holder: IceHolder, nowMs = Date.now()): IceServersResponse {
     const iceServers: IceServer[] = [];
     if (this.o.stunUrls.length > 0) iceServers.push({ urls: [...this.o.stunUrls] });
-    if (this.turnEnabled) {
-      const username = `${Math.floor(nowMs / 1000) + this.o.ttlSeconds}:${userId}`;
-      const credential = createHmac('sha1', this.o.turnSecret!).update(username).digest('base64');
-      iceServers.push({ urls: [...this.o.turnUrls], username, credential });
+    if (this.turnEnabled && !holder.isGuest) {
+      const credentials = turnCredentials(this.o.turnSecret!, holder.userId, this.o.ttlSeconds, nowMs);
+      iceServers.push({ urls: [...this.o.turnUrls], ...credentials });
     }
     return { iceServers, ttl: this.o.ttlSeconds };
   }

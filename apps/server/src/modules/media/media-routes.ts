@@ -46,7 +46,7 @@ export function registerMediaRoutes(
     },
     handler: async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return o.ice.issue(sessionOf(request).userId);
+      return o.ice.issue(sessionOf(request));
     },
   });
 }

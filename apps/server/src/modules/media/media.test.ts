@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { GrantClaims } from '@fusionflow/protocol';
+import { asRoomId, GrantClaims } from '@fusionflow/protocol';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../db/test-databases.js';
@@ -118,20 +118,52 @@ describe.each(testDatabases())('grants and ICE servers on $name', (db) => {
     expect(Number(expiry)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 600);
     expect(turn.credential).toBe(createHmac('sha1', 'coturn-shared-secret').update(turn.username).digest('base64'));
     expect(turn.credential).not.toBe(createHmac('sha1', 'another-secret').update(turn.username).digest('base64'));
-    // grants carry the same ICE servers
+    // A grant carries fresh ones in its response, and the same ones signed into the grant itself: the
+    // SFU announces those in its WHIP/WHEP Link headers (it holds no TURN secret of its own).
     const grant = await t.call('POST', `/api/rooms/${roomId}/grants`, {
       token: viewer.token,
       body: { role: 'subscribe' },
     });
-    expect(grant.body.iceServers[1].username).toMatch(new RegExp(`^\\d+:${viewer.id}$`));
+    const [, grantTurn] = grant.body.iceServers;
+    expect(grantTurn.username).toMatch(new RegExp(`^\\d+:${viewer.id}$`));
+    expect(grantTurn.credential).toBe(
+      createHmac('sha1', 'coturn-shared-secret').update(grantTurn.username).digest('base64'),
+    );
+    const claims = GrantClaims.parse((await verify(grant.body.token)).payload);
+    expect(claims.ice).toEqual(grant.body.iceServers);
+    // Every grant has its own id: the SFU keeps one live session per grant.
+    const again = await t.call('POST', `/api/rooms/${roomId}/grants`, {
+      token: viewer.token,
+      body: { role: 'subscribe' },
+    });
+    expect(GrantClaims.parse((await verify(again.body.token)).payload).jti).not.toBe(claims.jti);
   });
 
-  it('gives guests credentials but anonymous callers none', async () => {
+  it('gives guests STUN only (TURN is for signed-in accounts), in grants too, and anonymous callers nothing', async () => {
     const guest = (await t.call('POST', '/api/auth/guest')).body;
     const res = await t.call('GET', '/api/ice-servers', { token: guest.accessToken });
-    expect(res.body.iceServers[1].username).toMatch(new RegExp(`:${guest.user.id}$`));
+    expect(res.body.iceServers).toEqual([{ urls: ['stun:127.0.0.1:3478'] }]);
+    const grant = await t.call('POST', `/api/rooms/${roomId}/grants`, {
+      token: guest.accessToken,
+      body: { role: 'subscribe' },
+    });
+    expect(grant.status).toBe(200);
+    expect(grant.body.iceServers).toEqual([{ urls: ['stun:127.0.0.1:3478'] }]);
+    expect(GrantClaims.parse((await verify(grant.body.token)).payload).ice).toEqual([
+      { urls: ['stun:127.0.0.1:3478'] },
+    ]);
     const anon = await t.call('GET', '/api/ice-servers');
     expect(anon.status).toBe(401);
+  });
+
+  it('puts TURN credentials for the owner into the grant a stream key is traded for (the encoder’s Link headers)', async () => {
+    const key = (await t.call('POST', `/api/rooms/${roomId}/stream-key`, { token: owner.token })).body.streamKey;
+    const token = await t.platform.services.live.admit(asRoomId(roomId), key);
+    const claims = GrantClaims.parse((await verify(token!)).payload);
+    expect(claims).toMatchObject({ sub: owner.id, role: 'publish' });
+    const turn = claims.ice!.find((s) => s.username !== undefined)!;
+    expect(turn.username).toMatch(new RegExp(`^\\d+:${owner.id}$`));
+    expect(turn.credential).toBe(createHmac('sha1', 'coturn-shared-secret').update(turn.username!).digest('base64'));
   });
 
   it('hands out STUN only, or nothing, without TURN configured', async () => {

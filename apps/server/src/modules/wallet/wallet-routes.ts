@@ -24,6 +24,7 @@ import {
   TipRequest,
   TipResponse,
   TokenPacksResponse,
+  text,
   WalletHistoryQuery,
   WalletHistoryResponse,
   WalletResponse,
@@ -46,7 +47,7 @@ const errors = {
   409: ErrorBody,
   429: ErrorBody,
 };
-const idempotencyHeaders = z.looseObject({ [IDEMPOTENCY_HEADER]: z.string().optional() });
+const idempotencyHeaders = z.looseObject({ [IDEMPOTENCY_HEADER]: text().optional() });
 
 /** The request's session, request id and Idempotency-Key (required: money never moves without one). */
 function contextOf(request: FastifyRequest): RequestContext {
@@ -197,7 +198,7 @@ export function registerWalletRoutes(
     schema: {
       tags: ['admin'],
       summary: 'Approve or reject a payout',
-      params: z.strictObject({ id: z.string().min(1).max(64) }),
+      params: z.strictObject({ id: text().min(1).max(64) }),
       body: PayoutDecision,
       response: { 200: Payout, ...errors },
     },
