@@ -259,6 +259,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
       metrics: walletMetrics,
       logger: logger.child({ module: 'call-billing' }),
+      graceMs: config.reconnectGraceSeconds * 1000,
       ...(config.testHooks && config.testCallMinuteSeconds !== 60
         ? { minuteMs: config.testCallMinuteSeconds * 1000 }
         : {}),
@@ -272,6 +273,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'signaling' }),
       metrics,
       admit: (room, session) => callBilling.admit(room, session),
+      confirm: (room, session, earlier) => callBilling.confirm(room, session, earlier),
     });
     registerCallSessionRoutes(app, { billing: callBilling, guard });
     // chat: every room kind, translated by the operator's own engine
