@@ -41,6 +41,8 @@ export const ErrorCode = {
   IdempotencyKeyRequired: 'idempotency_key_required',
   IdempotencyKeyConflict: 'idempotency_key_conflict',
   AlreadyEntitled: 'already_entitled',
+  /** Payouts: an admin tried to approve their own payout (another admin must). */
+  SelfApproval: 'self_approval',
   WebhookSignatureInvalid: 'webhook_signature_invalid',
   WebhookStale: 'webhook_stale',
   /** WHIP/WHEP: the body is not an SDP offer the SFU can answer. */
@@ -90,6 +92,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   idempotency_key_required: 400,
   idempotency_key_conflict: 409,
   already_entitled: 409,
+  self_approval: 403,
   webhook_signature_invalid: 401,
   webhook_stale: 401,
   invalid_sdp: 400,
