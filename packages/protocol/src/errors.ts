@@ -45,6 +45,8 @@ export const ErrorCode = {
   SelfApproval: 'self_approval',
   WebhookSignatureInvalid: 'webhook_signature_invalid',
   WebhookStale: 'webhook_stale',
+  /** WHIP/WHEP: the grant was revoked (its user was banned from the room) although it has not expired. */
+  GrantRevoked: 'grant_revoked',
   /** WHIP/WHEP: the body is not an SDP offer the SFU can answer. */
   InvalidSdp: 'invalid_sdp',
   /** WHEP: nobody is publishing to the room. */
@@ -95,6 +97,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   self_approval: 403,
   webhook_signature_invalid: 401,
   webhook_stale: 401,
+  grant_revoked: 403,
   invalid_sdp: 400,
   no_publisher: 404,
   publisher_exists: 409,
