@@ -105,6 +105,20 @@ describe.each(testDatabases())('private calls billed per started minute on $name
       })
     ).body.id as string;
 
+  /** A private call under way: the streamer and a payer holding `tokens` are in it, its first minute charged. */
+  const callUnderWay = async (tokens: number, name: string) => {
+    const roomId = await privateCall();
+    const payer = await viewerWith(tokens, name);
+    const host = await peer(streamer.token);
+    host.emit('join', { roomId });
+    const hostJoined = await host.next('joined');
+    const guest = await peer(payer.token);
+    guest.emit('join', { roomId });
+    const guestJoined = await guest.next('joined');
+    await host.next('billing', (b) => b.minutesCharged === 1);
+    return { roomId, payer, host, hostJoined, guest, guestJoined };
+  };
+
   it('charges each started minute while both are there, warns a minute before the end, and ends at zero', async () => {
     const roomId = await privateCall();
     const payer = await viewerWith(25, 'Payer');
@@ -192,15 +206,7 @@ describe.each(testDatabases())('private calls billed per started minute on $name
   });
 
   it('refuses the payer a second connection to the same call, also when both join at once', async () => {
-    const roomId = await privateCall();
-    const payer = await viewerWith(100, 'Twice');
-    const host = await peer(streamer.token);
-    host.emit('join', { roomId });
-    await host.next('joined');
-    const first = await peer(payer.token);
-    first.emit('join', { roomId });
-    await first.next('joined');
-    await host.next('billing', (b) => b.minutesCharged === 1);
+    const { roomId, payer, host, guest: first } = await callUnderWay(100, 'Twice');
 
     // The exploit: join twice, leave on one connection, stay on the other and pay nothing more.
     const second = await peer(payer.token);
@@ -224,15 +230,7 @@ describe.each(testDatabases())('private calls billed per started minute on $name
   });
 
   it('keeps the meter running while the payer’s signaling is down and the slot is held', async () => {
-    const roomId = await privateCall();
-    const payer = await viewerWith(200, 'Flaky');
-    const host = await peer(streamer.token);
-    host.emit('join', { roomId });
-    await host.next('joined');
-    const guest = await peer(payer.token);
-    guest.emit('join', { roomId });
-    const joined = await guest.next('joined');
-    await host.next('billing', (b) => b.minutesCharged === 1);
+    const { roomId, payer, host, guest, guestJoined: joined } = await callUnderWay(200, 'Flaky');
 
     // Media is peer to peer and may still flow: the minutes go on while the payer's signaling is down.
     guest.close();
@@ -252,15 +250,7 @@ describe.each(testDatabases())('private calls billed per started minute on $name
   });
 
   it('stops when the payer’s slot is released after the grace period, and charges nothing after', async () => {
-    const roomId = await privateCall();
-    const payer = await viewerWith(200, 'Gone');
-    const host = await peer(streamer.token);
-    host.emit('join', { roomId });
-    await host.next('joined');
-    const guest = await peer(payer.token);
-    guest.emit('join', { roomId });
-    await guest.next('joined');
-    await host.next('billing', (b) => b.minutesCharged === 1);
+    const { roomId, payer, host, guest } = await callUnderWay(200, 'Gone');
 
     guest.close();
     expect(await host.next('peer-left', undefined, GRACE_SECONDS * 1000 + 5000)).toMatchObject({ reason: 'timeout' });
@@ -275,15 +265,7 @@ describe.each(testDatabases())('private calls billed per started minute on $name
   });
 
   it('charges no minute while the streamer’s connection is down; back in time, that time is paid', async () => {
-    const roomId = await privateCall();
-    const payer = await viewerWith(200, 'Waiting');
-    const host = await peer(streamer.token);
-    host.emit('join', { roomId });
-    const hostJoined = await host.next('joined');
-    const guest = await peer(payer.token);
-    guest.emit('join', { roomId });
-    await guest.next('joined');
-    await guest.next('billing', (b) => b.minutesCharged === 1);
+    const { roomId, payer, host, hostJoined, guest } = await callUnderWay(200, 'Waiting');
 
     // The streamer may be gone for good: no new minute is charged while their slot waits.
     host.close();
@@ -305,15 +287,7 @@ describe.each(testDatabases())('private calls billed per started minute on $name
   });
 
   it('charges nothing for the time after the streamer left for good', async () => {
-    const roomId = await privateCall();
-    const payer = await viewerWith(200, 'Stood up');
-    const host = await peer(streamer.token);
-    host.emit('join', { roomId });
-    await host.next('joined');
-    const guest = await peer(payer.token);
-    guest.emit('join', { roomId });
-    await guest.next('joined');
-    await guest.next('billing', (b) => b.minutesCharged === 1);
+    const { roomId, payer, host, guest } = await callUnderWay(200, 'Stood up');
 
     host.close();
     expect(await guest.next('peer-left', undefined, GRACE_SECONDS * 1000 + 5000)).toMatchObject({ reason: 'timeout' });
