@@ -6,8 +6,8 @@ test.describe.configure({ timeout: 120_000 });
 
 /**
  * A paid live stream: the viewer buys tokens (dev provider); the stream does not play before a ticket
- * (no peer connection is even made) and plays after; the viewer tips during the stream and the
- * streamer sees it in their earnings.
+ * (no peer connection is even made) and its chat stays closed; both open after; the viewer tips
+ * during the stream and the streamer sees it in their earnings.
  */
 test('a paid stream plays only with a ticket; a tip during the stream reaches the earnings', async ({
   page,
@@ -43,9 +43,18 @@ test('a paid stream plays only with a ticket; a tip during the stream reaches th
     await expect(gate).toContainText('A ticket costs 30 tokens.');
     await viewer.waitForTimeout(1500);
     expect(await viewer.evaluate(() => (window as any).__ffPeers.length)).toBe(0);
+    const chat = viewer.getByTestId('chat');
+    await expect(chat).toHaveAttribute('data-status', 'failed');
+    await expect(chat.getByTestId('chat-status')).toContainText('The chat of this stream is for ticket holders.');
 
     await gate.getByRole('button', { name: 'Buy a ticket for 30 tokens' }).click();
     await expect(gate).toHaveCount(0);
+    // The chat joins again with the ticket.
+    await expect(chat).toHaveAttribute('data-status', 'ready');
+    const box = chat.getByLabel('Message', { exact: true });
+    await box.fill('Worth the ticket');
+    await box.press('Enter');
+    await expect(chat.getByTestId('chat-text').filter({ hasText: 'Worth the ticket' })).toHaveCount(1);
     await expect.poll(async () => (await inboundMedia(viewer)).framesDecoded, { timeout: 30_000 }).toBeGreaterThan(0);
     await expect.poll(async () => (await inboundMedia(viewer)).audioPackets, { timeout: 30_000 }).toBeGreaterThan(0);
 

@@ -14,6 +14,7 @@ import { createHttpApp, type HttpApp } from './http/http-app.js';
 import { registerWebApp } from './http/web-app.js';
 import { ApertiumEngine } from './modules/chat/apertium-engine.js';
 import { ChatModeration } from './modules/chat/chat-moderation.js';
+import { ChatRules } from './modules/chat/chat-rules.js';
 import { ChatService } from './modules/chat/chat-service.js';
 import { ChatStore } from './modules/chat/chat-store.js';
 import { LibreTranslateEngine } from './modules/chat/libretranslate-engine.js';
@@ -179,6 +180,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const ledger = new Ledger(db, walletMetrics.ledgerLatency);
     const tipLimiter = new MemoryRateLimiter(config.tipsPerMinute, 60_000);
     lifecycle.add('tip limiter', () => tipLimiter.close());
+    // chat moderation is asked by the media plane and the wallet too: a room ban refuses grants and tips
+    const chatModeration = new ChatModeration(db);
+    const chatRules = new ChatRules({ moderation: chatModeration, maxLength: config.chatMaxLength });
     const wallet = new WalletService({
       db,
       ledger,
@@ -189,15 +193,13 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       webhookToleranceSeconds: config.paymentsWebhookToleranceSeconds,
       tipMaxTokens: config.tipMaxTokens,
       tipLimiter,
+      tipRules: chatRules,
       metrics: walletMetrics,
       logger: logger.child({ module: 'wallet' }),
     });
     const payouts = new PayoutService(db, ledger, walletMetrics, logger.child({ module: 'wallet' }));
     const earnings = new EarningsService(db, ledger);
     registerWalletRoutes(app, { wallet, payouts, earnings, guard });
-
-    // chat moderation is asked by the media plane too: a room ban refuses grants
-    const chatModeration = new ChatModeration(db);
 
     // media plane: grants and ICE servers
     const ice = new IceServerIssuer({
@@ -213,7 +215,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       ttlSeconds: config.grantTtlSeconds,
       tickets: wallet,
       bans: {
-        isBanned: async (roomId, userId) => (await chatModeration.restrictions(roomId, userId as UserId)).banned,
+        // Not from the cache: a ban on another process must stop grants at once (the SFU revoked the older ones).
+        isBanned: async (roomId, userId) =>
+          (await chatModeration.restrictions(roomId, userId as UserId, { fresh: true })).banned,
       },
       logger: logger.child({ module: 'media' }),
     });
@@ -258,6 +262,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
       metrics: walletMetrics,
       logger: logger.child({ module: 'call-billing' }),
+      graceMs: config.reconnectGraceSeconds * 1000,
       ...(config.testHooks && config.testCallMinuteSeconds !== 60
         ? { minuteMs: config.testCallMinuteSeconds * 1000 }
         : {}),
@@ -271,6 +276,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'signaling' }),
       metrics,
       admit: (room, session) => callBilling.admit(room, session),
+      confirm: (room, session, earlier) => callBilling.confirm(room, session, earlier),
     });
     registerCallSessionRoutes(app, { billing: callBilling, guard });
     // chat: every room kind, translated by the operator's own engine
@@ -299,11 +305,14 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       rooms,
       store: new ChatStore(db),
       moderation: chatModeration,
+      rules: chatRules,
       translator,
-      maxLength: config.chatMaxLength,
       batchMs: config.chatBatchMs,
       messagesPer10s: config.chatMessagesPer10s,
       tips: wallet.events,
+      tickets: wallet,
+      // `live` is created below with the SFU client; a ban only calls this once the platform runs.
+      media: { endUserMedia: (userId, roomId) => live.endUserMedia(userId, roomId) },
       metrics,
       logger: logger.child({ module: 'chat' }),
     });

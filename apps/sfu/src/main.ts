@@ -1,5 +1,6 @@
 import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRateLimiter } from '@fusionflow/kit';
 import { Authorizer } from './auth/authorizer.js';
+import { GrantRevocations } from './auth/grant-revocations.js';
 import type { SfuConfig } from './config.js';
 import { ControlPlaneClient, type FetchLike } from './control/control-plane-client.js';
 import { discardEvents, type EventSink } from './control/event-sink.js';
@@ -71,6 +72,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
 
     const registry = createMetricsRegistry();
     const metrics = new SfuMetrics(registry);
+    const revocations = new GrantRevocations();
     const auth = new Authorizer({
       roomTokens: config.roomTokens,
       authToken: config.authToken,
@@ -80,6 +82,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
         (config.controlUrl ? new URL('/.well-known/jwks.json', config.controlUrl).toString() : undefined),
       jwks: config.jwks,
       admitStreamKey: control ? (room, key) => control.admitStreamKey(room, key) : undefined,
+      revocations,
       logger: logger.child({ module: 'auth' }),
     });
     if (config.turnSecret) {
@@ -137,7 +140,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       iceLinks: (admission, sessionId) =>
         iceServerLinks(admission.iceServers ?? ownIceServers(config, admission.userId ?? sessionId)),
     });
-    if (config.internalSecret) registerAdminRoutes(app, { rooms, secret: config.internalSecret });
+    if (config.internalSecret) registerAdminRoutes(app, { rooms, secret: config.internalSecret, revocations });
     await app.ready();
 
     return {

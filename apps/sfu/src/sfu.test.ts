@@ -632,6 +632,96 @@ describe('admin API', () => {
   });
 });
 
+describe('grant revocation (admin API)', () => {
+  const secret = 'an-internal-secret-of-at-least-32-chars';
+  let t: TestSfu;
+  let privateKey: CryptoKey;
+  const closing: { close(): Promise<void> }[] = [];
+  beforeAll(async () => {
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'EdDSA' };
+    t = await startTestSfu({ internalSecret: secret, jwks: JSON.stringify({ keys: [jwk] }) });
+  });
+  afterAll(async () => {
+    for (const c of closing) await c.close();
+    await t.close();
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const grant = (sub: string, room: string, role: 'publish' | 'subscribe', issuedAt = now()) =>
+    new SignJWT({ room, role })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
+      .setIssuer(GRANT_ISSUER)
+      .setAudience(GRANT_AUDIENCE)
+      .setSubject(sub)
+      .setIssuedAt(issuedAt)
+      .setJti(randomUUID())
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  const revoke = (body: unknown, sign = true) => {
+    const raw = JSON.stringify(body);
+    return fetch(`${t.url}/api/admin/revocations`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(sign ? signInternalRequest(secret, 'POST', '/api/admin/revocations', raw) : {}),
+      },
+      body: raw,
+    });
+  };
+  const play = async (room: string, token: string) => {
+    const sub = new TestSubscriber();
+    closing.push(sub);
+    return { sub, res: await sub.play(t.url, room, token) };
+  };
+  const sessionsOf = (userId: string) =>
+    t.sfu.rooms
+      .list()
+      .flatMap((r) => r.subscribers)
+      .filter((s) => s.userId === userId)
+      .map((s) => s.room)
+      .sort();
+
+  it("ends a user's sessions in a room (or everywhere) and refuses the grants they hold", async () => {
+    for (const room of ['banned-here', 'elsewhere']) {
+      const pub = await withPublisher(t, room, await grant('host', room, 'publish'));
+      closing.push(pub);
+    }
+    const held = await grant('fan', 'banned-here', 'subscribe', now() - 20);
+    // Two tabs on the room they get banned from, one on another room; and someone else watching.
+    for (const room of ['banned-here', 'banned-here', 'elsewhere']) {
+      const token = room === 'banned-here' ? held : await grant('fan', room, 'subscribe');
+      expect((await play(room, token)).res.status).toBe(201);
+    }
+    expect((await play('banned-here', await grant('bystander', 'banned-here', 'subscribe'))).res.status).toBe(201);
+    expect(sessionsOf('fan')).toEqual(['banned-here', 'banned-here', 'elsewhere']);
+
+    expect((await revoke({ userId: 'fan', room: 'banned-here', issuedBefore: now() - 10 }, false)).status).toBe(401);
+    expect((await (await revoke({ userId: 'fan', room: 'banned-here' })).json()).error.code).toBe('validation_failed');
+    const res = await revoke({ userId: 'fan', room: 'banned-here', issuedBefore: now() - 10 });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ kicked: 2 });
+    // Closed by the time the call answers: nothing to wait for.
+    expect(sessionsOf('fan')).toEqual(['elsewhere']);
+    expect(sessionsOf('bystander')).toEqual(['banned-here']);
+
+    // The grant they still hold no longer opens the room; a grant issued after (an unban) does.
+    const again = await play('banned-here', held);
+    expect(again.res.status).toBe(403);
+    expect(JSON.parse(again.res.body).error.code).toBe('grant_revoked');
+    expect((await play('banned-here', await grant('fan', 'banned-here', 'subscribe'))).res.status).toBe(201);
+
+    // Everywhere (a platform suspension): every session of the user, in every room.
+    const all = await revoke({ userId: 'fan', issuedBefore: now() });
+    expect(await all.json()).toEqual({ kicked: 2 });
+    expect(sessionsOf('fan')).toEqual([]);
+    const elsewhere = await play('elsewhere', await grant('fan', 'elsewhere', 'subscribe', now() - 1));
+    expect(JSON.parse(elsewhere.res.body).error.code).toBe('grant_revoked');
+    expect(sessionsOf('bystander')).toEqual(['banned-here']);
+  });
+});
+
 describe('lifecycle', () => {
   it('opens and closes 200 sessions and leaves no room, session, socket or timer behind', async () => {
     const t = await startTestSfu({ disconnectGraceSeconds: 1, rateLimitPerMinute: 100_000 });

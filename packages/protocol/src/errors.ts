@@ -42,8 +42,12 @@ export const ErrorCode = {
   IdempotencyKeyRequired: 'idempotency_key_required',
   IdempotencyKeyConflict: 'idempotency_key_conflict',
   AlreadyEntitled: 'already_entitled',
+  /** Payouts: an admin tried to approve their own payout (another admin must). */
+  SelfApproval: 'self_approval',
   WebhookSignatureInvalid: 'webhook_signature_invalid',
   WebhookStale: 'webhook_stale',
+  /** WHIP/WHEP: the grant was revoked (its user was banned from the room) although it has not expired. */
+  GrantRevoked: 'grant_revoked',
   /** WHIP/WHEP: the body is not an SDP offer the SFU can answer. */
   InvalidSdp: 'invalid_sdp',
   /** WHEP: nobody is publishing to the room. */
@@ -91,8 +95,10 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   idempotency_key_required: 400,
   idempotency_key_conflict: 409,
   already_entitled: 409,
+  self_approval: 403,
   webhook_signature_invalid: 401,
   webhook_stale: 401,
+  grant_revoked: 403,
   invalid_sdp: 400,
   no_publisher: 404,
   publisher_exists: 409,

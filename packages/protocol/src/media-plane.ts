@@ -80,6 +80,20 @@ export type SfuRoomInfo = z.infer<typeof SfuRoomInfo>;
 export const SfuRoomsResponse = z.object({ rooms: z.array(SfuRoomInfo) });
 export type SfuRoomsResponse = z.infer<typeof SfuRoomsResponse>;
 
+/**
+ * Admin: revoke a user's grants for one room (a ban) or, without `room`, every room (a suspension):
+ * grants issued at or before `issuedBefore` (unix seconds, the control plane's clock) are refused
+ * and the user's sessions end now.
+ */
+export const SfuRevocationRequest = z.strictObject({
+  userId: z.string().min(1).max(200),
+  room: RoomId.optional(),
+  issuedBefore: z.number().int().nonnegative(),
+});
+export type SfuRevocationRequest = z.infer<typeof SfuRevocationRequest>;
+export const SfuRevocationResponse = z.object({ kicked: z.number().int().nonnegative() });
+export type SfuRevocationResponse = z.infer<typeof SfuRevocationResponse>;
+
 /** WHEP: choose a simulcast layer (rid), or null to let the SFU follow the bandwidth estimate. */
 export const LayerRequest = z.strictObject({
   rid: text()

@@ -10,6 +10,7 @@ import {
   STREAM_KEY_PREFIX,
 } from '@fusionflow/protocol';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { GrantRevocations } from './grant-revocations.js';
 
 export interface Admission {
   /** The grant's subject; null for shared tokens and open mode. */
@@ -38,6 +39,8 @@ export interface AuthorizerOptions {
   jwks: string | undefined;
   /** Trades a stream key for a grant; undefined without a control plane. */
   admitStreamKey: ((room: string, key: string) => Promise<string | null>) | undefined;
+  /** Grants the control plane revoked (bans): refused although their signature is good. */
+  revocations?: GrantRevocations;
   logger: Logger;
 }
 
@@ -122,6 +125,9 @@ export class Authorizer {
         if (claims.room !== room) throw forbidden(`this grant is for room ${claims.room}`);
         if (claims.role !== role) {
           throw forbidden(role === 'publish' ? 'a subscribe grant cannot publish' : 'this grant is for publishing');
+        }
+        if (this.o.revocations?.revoked(claims.sub, room, claims.iat)) {
+          throw forbidden('this grant was revoked', ErrorCode.GrantRevoked);
         }
         return { userId: claims.sub, via: 'grant', grantId: claims.jti, iceServers: claims.ice };
       } catch (err) {

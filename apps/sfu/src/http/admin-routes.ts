@@ -1,14 +1,24 @@
-import { unauthorized, verifyInternalRequest } from '@fusionflow/kit';
-import type { SfuRoomsResponse } from '@fusionflow/protocol';
+import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
+import {
+  ErrorCode,
+  SfuRevocationRequest,
+  type SfuRevocationResponse,
+  type SfuRoomsResponse,
+} from '@fusionflow/protocol';
 import type { FastifyRequest } from 'fastify';
+import type { GrantRevocations } from '../auth/grant-revocations.js';
 import type { RoomManager } from '../room/room-manager.js';
 import type { SfuHttpApp } from './http-app.js';
 
 /**
  * The admin API the control plane calls (signed with the shared secret, like events): list rooms
- * and sessions, close a room, kick a session. Never exposed through the control plane or nginx.
+ * and sessions, close a room, kick a session, revoke a user's grants (and end their sessions).
+ * Never exposed through the control plane or nginx.
  */
-export function registerAdminRoutes(app: SfuHttpApp, o: { rooms: RoomManager; secret: string }): void {
+export function registerAdminRoutes(
+  app: SfuHttpApp,
+  o: { rooms: RoomManager; secret: string; revocations: GrantRevocations },
+): void {
   const check = async (request: FastifyRequest) => {
     const path = request.url.split('?')[0]!;
     const body = typeof request.body === 'string' ? request.body : request.body ? JSON.stringify(request.body) : '';
@@ -30,5 +40,21 @@ export function registerAdminRoutes(app: SfuHttpApp, o: { rooms: RoomManager; se
   app.delete<{ Params: { id: string } }>('/api/admin/sessions/:id', { preHandler: check }, async (request, reply) => {
     const kicked = await o.rooms.kick(request.params.id);
     return reply.code(kicked ? 200 : 404).send({ kicked });
+  });
+
+  // A ban (one room) or a suspension (every room): the user's grants issued so far stop working and
+  // their sessions end now; a grant issued later (after an unban) is let in again.
+  app.post('/api/admin/revocations', { preHandler: check }, async (request): Promise<SfuRevocationResponse> => {
+    const parsed = SfuRevocationRequest.safeParse(request.body);
+    if (!parsed.success) {
+      throw new AppError(ErrorCode.ValidationFailed, 'expected { userId, room?, issuedBefore }', {
+        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
+    }
+    const { userId, room = null, issuedBefore } = parsed.data;
+    o.revocations.revoke(userId, room, issuedBefore);
+    const kicked = await o.rooms.kickUser(userId, room, 'revoked');
+    request.log.info({ userId, roomId: room, kicked }, 'grants revoked');
+    return { kicked };
   });
 }

@@ -79,6 +79,15 @@ export class RoomManager {
     return true;
   }
 
+  /** End every session of a user, in one room or (room null) in every room; how many were closed. */
+  async kickUser(userId: string, room: string | null, reason = 'kicked'): Promise<number> {
+    const sessions = [...this.#sessions.values()].filter(
+      (s) => s.userId === userId && (room === null || s.room === room) && !s.closed,
+    );
+    await Promise.all(sessions.map((s) => s.close(reason)));
+    return sessions.length;
+  }
+
   async close(reason = 'shutdown'): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#rooms.values()].map((r) => r.close(reason)));

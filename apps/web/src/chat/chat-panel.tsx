@@ -85,7 +85,11 @@ function ChatStatusLine({ snap }: { snap: ChatSnapshot }) {
   if (snap.status === 'ended') notes.push({ key: 's', text: t('chat.ended') });
   if (snap.status === 'removed') notes.push({ key: 's', text: t('chat.removed'), tone: 'warn' });
   if (snap.status === 'failed') {
-    notes.push({ key: 's', text: t('chat.failed', { message: snap.error?.message ?? '' }), tone: 'warn' });
+    notes.push(
+      snap.error?.code === 'ticket_required'
+        ? { key: 's', text: t('chat.ticketRequired') }
+        : { key: 's', text: t('chat.failed', { message: snap.error?.message ?? '' }), tone: 'warn' },
+    );
   }
   if (snap.status === 'ready') {
     notes.push(

@@ -13,7 +13,16 @@ const POLL_MS = 5000;
 type State = 'waiting' | 'connecting' | 'playing' | 'interrupted' | 'ended' | 'ticket';
 
 /** A viewer's side of a live room: plays it over WHEP, follows the viewer count, says when it ends. */
-export function LivePlayer({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
+export function LivePlayer({
+  room,
+  onChange,
+  onTicket,
+}: {
+  room: Room;
+  onChange: (room: Room) => void;
+  /** Told once a ticket is bought here (the room's chat opens to ticket holders only). */
+  onTicket?: () => void;
+}) {
   const { t } = useTranslation();
   const videoRef = useRef<HTMLVideoElement>(null);
   const [state, setState] = useState<State>(room.status === 'ended' ? 'ended' : 'waiting');
@@ -140,7 +149,15 @@ export function LivePlayer({ room, onChange }: { room: Room; onChange: (room: Ro
 
   return (
     <section className="watch" aria-label={t('watch.title')} data-testid="watch">
-      {state === 'ticket' && <TicketGate room={room} onEntitled={() => setAttempt((a) => a + 1)} />}
+      {state === 'ticket' && (
+        <TicketGate
+          room={room}
+          onEntitled={() => {
+            setAttempt((a) => a + 1);
+            onTicket?.();
+          }}
+        />
+      )}
       <div className="player" hidden={state === 'ticket'}>
         <video ref={videoRef} autoPlay playsInline muted={muted} data-testid="watch-video" hidden={state === 'ended'} />
         {message && (

@@ -58,6 +58,8 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
   const [pending, setPending] = useState<'live' | 'end' | null>(null);
   const [confirmingEnd, setConfirmingEnd] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  /** Bumped when a ticket is bought: a paid room's chat opens to ticket holders only, so it joins again. */
+  const [chatKey, setChatKey] = useState(0);
 
   const isHost = user !== null && user.id === room.ownerId;
   // Live rooms go live when their stream starts (the studio below); others by hand.
@@ -145,8 +147,12 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
       {/* Studio or player only once we know who this is (a restored session must not become a guest). */}
       {room.kind === 'live' && !restoring && (
         <div className={room.status === 'ended' ? undefined : 'room-live'}>
-          {isHost ? <LiveStudio room={room} onChange={onChange} /> : <LivePlayer room={room} onChange={onChange} />}
-          {room.status !== 'ended' && <RoomChat room={room} />}
+          {isHost ? (
+            <LiveStudio room={room} onChange={onChange} />
+          ) : (
+            <LivePlayer room={room} onChange={onChange} onTicket={() => setChatKey((k) => k + 1)} />
+          )}
+          {room.status !== 'ended' && <RoomChat key={chatKey} room={room} />}
         </div>
       )}
       {room.kind === 'live' && isHost && room.status === 'ended' && (

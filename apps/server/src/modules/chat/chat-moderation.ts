@@ -88,9 +88,10 @@ export class ChatModeration {
     return next;
   }
 
-  async restrictions(roomId: RoomId, userId: UserId): Promise<Restrictions> {
+  /** A user's mute and ban in a room; `fresh` skips the cache (media grants: another process may have banned). */
+  async restrictions(roomId: RoomId, userId: UserId, o: { fresh?: boolean } = {}): Promise<Restrictions> {
     const key = `${roomId} ${userId}`;
-    const cached = this.#restrictions.get(key);
+    const cached = o.fresh ? undefined : this.#restrictions.get(key);
     if (cached && (cached.mutedUntil === undefined || cached.mutedUntil > Date.now())) return cached;
     const rows = await this.db
       .selectFrom('chat_restrictions')

@@ -21,7 +21,8 @@ import type { RealtimeGateway, SocketContext } from '../realtime/realtime-gatewa
 import type { RoomPresence } from '../realtime/room-presence.js';
 import type { RoomService } from '../rooms/room-service.js';
 import { ChatFanout } from './chat-fanout.js';
-import { type ChatModeration, findBlockedWord, type Restrictions } from './chat-moderation.js';
+import type { ChatModeration, Restrictions } from './chat-moderation.js';
+import { type ChatRules, canModerate } from './chat-rules.js';
 import { type ChatStore, textHash } from './chat-store.js';
 import { baseLanguage, type Translator } from './translator.js';
 
@@ -31,9 +32,9 @@ export interface ChatServiceOptions {
   rooms: RoomService;
   store: ChatStore;
   moderation: ChatModeration;
+  /** Length, bans, mutes and blocked words (shared with the tips of the wallet). */
+  rules: ChatRules;
   translator: Translator;
-  /** Longest message, in characters. */
-  maxLength: number;
   /** How long a busy room's messages and translations are gathered into one `chat:batch` (0: never). */
   batchMs: number;
   /** Messages one user may send per 10 seconds, over all their connections on this process. */
@@ -43,12 +44,13 @@ export interface ChatServiceOptions {
     on(event: 'tip', listener: (tip: Tip) => void): unknown;
     off(event: 'tip', listener: (tip: Tip) => void): unknown;
   };
+  /** Paid live rooms: the ticket a user holds for a room, if any (the chat is part of what it buys). */
+  tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
+  /** Ends a banned user's media (their SFU sessions and the grants they hold) in a live room. */
+  media?: { endUserMedia(userId: UserId, roomId: RoomId): Promise<void> };
   metrics: Registry;
   logger: Logger;
 }
-
-/** Platform roles that moderate every room. */
-const MODERATOR_ROLES = new Set(['moderator', 'admin']);
 
 /**
  * Chat in every room (live or call), over the real-time gateway: stores each message before it is
@@ -62,12 +64,15 @@ export class ChatService {
   readonly #limiter: MemoryRateLimiter;
   /** Slow mode: when each user (room, user) last sent, on this process. */
   readonly #lastSent = new LRUCache<string, number>({ max: 100_000, ttl: 3600_000 });
-  /** Rooms by id (owner and kind never change). */
+  /** Rooms by id (owner and kind never change; a price change here clears the entry, elsewhere within a minute). */
   readonly #rooms = new LRUCache<RoomId, Room>({ max: 10_000, ttl: 60_000 });
+  /** Who holds a ticket for a paid room (`room user`): tickets are never taken back, so only yes is kept. */
+  readonly #ticketHolders = new LRUCache<string, true>({ max: 100_000, ttl: 3600_000 });
   /** The languages a room's members read, for a short while (this process's joins refresh it at once). */
   readonly #languages = new LRUCache<RoomId, string[]>({ max: 10_000, ttl: 2000 });
   readonly #messages: Counter<'result'>;
   readonly #stopPresence: () => void;
+  readonly #stopRoomUpdates: () => void;
   readonly #onTip = (tip: Tip) => this.#tip(tip);
   /** Translations started and not finished (tests and shutdown wait for them). */
   readonly #pending = new Set<Promise<void>>();
@@ -98,6 +103,8 @@ export class ChatService {
       if ((await o.moderation.restrictions(room.id, session.userId)).banned) {
         throw forbidden('you are banned from this room', ErrorCode.Banned);
       }
+      // A paid live room's chat is part of what its ticket buys: reading it too.
+      await this.#checkTicket(room, session);
     });
     this.#stopPresence = o.presence.subscribe((event) => {
       if (event.type === 'joined') {
@@ -109,6 +116,7 @@ export class ChatService {
         this.#languages.delete(event.roomId);
       }
     });
+    this.#stopRoomUpdates = o.rooms.onUpdate((room) => this.#rooms.delete(room.id));
     o.tips?.on('tip', this.#onTip);
   }
 
@@ -127,6 +135,7 @@ export class ChatService {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopPresence();
+    this.#stopRoomUpdates();
     this.o.tips?.off('tip', this.#onTip);
     this.#limiter.close();
     await this.settled();
@@ -141,19 +150,12 @@ export class ChatService {
     if (session.isGuest) throw forbidden('sign in to chat');
     const text = msg.text.trim();
     if (text.length === 0) throw new AppError(ErrorCode.ValidationFailed, 'chat:send: the message is empty');
-    if ([...text].length > this.o.maxLength) {
-      throw new AppError(ErrorCode.PayloadTooLarge, `a message has ${this.o.maxLength} characters at most`);
-    }
-    const moderator = this.#canModerate(session, room);
+    this.o.rules.checkLength(text);
+    const moderator = canModerate(session, room);
+    await this.#checkTicket(room, session);
     const key = `${room.id} ${session.userId}`;
     if (!moderator) {
-      const restrictions = await this.o.moderation.restrictions(room.id, session.userId);
-      if (restrictions.banned) throw forbidden('you are banned from this room', ErrorCode.Banned);
-      if (restrictions.mutedUntil !== undefined) {
-        throw new AppError(ErrorCode.Muted, 'you are muted in this room', {
-          retryAfterSeconds: Math.ceil((restrictions.mutedUntil - Date.now()) / 1000),
-        });
-      }
+      await this.o.rules.checkSender(room.id, session.userId, { mute: true });
       const limit = this.#limiter.hitSync(session.userId);
       if (!limit.allowed) {
         throw new AppError(ErrorCode.RateLimited, 'you are sending too fast', {
@@ -170,8 +172,7 @@ export class ChatService {
           });
         }
       }
-      const blocked = findBlockedWord(text, settings.blockedWords);
-      if (blocked) throw new AppError(ErrorCode.MessageBlocked, `the message contains a blocked word: "${blocked}"`);
+      this.o.rules.checkWords(text, settings);
     }
     const language = ctx.membership?.language ?? session.language;
     const stored = await this.o.store.add({
@@ -191,7 +192,7 @@ export class ChatService {
   }
 
   async #history(ctx: SocketContext, msg: ChatHistoryRequest): Promise<ChatHistoryResult> {
-    await this.#member(ctx, msg.roomId);
+    await this.#checkTicket(await this.#member(ctx, msg.roomId), ctx.session);
     const language = ctx.membership?.language ?? ctx.session.language;
     const page = await this.o.store.history(msg.roomId, { userId: ctx.session.userId, language }, msg.before);
     // Messages sent before anyone read this language here have no translation yet: ask for them
@@ -224,7 +225,7 @@ export class ChatService {
     const room = await this.#member(ctx, msg.roomId);
     const message = await this.o.store.get(room.id, msg.messageId);
     if (!message) throw new AppError(ErrorCode.NotFound, 'no such message in this room');
-    const moderator = this.#canModerate(ctx.session, room);
+    const moderator = canModerate(ctx.session, room);
     if (!moderator && message.author_id !== ctx.session.userId) {
       throw forbidden('only the streamer and moderators can delete others’ messages');
     }
@@ -251,6 +252,7 @@ export class ChatService {
   async #react(ctx: SocketContext, msg: ChatReactRequest): Promise<{ count: number }> {
     const room = await this.#member(ctx, msg.roomId);
     if (ctx.session.isGuest) throw forbidden('sign in to react');
+    await this.#checkTicket(room, ctx.session);
     if (!(await this.o.store.get(room.id, msg.messageId))) {
       throw new AppError(ErrorCode.NotFound, 'no such message in this room');
     }
@@ -270,7 +272,7 @@ export class ChatService {
   async #moderate(ctx: SocketContext, msg: ChatModerateRequest): Promise<void> {
     const room = await this.#member(ctx, msg.roomId);
     const actor = ctx.session;
-    if (!this.#canModerate(actor, room)) throw forbidden('only the streamer and moderators can do this');
+    if (!canModerate(actor, room)) throw forbidden('only the streamer and moderators can do this');
     if (msg.userId === room.ownerId || msg.userId === actor.userId) {
       throw forbidden('the streamer and you yourself cannot be muted or banned here');
     }
@@ -300,6 +302,8 @@ export class ChatService {
             message: 'you were banned from this room',
           });
         }
+        // And their media: the stream they watch stops before the moderator hears back.
+        if (room.kind === 'live') await this.#endMedia(msg.userId, room.id);
         break;
       }
       case 'unmute':
@@ -316,7 +320,7 @@ export class ChatService {
     msg: ChatSettingsRequest,
   ): Promise<{ slowModeSeconds: number; blockedWords: string[] }> {
     const room = await this.#member(ctx, msg.roomId);
-    if (!this.#canModerate(ctx.session, room)) throw forbidden('only the streamer and moderators can do this');
+    if (!canModerate(ctx.session, room)) throw forbidden('only the streamer and moderators can do this');
     const next = await this.o.moderation.updateSettings(room.id, ctx.session.userId, {
       ...(msg.slowModeSeconds !== undefined ? { slowModeSeconds: msg.slowModeSeconds } : {}),
       ...(msg.blockedWords !== undefined ? { blockedWords: msg.blockedWords } : {}),
@@ -345,6 +349,33 @@ export class ChatService {
     return this.#room(roomId);
   }
 
+  /** A paid live room (`ticketPrice`) needs a ticket of everyone who does not moderate it. */
+  async #checkTicket(room: Room, session: Session): Promise<void> {
+    if (room.kind !== 'live' || (room.ticketPrice ?? 0) <= 0 || canModerate(session, room)) return;
+    const key = `${room.id} ${session.userId}`;
+    if (this.#ticketHolders.has(key)) return;
+    if (!session.isGuest && (await this.o.tickets.ticketFor(session.userId, room.id))) {
+      this.#ticketHolders.set(key, true);
+      return;
+    }
+    throw new AppError(
+      ErrorCode.TicketRequired,
+      session.isGuest
+        ? 'the chat of this stream is for ticket holders; sign in to buy one'
+        : `the chat of this stream is for ticket holders (${room.ticketPrice} tokens)`,
+      { ticketPrice: room.ticketPrice },
+    );
+  }
+
+  async #endMedia(userId: UserId, roomId: RoomId): Promise<void> {
+    try {
+      await this.o.media?.endUserMedia(userId, roomId);
+    } catch (err) {
+      // The ban holds (no new grant, no join); the grants they hold run out within GRANT_TTL_SECONDS.
+      this.#log.error({ err, roomId, userId }, 'could not end the banned user’s media');
+    }
+  }
+
   async #room(roomId: RoomId): Promise<Room> {
     const cached = this.#rooms.get(roomId);
     if (cached) return cached;
@@ -353,15 +384,11 @@ export class ChatService {
     return room;
   }
 
-  #canModerate(session: Session, room: Room): boolean {
-    return session.userId === room.ownerId || MODERATOR_ROLES.has(session.role);
-  }
-
   async #sendState(ctx: SocketContext, roomId: RoomId): Promise<void> {
     try {
       const room = await this.#room(roomId);
       const session = ctx.session;
-      const moderator = this.#canModerate(session, room);
+      const moderator = canModerate(session, room);
       const [settings, restrictions]: [Awaited<ReturnType<ChatModeration['settings']>>, Restrictions] =
         await Promise.all([
           this.o.moderation.settings(roomId),
@@ -376,7 +403,7 @@ export class ChatService {
         canModerate: moderator,
         canSend: !session.isGuest && (moderator || mutedUntil === undefined),
         slowModeSeconds: settings.slowModeSeconds,
-        maxLength: this.o.maxLength,
+        maxLength: this.o.rules.maxLength,
         ...(mutedUntil !== undefined ? { mutedUntil: new Date(mutedUntil).toISOString() } : {}),
         ...(moderator ? { blockedWords: settings.blockedWords } : {}),
       };

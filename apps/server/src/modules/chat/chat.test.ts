@@ -330,6 +330,128 @@ describe.each(testDatabases())('chat over Socket.IO ($name)', (db) => {
       message: 'great show',
     });
   });
+
+  /** A new account holding the first token pack (100 tokens, dev provider). */
+  const buyer = async (name: string) => {
+    const user = await t.signUp(name);
+    const packs = (await t.call('GET', '/api/wallet/packs')).body.packs as { id: string; priceCents: number }[];
+    const bought = await t.call('POST', '/api/wallet/purchases', {
+      token: user.token,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { packId: packs[0]!.id, expectedPriceCents: packs[0]!.priceCents, provider: 'dev' },
+    });
+    expect(bought.status).toBe(201);
+    return { ...user, tokens: bought.body.balance as number };
+  };
+  const tipInto = (roomId: string, token: string, amount: number, message?: string) =>
+    t.call('POST', `/api/rooms/${roomId}/tips`, {
+      token,
+      headers: { 'idempotency-key': randomUUID() },
+      body: message === undefined ? { amount } : { amount, message },
+    });
+  const balanceOf = async (token: string) => (await t.call('GET', '/api/wallet', { token })).body.balance as number;
+
+  it('puts a tip’s message through the room’s chat rules before any money moves; a ban refuses every tip', async () => {
+    const roomId = await liveRoom();
+    const { p: o } = await enter(owner.token, roomId);
+    const fan = await buyer('Tipper');
+    const start = fan.tokens;
+    expect(await o.emitWithAck('chat:settings', { roomId, blockedWords: ['scam'] })).toMatchObject({ ok: true });
+
+    const blocked = await tipInto(roomId, fan.token, 5, 'this is a scam');
+    expect(blocked.status).toBe(422);
+    expect(blocked.body.error.code).toBe('message_blocked');
+    const long = await tipInto(roomId, fan.token, 5, 'x'.repeat(51));
+    expect(long.status).toBe(413);
+    expect(long.body.error.code).toBe('payload_too_large');
+
+    expect(
+      await o.emitWithAck('chat:moderate', { roomId, action: 'mute', userId: fan.id, durationSeconds: 600 }),
+    ).toMatchObject({ ok: true });
+    const muted = await tipInto(roomId, fan.token, 5, 'let me speak');
+    expect(muted.status).toBe(403);
+    expect(muted.body.error.code).toBe('muted');
+    // Muted, a tip without words still goes through.
+    expect((await tipInto(roomId, fan.token, 5)).status).toBe(201);
+    expect(await balanceOf(fan.token)).toBe(start - 5);
+
+    expect(await o.emitWithAck('chat:moderate', { roomId, action: 'ban', userId: fan.id })).toMatchObject({ ok: true });
+    for (const message of [undefined, 'sorry']) {
+      const banned = await tipInto(roomId, fan.token, 5, message);
+      expect(banned.status).toBe(403);
+      expect(banned.body.error.code).toBe('banned');
+    }
+    expect(await balanceOf(fan.token)).toBe(start - 5);
+    const tips = await t.database.db
+      .selectFrom('ledger_transactions')
+      .select('id')
+      .where('kind', '=', 'tip')
+      .where('room_id', '=', roomId)
+      .execute();
+    expect(tips).toHaveLength(1);
+    expect(await o.next('chat:tip')).toMatchObject({ from: { userId: fan.id }, amount: 5 });
+    expect(o.pending('chat:tip')).toEqual([]);
+  });
+
+  it('keeps a paid room’s chat (reading too) for ticket holders, its streamer and moderators', async () => {
+    const roomId = (
+      await t.call('POST', '/api/rooms', {
+        token: owner.token,
+        body: { kind: 'live', title: 'Paid chat', ticketPrice: 10 },
+      })
+    ).body.id as string;
+    const { p: o } = await enter(owner.token, roomId);
+    const first = (await send(o, roomId, 'welcome, ticket holders')).message;
+
+    const fan = await buyer('No ticket yet');
+    const without = await peer(fan.token);
+    expect(await without.emitWithAck('join', { roomId })).toMatchObject({
+      ok: false,
+      error: { code: 'ticket_required' },
+    });
+    const guestToken = (await t.call('POST', '/api/auth/guest')).body.accessToken as string;
+    const guest = await peer(guestToken);
+    expect(await guest.emitWithAck('join', { roomId })).toMatchObject({
+      ok: false,
+      error: { code: 'ticket_required' },
+    });
+
+    const ticket = await t.call('POST', `/api/rooms/${roomId}/tickets`, {
+      token: fan.token,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { expectedPrice: 10 },
+    });
+    expect(ticket.status).toBe(201);
+    const { p: f } = await enter(fan.token, roomId);
+    expect((await f.emitWithAck('chat:history', { roomId })).messages.map((m: { id: string }) => m.id)).toEqual([
+      first.id,
+    ]);
+    expect(await send(f, roomId, 'bought one')).toMatchObject({ ok: true });
+    expect(await f.emitWithAck('chat:react', { roomId, messageId: first.id, emoji: '🔥' })).toEqual({
+      ok: true,
+      count: 1,
+    });
+    // A platform moderator needs no ticket.
+    const { p: m } = await enter(mod.token, roomId);
+    expect(await send(m, roomId, 'keep it friendly')).toMatchObject({ ok: true });
+
+    // A free room made paid: who joined before may not send, react or read history without a ticket.
+    const freeRoom = await liveRoom();
+    const { p: host } = await enter(owner.token, freeRoom);
+    const { p: b } = await enter(ben.token, freeRoom);
+    const said = (await send(host, freeRoom, 'hello')).message;
+    const patched = await t.call('PATCH', `/api/rooms/${freeRoom}`, { token: owner.token, body: { ticketPrice: 5 } });
+    expect(patched.status).toBe(200);
+    expect(await send(b, freeRoom, 'still here')).toMatchObject({ ok: false, error: { code: 'ticket_required' } });
+    expect(await b.emitWithAck('chat:react', { roomId: freeRoom, messageId: said.id, emoji: '🔥' })).toMatchObject({
+      ok: false,
+      error: { code: 'ticket_required' },
+    });
+    expect(await b.emitWithAck('chat:history', { roomId: freeRoom })).toMatchObject({
+      ok: false,
+      error: { code: 'ticket_required' },
+    });
+  });
 });
 
 describe('chat batching in a busy room', () => {

@@ -90,6 +90,21 @@ export class LiveService {
     await this.o.sfu.closeRoom(roomId);
   }
 
+  /**
+   * End a user's media on the SFU now, in one room or (no `roomId`) in every room: their sessions
+   * close and the grants they already hold stop working (grants issued later pass, so an unban
+   * needs nothing more). A room ban calls it; so will platform suspensions. Grants are never issued
+   * to a banned user (the ban is committed first), so every grant this leaves valid is a later one.
+   */
+  async endUserMedia(userId: string, roomId?: RoomId): Promise<void> {
+    const kicked = await this.o.sfu.revoke({
+      userId,
+      ...(roomId ? { room: roomId } : {}),
+      issuedBefore: Math.floor(Date.now() / 1000),
+    });
+    this.o.logger.info({ userId, roomId, kicked }, 'user media ended on the SFU');
+  }
+
   /** After a (re)start: live rooms the SFU has no publisher for get the grace period. */
   async reconcile(): Promise<void> {
     const sfuRooms = await this.o.sfu.listRooms().catch(() => undefined);

@@ -1,16 +1,26 @@
 import { type Logger, signInternalRequest } from '@fusionflow/kit';
-import { type SfuRoomInfo, SfuRoomsResponse } from '@fusionflow/protocol';
+import {
+  type SfuRevocationRequest,
+  SfuRevocationResponse,
+  type SfuRoomInfo,
+  SfuRoomsResponse,
+} from '@fusionflow/protocol';
 
 /** The control plane's client of the SFU admin API (signed like the SFU's events). */
 export class SfuAdminClient {
   constructor(private readonly o: { url: () => string | undefined; secret: string; logger: Logger }) {}
 
-  async #call(method: 'GET' | 'DELETE', path: string): Promise<Response | undefined> {
+  async #call(method: 'GET' | 'DELETE' | 'POST', path: string, body?: unknown): Promise<Response | undefined> {
     const base = this.o.url();
     if (!base) return undefined;
+    const raw = body === undefined ? '' : JSON.stringify(body);
     return fetch(new URL(path, base), {
       method,
-      headers: signInternalRequest(this.o.secret, method, path, ''),
+      headers: {
+        ...signInternalRequest(this.o.secret, method, path, raw),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: raw }),
       signal: AbortSignal.timeout(5000),
     });
   }
@@ -30,6 +40,17 @@ export class SfuAdminClient {
       this.o.logger.warn({ err: (err as Error).message, roomId: room }, 'could not close the room on the SFU');
       return false;
     }
+  }
+
+  /**
+   * Revoke a user's grants for a room (or, without `room`, every room) issued up to `issuedBefore`,
+   * ending their sessions now: how many sessions closed (undefined without an SFU).
+   */
+  async revoke(request: SfuRevocationRequest): Promise<number | undefined> {
+    const res = await this.#call('POST', '/api/admin/revocations', request);
+    if (!res) return undefined;
+    if (!res.ok) throw new Error(`the SFU answered ${res.status} to a revocation`);
+    return SfuRevocationResponse.parse(await res.json()).kicked;
   }
 
   async kick(sessionId: string): Promise<boolean> {

@@ -32,6 +32,13 @@ export interface RoomKindPolicy {
   audience?: boolean;
   /** Runs before a new member is admitted (not on a resume); throw an AppError to refuse. */
   admit?(room: Room, session: Session): void | Promise<void>;
+  /**
+   * Runs right after a new member was added, with the members that joined before it; throw an
+   * AppError to refuse (the slot is taken back before anyone hears of it). Of two joins racing
+   * each other the later always sees the earlier, so a rule over the members checked here holds
+   * under concurrency (on every process), which `admit` alone cannot promise.
+   */
+  confirm?(room: Room, session: Session, earlier: readonly MemberRecord[]): void | Promise<void>;
   /** Runs after a new member was admitted (e.g. the room goes live); may return the room as it is now. */
   onJoined?(room: Room, member: MemberRecord): Room | undefined | Promise<Room | undefined>;
 }
@@ -267,6 +274,7 @@ export class RoomPresence {
         throw new AppError(ErrorCode.RoomFull, `the room is full (${policy.capacity} people at most)`);
       }
       member = added.member;
+      if (policy.confirm) await this.#confirm(policy.confirm, room, ctx, member);
     }
     const resumed = previous !== undefined;
     if (resumed) {
@@ -318,6 +326,22 @@ export class RoomPresence {
       resumed ? 'peer resumed' : 'peer joined',
     );
     this.#emit({ type: 'joined', roomId: room.id, member: self, ctx, resumed });
+  }
+
+  /** Run a kind's `confirm` on a member just added; a refusal takes the slot back silently. */
+  async #confirm(
+    confirm: NonNullable<RoomKindPolicy['confirm']>,
+    room: Room,
+    ctx: SocketContext,
+    member: MemberRecord,
+  ): Promise<void> {
+    try {
+      const earlier = (await this.o.store.list(room.id)).filter((m) => m.seq < member.seq);
+      await confirm(room, ctx.session, earlier);
+    } catch (err) {
+      await this.o.store.remove(room.id, member.peerId, { connection: ctx.id });
+      throw err;
+    }
   }
 
   /** The slot a join may take back: by resume token, or this user's slot that waits for a reconnect. */

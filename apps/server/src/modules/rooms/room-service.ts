@@ -59,6 +59,7 @@ function decodeCursor(cursor: string): [Date, string] {
  */
 export class RoomService {
   readonly #statusListeners = new Set<(room: Room) => void | Promise<void>>();
+  readonly #updateListeners = new Set<(room: Room) => void>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -70,6 +71,14 @@ export class RoomService {
     this.#statusListeners.add(listener);
     return () => {
       this.#statusListeners.delete(listener);
+    };
+  }
+
+  /** Be told after a room's settings changed (title, prices) on this process. Returns an unsubscribe. */
+  onUpdate(listener: (room: Room) => void): () => void {
+    this.#updateListeners.add(listener);
+    return () => {
+      this.#updateListeners.delete(listener);
     };
   }
 
@@ -156,7 +165,9 @@ export class RoomService {
     };
     if (Object.keys(changes).length > 0) await this.db.updateTable('rooms').set(changes).where('id', '=', id).execute();
     if (patch.status === 'live') await this.transition(id, 'live');
-    return this.get(id);
+    const updated = await this.get(id);
+    if (Object.keys(changes).length > 0) for (const listener of this.#updateListeners) listener(updated);
+    return updated;
   }
 
   /** Owner, moderators and admins may end a room. */

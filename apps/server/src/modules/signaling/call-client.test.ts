@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CallClient, type CallEvents, type ReconcileState } from '@fusionflow/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
@@ -27,11 +28,8 @@ class FakeSource {
   }
 }
 
-const createPeerConnection = () =>
-  new RTCPeerConnection({
-    iceServers: [],
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-  }) as unknown as globalThis.RTCPeerConnection;
+/** A billed "minute" of this suite's private call: long enough for the peers to connect first. */
+const MINUTE_MS = 1500;
 
 describe('CallClient in Node (werift peer connections)', () => {
   let t: TestPlatform;
@@ -40,7 +38,16 @@ describe('CallClient in Node (werift peer connections)', () => {
   const clients: CallClient[] = [];
 
   beforeAll(async () => {
-    t = await startTestPlatform(testDatabases()[0]!, { port: 0, testHooks: true });
+    t = await startTestPlatform(
+      testDatabases()[0]!,
+      {
+        port: 0,
+        testHooks: true,
+        paymentsDevProvider: 'true',
+        tokenPacks: [{ id: 'ten', tokens: 10, priceCents: 100, currency: 'USD' }],
+      },
+      { callBilling: { minuteMs: MINUTE_MS, tickMs: 50 } },
+    );
     url = await t.platform.listen();
   });
   afterAll(async () => {
@@ -49,11 +56,16 @@ describe('CallClient in Node (werift peer connections)', () => {
     await t.close();
   });
 
-  const client = (token: string) => {
+  /** A client; `pcs` collects every peer connection it makes. */
+  const client = (token: string, pcs: RTCPeerConnection[] = []) => {
     const c = new CallClient({
       url,
       token: () => token,
-      createPeerConnection,
+      createPeerConnection: () => {
+        const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] });
+        pcs.push(pc);
+        return pc as unknown as globalThis.RTCPeerConnection;
+      },
       socketOptions: { transports: ['websocket'] },
       reconcile: { sampleMs: 200, missingMs: 1000, retryMs: 1000 },
     });
@@ -123,5 +135,44 @@ describe('CallClient in Node (werift peer connections)', () => {
     a.leave();
     expect((await b.once('peer-left')).peerId).toBe(aId);
     expect(b.peers).toEqual([]);
+  });
+
+  it('the streamer’s client closes the peer connection when the server removes the payer', async () => {
+    const streamer = await t.signUp('Streamer', { role: 'streamer' });
+    const payer = await t.signUp('Payer');
+    for (let i = 0; i < 4; i++) {
+      const bought = await t.call('POST', '/api/wallet/purchases', {
+        token: payer.token,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { packId: 'ten', expectedPriceCents: 100 },
+      });
+      expect(bought.status).toBe(201);
+    }
+    const roomId = (
+      await t.call('POST', '/api/rooms', {
+        token: streamer.token,
+        body: { kind: 'call', title: 'Private', pricePerMinute: 10 },
+      })
+    ).body.id as string;
+    const hostPcs: RTCPeerConnection[] = [];
+    const host = client(streamer.token, hostPcs);
+    const guest = client(payer.token);
+    host.setMedia({ camera: true, mic: true });
+    guest.setMedia({ camera: true, mic: true });
+    await host.join(roomId);
+    const jg = await guest.join(roomId);
+    const removed = guest.once('removed');
+    await reaches(host, jg.self.peerId, 'live-media');
+    expect(hostPcs).toHaveLength(1);
+    expect(hostPcs[0]!.connectionState).toBe('connected');
+
+    // Four minutes paid, the fifth cannot be: the server removes the payer and the streamer’s
+    // client closes its peer connection, which ends the peer-to-peer media.
+    const left = await host.once('peer-left');
+    expect(left).toEqual({ peerId: jg.self.peerId, reason: 'removed' });
+    expect((await removed).reason).toBe('balance');
+    expect(host.peers).toEqual([]);
+    expect(hostPcs[0]!.signalingState).toBe('closed');
+    host.leave();
   });
 });

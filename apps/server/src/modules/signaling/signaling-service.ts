@@ -25,6 +25,8 @@ export interface SignalingServiceOptions {
   metrics: Registry;
   /** More admission rules for call rooms (paid private calls); throw an AppError to refuse. */
   admit?: (room: Room, session: Session) => Promise<void>;
+  /** The same rules over the members already there, right after the join (RoomKindPolicy.confirm). */
+  confirm?: (room: Room, session: Session, earlier: readonly MemberRecord[]) => void;
 }
 
 /** Relay latency buckets in seconds (50 µs … 250 ms): the relay is one store read and one send. */
@@ -80,6 +82,7 @@ export class SignalingService {
         if (session.isGuest && (room.pricePerMinute ?? 0) > 0) throw forbidden('sign in to join a paid call');
         await o.admit?.(room, session);
       },
+      confirm: (room, session, earlier) => o.confirm?.(room, session, earlier),
       onJoined: async (room) => (room.status === 'created' ? o.rooms.transition(room.id, 'live') : room),
     });
     o.gateway.handle('signal', SignalMessage, (ctx, msg) => this.#signal(ctx, msg));

@@ -1,13 +1,53 @@
 import { randomUUID } from 'node:crypto';
+import type { RoomId } from '@fusionflow/protocol';
+import type { Selectable } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { testServerConfig } from '../../config.js';
+import type { CallSessionsTable } from '../../db/schema.js';
 import { testDatabases } from '../../db/test-databases.js';
+import { createPlatform, type Platform } from '../../main.js';
 import { startTestPlatform, type TestPlatform } from '../../test-support.js';
+import { deleteRedisPrefix, testRedisUrl, uniqueRedisPrefix } from '../realtime/test-redis.js';
 import { connectPeer, type TestPeer } from '../signaling/test-signaling.js';
 import { ledgerInvariants } from './test-ledger.js';
 
 /** A billed "minute" of 400 ms keeps the suite fast; the meter checks every 40 ms. */
 const MINUTE_MS = 400;
 const PRICE = 10;
+/** Longer than a few test minutes, so a dropped connection's held slot spans several. */
+const GRACE_SECONDS = 3;
+const PACKS = [
+  { id: 'ten', tokens: 10, priceCents: 100, currency: 'USD' },
+  { id: 'five', tokens: 5, priceCents: 50, currency: 'USD' },
+];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+/** Paid time of a session from its start: minutes × minute length unless time was given back. */
+const paidSpan = (row: Selectable<CallSessionsTable>) =>
+  new Date(row.paid_until).getTime() - new Date(row.started_at).getTime();
+
+/** An account holding exactly `tokens` (a multiple of 5), bought through the dev provider. */
+async function accountWith(t: TestPlatform, tokens: number, name: string) {
+  const v = await t.signUp(name);
+  const buy = (packId: string, expectedPriceCents: number) =>
+    t.call('POST', '/api/wallet/purchases', {
+      token: v.token,
+      headers: { 'idempotency-key': `buy-${randomUUID()}` },
+      body: { packId, expectedPriceCents },
+    });
+  for (let left = tokens; left > 0; left -= left >= 10 ? 10 : 5) {
+    const res = left >= 10 ? await buy('ten', 100) : await buy('five', 50);
+    expect(res.status).toBe(201);
+  }
+  return v;
+}
 
 describe.each(testDatabases())('private calls billed per started minute on $name', (db) => {
   let t: TestPlatform;
@@ -21,11 +61,8 @@ describe.each(testDatabases())('private calls billed per started minute on $name
       {
         port: 0,
         paymentsDevProvider: 'true',
-        reconnectGraceSeconds: 10,
-        tokenPacks: [
-          { id: 'ten', tokens: 10, priceCents: 100, currency: 'USD' },
-          { id: 'five', tokens: 5, priceCents: 50, currency: 'USD' },
-        ],
+        reconnectGraceSeconds: GRACE_SECONDS,
+        tokenPacks: PACKS,
       },
       { callBilling: { minuteMs: MINUTE_MS, tickMs: 40 } },
     );
@@ -46,22 +83,20 @@ describe.each(testDatabases())('private calls billed per started minute on $name
     return p;
   };
   const balance = async (token: string) => (await t.call('GET', '/api/wallet', { token })).body.balance as number;
-  /** An account holding exactly `tokens` (a multiple of 5), bought through the dev provider. */
   const viewerWith = async (tokens: number, name: string) => {
-    const v = await t.signUp(name);
-    const buy = (packId: string, expectedPriceCents: number) =>
-      t.call('POST', '/api/wallet/purchases', {
-        token: v.token,
-        headers: { 'idempotency-key': `buy-${randomUUID()}` },
-        body: { packId, expectedPriceCents },
-      });
-    for (let left = tokens; left > 0; left -= left >= 10 ? 10 : 5) {
-      const res = left >= 10 ? await buy('ten', 100) : await buy('five', 50);
-      expect(res.status).toBe(201);
-    }
+    const v = await accountWith(t, tokens, name);
     expect(await balance(v.token)).toBe(tokens);
     return v;
   };
+  const members = (roomId: string) => t.platform.services.presence.members(roomId as RoomId);
+  const sessionOf = (roomId: string, payerId: string) =>
+    t.database.db
+      .selectFrom('call_sessions')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .where('payer_id', '=', payerId)
+      .orderBy('started_at', 'desc')
+      .executeTakeFirstOrThrow();
   const privateCall = async () =>
     (
       await t.call('POST', '/api/rooms', {
@@ -69,6 +104,20 @@ describe.each(testDatabases())('private calls billed per started minute on $name
         body: { kind: 'call', title: 'Private', pricePerMinute: PRICE },
       })
     ).body.id as string;
+
+  /** A private call under way: the streamer and a payer holding `tokens` are in it, its first minute charged. */
+  const callUnderWay = async (tokens: number, name: string) => {
+    const roomId = await privateCall();
+    const payer = await viewerWith(tokens, name);
+    const host = await peer(streamer.token);
+    host.emit('join', { roomId });
+    const hostJoined = await host.next('joined');
+    const guest = await peer(payer.token);
+    guest.emit('join', { roomId });
+    const guestJoined = await guest.next('joined');
+    await host.next('billing', (b) => b.minutesCharged === 1);
+    return { roomId, payer, host, hostJoined, guest, guestJoined };
+  };
 
   it('charges each started minute while both are there, warns a minute before the end, and ends at zero', async () => {
     const roomId = await privateCall();
@@ -137,39 +186,123 @@ describe.each(testDatabases())('private calls billed per started minute on $name
     expect(keys.map((k) => k.idempotency_key)).toEqual([`call:${sessions[0].id}:1`, `call:${sessions[0].id}:2`]);
   });
 
-  it('stands still while either side is away and gives the time back', async () => {
+  it('stands still until the streamer is there', async () => {
     const roomId = await privateCall();
     const payer = await viewerWith(100, 'Patient');
     const guest = await peer(payer.token);
     guest.emit('join', { roomId });
-    const joined = await guest.next('joined');
+    await guest.next('joined');
 
     // Alone: nothing is charged until the streamer arrives.
     expect(await guest.next('billing', (b) => b.status === 'paused')).toMatchObject({ minutesCharged: 0 });
-    await new Promise((r) => setTimeout(r, MINUTE_MS * 2));
+    await sleep(MINUTE_MS * 2);
     expect(await balance(payer.token)).toBe(100);
     const host = await peer(streamer.token);
     host.emit('join', { roomId });
     await guest.next('billing', (b) => b.status === 'running' && b.minutesCharged === 1);
     expect(await balance(payer.token)).toBe(90);
+    guest.emit('leave');
+    expect(await host.next('billing', (b) => b.status === 'ended')).toMatchObject({ endReason: 'left' });
+  });
 
-    // The payer's connection drops: the meter pauses for as long as they are away.
+  it('refuses the payer a second connection to the same call, also when both join at once', async () => {
+    const { roomId, payer, host, guest: first } = await callUnderWay(100, 'Twice');
+
+    // The exploit: join twice, leave on one connection, stay on the other and pay nothing more.
+    const second = await peer(payer.token);
+    second.emit('join', { roomId });
+    expect(await second.next('error')).toMatchObject({ code: 'conflict', event: 'join' });
+    expect((await members(roomId)).map((m) => m.userId)).toEqual([streamer.id, payer.id]);
+    first.emit('leave');
+    expect(await host.next('billing', (b) => b.status === 'ended')).toMatchObject({ endReason: 'left' });
+    expect((await members(roomId)).map((m) => m.userId)).toEqual([streamer.id]);
+
+    // Two connections of the payer joining at the same moment: one gets the seat, the other `conflict`.
+    const other = await privateCall();
+    const [a, b] = await Promise.all([peer(payer.token), peer(payer.token)]);
+    const answers = await Promise.all([
+      a.emitWithAck('join', { roomId: other }),
+      b.emitWithAck('join', { roomId: other }),
+    ]);
+    expect(answers.filter((x) => x.ok)).toHaveLength(1);
+    expect(answers.filter((x) => !x.ok)).toEqual([{ ok: false, error: expect.objectContaining({ code: 'conflict' }) }]);
+    expect(await members(other)).toHaveLength(1);
+  });
+
+  it('keeps the meter running while the payer’s signaling is down and the slot is held', async () => {
+    const { roomId, payer, host, guest, guestJoined: joined } = await callUnderWay(200, 'Flaky');
+
+    // Media is peer to peer and may still flow: the minutes go on while the payer's signaling is down.
     guest.close();
-    await host.next('billing', (b) => b.status === 'paused');
-    await new Promise((r) => setTimeout(r, MINUTE_MS * 3));
-    expect(await balance(payer.token)).toBe(90);
+    await host.next('billing', (b) => b.minutesCharged === 3, 5000);
     const back = await peer(payer.token);
     back.emit('join', { roomId, resume: joined.resumeToken });
     expect((await back.next('joined')).resumed).toBe(true);
-    const resumed = await back.next('billing', (b) => b.status === 'running');
-    expect(resumed.minutesCharged).toBe(1);
-    expect(resumed.secondsLeft).toBeGreaterThanOrEqual(0);
-    await back.next('billing', (b) => b.minutesCharged === 2, 5000);
-    expect(await balance(payer.token)).toBe(80);
-
+    await back.next('billing', (b) => b.minutesCharged >= 4, 5000);
     back.emit('leave');
+    await host.next('billing', (b) => b.status === 'ended');
+
+    // Not a millisecond was given back: the paid time is exactly the minutes charged, end to end.
+    const row = await sessionOf(roomId, payer.id);
+    expect(row.end_reason).toBe('left');
+    expect(paidSpan(row)).toBe(row.minutes_charged * MINUTE_MS);
+    expect(await balance(payer.token)).toBe(200 - PRICE * row.minutes_charged);
+  });
+
+  it('stops when the payer’s slot is released after the grace period, and charges nothing after', async () => {
+    const { roomId, payer, host, guest } = await callUnderWay(200, 'Gone');
+
+    guest.close();
+    expect(await host.next('peer-left', undefined, GRACE_SECONDS * 1000 + 5000)).toMatchObject({ reason: 'timeout' });
     const ended = await host.next('billing', (b) => b.status === 'ended');
-    expect(ended).toMatchObject({ endReason: 'left', minutesCharged: 2 });
+    expect(ended.endReason).toBe('left');
+    // The grace period was paid for: it is longer than a (test) minute.
+    expect(ended.minutesCharged).toBeGreaterThan(1);
+    await sleep(MINUTE_MS * 3);
+    const row = await sessionOf(roomId, payer.id);
+    expect(row.minutes_charged).toBe(ended.minutesCharged);
+    expect(await balance(payer.token)).toBe(200 - PRICE * ended.minutesCharged);
+  });
+
+  it('charges no minute while the streamer’s connection is down; back in time, that time is paid', async () => {
+    const { roomId, payer, host, hostJoined, guest } = await callUnderWay(200, 'Waiting');
+
+    // The streamer may be gone for good: no new minute is charged while their slot waits.
+    host.close();
+    await sleep(MINUTE_MS * 2.5);
+    expect(await balance(payer.token)).toBe(200 - PRICE);
+
+    // They come back within the grace period: media may have flowed, so the minutes due are charged
+    // now, each from when it was due; nothing is given back.
+    const backAt = Date.now();
+    const again = await peer(streamer.token);
+    again.emit('join', { roomId, resume: hostJoined.resumeToken });
+    expect((await again.next('joined')).resumed).toBe(true);
+    await until(async () => new Date((await sessionOf(roomId, payer.id)).paid_until).getTime() > backAt);
+    const row = await sessionOf(roomId, payer.id);
+    expect(row.minutes_charged).toBeGreaterThanOrEqual(3);
+    expect(paidSpan(row)).toBe(row.minutes_charged * MINUTE_MS);
+    guest.emit('leave');
+    await again.next('billing', (b) => b.status === 'ended');
+  });
+
+  it('charges nothing for the time after the streamer left for good', async () => {
+    const { roomId, payer, host, guest } = await callUnderWay(200, 'Stood up');
+
+    host.close();
+    expect(await guest.next('peer-left', undefined, GRACE_SECONDS * 1000 + 5000)).toMatchObject({ reason: 'timeout' });
+    expect(await guest.next('billing', (b) => b.status === 'paused')).toMatchObject({ minutesCharged: 1 });
+    await sleep(MINUTE_MS * 2);
+    expect(await balance(payer.token)).toBe(200 - PRICE);
+
+    // The streamer joins again later: the call goes on, with a fresh minute from then.
+    const again = await peer(streamer.token);
+    again.emit('join', { roomId });
+    expect((await again.next('joined')).resumed).toBe(false);
+    await guest.next('billing', (b) => b.status === 'running' && b.minutesCharged === 2);
+    guest.emit('leave');
+    expect(await again.next('billing', (b) => b.status === 'ended')).toMatchObject({ endReason: 'left' });
+    expect(await balance(payer.token)).toBe(200 - PRICE * (await sessionOf(roomId, payer.id)).minutes_charged);
   });
 
   it('admits one payer at a time, only signed in and only with a minute in the wallet', async () => {
@@ -202,5 +335,97 @@ describe.each(testDatabases())('private calls billed per started minute on $name
     }
     b.emit('join', { roomId });
     expect((await b.next('joined')).roomState.peers.length).toBeGreaterThan(0);
+  });
+});
+
+const redisUrl = testRedisUrl();
+
+/**
+ * Two control-plane processes on one Redis and one database: the payer's meter runs where the
+ * payer's connection is (or was, while its slot waits), and follows a resume to the other process.
+ */
+describe.skipIf(!redisUrl).each(testDatabases())('private-call billing across two processes on $name', (db) => {
+  const prefix = uniqueRedisPrefix();
+  let t: TestPlatform;
+  let two: Platform;
+  let urls: [string, string];
+  const open: TestPeer[] = [];
+
+  beforeAll(async () => {
+    const overrides = {
+      port: 0,
+      redisUrl,
+      redisKeyPrefix: prefix,
+      accessTokenSecret: 'multi-process-billing-secret-0123456789',
+      paymentsDevProvider: 'true' as const,
+      reconnectGraceSeconds: GRACE_SECONDS,
+      tokenPacks: PACKS,
+    };
+    const billing = { callBilling: { minuteMs: MINUTE_MS, tickMs: 40 } };
+    t = await startTestPlatform(db, overrides, billing);
+    two = await createPlatform(testServerConfig(overrides), { ...billing, database: t.database });
+    urls = [await t.platform.listen(), await two.listen()];
+  });
+  afterAll(async () => {
+    for (const p of open) p.close();
+    await two?.close();
+    await t?.close();
+    await deleteRedisPrefix(redisUrl!, prefix);
+  });
+
+  const peer = async (token: string, on: 0 | 1) => {
+    const p = await connectPeer(urls[on], token);
+    open.push(p);
+    return p;
+  };
+
+  it('one meter follows the payer to the other process: no minute twice, none free', async () => {
+    const streamer = await t.signUp('Host', { role: 'streamer' });
+    const payer = await accountWith(t, 200, 'Roaming');
+    const roomId = (
+      await t.call('POST', '/api/rooms', {
+        token: streamer.token,
+        body: { kind: 'call', title: 'Private', pricePerMinute: PRICE },
+      })
+    ).body.id as string;
+    const host = await peer(streamer.token, 1);
+    host.emit('join', { roomId });
+    await host.next('joined');
+    const guest = await peer(payer.token, 0);
+    guest.emit('join', { roomId });
+    const joined = await guest.next('joined');
+    await host.next('billing', (b) => b.minutesCharged === 1);
+
+    // Dropped on process one: its meter goes on while the slot waits there.
+    guest.close();
+    await host.next('billing', (b) => b.minutesCharged === 2, 5000);
+    const back = await peer(payer.token, 1);
+    back.emit('join', { roomId, resume: joined.resumeToken });
+    expect((await back.next('joined')).resumed).toBe(true);
+    // Process two meters the resumed payer; process one's meter stops.
+    await until(async () => two.services.callBilling.running === 1 && t.platform.services.callBilling.running === 0);
+    const before = (await back.next('billing', (b) => b.status === 'running')).minutesCharged;
+    await back.next('billing', (b) => b.minutesCharged === before + 2, 5000);
+    back.emit('leave');
+    await host.next('billing', (b) => b.status === 'ended');
+
+    const row = await t.database.db
+      .selectFrom('call_sessions')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .executeTakeFirstOrThrow();
+    expect(paidSpan(row)).toBe(row.minutes_charged * MINUTE_MS);
+    const keys = await t.database.db
+      .selectFrom('ledger_transactions')
+      .select('idempotency_key')
+      .where('kind', '=', 'call_minute')
+      .where('idempotency_key', 'like', `call:${row.id}:%`)
+      .execute();
+    expect(keys.map((k) => k.idempotency_key).sort()).toEqual(
+      Array.from({ length: row.minutes_charged }, (_, i) => `call:${row.id}:${i + 1}`).sort(),
+    );
+    const wallet = await t.call('GET', '/api/wallet', { token: payer.token });
+    expect(wallet.body.balance).toBe(200 - PRICE * row.minutes_charged);
+    expect(await ledgerInvariants(t.database)).toMatchObject({ total: 0, mismatched: [], negative: [] });
   });
 });

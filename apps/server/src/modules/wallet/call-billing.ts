@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, forbidden, type Logger } from '@fusionflow/kit';
+import { AppError, conflict, forbidden, type Logger } from '@fusionflow/kit';
 import {
   asRoomId,
   asUserId,
@@ -35,6 +35,11 @@ export interface CallBillingOptions {
   tickMs?: number;
   /** An open session untouched for this long is closed when its payer comes back, and a new one starts. */
   staleMs?: number;
+  /**
+   * How long a dropped connection's slot is held (RECONNECT_GRACE_SECONDS): the most time a minute
+   * due while nobody ran the meter (a restart) is charged back for.
+   */
+  graceMs?: number;
 }
 
 type EndReason = NonNullable<CallBillingMessage['endReason']>;
@@ -47,6 +52,8 @@ interface Meter {
   readonly streamerId: string;
   readonly studioId: string | null;
   readonly price: number;
+  /** The connection holding the payer's slot that this meter follows (connected or waiting). */
+  connection: string;
   paidUntil: number;
   pausedAt: number | null;
   minutesCharged: number;
@@ -55,6 +62,8 @@ interface Meter {
   balance: number | undefined;
   timer: NodeJS.Timeout;
   busy: boolean;
+  /** Billing messages sent so far. */
+  announced: number;
 }
 
 const meterKey = (roomId: string, payerId: string) => `${roomId} ${payerId}`;
@@ -62,12 +71,19 @@ const meterKey = (roomId: string, payerId: string) => `${roomId} ${payerId}`;
 /**
  * Private calls billed per started minute.
  *
- * A `call` room with a `pricePerMinute` admits its owner and one paying account at a time, and only
- * one who can pay a minute. The meter runs while both are connected: the first minute is charged
- * when they are first together, each next one when the paid time runs out; a dropped connection
- * stops the meter and its time is given back on return. When the balance will not cover the next
- * minute, both sides are warned (a minute before the end); when a minute cannot be paid, the call
- * ends and the payer is removed from the room.
+ * A `call` room with a `pricePerMinute` admits its owner and one paying account at a time, on one
+ * connection, and only one who can pay a minute. Media is peer to peer, so the meter follows the
+ * slots, not the signaling connections: it runs while both sides hold a slot in the room, also
+ * while a slot waits for a dropped connection to come back (media may still flow), and stops when
+ * the payer's slot goes (left, released after the grace period, removed, the room ended). The first
+ * minute is charged when both are first there, each next one when the paid time runs out, from
+ * when it was due. A minute that falls due while the streamer's connection is down is charged only
+ * if they come back in time (then from when it was due, so nothing is free); if their slot is
+ * released, the meter stands still from where the paid time ran out and that time is never
+ * charged: the payer pays for no minute in which the streamer was gone for good. While the streamer
+ * is not in the room the time stands still and is given back on their return. When the balance will
+ * not cover the next minute, both sides are warned (a minute before the end); when a minute cannot
+ * be paid, the call ends and the payer is removed from the room.
  *
  * Every minute is a `call_minute` ledger transaction keyed `call:<session>:<n>` and split like a
  * tip, so a retry, a restart or a second process can never charge a minute twice; `call_sessions`
@@ -79,6 +95,7 @@ export class CallBilling {
   readonly #minuteMs: number;
   readonly #tickMs: number;
   readonly #staleMs: number;
+  readonly #graceMs: number;
   readonly #log: Logger;
   #closed = false;
 
@@ -86,6 +103,7 @@ export class CallBilling {
     this.#minuteMs = o.minuteMs ?? 60_000;
     this.#tickMs = o.tickMs ?? 1_000;
     this.#staleMs = o.staleMs ?? 10 * 60_000;
+    this.#graceMs = o.graceMs ?? 30_000;
     this.#log = o.logger;
     this.#unsubscribe = o.presence.subscribe((event) => void this.#onPresence(event));
   }
@@ -97,16 +115,15 @@ export class CallBilling {
 
   /**
    * Admission to a paid call (called by the call signaling before a new member is added): the
-   * owner always; otherwise a signed-in account that can pay a minute, while nobody else is paying.
+   * owner always; otherwise a signed-in account that can pay a minute, while nobody else is paying
+   * and not already there on another connection (a second connection could stay in the call after
+   * the first one left, and the meter ends with the payer's slot).
    */
   async admit(room: Room, session: Session): Promise<void> {
     const price = room.pricePerMinute ?? 0;
     if (price <= 0 || session.userId === room.ownerId) return;
     if (session.isGuest) throw forbidden('sign in to book a private call');
-    const members = await this.o.presence.members(room.id);
-    if (members.some((m) => m.userId !== room.ownerId && m.userId !== session.userId)) {
-      throw new AppError(ErrorCode.RoomFull, 'this private call is taken; try again later');
-    }
+    this.confirm(room, session, await this.o.presence.members(room.id));
     const balance = await this.o.ledger.balance({ kind: 'wallet', ownerId: session.userId });
     if (balance < price) {
       throw new AppError(
@@ -114,6 +131,20 @@ export class CallBilling {
         `a private call costs ${price} tokens a minute and your balance is ${balance}; top up first`,
         { pricePerMinute: price, balance },
       );
+    }
+  }
+
+  /**
+   * The seat rules again, right after the payer's slot was added, over the members that joined
+   * before it (RoomKindPolicy.confirm): of two joins racing each other, the later one is refused.
+   */
+  confirm(room: Room, session: Session, earlier: readonly MemberRecord[]): void {
+    if ((room.pricePerMinute ?? 0) <= 0 || session.userId === room.ownerId) return;
+    if (earlier.some((m) => m.userId === session.userId)) {
+      throw conflict('you are already in this private call on another connection; leave there first');
+    }
+    if (earlier.some((m) => m.userId !== room.ownerId)) {
+      throw new AppError(ErrorCode.RoomFull, 'this private call is taken; try again later');
     }
   }
 
@@ -183,15 +214,13 @@ export class CallBilling {
         const room = await this.o.rooms.get(event.roomId);
         if (room.kind !== 'call' || (room.pricePerMinute ?? 0) <= 0 || event.member.userId === room.ownerId) return;
         await this.#start(room, event.member);
-      } else if (event.type === 'disconnected') {
-        const meter = this.#meters.get(meterKey(event.roomId, event.member.userId));
-        if (meter) await this.#pause(meter, Date.now(), true);
-      } else {
+      } else if (event.type === 'left') {
         const reason: EndReason = event.reason === 'ended' ? 'ended' : 'left';
         const meter = this.#meters.get(meterKey(event.roomId, event.member.userId));
         if (meter) await this.#end(meter, reason);
         else await this.#closeSession(event.roomId, event.member.userId, reason);
       }
+      // 'disconnected': the slot waits and media may still flow, so the meter goes on.
     } catch (err) {
       this.#log.error(
         { err, roomId: event.roomId, event: event.type },
@@ -202,7 +231,13 @@ export class CallBilling {
 
   async #start(room: Room, payer: MemberRecord): Promise<void> {
     const key = meterKey(room.id, payer.userId);
-    if (this.#meters.has(key)) return;
+    const running = this.#meters.get(key);
+    if (running) {
+      // The payer resumed on this process: the same meter follows the new connection.
+      running.connection = payer.connection;
+      this.#announceState(running, await this.o.presence.members(room.id));
+      return;
+    }
     const now = Date.now();
     let row = await this.#openSession(room, payer.userId, now);
     const lastActivity = new Date(row.paused_at ?? row.paid_until).getTime();
@@ -224,6 +259,7 @@ export class CallBilling {
       streamerId: row.streamer_id,
       studioId: owner?.studio_id ?? null,
       price: row.price_per_minute,
+      connection: payer.connection,
       paidUntil: new Date(row.paid_until).getTime(),
       pausedAt: row.paused_at ? new Date(row.paused_at).getTime() : null,
       minutesCharged: row.minutes_charged,
@@ -232,13 +268,19 @@ export class CallBilling {
       balance: undefined,
       timer: setInterval(() => void this.#tick(meter), this.#tickMs),
       busy: false,
+      announced: 0,
     };
     this.#meters.set(key, meter);
     this.#log.info(
       { roomId: room.id, sessionId: meter.sessionId, payerId: payer.userId },
       'private call meter started',
     );
+    const announced = meter.announced;
     await this.#tick(meter);
+    // A payer who (re)joined learns where the meter stands even when this tick had nothing to say.
+    if (meter.announced === announced && this.#meters.get(key) === meter) {
+      this.#announceState(meter, await this.o.presence.members(room.id));
+    }
   }
 
   /** The payer's open session in this room, created (price fixed at its start) if there is none. */
@@ -278,14 +320,19 @@ export class CallBilling {
         await this.#end(meter, 'left', members);
         return;
       }
-      const owner = members.find((m) => m.userId === meter.streamerId);
+      if (payer.connection !== meter.connection) {
+        // Another connection took the payer's slot over (a resume on another process): its meter runs there.
+        this.#stop(meter);
+        return;
+      }
+      const owner = members.filter((m) => m.userId === meter.streamerId);
       const now = Date.now();
-      if (!(payer.connected && owner?.connected)) {
-        await this.#pause(meter, now, false, members);
+      if (owner.length === 0) {
+        await this.#pause(meter, now, members);
         return;
       }
       if (meter.pausedAt !== null) {
-        // Both are back: the time the meter stood still is given back.
+        // The streamer is back: the time the meter stood still is given back.
         meter.paidUntil += now - meter.pausedAt;
         meter.pausedAt = null;
         await this.o.db
@@ -295,7 +342,8 @@ export class CallBilling {
           .execute();
         if (now < meter.paidUntil) this.#announce(meter, 'running', members);
       }
-      if (now >= meter.paidUntil) await this.#charge(meter, members, now);
+      // A minute due while the streamer's connection is down waits: charged if they come back in time.
+      if (now >= meter.paidUntil && owner.some((m) => m.connected)) await this.#charge(meter, members, now);
     } catch (err) {
       this.#log.error({ err, roomId: meter.roomId, sessionId: meter.sessionId }, 'call billing tick failed');
     } finally {
@@ -303,21 +351,30 @@ export class CallBilling {
     }
   }
 
-  /** Stop the meter's clock (idempotent); with `stop`, also stop this process's loop (the payer left it). */
-  async #pause(meter: Meter, now: number, stop: boolean, members?: MemberRecord[]): Promise<void> {
-    if (stop) {
-      clearInterval(meter.timer);
+  /** Stop this process's loop for the meter (the session goes on wherever the payer is now). */
+  #stop(meter: Meter): void {
+    clearInterval(meter.timer);
+    if (this.#meters.get(meterKey(meter.roomId, meter.payerId)) === meter) {
       this.#meters.delete(meterKey(meter.roomId, meter.payerId));
     }
+  }
+
+  /**
+   * Stop the meter's clock (idempotent): the streamer is not in the room. Time owed since the paid
+   * time ran out (a minute that fell due while their connection was down) is not charged: the
+   * clock stands where the paid time ended.
+   */
+  async #pause(meter: Meter, now: number, members: MemberRecord[]): Promise<void> {
     if (meter.pausedAt !== null) return;
-    meter.pausedAt = now;
+    const at = Math.min(now, meter.paidUntil);
+    meter.pausedAt = at;
     await this.o.db
       .updateTable('call_sessions')
-      .set({ paused_at: new Date(now) })
+      .set({ paused_at: new Date(at) })
       .where('id', '=', meter.sessionId)
       .where('paused_at', 'is', null)
       .execute();
-    this.#announce(meter, 'paused', members ?? (await this.o.presence.members(meter.roomId)));
+    this.#announce(meter, 'paused', members);
   }
 
   async #charge(meter: Meter, members: MemberRecord[], now: number): Promise<void> {
@@ -360,8 +417,9 @@ export class CallBilling {
           .set({
             minutes_charged: minute,
             tokens_charged: sql`tokens_charged + ${meter.price}`,
-            // Per started minute, from when it was due (a late tick never makes the payer pay for lost time).
-            paid_until: new Date(Math.max(paidUntil, now) + this.#minuteMs),
+            // Per started minute, from when it was due: time away is paid, not skipped. Only after
+            // nobody ran the meter (a restart) is more than a grace period's worth forgiven.
+            paid_until: new Date(Math.max(paidUntil, now - this.#graceMs) + this.#minuteMs),
           })
           .where('id', '=', meter.sessionId)
           .returningAll()
@@ -397,8 +455,7 @@ export class CallBilling {
   }
 
   async #end(meter: Meter, reason: EndReason, members?: MemberRecord[]): Promise<void> {
-    clearInterval(meter.timer);
-    this.#meters.delete(meterKey(meter.roomId, meter.payerId));
+    this.#stop(meter);
     await this.#closeSession(meter.roomId, meter.payerId, reason);
     const present = members ?? (await this.o.presence.members(meter.roomId));
     this.#announce(meter, 'ended', present, reason);
@@ -428,8 +485,13 @@ export class CallBilling {
       .execute();
   }
 
+  #announceState(meter: Meter, members: MemberRecord[]): void {
+    this.#announce(meter, meter.pausedAt === null ? 'running' : 'paused', members);
+  }
+
   /** The meter, to both sides; only the payer's copy carries the balance. */
   #announce(meter: Meter, status: CallBillingMessage['status'], members: MemberRecord[], endReason?: EndReason): void {
+    meter.announced++;
     const now = Date.now();
     const until = meter.pausedAt ?? now;
     const message: CallBillingMessage = {

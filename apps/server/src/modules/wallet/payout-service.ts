@@ -11,7 +11,7 @@ const EARNERS = new Set(['streamer', 'studio', 'admin']);
 /**
  * Payouts: a streamer (or studio) asks for earnings to be paid out; the tokens move at once from
  * earnings to a pending account so they cannot be spent twice; an admin approves (they leave to the
- * payouts account) or rejects (they return to earnings).
+ * payouts account) or rejects (they return to earnings). Nobody approves their own payout.
  */
 export class PayoutService {
   constructor(
@@ -83,6 +83,10 @@ export class PayoutService {
         .forUpdate()
         .executeTakeFirst();
       if (!payout) throw notFound('no such payout');
+      // Four eyes: money leaves the platform only on someone else's word (rejecting your own is a cancel).
+      if (d.decision === 'approve' && payout.user_id === ctx.session.userId) {
+        throw forbidden('another admin must approve your own payout', ErrorCode.SelfApproval);
+      }
       const wanted = d.decision === 'approve' ? 'approved' : 'rejected';
       if (payout.status === wanted) return; // the same decision again changes nothing
       if (payout.status !== 'pending') {

@@ -56,6 +56,13 @@ export interface WalletServiceOptions {
   webhookToleranceSeconds: number;
   tipMaxTokens: number;
   tipLimiter: MemoryRateLimiter;
+  /**
+   * The room's chat rules (ban, mute, blocked words, length), asked before a tip moves money: a
+   * banned user tips nothing into the room, and a tip's message says nothing the chat would refuse.
+   */
+  tipRules: {
+    checkTip(room: { id: RoomId; ownerId: string }, session: Session, message: string | null): Promise<void>;
+  };
   metrics: WalletMetrics;
   logger: Logger;
 }
@@ -260,6 +267,9 @@ export class WalletService {
     const owner = { id: room.owner_id, display_name: room.owner_name, studio_id: room.studio_id };
     const split = splitRevenue(req.amount, this.o.policy, owner.studio_id !== null);
     const message = req.message && req.message.length > 0 ? req.message : null;
+    await this.o.tipRules.checkTip({ id: roomId, ownerId: owner.id }, from, message).catch((err) => {
+      throw err instanceof AppError ? refuse(err) : err;
+    });
     // One statement, hence its own transaction: the hot path takes one round trip.
     const posted = await this.o.ledger
       .postAlone({

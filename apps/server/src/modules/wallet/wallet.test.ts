@@ -541,6 +541,37 @@ describe.each(testDatabases())('token economy on $name', (db) => {
       expect(inv.balances.get('payouts')).toBeGreaterThanOrEqual(30);
     });
 
+    it('refuses an admin the approval of their own payout; another admin approves it', async () => {
+      const earningAdmin = await t.signUpAs('Earning Admin', 'admin');
+      const room = (
+        await t.call('POST', '/api/rooms', { token: earningAdmin.token, body: { kind: 'live', title: 'Admin show' } })
+      ).body.id;
+      const v = await viewerWith(50, 'AdminFan');
+      expect((await tip(v.token, room, 50)).status).toBe(201);
+      const payout = await t.call('POST', '/api/payouts', {
+        token: earningAdmin.token,
+        headers: { 'idempotency-key': key() },
+        body: { amount: 40 },
+      });
+      expect(payout.status).toBe(201);
+      const own = await t.call('POST', `/api/admin/payouts/${payout.body.id}/decision`, {
+        token: earningAdmin.token,
+        body: { decision: 'approve' },
+      });
+      expect(own.status).toBe(403);
+      expect(own.body.error.code).toBe('self_approval');
+      expect((await t.call('GET', '/api/earnings', { token: earningAdmin.token })).body).toMatchObject({
+        available: 0,
+        pendingPayouts: 40,
+      });
+      const byAnother = await t.call('POST', `/api/admin/payouts/${payout.body.id}/decision`, {
+        token: admin.token,
+        body: { decision: 'approve' },
+      });
+      expect(byAnother.body).toMatchObject({ status: 'approved', decidedBy: admin.id });
+      await expectHealthyLedger();
+    });
+
     it("shows a studio its streamers' earnings and its share", async () => {
       const ownStudio = await t.signUpAs('Own Studio', 'studio');
       const s1 = await t.signUp('S1', { role: 'streamer' });

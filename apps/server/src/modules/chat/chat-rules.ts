@@ -1,0 +1,58 @@
+import { AppError, forbidden } from '@fusionflow/kit';
+import { ErrorCode, type Room, type RoomId, type UserId } from '@fusionflow/protocol';
+import type { Session } from '../identity/access-tokens.js';
+import { type ChatModeration, findBlockedWord, type RoomChatSettings } from './chat-moderation.js';
+
+/** Platform roles that moderate every room. */
+const MODERATOR_ROLES = new Set(['moderator', 'admin']);
+
+/** Who moderates a room: its owner (the streamer) and the platform's moderators and admins. */
+export function canModerate(session: Pick<Session, 'userId' | 'role'>, room: Pick<Room, 'ownerId'>): boolean {
+  return session.userId === room.ownerId || MODERATOR_ROLES.has(session.role);
+}
+
+/**
+ * What a room lets a user say, wherever the words appear: a chat message, or the message of a tip
+ * (checked before any money moves, so a refused tip costs nothing). The rules are the room's
+ * bans, mutes and blocked words, and the platform's longest message; those who moderate the room
+ * are held to the length only. A ban also refuses a tip without words: a banned user gives
+ * nothing into that room.
+ */
+export class ChatRules {
+  constructor(private readonly o: { moderation: ChatModeration; maxLength: number }) {}
+
+  /** Longest message, in characters. */
+  get maxLength(): number {
+    return this.o.maxLength;
+  }
+
+  checkLength(text: string): void {
+    if ([...text].length > this.o.maxLength) {
+      throw new AppError(ErrorCode.PayloadTooLarge, `a message has ${this.o.maxLength} characters at most`);
+    }
+  }
+
+  /** Refuses a user who is banned (or, with `mute`, muted) in the room. */
+  async checkSender(roomId: RoomId, userId: UserId, o: { mute: boolean }): Promise<void> {
+    const restrictions = await this.o.moderation.restrictions(roomId, userId);
+    if (restrictions.banned) throw forbidden('you are banned from this room', ErrorCode.Banned);
+    if (o.mute && restrictions.mutedUntil !== undefined) {
+      throw new AppError(ErrorCode.Muted, 'you are muted in this room', {
+        retryAfterSeconds: Math.ceil((restrictions.mutedUntil - Date.now()) / 1000),
+      });
+    }
+  }
+
+  checkWords(text: string, settings: RoomChatSettings): void {
+    const blocked = findBlockedWord(text, settings.blockedWords);
+    if (blocked) throw new AppError(ErrorCode.MessageBlocked, `the message contains a blocked word: "${blocked}"`);
+  }
+
+  /** A tip into a room, with or without a message: throws the chat's own error when the room refuses it. */
+  async checkTip(room: Pick<Room, 'id' | 'ownerId'>, session: Session, message: string | null): Promise<void> {
+    if (message !== null) this.checkLength(message);
+    if (canModerate(session, room)) return;
+    await this.checkSender(room.id, session.userId, { mute: message !== null });
+    if (message !== null) this.checkWords(message, await this.o.moderation.settings(room.id));
+  }
+}
