@@ -85,7 +85,7 @@ export class GrantService {
     }
     const { token, exp } = await this.mint(session.userId, roomId, role, entitlement ?? undefined);
     this.o.logger.debug({ roomId, userId: session.userId, role }, 'grant issued');
-    const { iceServers } = this.o.ice.issue(session.userId);
+    const { iceServers } = this.o.ice.issue(session);
     const response: GrantResponse = { token, expiresAt: new Date(exp * 1000).toISOString(), iceServers };
     if (role === 'publish') response.whipUrl = `${origin}/api/whip/publish/${roomId}`;
     else response.whepUrl = `${origin}/api/whep/play/${roomId}`;

@@ -9,10 +9,18 @@ export interface IceServerIssuerOptions {
   ttlSeconds: number;
 }
 
+/** Who the servers are for: TURN credentials only go to signed-in accounts. */
+export interface IceServerHolder {
+  readonly userId: string;
+  readonly isGuest: boolean;
+}
+
 /**
  * ICE servers for a session. TURN credentials follow coturn's REST API (use-auth-secret):
  * username `<expiry unix seconds>:<user id>`, password base64(HMAC-SHA1(secret, username)).
- * They expire on their own; no static TURN password is ever handed out.
+ * They expire on their own; no static TURN password is ever handed out. Guests get STUN only: a
+ * guest token costs nothing to mint, and TURN relays cost bandwidth (and could be used as an open
+ * relay by anyone who asks).
  */
 export class IceServerIssuer {
   constructor(private readonly o: IceServerIssuerOptions) {}
@@ -21,11 +29,11 @@ export class IceServerIssuer {
     return this.o.turnUrls.length > 0 && Boolean(this.o.turnSecret);
   }
 
-  issue(userId: string, nowMs = Date.now()): IceServersResponse {
+  issue(holder: IceServerHolder, nowMs = Date.now()): IceServersResponse {
     const iceServers: IceServer[] = [];
     if (this.o.stunUrls.length > 0) iceServers.push({ urls: [...this.o.stunUrls] });
-    if (this.turnEnabled) {
-      const username = `${Math.floor(nowMs / 1000) + this.o.ttlSeconds}:${userId}`;
+    if (this.turnEnabled && !holder.isGuest) {
+      const username = `${Math.floor(nowMs / 1000) + this.o.ttlSeconds}:${holder.userId}`;
       const credential = createHmac('sha1', this.o.turnSecret!).update(username).digest('base64');
       iceServers.push({ urls: [...this.o.turnUrls], username, credential });
     }

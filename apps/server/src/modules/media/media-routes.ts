@@ -41,12 +41,13 @@ export function registerMediaRoutes(
     preHandler: o.guard.session,
     schema: {
       tags: ['media'],
-      summary: 'STUN/TURN servers with time-limited TURN credentials for this session',
+      summary:
+        'STUN servers, and TURN servers with time-limited credentials for signed-in accounts (guests get STUN only)',
       response: { 200: IceServersResponse, ...errors },
     },
     handler: async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return o.ice.issue(sessionOf(request).userId);
+      return o.ice.issue(sessionOf(request));
     },
   });
 }

@@ -126,10 +126,18 @@ describe.each(testDatabases())('grants and ICE servers on $name', (db) => {
     expect(grant.body.iceServers[1].username).toMatch(new RegExp(`^\\d+:${viewer.id}$`));
   });
 
-  it('gives guests credentials but anonymous callers none', async () => {
+  it('gives guests STUN only, never TURN credentials (in ICE servers or grants), and anonymous callers nothing', async () => {
     const guest = (await t.call('POST', '/api/auth/guest')).body;
     const res = await t.call('GET', '/api/ice-servers', { token: guest.accessToken });
-    expect(res.body.iceServers[1].username).toMatch(new RegExp(`:${guest.user.id}$`));
+    expect(res.status).toBe(200);
+    expect(res.body.iceServers).toEqual([{ urls: ['stun:127.0.0.1:3478'] }]);
+    expect(JSON.stringify(res.body)).not.toMatch(/credential|username|turn:/);
+    const grant = await t.call('POST', `/api/rooms/${roomId}/grants`, {
+      token: guest.accessToken,
+      body: { role: 'subscribe' },
+    });
+    expect(grant.status).toBe(200);
+    expect(grant.body.iceServers).toEqual([{ urls: ['stun:127.0.0.1:3478'] }]);
     const anon = await t.call('GET', '/api/ice-servers');
     expect(anon.status).toBe(401);
   });
