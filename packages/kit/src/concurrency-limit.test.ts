@@ -36,7 +36,12 @@ describe('ConcurrencyLimit', () => {
   });
 
   it('refuses a job past the queue with a coded unavailable error, and frees the slot of a failed job', async () => {
-    const limit = new ConcurrencyLimit({ concurrency: 1, maxWaiting: 1, busyMessage: 'too busy', retryAfterSeconds: 3 });
+    const limit = new ConcurrencyLimit({
+      concurrency: 1,
+      maxWaiting: 1,
+      busyMessage: 'too busy',
+      retryAfterSeconds: 3,
+    });
     const g = gate();
     const first = limit.run(() => g.opened);
     const second = limit.run(async () => 'second');
