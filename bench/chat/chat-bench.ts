@@ -496,6 +496,9 @@ export async function runChatBench(o: ChatBenchOptions): Promise<ChatBenchResult
         // the production default (tests turn batching off)
         chatBatchMs: o.batchMs ?? 100,
         rateLimitPerMinute: 1_000_000,
+        // thousands of members sign up and connect from 127.0.0.1
+        registrationsPerIpPerHour: 1_000_000,
+        signalingMaxConnectionsPerIp: 1_000_000,
         // senders send rate ÷ senders messages per second each: well under these
         chatMessagesPer10s: 10_000,
         signalingMessagesPer10s: 100_000,

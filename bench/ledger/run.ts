@@ -63,6 +63,8 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
         TIP_MAX_TOKENS: '1000',
         RATE_LIMIT_PER_MINUTE: '1000000',
         LOGIN_RATE_PER_IP_PER_MINUTE: '10000',
+        // Every simulated user signs up from 127.0.0.1.
+        REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
         TOKEN_PACKS: JSON.stringify([{ id: 'bulk', tokens: 1_000_000, priceCents: 100, currency: 'USD' }]),
       },
       stdio: ['ignore', 'pipe', 'inherit'],

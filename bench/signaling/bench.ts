@@ -50,6 +50,9 @@ async function startServer(): Promise<Server> {
       PASSWORD_HASH_COST: '10',
       ACCESS_TOKEN_SECRET: SECRET,
       RATE_LIMIT_PER_MINUTE: '1000000',
+      // Thousands of simulated users sign up and connect from 127.0.0.1.
+      REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+      SIGNALING_MAX_CONNECTIONS_PER_IP: '1000000',
       // One client process simulates thousands of users and is itself the busiest process: give its
       // heartbeats slack so an overloaded load generator is not mistaken for dead clients.
       SIGNALING_PING_TIMEOUT_MS: '30000',

@@ -31,8 +31,11 @@ function serverEnv(dataDir: string, turn: Coturn, apertium: Apertium | null): No
     // The demo admin decides payouts in the economy scenarios.
     DEMO_ACCOUNTS: 'true',
     LOG_LEVEL: process.env.FF_E2E_LOG_LEVEL ?? 'info',
-    // Every scenario signs in from 127.0.0.1; the per-address login limit is tested in the server's suite.
+    // Every scenario signs up, signs in and connects from 127.0.0.1; the per-address limits are tested in
+    // the server's suite.
     LOGIN_RATE_PER_IP_PER_MINUTE: '1000',
+    REGISTRATIONS_PER_IP_PER_HOUR: '10000',
+    SIGNALING_MAX_CONNECTIONS_PER_IP: '10000',
     RATE_LIMIT_PER_MINUTE: '100000',
     // Calls: TURN credentials for the coturn started beside the server, and the test-only hooks.
     TURN_URLS: turn.urls.join(','),

@@ -1,4 +1,4 @@
-import { ConfigError, type ConfigOf, loadConfig, read, setting } from '@fusionflow/kit';
+import { ConfigError, type ConfigOf, loadConfig, read, setting, type TrustProxy } from '@fusionflow/kit';
 import { TokenPack } from '@fusionflow/protocol';
 import { z } from 'zod';
 
@@ -56,9 +56,12 @@ export const serverSettings = {
       default: [] as string[],
     },
   ),
-  trustProxy: setting('TRUST_PROXY', read.bool(), 'Trust X-Forwarded-* headers (set behind nginx).', {
-    default: false,
-  }),
+  trustProxy: setting(
+    'TRUST_PROXY',
+    read.trustProxy(),
+    'Which proxies to believe about the client (X-Forwarded-For, -Proto, -Host): false (none), the number of proxies in front (1 for nginx on this machine), or their addresses/CIDRs (127.0.0.1,10.0.0.0/8). `true` is refused: every client could pick its own address.',
+    { default: false as TrustProxy },
+  ),
   bodyLimitBytes: setting('BODY_LIMIT_BYTES', read.int(1024, 10 * 1024 * 1024), 'Largest accepted request body.', {
     default: 64 * 1024,
   }),
@@ -73,16 +76,58 @@ export const serverSettings = {
   loginRatePerIpPerMinute: setting(
     'LOGIN_RATE_PER_IP_PER_MINUTE',
     read.int(1, 10_000),
-    'Login attempts per minute per client IP.',
+    'Login attempts per minute per client address, counted before the password is checked.',
     {
       default: 20,
     },
   ),
-  loginFailuresPerAccount: setting(
-    'LOGIN_FAILURES_PER_ACCOUNT',
+  loginFailuresPerAccountPerIp: setting(
+    'LOGIN_FAILURES_PER_ACCOUNT_PER_IP',
     read.int(1, 10_000),
-    'Failed logins per account per 15 minutes before the account is locked for the rest of the window.',
+    'Failed logins for one account from one address per 15 minutes; then that address may not try that account for the rest of the window (the owner elsewhere still can). An attempt counts as failed until its password checks out.',
     { default: 10 },
+  ),
+  loginFailuresPerIp: setting(
+    'LOGIN_FAILURES_PER_IP',
+    read.int(1, 100_000),
+    'Failed logins from one address, for any accounts, per 15 minutes; then the address may not log in for the rest of the window.',
+    { default: 30 },
+  ),
+  loginDelayAfterFailures: setting(
+    'LOGIN_DELAY_AFTER_FAILURES',
+    read.int(1, 10_000),
+    'Failed logins for one account (from all addresses, per 15 minutes) after which an address that failed on it waits before its next try: 1 s, doubling with each further failure, up to LOGIN_DELAY_MAX_SECONDS.',
+    { default: 5 },
+  ),
+  loginDelayMaxSeconds: setting(
+    'LOGIN_DELAY_MAX_SECONDS',
+    read.int(1, 3600),
+    'Longest wait LOGIN_DELAY_AFTER_FAILURES imposes between tries.',
+    { default: 60 },
+  ),
+  loginHashConcurrency: setting(
+    'LOGIN_HASH_CONCURRENCY',
+    read.int(1, 64),
+    'Sign-in password checks (scrypt) running at once per process; more wait. Sign-ins and sign-ups have separate shares, so a flood of one does not queue the other.',
+    { default: 2 },
+  ),
+  registrationsPerIpPerHour: setting(
+    'REGISTRATIONS_PER_IP_PER_HOUR',
+    read.int(1, 1_000_000),
+    'Sign-ups per hour per client address, counted before the password is hashed.',
+    { default: 10 },
+  ),
+  registrationHashConcurrency: setting(
+    'REGISTRATION_HASH_CONCURRENCY',
+    read.int(1, 64),
+    'Sign-up password hashes (scrypt) running at once per process; more wait.',
+    { default: 2 },
+  ),
+  passwordHashMaxWaiting: setting(
+    'PASSWORD_HASH_MAX_WAITING',
+    read.int(0, 100_000),
+    'Sign-ins (and, separately, sign-ups) that may wait for a password-hashing slot; one more is refused with 503 unavailable and Retry-After.',
+    { default: 100 },
   ),
   accessTokenTtlSeconds: setting('ACCESS_TOKEN_TTL_SECONDS', read.int(30, 86_400), 'Lifetime of access tokens.', {
     default: 900,
@@ -163,6 +208,18 @@ export const serverSettings = {
     read.int(1, 100_000),
     'Real-time messages one connection may send per 10 seconds; more are refused with rate_limited.',
     { default: 300 },
+  ),
+  signalingMaxConnectionsPerUser: setting(
+    'SIGNALING_MAX_CONNECTIONS_PER_USER',
+    read.int(1, 10_000),
+    'Real-time connections one account or guest token may have open per process; one more is refused with too_many_connections.',
+    { default: 10 },
+  ),
+  signalingMaxConnectionsPerIp: setting(
+    'SIGNALING_MAX_CONNECTIONS_PER_IP',
+    read.int(1, 1_000_000),
+    'Real-time connections one client address may have open per process, accounts and guests together (guest tokens are free, so this is what holds guests). Raise it when many users share one address.',
+    { default: 50 },
   ),
   signalingPingIntervalMs: setting(
     'SIGNALING_PING_INTERVAL_MS',
@@ -364,7 +421,15 @@ export function demoConvenienceOn(
   return value === 'true' || (value === 'auto' && embeddedDatabase && isLoopbackHost(config.host));
 }
 
+/** Settings that were renamed: set, they would be ignored silently, so start-up refuses them. */
+const RENAMED: Record<string, string> = {
+  LOGIN_FAILURES_PER_ACCOUNT:
+    'LOGIN_FAILURES_PER_ACCOUNT is gone (a stranger could lock anyone out with it): use LOGIN_FAILURES_PER_ACCOUNT_PER_IP, LOGIN_FAILURES_PER_IP and LOGIN_DELAY_AFTER_FAILURES',
+};
+
 export function loadServerConfig(env: Record<string, string | undefined>): ServerConfig {
+  const renamed = Object.keys(RENAMED).filter((name) => env[name] !== undefined && env[name] !== '');
+  if (renamed.length > 0) throw new ConfigError(renamed.map((name) => RENAMED[name]!));
   const config = loadConfig(serverSettings, { env, file: env.CONFIG_FILE });
   if (config.translationEngine !== 'none' && !config.translationUrl) {
     throw new ConfigError([`TRANSLATION_URL: required when TRANSLATION_ENGINE is ${config.translationEngine}`]);
@@ -379,6 +444,9 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     passwordHashCost: 10,
     refreshReuseGraceSeconds: 0,
+    // Suites sign up and connect many users from 127.0.0.1; the tests of these limits set their own.
+    registrationsPerIpPerHour: 1_000_000,
+    signalingMaxConnectionsPerIp: 1_000_000,
     demoAccounts: 'false',
     sfuEmbedded: false,
     // Each chat event as itself, so a test reads exactly what one event causes; the batching test turns it on.

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRateLimiter } from '@fusionflow/kit';
+import {
+  ConcurrencyLimit,
+  createLogger,
+  createMetricsRegistry,
+  Lifecycle,
+  type Logger,
+  MemoryRateLimiter,
+} from '@fusionflow/kit';
 import type { UserId } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
@@ -25,7 +32,10 @@ import { createAuthGuard } from './modules/identity/auth-guard.js';
 import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-accounts.js';
 import { registerIdentityRoutes } from './modules/identity/identity-routes.js';
 import { IdentityService } from './modules/identity/identity-service.js';
+import { LoginThrottle } from './modules/identity/login-throttle.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
+import { RedisSessionRevocations } from './modules/identity/redis-session-revocations.js';
+import { MemorySessionRevocations, type SessionRevocations } from './modules/identity/session-revocations.js';
 import { registerLiveRoutes } from './modules/live/live-routes.js';
 import { LiveService } from './modules/live/live-service.js';
 import { SfuAdminClient } from './modules/live/sfu-client.js';
@@ -147,13 +157,24 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const accessSecret =
       config.accessTokenSecret ??
       (await getOrCreateServerKey(db, 'access_token_secret', () => randomBytes(32).toString('base64url')));
-    const accessTokens = new AccessTokens(accessSecret, config.accessTokenTtlSeconds);
+    // Signed-out sessions: shared by every process on Redis, so a logout anywhere ends the token everywhere.
+    const revocations: SessionRevocations = redis
+      ? new RedisSessionRevocations(redis, config.redisKeyPrefix)
+      : new MemorySessionRevocations();
+    lifecycle.add('session revocations', () => revocations.close());
+    const accessTokens = new AccessTokens(accessSecret, config.accessTokenTtlSeconds, revocations);
     const guard = createAuthGuard(accessTokens);
-    const loginIpLimiter = new MemoryRateLimiter(config.loginRatePerIpPerMinute, 60_000);
-    const loginAccountLimiter = new MemoryRateLimiter(config.loginFailuresPerAccount, 15 * 60_000);
-    lifecycle.add('login limiters', () => {
-      loginIpLimiter.close();
-      loginAccountLimiter.close();
+    const loginThrottle = new LoginThrottle({
+      attemptsPerIpPerMinute: config.loginRatePerIpPerMinute,
+      failuresPerAccountPerIp: config.loginFailuresPerAccountPerIp,
+      failuresPerIp: config.loginFailuresPerIp,
+      delayAfterFailures: config.loginDelayAfterFailures,
+      maxDelaySeconds: config.loginDelayMaxSeconds,
+    });
+    const registrationLimiter = new MemoryRateLimiter(config.registrationsPerIpPerHour, 60 * 60_000);
+    lifecycle.add('login and sign-up limits', () => {
+      loginThrottle.close();
+      registrationLimiter.close();
     });
     const identity = new IdentityService({
       db,
@@ -161,8 +182,20 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       accessTokens,
       refreshTokenTtlDays: config.refreshTokenTtlDays,
       refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
-      loginIpLimiter,
-      loginAccountLimiter,
+      loginThrottle,
+      registrationLimiter,
+      hashing: {
+        login: new ConcurrencyLimit({
+          concurrency: config.loginHashConcurrency,
+          maxWaiting: config.passwordHashMaxWaiting,
+          busyMessage: 'too many sign-ins at once; try again in a moment',
+        }),
+        register: new ConcurrencyLimit({
+          concurrency: config.registrationHashConcurrency,
+          maxWaiting: config.passwordHashMaxWaiting,
+          busyMessage: 'too many sign-ups at once; try again in a moment',
+        }),
+      },
       logger: logger.child({ module: 'identity' }),
     });
     registerIdentityRoutes(app, identity, guard);
@@ -229,6 +262,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       : new MemoryRoomStateStore();
     const realtime = new RealtimeGateway({
       tokens: accessTokens,
+      trustProxy: config.trustProxy,
+      maxConnectionsPerUser: config.signalingMaxConnectionsPerUser,
+      maxConnectionsPerIp: config.signalingMaxConnectionsPerIp,
       logger: logger.child({ module: 'realtime' }),
       metrics,
       maxMessageBytes: config.signalingMaxMessageBytes,
@@ -244,6 +280,10 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       realtime.io.adapter(createAdapter(redis, subscriber, { key: `${config.redisKeyPrefix}socket.io` }));
     }
     realtime.attach(app.server);
+    // Signing out closes the session's connections at once, on whichever process holds them.
+    const endSessionConnections = (sessionId: string) => realtime.endSession(sessionId);
+    identity.events.on('session-ended', endSessionConnections);
+    lifecycle.add('session events', () => identity.events.off('session-ended', endSessionConnections));
     const presence = new RoomPresence({
       gateway: realtime,
       store,

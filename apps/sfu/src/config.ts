@@ -1,4 +1,4 @@
-import { type ConfigOf, loadConfig, read, setting } from '@fusionflow/kit';
+import { type ConfigOf, loadConfig, read, setting, type TrustProxy } from '@fusionflow/kit';
 import { z } from 'zod';
 
 /** `room1:abc;room2:def` → { room1: 'abc', room2: 'def' } (seed 004's ROOM_TOKENS). */
@@ -88,9 +88,12 @@ export const sfuSettings = {
     'WHIP/WHEP session requests per minute per client IP.',
     { default: 120 },
   ),
-  trustProxy: setting('SFU_TRUST_PROXY', read.bool(), 'Trust X-Forwarded-For (behind the control plane or nginx).', {
-    default: true,
-  }),
+  trustProxy: setting(
+    'SFU_TRUST_PROXY',
+    read.trustProxy(),
+    "Which proxies to believe about a WHIP/WHEP client's address (the per-address rate limit): false (none), a hop count, or addresses/CIDRs: the control plane's address when it forwards WHIP/WHEP here. The embedded SFU is told to trust loopback (its control plane) only. `true` is refused.",
+    { default: false as TrustProxy },
+  ),
   iceAddresses: setting(
     'ICE_ADDRESSES',
     read.list(),

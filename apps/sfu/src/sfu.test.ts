@@ -4,6 +4,7 @@ import { GRANT_AUDIENCE, GRANT_ISSUER } from '@fusionflow/protocol';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericNack, RtcpSrPacket, RtcpTransportLayerFeedback } from 'werift';
+import { loadSfuConfig } from './config.js';
 import { postOffer, startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from './test-peers.js';
 
 const udpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWRAP').length;
@@ -330,6 +331,37 @@ describe('WHIP/WHEP errors', () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it('believes X-Forwarded-For only from trusted proxies (SFU_TRUST_PROXY), and then only what they appended', async () => {
+    const direct = await startTestSfu({ rateLimitPerMinute: 2 });
+    const proxied = await startTestSfu({ rateLimitPerMinute: 2, trustProxy: ['127.0.0.1'] });
+    try {
+      const go = (base: string, forwardedFor: string) =>
+        fetch(`${base}/api/whep/play/x`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/sdp', 'x-forwarded-for': forwardedFor },
+          body: offer,
+        });
+      // By default nothing is believed: a fresh header each time does not escape the limit.
+      const off = [];
+      for (let i = 0; i < 3; i++) off.push((await go(direct.url, `198.51.100.${i}`)).status);
+      expect(off[2]).toBe(429);
+      // Behind a trusted proxy, the address it appended counts, not what the client wrote before it.
+      const behind = [];
+      for (let i = 0; i < 3; i++) behind.push((await go(proxied.url, `198.51.100.${i}, 203.0.113.7`)).status);
+      expect(behind[2]).toBe(429);
+      expect((await go(proxied.url, '203.0.113.7, 203.0.113.8')).status).not.toBe(429);
+    } finally {
+      await direct.close();
+      await proxied.close();
+    }
+  });
+
+  it('refuses SFU_TRUST_PROXY=true at start-up with a message saying what to set', () => {
+    expect(() => loadSfuConfig({ SFU_TRUST_PROXY: 'true' })).toThrow(/SFU_TRUST_PROXY: `true` \(trust every hop\)/);
+    expect(loadSfuConfig({ SFU_TRUST_PROXY: 'loopback' }).trustProxy).toEqual(['loopback']);
+    expect(loadSfuConfig({}).trustProxy).toBe(false);
   });
 });
 

@@ -235,6 +235,18 @@ describe('ApiClient', () => {
     const ok = await signedIn(() => new Response(null, { status: 204 }));
     await ok.client.logout();
     expect(ok.client.accessToken).toBeNull();
+    // The access token goes along (a guest has no refresh cookie to name its session).
+    expect(ok.calls[1]!.headers.authorization).toBe('Bearer old');
+  });
+
+  it('forgets the session when the server says it was signed out, without trying to refresh', async () => {
+    const { client, calls } = await signedIn(() => error(401, 'session_ended', 'this session was signed out'));
+    const seen: (string | null)[] = [];
+    client.subscribe((s) => seen.push(s?.accessToken ?? null));
+    await expect(client.getMe()).rejects.toMatchObject({ code: 'session_ended', status: 401 });
+    expect(client.session).toBeNull();
+    expect(seen).toEqual([null]);
+    expect(calls.map((c) => c.url.replace('http://api.test', ''))).toEqual(['/api/auth/login', '/api/me']);
   });
 
   it('fetches a fresh access token after a profile change, so its claims follow', async () => {

@@ -157,10 +157,19 @@ export class ApiClient {
     return this.#setSession(s);
   }
 
-  /** End the session on the server and forget it here (forgotten even if the server call fails). */
+  /**
+   * End the session on the server and forget it here (forgotten even if the server call fails). The
+   * access token goes along, so a guest's session (which has no refresh cookie) ends too.
+   */
   async logout(): Promise<void> {
+    const token = this.accessToken;
     try {
-      await this.#request({ method: 'POST', path: '/api/auth/logout', auth: false });
+      await this.#request({
+        method: 'POST',
+        path: '/api/auth/logout',
+        auth: false,
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      });
     } finally {
       this.#setSession(null);
     }
@@ -275,6 +284,8 @@ export class ApiClient {
     try {
       return await this.#send(o, token);
     } catch (err) {
+      // Signed out elsewhere (another tab, or the session was ended): this session is over here too.
+      if (token && err instanceof ApiError && err.code === ErrorCode.SessionEnded) this.#setSession(null);
       // One refresh and one retry, and only for a token that was sent and has expired.
       if (!(token && err instanceof ApiError && err.code === ErrorCode.TokenExpired)) throw err;
       const refreshed = await this.refresh();

@@ -52,7 +52,12 @@ export class RequestError extends Error {
   }
 }
 
-const FATAL = new Set<string>([ErrorCode.Unauthorized, ErrorCode.ProtocolMismatch, ErrorCode.Forbidden]);
+const FATAL = new Set<string>([
+  ErrorCode.Unauthorized,
+  ErrorCode.SessionEnded,
+  ErrorCode.ProtocolMismatch,
+  ErrorCode.Forbidden,
+]);
 
 /**
  * The signaling connection: Socket.IO with the access token in the handshake, automatic

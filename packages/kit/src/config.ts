@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { readTrustProxy } from './trust-proxy.js';
 
 /**
  * One setting of an app's configuration: the environment variable that sets it, how to read the
@@ -105,6 +106,8 @@ export const read = {
     }),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, { message: `must be one of ${values.join(', ')}` }),
+  /** Which proxies to believe about the client's address: false, a hop count, or addresses/CIDRs (see trust-proxy.ts). */
+  trustProxy: readTrustProxy,
 };
 
 export class ConfigError extends Error {

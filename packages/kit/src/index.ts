@@ -1,4 +1,5 @@
 export * from './circuit-breaker.js';
+export * from './concurrency-limit.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './internal-signature.js';
@@ -6,4 +7,5 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './rate-limiter.js';
+export * from './trust-proxy.js';
 export * from './turn-credentials.js';

@@ -31,4 +31,21 @@ describe('MemoryRateLimiter', () => {
     await limiter.reset('c');
     expect((await limiter.hit('c')).remaining).toBe(2);
   });
+
+  it('counts and refunds hits within the window, never below zero', async () => {
+    t = 70_000;
+    expect(limiter.count('r')).toBe(0);
+    limiter.hitSync('r');
+    limiter.hitSync('r');
+    expect(limiter.count('r')).toBe(2);
+    limiter.refund('r');
+    expect(limiter.count('r')).toBe(1);
+    limiter.refund('r', 5);
+    expect(limiter.count('r')).toBe(0);
+    limiter.hitSync('r');
+    t = 81_000;
+    expect(limiter.count('r')).toBe(0);
+    limiter.refund('r');
+    expect((await limiter.hit('r')).remaining).toBe(2);
+  });
 });

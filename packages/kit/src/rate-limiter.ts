@@ -54,6 +54,11 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   async peek(key: string): Promise<RateLimitResult> {
+    return this.peekSync(key);
+  }
+
+  /** Synchronous form of peek(). */
+  peekSync(key: string): RateLimitResult {
     const now = this.now();
     const w = this.#windows.get(key);
     if (!w || w.resetAt <= now) return { allowed: true, remaining: this.limit, retryAfterSeconds: 0 };
@@ -67,6 +72,18 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async reset(key: string): Promise<void> {
     this.#windows.delete(key);
+  }
+
+  /** Hits counted for the key in its current window (0 when it has none). */
+  count(key: string): number {
+    const w = this.#windows.get(key);
+    return w && w.resetAt > this.now() ? w.count : 0;
+  }
+
+  /** Give back hits counted earlier in this window (a reservation that turned out not to count); never below 0. */
+  refund(key: string, cost = 1): void {
+    const w = this.#windows.get(key);
+    if (w && w.resetAt > this.now()) w.count = Math.max(0, w.count - cost);
   }
 
   get size(): number {

@@ -15,6 +15,8 @@ export const ErrorCode = {
   TokenExpired: 'token_expired',
   InvalidCredentials: 'invalid_credentials',
   RefreshTokenReused: 'refresh_token_reused',
+  /** The access token's session was signed out (or ended because its refresh token was stolen). */
+  SessionEnded: 'session_ended',
   Forbidden: 'forbidden',
   NotRoomOwner: 'not_room_owner',
   NotFound: 'not_found',
@@ -30,6 +32,8 @@ export const ErrorCode = {
   NotJoined: 'not_joined',
   PeerNotFound: 'peer_not_found',
   RateLimited: 'rate_limited',
+  /** Real-time: the account (or, for guests, the address) already has its most open connections. */
+  TooManyConnections: 'too_many_connections',
   /** Chat: the sender is muted in the room (`retryAfterSeconds` says for how long). */
   Muted: 'muted',
   /** The user is banned from the room (chat and media). */
@@ -72,6 +76,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   token_expired: 401,
   invalid_credentials: 401,
   refresh_token_reused: 401,
+  session_ended: 401,
   forbidden: 403,
   not_room_owner: 403,
   not_found: 404,
@@ -86,6 +91,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   not_joined: 409,
   peer_not_found: 404,
   rate_limited: 429,
+  too_many_connections: 429,
   muted: 403,
   banned: 403,
   message_blocked: 422,
@@ -133,12 +139,14 @@ export function closeCodeOf(code: string): CloseCode {
       return CloseCode.TokenExpired;
     case ErrorCode.Unauthorized:
     case ErrorCode.InvalidCredentials:
+    case ErrorCode.SessionEnded:
       return CloseCode.Unauthorized;
     case ErrorCode.Forbidden:
       return CloseCode.Forbidden;
     case ErrorCode.ProtocolMismatch:
       return CloseCode.ProtocolMismatch;
     case ErrorCode.RateLimited:
+    case ErrorCode.TooManyConnections:
       return CloseCode.RateLimited;
     default:
       return httpStatusOf(code) >= 500 ? CloseCode.Internal : CloseCode.Forbidden;

@@ -82,4 +82,6 @@ export interface AccessClaims {
   role: SessionRole;
   name: string;
   lang: string;
+  /** The session (sign-in) the token belongs to: signing out refuses every token of it. */
+  sid?: string;
 }

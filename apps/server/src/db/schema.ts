@@ -25,6 +25,8 @@ export interface RefreshTokensTable {
   created_at: Generated<Date>;
   /** Set when this token was exchanged for its successor; presenting it again is reuse. */
   used_at: Timestamp | null;
+  /** Set when the token was honoured once more within the grace window after its exchange (two tabs). */
+  grace_used_at: Timestamp | null;
   revoked_at: Timestamp | null;
 }
 

@@ -13,7 +13,9 @@ import {
   type Logger,
   type Registry,
   rateLimited,
+  type TrustProxy,
   toErrorResponse,
+  trustFunction,
 } from '@fusionflow/kit';
 import { ErrorCode, PROTOCOL_VERSION } from '@fusionflow/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -25,7 +27,8 @@ export interface HttpAppOptions {
   logger: Logger;
   metrics: Registry;
   bodyLimitBytes: number;
-  trustProxy: boolean;
+  /** Which proxies to believe about the client's address (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   corsOrigins: readonly string[];
   rateLimitPerMinute: number;
   /** Shown in the OpenAPI description. */
@@ -44,7 +47,8 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
     bodyLimit: o.bodyLimitBytes,
-    trustProxy: o.trustProxy,
+    // A function, not Fastify's number form: Fastify ignores a bare hop count (fails closed).
+    trustProxy: o.trustProxy === false ? false : trustFunction(o.trustProxy),
     // Validated here rather than taken verbatim: a proxy's id is kept only when it looks like one.
     requestIdHeader: false,
     genReqId: (req) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, toErrorResponse } from '@fusionflow/kit';
+import { type Logger, type TrustProxy, toErrorResponse, trustFunction } from '@fusionflow/kit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export type SfuHttpApp = FastifyInstance;
@@ -12,7 +12,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export interface SfuHttpOptions {
   logger: Logger;
   maxSdpBytes: number;
-  trustProxy: boolean;
+  /** Which proxies to believe about the client's address (TRUST_PROXY). */
+  trustProxy: TrustProxy;
   corsOrigins: readonly string[];
 }
 
@@ -25,7 +26,8 @@ export async function createSfuHttpApp(o: SfuHttpOptions): Promise<SfuHttpApp> {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
     bodyLimit: Math.max(o.maxSdpBytes, 16 * 1024),
-    trustProxy: o.trustProxy,
+    // A function, not Fastify's number form: Fastify ignores a bare hop count (fails closed).
+    trustProxy: o.trustProxy === false ? false : trustFunction(o.trustProxy),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -4,6 +4,7 @@ import * as liveStreaming from './0002-live-streaming.js';
 import * as ledger from './0005-ledger.js';
 import * as callBilling from './0006-call-billing.js';
 import * as chat from './0007-chat.js';
+import * as refreshGraceOnce from './0008-refresh-grace-once.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0005-ledger': ledger,
   '0006-call-billing': callBilling,
   '0007-chat': chat,
+  '0008-refresh-grace-once': refreshGraceOnce,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -62,7 +62,7 @@ export function registerIdentityRoutes(app: HttpApp, identity: IdentityService, 
       response: { 201: AuthResponse, ...errors },
     },
     handler: async (request, reply) => {
-      const signedIn = await identity.register(request.body);
+      const signedIn = await identity.register(request.body, request.ip);
       setRefreshCookie(request, reply, signedIn);
       return reply.code(201).send(authBody(signedIn));
     },
@@ -101,9 +101,17 @@ export function registerIdentityRoutes(app: HttpApp, identity: IdentityService, 
   });
 
   r.post('/api/auth/logout', {
-    schema: { tags: ['identity'], summary: 'End this session', response: { 204: z.null() } },
+    schema: {
+      tags: ['identity'],
+      summary:
+        "End this session: the refresh cookie's (and the bearer token's, if sent) access tokens stop working and its real-time connections close",
+      response: { 204: z.null() },
+    },
     handler: async (request, reply) => {
-      await identity.logout(request.cookies[REFRESH_COOKIE]);
+      const bearer = request.headers.authorization?.startsWith('Bearer ')
+        ? request.headers.authorization.slice(7).trim()
+        : undefined;
+      await identity.logout(request.cookies[REFRESH_COOKIE], bearer);
       clearSessionCookies(reply);
       return reply.code(204).send(null);
     },

@@ -1,6 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import {
+  type AppError,
   badRequest,
+  type ConcurrencyLimit,
   conflict,
   forbidden,
   type Logger,
@@ -23,6 +26,7 @@ import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/database.js';
 import type { Database, UserRow } from '../../db/schema.js';
 import type { AccessTokens, Session } from './access-tokens.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
 
 /** What a successful sign-in (or refresh) hands back: the access token and a new refresh token. */
@@ -41,11 +45,18 @@ export interface IdentityServiceOptions {
   refreshTokenTtlDays: number;
   /** Seconds during which an exchanged refresh token still renews (concurrent tabs), see refresh(). */
   refreshReuseGraceSeconds: number;
-  /** Attempts per client IP. */
-  loginIpLimiter: RateLimiter;
-  /** Failed attempts per account. */
-  loginAccountLimiter: RateLimiter;
+  /** Who may try a password now (counted before the check). */
+  loginThrottle: LoginThrottle;
+  /** Sign-ups per client address. */
+  registrationLimiter: RateLimiter;
+  /** Password hashing shares: sign-ins and sign-ups each have their own, so a flood of one does not queue the other. */
+  hashing: { login: ConcurrencyLimit; register: ConcurrencyLimit };
   logger: Logger;
+}
+
+export interface IdentityEvents {
+  /** A session was signed out (or ended because its refresh token was reused): its connections must close. */
+  'session-ended': [sessionId: string];
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -69,10 +80,17 @@ export function toUser(row: UserRow): User {
  * of one browser refreshing at the same moment.
  */
 export class IdentityService {
+  readonly events = new EventEmitter<IdentityEvents>();
+
   constructor(private readonly o: IdentityServiceOptions) {}
 
-  async register(input: RegisterRequest): Promise<SignedIn> {
-    const passwordHash = await this.o.hasher.hash(input.password);
+  async register(input: RegisterRequest, ip: string): Promise<SignedIn> {
+    // Counted before any hashing, so a flood from one address costs one scrypt per allowed sign-up.
+    const perIp = await this.o.registrationLimiter.hit(ip);
+    if (!perIp.allowed) throw rateLimited(perIp.retryAfterSeconds, 'too many sign-ups from this address; try later');
+    const taken = await this.o.db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
+    if (taken) throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+    const passwordHash = await this.o.hashing.register.run(() => this.o.hasher.hash(input.password));
     try {
       return await this.o.db.transaction().execute(async (tx) => {
         const row = await tx
@@ -99,81 +117,125 @@ export class IdentityService {
   }
 
   async login(input: LoginRequest, ip: string): Promise<SignedIn> {
-    const perIp = await this.o.loginIpLimiter.hit(ip);
-    if (!perIp.allowed) throw rateLimited(perIp.retryAfterSeconds, 'too many login attempts from this address');
-    const perAccount = await this.o.loginAccountLimiter.peek(input.email);
-    if (!perAccount.allowed) {
-      throw rateLimited(perAccount.retryAfterSeconds, 'too many failed logins for this account; try again later');
+    // Counted before the password is checked: parallel attempts see each other.
+    const attempt = this.o.loginThrottle.begin(input.email, ip);
+    let row: UserRow | undefined;
+    let ok: boolean;
+    try {
+      row = await this.o.db.selectFrom('users').selectAll().where('email', '=', input.email).executeTakeFirst();
+      const stored = row?.password_hash;
+      ok = await this.o.hashing.login.run(() =>
+        stored !== undefined
+          ? this.o.hasher.verify(input.password, stored)
+          : this.o.hasher.verifyNothing(input.password),
+      );
+    } catch (err) {
+      attempt.cancel();
+      throw err;
     }
-    const row = await this.o.db.selectFrom('users').selectAll().where('email', '=', input.email).executeTakeFirst();
-    const ok = row
-      ? await this.o.hasher.verify(input.password, row.password_hash)
-      : await this.o.hasher.verifyNothing(input.password);
     if (!row || !ok) {
-      await this.o.loginAccountLimiter.hit(input.email);
+      attempt.failed();
       this.o.logger.info({ ip }, 'login failed');
       throw unauthorized('wrong email or password', ErrorCode.InvalidCredentials);
     }
-    return this.o.db.transaction().execute((tx) => this.#signIn(tx, row, randomUUID()));
+    attempt.succeeded();
+    const user = row;
+    return this.o.db.transaction().execute((tx) => this.#signIn(tx, user, randomUUID()));
   }
 
   async refresh(refreshToken: string | undefined): Promise<SignedIn> {
     if (!refreshToken) throw unauthorized('no session; sign in');
     const tokenHash = hashToken(refreshToken);
-    const outcome = await this.o.db.transaction().execute(async (tx) => {
-      // Locked: a concurrent exchange of the same token waits here, then sees it used.
-      const token = await tx
-        .selectFrom('refresh_tokens')
-        .selectAll()
-        .where('token_hash', '=', tokenHash)
-        .forUpdate()
-        .executeTakeFirst();
-      if (!token || token.revoked_at) return { error: unauthorized('session ended; sign in again') };
-      if (new Date(token.expires_at) <= new Date()) {
-        return { error: unauthorized('session expired; sign in again') };
-      }
-      if (token.used_at) {
-        // Two tabs refreshing at once both present the same token; the one that lost the race
-        // moments ago is not a thief. Give it a token of the same family.
-        if (Date.now() - new Date(token.used_at).getTime() <= this.o.refreshReuseGraceSeconds * 1000) {
-          return { signedIn: await this.#signInUser(tx, token.user_id, token.family_id) };
+    const outcome = await this.o.db
+      .transaction()
+      .execute<{ signedIn: SignedIn } | { error: AppError; endSession?: string }>(async (tx) => {
+        // Locked: a concurrent exchange of the same token waits here, then sees it used.
+        const token = await tx
+          .selectFrom('refresh_tokens')
+          .selectAll()
+          .where('token_hash', '=', tokenHash)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!token || token.revoked_at) return { error: unauthorized('session ended; sign in again') };
+        if (new Date(token.expires_at) <= new Date()) {
+          return { error: unauthorized('session expired; sign in again') };
         }
-        await tx
+        if (token.used_at) {
+          // Two tabs refreshing at once both present the same token; the one that lost the race
+          // moments ago is not a thief. Give it a token of the same family — once: a third
+          // presentation (or a replay racing the second tab) is reuse.
+          const withinGrace = Date.now() - new Date(token.used_at).getTime() <= this.o.refreshReuseGraceSeconds * 1000;
+          if (withinGrace && !token.grace_used_at) {
+            await tx
+              .updateTable('refresh_tokens')
+              .set({ grace_used_at: new Date() })
+              .where('id', '=', token.id)
+              .execute();
+            return { signedIn: await this.#signInUser(tx, token.user_id, token.family_id) };
+          }
+          await tx
+            .updateTable('refresh_tokens')
+            .set({ revoked_at: new Date() })
+            .where('family_id', '=', token.family_id)
+            .where('revoked_at', 'is', null)
+            .execute();
+          this.o.logger.warn(
+            { userId: token.user_id, family: token.family_id },
+            'refresh token reused; family revoked',
+          );
+          return {
+            error: unauthorized(
+              'this session was used elsewhere and has been ended; sign in again',
+              ErrorCode.RefreshTokenReused,
+            ),
+            endSession: token.family_id,
+          };
+        }
+        await tx.updateTable('refresh_tokens').set({ used_at: new Date() }).where('id', '=', token.id).execute();
+        return { signedIn: await this.#signInUser(tx, token.user_id, token.family_id) };
+      });
+    if ('error' in outcome) {
+      // The stolen family's access tokens and connections end too, not only its refresh tokens.
+      if (outcome.endSession) await this.#endSession(outcome.endSession);
+      throw outcome.error;
+    }
+    return outcome.signedIn;
+  }
+
+  /**
+   * End a session now: the refresh token's whole family, and the session of the access token when
+   * one is sent. Their access tokens stop working at once (on every process) and their real-time
+   * connections close. Unknown or invalid tokens are ignored: signing out always succeeds.
+   */
+  async logout(refreshToken: string | undefined, accessToken?: string): Promise<void> {
+    const ended = new Set<string>();
+    if (refreshToken) {
+      const token = await this.o.db
+        .selectFrom('refresh_tokens')
+        .select(['family_id'])
+        .where('token_hash', '=', hashToken(refreshToken))
+        .executeTakeFirst();
+      if (token) {
+        await this.o.db
           .updateTable('refresh_tokens')
           .set({ revoked_at: new Date() })
           .where('family_id', '=', token.family_id)
           .where('revoked_at', 'is', null)
           .execute();
-        this.o.logger.warn({ userId: token.user_id, family: token.family_id }, 'refresh token reused; family revoked');
-        return {
-          error: unauthorized(
-            'this session was used elsewhere and has been ended; sign in again',
-            ErrorCode.RefreshTokenReused,
-          ),
-        };
+        ended.add(token.family_id);
       }
-      await tx.updateTable('refresh_tokens').set({ used_at: new Date() }).where('id', '=', token.id).execute();
-      return { signedIn: await this.#signInUser(tx, token.user_id, token.family_id) };
-    });
-    if ('error' in outcome) throw outcome.error;
-    return outcome.signedIn;
+    }
+    if (accessToken) {
+      const session = await this.o.accessTokens.verify(accessToken).catch(() => null);
+      if (session?.sessionId) ended.add(session.sessionId);
+    }
+    for (const sessionId of ended) await this.#endSession(sessionId);
   }
 
-  /** End the session the refresh token belongs to (its whole family). Unknown tokens are ignored. */
-  async logout(refreshToken: string | undefined): Promise<void> {
-    if (!refreshToken) return;
-    const token = await this.o.db
-      .selectFrom('refresh_tokens')
-      .select(['family_id'])
-      .where('token_hash', '=', hashToken(refreshToken))
-      .executeTakeFirst();
-    if (!token) return;
-    await this.o.db
-      .updateTable('refresh_tokens')
-      .set({ revoked_at: new Date() })
-      .where('family_id', '=', token.family_id)
-      .where('revoked_at', 'is', null)
-      .execute();
+  async #endSession(sessionId: string): Promise<void> {
+    await this.o.accessTokens.revoke(sessionId);
+    this.o.logger.info({ session: sessionId }, 'session ended');
+    this.events.emit('session-ended', sessionId);
   }
 
   /** An anonymous session that may browse and watch free rooms. */
@@ -185,6 +247,7 @@ export class IdentityService {
       role: 'guest',
       displayName,
       language: 'en',
+      sessionId: id,
     });
     return {
       user: { id, email: null, displayName, role: 'guest', language: 'en', createdAt: new Date().toISOString() },
@@ -266,6 +329,7 @@ export class IdentityService {
       role: user.role,
       displayName: user.displayName,
       language: user.language,
+      sessionId: familyId,
     });
     return { user, accessToken: token, accessTokenExpiresAt: expiresAt, refreshToken, refreshTokenExpiresAt };
   }

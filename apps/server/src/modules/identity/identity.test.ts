@@ -1,14 +1,15 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDatabases } from '../../db/test-databases.js';
 import { startTestPlatform, type TestPlatform } from '../../test-support.js';
+import { PasswordHasher } from './password-hasher.js';
 
 const PASSWORD = 'correct horse battery';
 
 describe.each(testDatabases())('identity on $name', (db) => {
   let t: TestPlatform;
   beforeAll(async () => {
-    t = await startTestPlatform(db, { loginFailuresPerAccount: 3, loginRatePerIpPerMinute: 8 });
+    t = await startTestPlatform(db, { loginFailuresPerAccountPerIp: 3, loginRatePerIpPerMinute: 8 });
   });
   afterAll(() => t.close());
 
@@ -98,6 +99,92 @@ describe.each(testDatabases())('identity on $name', (db) => {
     });
   });
 
+  describe('registration limits', () => {
+    it('limits sign-ups per address, before hashing anything', async () => {
+      const p = await startTestPlatform(db, { registrationsPerIpPerHour: 3 });
+      const hash = vi.spyOn(PasswordHasher.prototype, 'hash');
+      try {
+        const register = (name: string, ip: string) =>
+          p.call('POST', '/api/auth/register', {
+            body: { email: `${name}@limits.example.com`, password: PASSWORD, displayName: name },
+            ip,
+          });
+        for (const name of ['r1', 'r2', 'r3']) expect((await register(name, '10.3.0.1')).status).toBe(201);
+        hash.mockClear();
+        const before = await p.count('users');
+        const refused = await register('r4', '10.3.0.1');
+        expect(refused.status).toBe(429);
+        expect(refused.body.error.code).toBe('rate_limited');
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+        expect(hash).not.toHaveBeenCalled();
+        expect(await p.count('users')).toBe(before);
+        expect((await register('r5', '10.3.0.2')).status).toBe(201);
+      } finally {
+        hash.mockRestore();
+        await p.close();
+      }
+    });
+
+    it('hashes at most REGISTRATION_HASH_CONCURRENCY sign-ups at once, refuses past the queue, and never queues a sign-in behind them', async () => {
+      const p = await startTestPlatform(db, { registrationHashConcurrency: 1, passwordHashMaxWaiting: 20 });
+      const original = PasswordHasher.prototype.hash;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let inFlight = 0;
+      let most = 0;
+      let blocking = false;
+      const hash = vi.spyOn(PasswordHasher.prototype, 'hash').mockImplementation(async function (
+        this: PasswordHasher,
+        pw,
+      ) {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          if (blocking) await gate;
+          return await original.call(this, pw);
+        } finally {
+          inFlight -= 1;
+        }
+      });
+      try {
+        const user = await p.signUp('Regular');
+        blocking = true;
+        // A flood of 30 sign-ups from 30 addresses; their hashing is held until the gate opens.
+        let finished = 0;
+        const flood = Array.from({ length: 30 }, (_, i) =>
+          p
+            .call('POST', '/api/auth/register', {
+              body: { email: `flood${i}@flood.example.com`, password: PASSWORD, displayName: `F${i}` },
+              ip: `10.5.0.${i + 1}`,
+            })
+            .finally(() => {
+              finished += 1;
+            }),
+        );
+        await vi.waitFor(() => expect(inFlight).toBe(1));
+        // While the flood waits, a sign-in goes through at once: it has its own share.
+        const login = await p.call('POST', '/api/auth/login', {
+          body: { email: user.email, password: PASSWORD },
+          ip: '10.5.1.1',
+        });
+        expect(login.status).toBe(200);
+        // Past the queue (1 hashing, 20 waiting), sign-ups were refused at once, not queued.
+        await vi.waitFor(() => expect(finished).toBe(9));
+        release();
+        const statuses = (await Promise.all(flood)).map((r) => r.status);
+        expect(statuses.filter((s) => s === 201)).toHaveLength(21);
+        expect(statuses.filter((s) => s === 503)).toHaveLength(9);
+        expect(most).toBe(1);
+      } finally {
+        release();
+        hash.mockRestore();
+        await p.close();
+      }
+    });
+  });
+
   describe('login', () => {
     it('signs in with the right password only', async () => {
       const user = await t.signUp('Bruno');
@@ -119,22 +206,64 @@ describe.each(testDatabases())('identity on $name', (db) => {
       expect(nobody.body.error.code).toBe('invalid_credentials');
     });
 
-    it('locks an account after repeated failures, from any address', async () => {
+    it('never lets a stranger failing from other addresses lock the owner out', async () => {
       const user = await t.signUp('Carla');
-      for (let i = 0; i < 3; i++) {
-        const res = await t.call('POST', '/api/auth/login', {
-          body: { email: user.email, password: 'nope nope' },
-          ip: `10.1.0.${i}`,
-        });
-        expect(res.status).toBe(401);
+      const stranger: { status: number; retryAfter: number; message: string }[] = [];
+      // Twelve addresses, each trying until it is refused.
+      for (let a = 0; a < 12; a++) {
+        for (let i = 0; i < 6; i++) {
+          const res = await t.call('POST', '/api/auth/login', {
+            body: { email: user.email, password: 'nope nope' },
+            ip: `10.1.${a}.1`,
+          });
+          if (res.status === 401) continue;
+          stranger.push({
+            status: res.status,
+            retryAfter: Number(res.headers['retry-after']),
+            message: res.body.error.message,
+          });
+          break;
+        }
       }
-      const locked = await t.call('POST', '/api/auth/login', {
+      // Every stranger address was held: the first by its (account, address) limit, the rest by the
+      // account's progressive delay after their first failure.
+      expect(stranger).toHaveLength(12);
+      expect(stranger.every((r) => r.status === 429 && r.retryAfter > 0)).toBe(true);
+      expect(stranger[0]!.message).toMatch(/from this address/);
+      expect(stranger[11]!.message).toMatch(/wait before trying again/);
+      // The owner, from an address of their own, gets in.
+      const owner = await t.call('POST', '/api/auth/login', {
         body: { email: user.email, password: PASSWORD },
-        ip: '10.1.0.99',
+        ip: '10.1.200.1',
       });
-      expect(locked.status).toBe(429);
-      expect(locked.body.error.code).toBe('rate_limited');
-      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+      expect(owner.status).toBe(200);
+      expect(owner.body.user.id).toBe(user.id);
+    });
+
+    it('counts attempts before checking: a parallel burst against one account from one address gets at most 10 checks', async () => {
+      // The production limits (nothing overridden).
+      const p = await startTestPlatform(db);
+      const verify = vi.spyOn(PasswordHasher.prototype, 'verify');
+      try {
+        const user = await p.signUp('Burst');
+        verify.mockClear();
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            p.call('POST', '/api/auth/login', {
+              body: { email: user.email, password: `wrong password ${i}` },
+              ip: '10.4.0.1',
+            }),
+          ),
+        );
+        const checked = verify.mock.calls.length;
+        expect(checked).toBeGreaterThan(0);
+        expect(checked).toBeLessThanOrEqual(10);
+        expect(results.filter((r) => r.status === 401)).toHaveLength(checked);
+        expect(results.filter((r) => r.status === 429)).toHaveLength(40 - checked);
+      } finally {
+        verify.mockRestore();
+        await p.close();
+      }
     });
 
     it('limits attempts per client address', async () => {
@@ -165,9 +294,59 @@ describe.each(testDatabases())('identity on $name', (db) => {
       const replay = await t.call('POST', '/api/auth/refresh', { cookie: user.cookie });
       expect(replay.status).toBe(401);
       expect(replay.body.error.code).toBe('refresh_token_reused');
-      // The thief's replay ended the whole session: the newest token is dead too.
+      // The thief's replay ended the whole session: the newest token is dead too, and so are its access tokens.
       const latest = await t.call('POST', '/api/auth/refresh', { cookie: second.refreshCookie! });
       expect(latest.status).toBe(401);
+      const me = await t.call('GET', '/api/me', { token: second.body.accessToken });
+      expect(me.status).toBe(401);
+      expect(me.body.error.code).toBe('session_ended');
+    });
+
+    it('honours a refresh token re-used within the grace window once, not any number of times, also in parallel', async () => {
+      const lenient = await startTestPlatform(db, { refreshReuseGraceSeconds: 30 });
+      try {
+        const refresh = (cookie: string) => lenient.call('POST', '/api/auth/refresh', { cookie });
+        const user = await lenient.signUp('Once');
+        const first = await refresh(user.cookie);
+        const second = await refresh(user.cookie);
+        expect([first.status, second.status]).toEqual([200, 200]);
+        const third = await refresh(user.cookie);
+        expect(third.status).toBe(401);
+        expect(third.body.error.code).toBe('refresh_token_reused');
+        // A third presentation is reuse: the session ended, the two tabs' new tokens with it.
+        expect((await refresh(first.refreshCookie!)).status).toBe(401);
+        expect((await refresh(second.refreshCookie!)).status).toBe(401);
+
+        const other = await lenient.signUp('Parallel');
+        const burst = await Promise.all(Array.from({ length: 8 }, () => refresh(other.cookie)));
+        expect(burst.filter((r) => r.status === 200)).toHaveLength(2);
+        expect(burst.filter((r) => r.status === 401)).toHaveLength(6);
+      } finally {
+        await lenient.close();
+      }
+    });
+
+    it("ends a signed-out session's access tokens at once, and only that session's", async () => {
+      const user = await t.signUp('Out');
+      const refreshed = await t.call('POST', '/api/auth/refresh', { cookie: user.cookie });
+      const elsewhere = await t.call('POST', '/api/auth/login', { body: { email: user.email, password: PASSWORD } });
+      expect((await t.call('GET', '/api/me', { token: user.token })).status).toBe(200);
+
+      expect((await t.call('POST', '/api/auth/logout', { cookie: refreshed.refreshCookie! })).status).toBe(204);
+      for (const token of [user.token, refreshed.body.accessToken]) {
+        const me = await t.call('GET', '/api/me', { token });
+        expect(me.status).toBe(401);
+        expect(me.body.error.code).toBe('session_ended');
+      }
+      // The same account's other sign-in (another device) is not touched.
+      expect((await t.call('GET', '/api/me', { token: elsewhere.body.accessToken })).status).toBe(200);
+
+      // A guest (no refresh cookie) signs out with its bearer token.
+      const guest = (await t.call('POST', '/api/auth/guest')).body.accessToken;
+      expect((await t.call('POST', '/api/auth/logout', { token: guest })).status).toBe(204);
+      expect((await t.call('GET', '/api/me', { token: guest })).body.error.code).toBe('session_ended');
+      // A made-up bearer token changes nothing and still signs out.
+      expect((await t.call('POST', '/api/auth/logout', { token: 'not.a.token' })).status).toBe(204);
     });
 
     it('forgives two tabs refreshing at once, within the grace window only', async () => {

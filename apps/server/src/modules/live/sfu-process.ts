@@ -108,7 +108,8 @@ export class EmbeddedSfu {
       CONTROL_URL: this.o.controlUrl,
       INTERNAL_SECRET: this.o.secret,
       JWKS: this.o.jwks,
-      SFU_TRUST_PROXY: 'true',
+      // Only the control plane's forwarder (on loopback) may say who the client is; it sends the address it computed.
+      SFU_TRUST_PROXY: 'loopback',
       ...(this.o.configFile ? { CONFIG_FILE: this.o.configFile } : {}),
     });
   }

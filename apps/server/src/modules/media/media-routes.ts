@@ -41,7 +41,8 @@ export function registerMediaRoutes(
     preHandler: o.guard.session,
     schema: {
       tags: ['media'],
-      summary: 'STUN/TURN servers with time-limited TURN credentials for this session',
+      summary:
+        'STUN servers, and TURN servers with time-limited credentials for signed-in accounts (guests get STUN only)',
       response: { 200: IceServersResponse, ...errors },
     },
     handler: async (request, reply) => {

@@ -139,10 +139,12 @@ describe.each(testDatabases())('grants and ICE servers on $name', (db) => {
     expect(GrantClaims.parse((await verify(again.body.token)).payload).jti).not.toBe(claims.jti);
   });
 
-  it('gives guests STUN only (TURN is for signed-in accounts), in grants too, and anonymous callers nothing', async () => {
+  it('gives guests STUN only, never TURN credentials (in ICE servers or grants), and anonymous callers nothing', async () => {
     const guest = (await t.call('POST', '/api/auth/guest')).body;
     const res = await t.call('GET', '/api/ice-servers', { token: guest.accessToken });
+    expect(res.status).toBe(200);
     expect(res.body.iceServers).toEqual([{ urls: ['stun:127.0.0.1:3478'] }]);
+    expect(JSON.stringify(res.body)).not.toMatch(/credential|username|turn:/);
     const grant = await t.call('POST', `/api/rooms/${roomId}/grants`, {
       token: guest.accessToken,
       body: { role: 'subscribe' },

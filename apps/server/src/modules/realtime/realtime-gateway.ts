@@ -1,5 +1,16 @@
 import type { Server as HttpServer } from 'node:http';
-import { AppError, Counter, Gauge, type Logger, MemoryRateLimiter, type Registry } from '@fusionflow/kit';
+import {
+  AppError,
+  Counter,
+  clientAddress,
+  Gauge,
+  type Logger,
+  MemoryRateLimiter,
+  type Registry,
+  type TrustFunction,
+  type TrustProxy,
+  trustFunction,
+} from '@fusionflow/kit';
 import {
   type Ack,
   closeCodeOf,
@@ -33,6 +44,8 @@ export interface SocketContext {
   /** The connection id (Socket.IO socket id); also the id of the reconnect slot's holder. */
   readonly id: string;
   readonly session: Session;
+  /** The client's address (through the trusted proxies, as for HTTP). */
+  readonly address: string;
   readonly logger: Logger;
   membership: Membership | null;
   /** Send one message to this connection. */
@@ -48,6 +61,12 @@ export type MessageHandler<T> = (ctx: SocketContext, body: T) => Promise<object 
 
 export interface RealtimeGatewayOptions {
   tokens: AccessTokens;
+  /** Which proxies to believe about the client's address (TRUST_PROXY). */
+  trustProxy: TrustProxy;
+  /** Open connections per account or guest token on this process. */
+  maxConnectionsPerUser: number;
+  /** Open connections per client address on this process, accounts and guests together. */
+  maxConnectionsPerIp: number;
   logger: Logger;
   metrics: Registry;
   maxMessageBytes: number;
@@ -69,13 +88,40 @@ type AnyHandler = { schema: z.ZodType; handler: MessageHandler<unknown> };
 const roomChannel = (roomId: RoomId) => `room:${roomId}`;
 const peerChannel = (peerId: PeerId) => `peer:${peerId}`;
 const languageChannel = (roomId: RoomId, language: string) => `room:${roomId}:lang:${language}`;
+/** Every connection of one sign-in, so signing out closes them on whichever process holds them. */
+const sessionChannel = (sessionId: string) => `session:${sessionId}`;
+
+/** Open connections per key (user, address) on this process. */
+class ConnectionCounts {
+  readonly #counts = new Map<string, number>();
+
+  get(key: string): number {
+    return this.#counts.get(key) ?? 0;
+  }
+
+  add(key: string): void {
+    this.#counts.set(key, this.get(key) + 1);
+  }
+
+  remove(key: string): void {
+    const n = this.get(key) - 1;
+    if (n > 0) this.#counts.set(key, n);
+    else this.#counts.delete(key);
+  }
+
+  clear(): void {
+    this.#counts.clear();
+  }
+}
 
 /**
  * The real-time connection layer of the control plane: Socket.IO on the HTTP server's origin
  * (`/socket.io`). It authenticates the handshake with the access token, checks the protocol
  * version, limits message size and rate per connection, validates every inbound message with the
  * protocol's schema before a handler sees it, answers bad input with a coded `error` (and an ack
- * error when the client asked for one), and closes a connection whose access token expires.
+ * error when the client asked for one), and closes a connection whose access token expires or
+ * whose session is signed out. It caps the connections one account (or guest token) and one client
+ * address may hold open; a guest token costs nothing to mint, so the address cap is what holds guests.
  * Modules register handlers (`handle`) and send through it; it knows nothing about calls or chat.
  */
 export class RealtimeGateway {
@@ -84,6 +130,9 @@ export class RealtimeGateway {
   readonly #connections = new Map<string, Connection>();
   readonly #disconnectListeners: ((ctx: SocketContext, reason: string) => void | Promise<void>)[] = [];
   readonly #limiter: MemoryRateLimiter;
+  readonly #trust: TrustFunction;
+  readonly #perUser = new ConnectionCounts();
+  readonly #perAddress = new ConnectionCounts();
   readonly #log: Logger;
   readonly #messages: Counter<'type' | 'result'>;
   readonly #errors: Counter<'code'>;
@@ -92,6 +141,7 @@ export class RealtimeGateway {
   constructor(private readonly o: RealtimeGatewayOptions) {
     this.#log = o.logger;
     this.#limiter = new MemoryRateLimiter(o.messagesPer10s, 10_000);
+    this.#trust = trustFunction(o.trustProxy);
     this.io = new Server({
       path: SIGNALING_PATH,
       serveClient: false,
@@ -234,6 +284,21 @@ export class RealtimeGateway {
     for (const c of this.#connections.values()) if (c.membership?.roomId === roomId) c.membership = null;
   }
 
+  /**
+   * Close every connection of a signed-out session, on every process, telling each why
+   * (`session_ended`). New handshakes with its tokens are refused by the token check.
+   */
+  endSession(sessionId: string): void {
+    const body: SignalingErrorMessage = {
+      code: ErrorCode.SessionEnded,
+      message: 'this session was signed out',
+      closeCode: closeCodeOf(ErrorCode.SessionEnded),
+    };
+    this.#errors.inc({ code: body.code });
+    this.io.to(sessionChannel(sessionId)).emit('error', body);
+    this.io.in(sessionChannel(sessionId)).disconnectSockets(true);
+  }
+
   /** Connections open on this process. */
   get size(): number {
     return this.#connections.size;
@@ -250,6 +315,8 @@ export class RealtimeGateway {
     await Promise.allSettled([...this.#connections.values()].map((c) => c.queue));
     this.#connections.clear();
     this.#limiter.close();
+    this.#perUser.clear();
+    this.#perAddress.clear();
     await this.io.of('/').adapter.close();
     this.io.engine?.close();
     this.#log.info({ reason }, 'real-time gateway closed');
@@ -271,17 +338,60 @@ export class RealtimeGateway {
     }
     const session = await this.o.tokens.verify(auth.data.token);
     const exp = decodeJwt(auth.data.token).exp;
+    const address = clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], this.#trust);
+    this.#reserve(socket, session, address);
     socket.data.session = session;
+    socket.data.token = auth.data.token;
+    socket.data.address = address;
     socket.data.expiresAt = typeof exp === 'number' ? exp * 1000 : undefined;
+  }
+
+  /**
+   * Count the connection against its user's and its address's caps (synchronously after the last
+   * await, so parallel handshakes see each other), or refuse it with `too_many_connections`. The
+   * count is given back when the connection closes, whether or not it ever finished connecting.
+   */
+  #reserve(socket: Socket, session: Session, address: string): void {
+    if (this.#closed) throw new AppError(ErrorCode.Unavailable, 'the server is shutting down');
+    const user = `user:${session.userId}`;
+    if (this.#perUser.get(user) >= this.o.maxConnectionsPerUser) {
+      throw new AppError(
+        ErrorCode.TooManyConnections,
+        `this account already has ${this.o.maxConnectionsPerUser} connections open; close one (another tab) first`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+    if (this.#perAddress.get(address) >= this.o.maxConnectionsPerIp) {
+      throw new AppError(
+        ErrorCode.TooManyConnections,
+        `this address already has ${this.o.maxConnectionsPerIp} connections open`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+    this.#perUser.add(user);
+    this.#perAddress.add(address);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.#perUser.remove(user);
+      this.#perAddress.remove(address);
+    };
+    // 'disconnect' for a connected socket; the transport's close also covers a handshake whose
+    // client went away before it completed (Socket.IO then never reports the socket).
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
   }
 
   #onConnection(socket: Socket): void {
     const session = socket.data.session as Session;
+    const address = socket.data.address as string;
     const logger = this.#log.child({ connection: socket.id, userId: session.userId });
     const c: Connection = {
       id: socket.id,
       socket,
       session,
+      address,
       logger,
       membership: null,
       queue: Promise.resolve(),
@@ -310,6 +420,7 @@ export class RealtimeGateway {
       );
       c.expiry.unref();
     }
+    if (session.sessionId !== null) this.#watchSession(c, session.sessionId, socket.data.token as string);
     socket.onAny((event: string, ...args: unknown[]) => {
       c.queue = c.queue.then(() => this.#dispatch(c, event, args));
     });
@@ -326,6 +437,23 @@ export class RealtimeGateway {
         }
         this.#connections.delete(socket.id);
       });
+    });
+  }
+
+  /**
+   * Put the connection in its session's channel, then check the token once more: a sign-out that
+   * raced this handshake either is seen now or reaches the channel (it revokes before it broadcasts).
+   */
+  #watchSession(c: Connection, sessionId: string, token: string): void {
+    void (async () => {
+      await c.socket.join(sessionChannel(sessionId));
+      await this.o.tokens.verify(token);
+    })().catch((err: unknown) => {
+      const body = this.#errorBody(err);
+      if (body.code === ErrorCode.Internal) c.logger.warn({ err }, 'could not re-check the session');
+      this.#errors.inc({ code: body.code });
+      c.socket.emit('error', { ...body, closeCode: closeCodeOf(body.code) });
+      c.socket.disconnect(true);
     });
   }
 

@@ -1,43 +1,13 @@
 import { asPeerId, asRoomId, asUserId, NO_MEDIA, type PeerId } from '@fusionflow/protocol';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisRoomStateStore } from './redis-room-state-store.js';
 import { MemoryRoomStateStore, type NewMember, type RoomStateStore } from './room-state-store.js';
-import { deleteRedisPrefix, testRedisUrl, uniqueRedisPrefix } from './test-redis.js';
+import { adapterVariants } from './test-redis.js';
 
-interface Variant {
-  name: string;
-  open(): Promise<{ store: RoomStateStore; close(): Promise<void> }>;
-}
-
-const variants: Variant[] = [
-  {
-    name: 'memory',
-    open: async () => {
-      const store = new MemoryRoomStateStore();
-      return { store, close: () => store.close() };
-    },
-  },
-];
-const redisUrl = testRedisUrl();
-if (redisUrl) {
-  variants.push({
-    name: 'redis',
-    open: async () => {
-      const prefix = uniqueRedisPrefix();
-      const redis = new Redis(redisUrl);
-      const store = new RedisRoomStateStore(redis, prefix);
-      return {
-        store,
-        close: async () => {
-          await store.close();
-          await deleteRedisPrefix(redisUrl, prefix);
-          await redis.quit();
-        },
-      };
-    },
-  });
-}
+const variants = adapterVariants<RoomStateStore>(
+  () => new MemoryRoomStateStore(),
+  (redis, prefix) => new RedisRoomStateStore(redis, prefix),
+);
 
 let n = 0;
 const room = () => asRoomId(`room-${++n}`);
@@ -61,7 +31,7 @@ describe.each(variants)('RoomStateStore contract on $name', (variant) => {
   let store: RoomStateStore;
   let close: () => Promise<void>;
   beforeAll(async () => {
-    ({ store, close } = await variant.open());
+    ({ adapter: store, close } = await variant.open());
   });
   afterAll(() => close());
 

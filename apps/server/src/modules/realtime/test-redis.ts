@@ -32,3 +32,48 @@ export async function deleteRedisPrefix(url: string, prefix: string): Promise<vo
     redis.disconnect();
   }
 }
+
+/** One implementation of an adapter interface, for its contract suite. */
+export interface AdapterVariant<T> {
+  name: 'memory' | 'redis';
+  open(): Promise<{ adapter: T; close(): Promise<void> }>;
+}
+
+/**
+ * The variants a contract suite runs against: the in-memory implementation always, the Redis one
+ * (on a Redis connection and key prefix of its own, deleted afterwards) when REDIS_URL is set.
+ */
+export function adapterVariants<T extends { close(): Promise<void> }>(
+  memory: () => T,
+  redis: (client: Redis, prefix: string) => T,
+): AdapterVariant<T>[] {
+  const variants: AdapterVariant<T>[] = [
+    {
+      name: 'memory',
+      open: async () => {
+        const adapter = memory();
+        return { adapter, close: () => adapter.close() };
+      },
+    },
+  ];
+  const url = testRedisUrl();
+  if (url) {
+    variants.push({
+      name: 'redis',
+      open: async () => {
+        const prefix = uniqueRedisPrefix();
+        const client = new Redis(url);
+        const adapter = redis(client, prefix);
+        return {
+          adapter,
+          close: async () => {
+            await adapter.close();
+            await deleteRedisPrefix(url, prefix);
+            await client.quit();
+          },
+        };
+      },
+    });
+  }
+  return variants;
+}

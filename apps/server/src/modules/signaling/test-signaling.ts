@@ -24,7 +24,7 @@ const NAMES = Object.keys(ServerMessages) as ServerMessageName[];
 export async function connectPeer(
   url: string,
   token: string,
-  options: { protocol?: number | string; expectError?: boolean } = {},
+  options: { protocol?: number | string; expectError?: boolean; headers?: Record<string, string> } = {},
 ): Promise<TestPeer> {
   const socket = io(url, {
     path: '/socket.io',
@@ -32,6 +32,7 @@ export async function connectPeer(
     reconnection: false,
     forceNew: true,
     auth: { token, protocol: options.protocol ?? PROTOCOL_VERSION },
+    ...(options.headers ? { extraHeaders: options.headers } : {}),
   });
   const queues = new Map<string, unknown[]>(NAMES.map((n) => [n, []]));
   const waiters: { name: string; match: (b: any) => boolean; resolve: (b: any) => void }[] = [];
@@ -72,13 +73,18 @@ export async function connectPeer(
 }
 
 /** The error a refused handshake carries: `{ message, data: { code, message, closeCode } }`. */
-export async function refusedHandshake(url: string, auth: unknown): Promise<{ message: string; data: any }> {
+export async function refusedHandshake(
+  url: string,
+  auth: unknown,
+  headers?: Record<string, string>,
+): Promise<{ message: string; data: any }> {
   const socket = io(url, {
     path: '/socket.io',
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
     auth: auth as object,
+    ...(headers ? { extraHeaders: headers } : {}),
   });
   try {
     return await new Promise((resolve, reject) => {
