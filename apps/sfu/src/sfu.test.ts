@@ -720,12 +720,18 @@ describe('grant revocation (admin API)', () => {
       const pub = await withPublisher(t, room, await grant('host', room, 'publish'));
       closing.push(pub);
     }
-    const held = await grant('fan', 'banned-here', 'subscribe', now() - 20);
-    // Two tabs on the room they get banned from, one on another room; and someone else watching.
-    for (const room of ['banned-here', 'banned-here', 'elsewhere']) {
-      const token = room === 'banned-here' ? held : await grant('fan', room, 'subscribe');
-      expect((await play(room, token)).res.status).toBe(201);
-    }
+    // Two tabs on the room they get banned from (a grant each: one grant opens one session), one on
+    // another room; and someone else watching.
+    const held = [
+      await grant('fan', 'banned-here', 'subscribe', now() - 20),
+      await grant('fan', 'banned-here', 'subscribe', now() - 20),
+    ];
+    const tabs: [string, string][] = [
+      ['banned-here', held[0]!],
+      ['banned-here', held[1]!],
+      ['elsewhere', await grant('fan', 'elsewhere', 'subscribe')],
+    ];
+    for (const [room, token] of tabs) expect((await play(room, token)).res.status).toBe(201);
     expect((await play('banned-here', await grant('bystander', 'banned-here', 'subscribe'))).res.status).toBe(201);
     expect(sessionsOf('fan')).toEqual(['banned-here', 'banned-here', 'elsewhere']);
 
@@ -739,7 +745,7 @@ describe('grant revocation (admin API)', () => {
     expect(sessionsOf('bystander')).toEqual(['banned-here']);
 
     // The grant they still hold no longer opens the room; a grant issued after (an unban) does.
-    const again = await play('banned-here', held);
+    const again = await play('banned-here', held[0]!);
     expect(again.res.status).toBe(403);
     expect(JSON.parse(again.res.body).error.code).toBe('grant_revoked');
     expect((await play('banned-here', await grant('fan', 'banned-here', 'subscribe'))).res.status).toBe(201);

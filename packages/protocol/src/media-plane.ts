@@ -86,7 +86,7 @@ export type SfuRoomsResponse = z.infer<typeof SfuRoomsResponse>;
  * and the user's sessions end now.
  */
 export const SfuRevocationRequest = z.strictObject({
-  userId: z.string().min(1).max(200),
+  userId: text().min(1).max(200),
   room: RoomId.optional(),
   issuedBefore: z.number().int().nonnegative(),
 });

@@ -84,8 +84,9 @@ describe.each(testDatabases())('a room ban ends the banned user’s media ($name
     const publish = await grant(owner.token, roomId, 'publish');
     expect((await session(`/api/whip/publish/${roomId}`, publish.body.token, 'sendonly')).status).toBe(201);
     const held = (await grant(fan.token, roomId, 'subscribe')).body.token as string;
-    // Two tabs of the troll, and somebody else watching.
-    for (const token of [held, held, (await grant(bystander.token, roomId, 'subscribe')).body.token]) {
+    // Two tabs of the troll (a grant each: one grant opens one session), and somebody else watching.
+    const secondTab = (await grant(fan.token, roomId, 'subscribe')).body.token as string;
+    for (const token of [held, secondTab, (await grant(bystander.token, roomId, 'subscribe')).body.token]) {
       expect((await session(`/api/whep/play/${roomId}`, token, 'recvonly')).status).toBe(201);
     }
     const watching = (await sfuRoom(roomId))!.subscribers.map((s) => s.userId);

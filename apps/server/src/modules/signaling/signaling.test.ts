@@ -84,7 +84,8 @@ describe('signaling over Socket.IO', () => {
       const refused = await refusedHandshake(url, { token: expired.token, protocol: 1 });
       expect(refused.data).toMatchObject({ code: 'token_expired', closeCode: 4402 });
 
-      const short = await new AccessTokens(SECRET, 1).sign({
+      // Long enough to connect on a loaded machine, short enough to expire while connected.
+      const short = await new AccessTokens(SECRET, 3).sign({
         userId: asUserId(ana.id),
         role: 'viewer',
         displayName: 'Ana',
@@ -92,7 +93,7 @@ describe('signaling over Socket.IO', () => {
       });
       const p = await peer(short.token);
       const closed = new Promise<string>((resolve) => p.socket.once('disconnect', resolve));
-      expect(await p.next('error', undefined, 5000)).toMatchObject({ code: 'token_expired', closeCode: 4402 });
+      expect(await p.next('error', undefined, 10_000)).toMatchObject({ code: 'token_expired', closeCode: 4402 });
       expect(await closed).toBe('io server disconnect');
     });
   });
