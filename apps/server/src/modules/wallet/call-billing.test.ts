@@ -374,33 +374,38 @@ describe.skipIf(!redisUrl).each(testDatabases())('private-call billing across tw
     await deleteRedisPrefix(redisUrl!, prefix);
   });
 
-  const peer = async (token: string, on: 0 | 1) => {
-    const p = await connectPeer(urls[on], token);
+  const peer = async (token: string, url: string) => {
+    const p = await connectPeer(url, token);
     open.push(p);
     return p;
   };
-
-  it('one meter follows the payer to the other process: no minute twice, none free', async () => {
+  /** A private call with the streamer on `hostUrl` and a payer holding 200 tokens on `guestUrl`, its first minute charged. */
+  const callAcross = async (name: string, hostUrl: string, guestUrl: string) => {
     const streamer = await t.signUp('Host', { role: 'streamer' });
-    const payer = await accountWith(t, 200, 'Roaming');
+    const payer = await accountWith(t, 200, name);
     const roomId = (
       await t.call('POST', '/api/rooms', {
         token: streamer.token,
         body: { kind: 'call', title: 'Private', pricePerMinute: PRICE },
       })
     ).body.id as string;
-    const host = await peer(streamer.token, 1);
+    const host = await peer(streamer.token, hostUrl);
     host.emit('join', { roomId });
     await host.next('joined');
-    const guest = await peer(payer.token, 0);
+    const guest = await peer(payer.token, guestUrl);
     guest.emit('join', { roomId });
     const joined = await guest.next('joined');
     await host.next('billing', (b) => b.minutesCharged === 1);
+    return { payer, roomId, host, guest, joined };
+  };
+
+  it('one meter follows the payer to the other process: no minute twice, none free', async () => {
+    const { payer, roomId, host, guest, joined } = await callAcross('Roaming', urls[1], urls[0]);
 
     // Dropped on process one: its meter goes on while the slot waits there.
     guest.close();
     await host.next('billing', (b) => b.minutesCharged === 2, 5000);
-    const back = await peer(payer.token, 1);
+    const back = await peer(payer.token, urls[1]);
     back.emit('join', { roomId, resume: joined.resumeToken });
     expect((await back.next('joined')).resumed).toBe(true);
     // Process two meters the resumed payer; process one's meter stops.
@@ -431,26 +436,10 @@ describe.skipIf(!redisUrl).each(testDatabases())('private-call billing across tw
   });
 
   it('bills and then releases the slot of a payer whose process shut down and who never came back', async () => {
-    const streamer = await t.signUp('Host', { role: 'streamer' });
-    const payer = await accountWith(t, 200, 'Stranded');
-    const roomId = (
-      await t.call('POST', '/api/rooms', {
-        token: streamer.token,
-        body: { kind: 'call', title: 'Private', pricePerMinute: PRICE },
-      })
-    ).body.id as string;
     // A third process, holding only the payer's connection.
     const three = await createPlatform(testServerConfig(overrides), { ...billing, database: t.database });
     try {
-      const url = await three.listen();
-      const host = await peer(streamer.token, 0);
-      host.emit('join', { roomId });
-      await host.next('joined');
-      const guest = await connectPeer(url, payer.token);
-      open.push(guest);
-      guest.emit('join', { roomId });
-      await guest.next('joined');
-      await host.next('billing', (b) => b.minutesCharged === 1);
+      const { payer, roomId, host } = await callAcross('Stranded', urls[0], await three.listen());
 
       // A rolling restart takes the payer's process away; the payer's client never reconnects its
       // signaling (the peer-to-peer media could go on). Another process meters the held slot, then
