@@ -101,7 +101,7 @@ export interface PlatformOptions {
   /** An already-open database (tests); the caller keeps ownership and closes it. */
   database?: DatabaseHandle;
   /** Tests only: a shorter billed minute and tick for private calls. */
-  callBilling?: { minuteMs?: number; tickMs?: number };
+  callBilling?: { minuteMs?: number; tickMs?: number; sweepMs?: number };
   logger?: Logger;
   /** The environment the embedded SFU reads its own settings from (bin.ts passes process.env). */
   env?: Record<string, string | undefined>;

@@ -351,17 +351,18 @@ describe.skipIf(!redisUrl).each(testDatabases())('private-call billing across tw
   let urls: [string, string];
   const open: TestPeer[] = [];
 
+  const overrides = {
+    port: 0,
+    redisUrl,
+    redisKeyPrefix: prefix,
+    accessTokenSecret: 'multi-process-billing-secret-0123456789',
+    paymentsDevProvider: 'true' as const,
+    reconnectGraceSeconds: GRACE_SECONDS,
+    tokenPacks: PACKS,
+  };
+  const billing = { callBilling: { minuteMs: MINUTE_MS, tickMs: 40, sweepMs: 100 } };
+
   beforeAll(async () => {
-    const overrides = {
-      port: 0,
-      redisUrl,
-      redisKeyPrefix: prefix,
-      accessTokenSecret: 'multi-process-billing-secret-0123456789',
-      paymentsDevProvider: 'true' as const,
-      reconnectGraceSeconds: GRACE_SECONDS,
-      tokenPacks: PACKS,
-    };
-    const billing = { callBilling: { minuteMs: MINUTE_MS, tickMs: 40 } };
     t = await startTestPlatform(db, overrides, billing);
     two = await createPlatform(testServerConfig(overrides), { ...billing, database: t.database });
     urls = [await t.platform.listen(), await two.listen()];
@@ -373,33 +374,38 @@ describe.skipIf(!redisUrl).each(testDatabases())('private-call billing across tw
     await deleteRedisPrefix(redisUrl!, prefix);
   });
 
-  const peer = async (token: string, on: 0 | 1) => {
-    const p = await connectPeer(urls[on], token);
+  const peer = async (token: string, url: string) => {
+    const p = await connectPeer(url, token);
     open.push(p);
     return p;
   };
-
-  it('one meter follows the payer to the other process: no minute twice, none free', async () => {
+  /** A private call with the streamer on `hostUrl` and a payer holding 200 tokens on `guestUrl`, its first minute charged. */
+  const callAcross = async (name: string, hostUrl: string, guestUrl: string) => {
     const streamer = await t.signUp('Host', { role: 'streamer' });
-    const payer = await accountWith(t, 200, 'Roaming');
+    const payer = await accountWith(t, 200, name);
     const roomId = (
       await t.call('POST', '/api/rooms', {
         token: streamer.token,
         body: { kind: 'call', title: 'Private', pricePerMinute: PRICE },
       })
     ).body.id as string;
-    const host = await peer(streamer.token, 1);
+    const host = await peer(streamer.token, hostUrl);
     host.emit('join', { roomId });
     await host.next('joined');
-    const guest = await peer(payer.token, 0);
+    const guest = await peer(payer.token, guestUrl);
     guest.emit('join', { roomId });
     const joined = await guest.next('joined');
     await host.next('billing', (b) => b.minutesCharged === 1);
+    return { payer, roomId, host, guest, joined };
+  };
+
+  it('one meter follows the payer to the other process: no minute twice, none free', async () => {
+    const { payer, roomId, host, guest, joined } = await callAcross('Roaming', urls[1], urls[0]);
 
     // Dropped on process one: its meter goes on while the slot waits there.
     guest.close();
     await host.next('billing', (b) => b.minutesCharged === 2, 5000);
-    const back = await peer(payer.token, 1);
+    const back = await peer(payer.token, urls[1]);
     back.emit('join', { roomId, resume: joined.resumeToken });
     expect((await back.next('joined')).resumed).toBe(true);
     // Process two meters the resumed payer; process one's meter stops.
@@ -427,5 +433,36 @@ describe.skipIf(!redisUrl).each(testDatabases())('private-call billing across tw
     const wallet = await t.call('GET', '/api/wallet', { token: payer.token });
     expect(wallet.body.balance).toBe(200 - PRICE * row.minutes_charged);
     expect(await ledgerInvariants(t.database)).toMatchObject({ total: 0, mismatched: [], negative: [] });
+  });
+
+  it('bills and then releases the slot of a payer whose process shut down and who never came back', async () => {
+    // A third process, holding only the payer's connection.
+    const three = await createPlatform(testServerConfig(overrides), { ...billing, database: t.database });
+    try {
+      const { payer, roomId, host } = await callAcross('Stranded', urls[0], await three.listen());
+
+      // A rolling restart takes the payer's process away; the payer's client never reconnects its
+      // signaling (the peer-to-peer media could go on). Another process meters the held slot, then
+      // releases it when its grace period is over: the owner's client is told and closes the call.
+      await three.close();
+      const left = await host.next('peer-left', undefined, GRACE_SECONDS * 1000 + 5000);
+      expect(left.reason).toBe('timeout');
+      const ended = await host.next('billing', (b) => b.status === 'ended');
+      expect(ended.endReason).toBe('left');
+      // The grace period (longer than a test minute) was paid for, from when each minute was due.
+      expect(ended.minutesCharged).toBeGreaterThan(1);
+      await sleep(MINUTE_MS * 3);
+      const row = await t.database.db
+        .selectFrom('call_sessions')
+        .selectAll()
+        .where('room_id', '=', roomId)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ end_reason: 'left', minutes_charged: ended.minutesCharged });
+      expect(paidSpan(row)).toBe(row.minutes_charged * MINUTE_MS);
+      const wallet = await t.call('GET', '/api/wallet', { token: payer.token });
+      expect(wallet.body.balance).toBe(200 - PRICE * row.minutes_charged);
+    } finally {
+      await three.close();
+    }
   });
 });

@@ -40,6 +40,11 @@ export interface CallBillingOptions {
    * due while nobody ran the meter (a restart) is charged back for.
    */
   graceMs?: number;
+  /**
+   * How often this process looks for meters nobody runs (the process that held the payer's
+   * connection shut down and the payer did not come back) and takes them over.
+   */
+  sweepMs?: number;
 }
 
 type EndReason = NonNullable<CallBillingMessage['endReason']>;
@@ -96,6 +101,8 @@ export class CallBilling {
   readonly #tickMs: number;
   readonly #staleMs: number;
   readonly #graceMs: number;
+  readonly #sweeper: NodeJS.Timeout;
+  #sweeping = false;
   readonly #log: Logger;
   #closed = false;
 
@@ -106,6 +113,8 @@ export class CallBilling {
     this.#graceMs = o.graceMs ?? 30_000;
     this.#log = o.logger;
     this.#unsubscribe = o.presence.subscribe((event) => void this.#onPresence(event));
+    this.#sweeper = setInterval(() => void this.#sweep(), o.sweepMs ?? 5_000);
+    this.#sweeper.unref();
   }
 
   /** Meters running on this process. */
@@ -201,6 +210,7 @@ export class CallBilling {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    clearInterval(this.#sweeper);
     for (const meter of this.#meters.values()) clearInterval(meter.timer);
     this.#meters.clear();
   }
@@ -226,6 +236,48 @@ export class CallBilling {
         { err, roomId: event.roomId, event: event.type },
         'call billing could not follow a presence event',
       );
+    }
+  }
+
+  /**
+   * Meters nobody runs. A meter lives on the process that holds (or held) the payer's connection;
+   * when that process shuts down (a rolling restart) and the payer does not come back, nothing would
+   * bill the slot while it waits, nor release it when its grace period is over, and the owner's
+   * client would keep the peer-to-peer media up. So every process looks for open sessions whose
+   * minute is overdue: reading the room's members releases an expired slot (the session ends and
+   * the owner is told `peer-left`); a payer's slot that still waits, with the owner there, is
+   * metered here from then on (owed time is charged from when it was due, as after any delay).
+   */
+  async #sweep(): Promise<void> {
+    if (this.#closed || this.#sweeping) return;
+    this.#sweeping = true;
+    try {
+      // A running meter charges within a tick of the due time, or waits for an owner who is away.
+      const overdue = new Date(Date.now() - Math.min(this.#graceMs / 2, 10 * this.#tickMs));
+      const open = await this.o.db
+        .selectFrom('call_sessions')
+        .select(['room_id', 'payer_id', 'streamer_id'])
+        .where('ended_at', 'is', null)
+        .where('paused_at', 'is', null)
+        .where('paid_until', '<', overdue)
+        .limit(1000)
+        .execute();
+      for (const row of open) {
+        if (this.#closed) return;
+        if (this.#meters.has(meterKey(row.room_id, row.payer_id))) continue;
+        const roomId = asRoomId(row.room_id);
+        const members = await this.o.presence.members(roomId);
+        const payer = members.find((m) => m.userId === row.payer_id);
+        // Gone (its session ended with the released slot), or connected: its own process meters it.
+        if (!payer || payer.connected) continue;
+        if (!members.some((m) => m.userId === row.streamer_id && m.connected)) continue;
+        this.#log.info({ roomId, payerId: row.payer_id }, 'private call meter taken over from a process that went');
+        await this.#start(await this.o.rooms.get(roomId), payer);
+      }
+    } catch (err) {
+      this.#log.error({ err }, 'could not look for private call meters nobody runs');
+    } finally {
+      this.#sweeping = false;
     }
   }
 
