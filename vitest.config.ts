@@ -7,13 +7,14 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export default defineConfig({
   resolve: {
     alias: {
+      '@fusionflow/kit/tracing': src('./packages/kit/src/tracing.ts'),
       '@fusionflow/protocol': src('./packages/protocol/src/index.ts'),
       '@fusionflow/kit': src('./packages/kit/src/index.ts'),
       '@fusionflow/client': src('./packages/client/src/index.ts'),
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'bench/**/*.test.ts', 'deploy/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**', 'apps/web/**'],
     environment: 'node',
     testTimeout: 20_000,

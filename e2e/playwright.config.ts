@@ -1,19 +1,5 @@
 import { defineConfig } from '@playwright/test';
-
-/** Debian's Chromium with the flags that work here (see DESIGN.md, "Testing against the real thing"). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-];
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/chromium.js';
 
 /**
  * Browser scenarios against the built platform. The global setup starts `apps/server/dist/bin.js`
@@ -37,7 +23,7 @@ export default defineConfig({
     browserName: 'chromium',
     locale: 'en-US',
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       args: CHROMIUM_ARGS,
     },
     screenshot: 'only-on-failure',

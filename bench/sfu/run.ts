@@ -29,6 +29,11 @@ const sfuLog = createWriteStream(SFU_LOG);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resident memory of a process, in KiB (VmRSS from /proc). */
+function rssKiB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -120,8 +125,16 @@ async function main(): Promise<void> {
   });
   await new Promise((r) => subscribers.once('message', r));
 
-  const rows: { n: number; usPerPacket: number; loss: number; p50: number; p95: number; p99: number; cpu: number }[] =
-    [];
+  const rows: {
+    n: number;
+    usPerPacket: number;
+    loss: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    cpu: number;
+    rss: number;
+  }[] = [];
   for (const size of SIZES) {
     await ask(subscribers, { type: 'connect', url: `${sfu.url}/api/whep/play/bench`, n: size }, 'connected');
     await sleep(WARMUP_MS);
@@ -130,6 +143,7 @@ async function main(): Promise<void> {
     const cpu0 = cpuSeconds(sfu.child.pid!);
     await sleep(WINDOW_MS);
     const cpu1 = cpuSeconds(sfu.child.pid!);
+    const rss = rssKiB(sfu.child.pid!);
     const sent1 = await forwardedBySfu(sfu.url);
     const to = nowMs();
     await sleep(DRAIN_MS);
@@ -154,6 +168,7 @@ async function main(): Promise<void> {
       p95: stats.p95,
       p99: stats.p99,
       cpu: cpu / (WINDOW_MS / 1000),
+      rss,
     });
     console.log(
       `N=${String(size).padStart(3)}  ${usPerPacket.toFixed(1).padStart(6)} µs/packet  SFU CPU ${((100 * cpu) / (WINDOW_MS / 1000)).toFixed(0).padStart(3)}%  loss ${(loss * 100).toFixed(2)}% (SFU sent ${((100 * sfuSent) / Math.max(1, forwarded)).toFixed(1)}% of expected)  latency p50 ${stats.p50.toFixed(1)} ms p95 ${stats.p95.toFixed(1)} ms p99 ${stats.p99.toFixed(1)} ms`,
@@ -187,15 +202,17 @@ async function main(): Promise<void> {
   const largest = rows.at(-1)!;
   const perCore = 1e6 / (largest.usPerPacket * PPS);
   console.log(
-    '\n| N | SFU µs per forwarded packet | marginal µs per added packet | SFU CPU (one core = 100%) | loss | latency p50 / p95 / p99 |',
+    '\n| N | SFU µs per forwarded packet | marginal µs per added packet | SFU CPU (one core = 100%) | loss | latency p50 / p95 / p99 | SFU RSS MiB | marginal KiB per added subscriber |',
   );
-  console.log('|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   rows.forEach((r, i) => {
     const prev = rows[i - 1];
     // CPU added per packet added since the previous N: the cost of one more subscriber's packet.
     const marginal = prev ? ((r.cpu - prev.cpu) * 1e6) / ((r.n - prev.n) * PPS) : Number.NaN;
+    // Memory added per subscriber added since the previous N (sessions, down-tracks, sockets, buffers).
+    const memory = prev ? (r.rss - prev.rss) / (r.n - prev.n) : Number.NaN;
     console.log(
-      `| ${r.n} | ${r.usPerPacket.toFixed(1)} | ${Number.isNaN(marginal) ? '—' : marginal.toFixed(1)} | ${(r.cpu * 100).toFixed(0)}% | ${(r.loss * 100).toFixed(2)}% | ${r.p50.toFixed(1)} / ${r.p95.toFixed(1)} / ${r.p99.toFixed(1)} ms |`,
+      `| ${r.n} | ${r.usPerPacket.toFixed(1)} | ${Number.isNaN(marginal) ? '—' : marginal.toFixed(1)} | ${(r.cpu * 100).toFixed(0)}% | ${(r.loss * 100).toFixed(2)}% | ${r.p50.toFixed(1)} / ${r.p95.toFixed(1)} / ${r.p99.toFixed(1)} ms | ${(r.rss / 1024).toFixed(0)} | ${Number.isNaN(memory) ? '—' : memory.toFixed(0)} |`,
     );
   });
   console.log(`SFU log: ${SFU_LOG}`);

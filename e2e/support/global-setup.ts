@@ -18,7 +18,12 @@ const READY_MESSAGE = 'FusionFlow is running';
 const START_TIMEOUT_MS = 60_000;
 
 /** Only what the server needs from this environment, so a developer's settings cannot leak in. */
-function serverEnv(dataDir: string, turn: Coturn, apertium: Apertium | null): NodeJS.ProcessEnv {
+function serverEnv(
+  dataDir: string,
+  turn: Coturn,
+  apertium: Apertium | null,
+  extra: Record<string, string>,
+): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
   const env: NodeJS.ProcessEnv = {};
   for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key];
@@ -50,6 +55,7 @@ function serverEnv(dataDir: string, turn: Coturn, apertium: Apertium | null): No
     ...(apertium
       ? { TRANSLATION_ENGINE: 'apertium', TRANSLATION_URL: apertium.url, TRANSLATION_TIMEOUT_MS: '15000' }
       : { TRANSLATION_ENGINE: 'none' }),
+    ...extra,
   };
 }
 
@@ -68,12 +74,24 @@ async function maybeStartApertium(logFile: string): Promise<Apertium | null> {
   return startApertium(logFile);
 }
 
+export interface PlatformSetup {
+  /** Start Apertium APy for the chat translation scenario (when installed). */
+  translation: boolean;
+  /** More settings for the server (the gateway run sets PUBLIC_URL and TRUST_PROXY). */
+  env?: Record<string, string>;
+}
+
 /**
  * Start the built control plane on a free port with a fresh embedded database, wait for its
  * "FusionFlow is running" log line and publish its URL (FF_E2E_BASE_URL) for the tests.
  * Its output goes to test-results/server.log.
  */
 export default async function globalSetup(config: FullConfig): Promise<void> {
+  await startPlatform(config, { translation: true });
+}
+
+/** The platform the scenarios run against (and coturn, and Apertium when asked), handed over in E2E_ENV. */
+export async function startPlatform(config: FullConfig, setup: PlatformSetup): Promise<string> {
   for (const file of [serverEntry, webIndex]) {
     if (!existsSync(file)) throw new Error(`${file} is missing: build first (npm run build at the repository root)`);
   }
@@ -88,7 +106,7 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   process.env[E2E_ENV.turnSecret] = turn.secret;
   let apertium: Apertium | null;
   try {
-    apertium = await maybeStartApertium(join(outputDir, 'apertium.log'));
+    apertium = setup.translation ? await maybeStartApertium(join(outputDir, 'apertium.log')) : null;
   } catch (err) {
     await turn.stop();
     throw err;
@@ -98,7 +116,7 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
 
   const child = spawn(process.execPath, [serverEntry], {
     cwd: repoRoot,
-    env: serverEnv(dataDir, turn, apertium),
+    env: serverEnv(dataDir, turn, apertium, setup.env ?? {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never leave the server behind, even if the runner dies before the teardown.
@@ -146,4 +164,5 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   process.env[E2E_ENV.serverPid] = String(child.pid);
   process.env[E2E_ENV.dataDir] = dataDir;
   console.log(`e2e: server at ${url} (data in ${dataDir}, log in ${join(outputDir, 'server.log')})`);
+  return url;
 }

@@ -15,4 +15,11 @@ export const E2E_ENV = {
   translation: 'FF_E2E_TRANSLATION',
   /** Why the chat scenario has no Apertium (the Debian packages to install), when it has none. */
   translationSkipped: 'FF_E2E_TRANSLATION_SKIPPED',
+  /** The gateway run: nginx's master pid and directory, the test certificates' directory, the control plane behind it. */
+  nginxPid: 'FF_E2E_NGINX_PID',
+  nginxDir: 'FF_E2E_NGINX_DIR',
+  certsDir: 'FF_E2E_CERTS_DIR',
+  upstreamUrl: 'FF_E2E_UPSTREAM_URL',
+  /** Why the gateway scenarios are skipped (nginx or openssl missing), when they are. */
+  gatewaySkip: 'FF_E2E_GATEWAY_SKIP',
 } as const;

@@ -16,7 +16,7 @@ async function run(): Promise<void> {
   }
   // Tracing patches http and pg, so it starts before they are loaded.
   const tracing = config.otelEndpoint
-    ? await (await import('./observability/tracing.js')).startTracing(config.otelEndpoint, config.otelServiceName)
+    ? await (await import('@fusionflow/kit/tracing')).startTracing(config.otelEndpoint, config.otelServiceName)
     : undefined;
   const { createPlatform } = await import('./main.js');
   const { closeOnSignals, Lifecycle } = await import('@fusionflow/kit');

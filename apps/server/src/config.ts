@@ -179,6 +179,11 @@ export const serverSettings = {
   turnTtlSeconds: setting('TURN_TTL_SECONDS', read.int(60, 172_800), 'Lifetime of TURN credentials.', {
     default: 3600,
   }),
+  turnRealm: setting(
+    'TURN_REALM',
+    read.string(255),
+    "coturn's realm; the doctor checks that the TURN servers answer with it (any realm when unset).",
+  ),
   redisUrl: setting(
     'REDIS_URL',
     read.url(['redis:', 'rediss:']),
@@ -393,6 +398,18 @@ export const serverSettings = {
     'Chat messages one user may send per 10 seconds (streamers and moderators are exempt).',
     { default: 10 },
   ),
+  diagnosticsIntervalSeconds: setting(
+    'DIAGNOSTICS_INTERVAL_SECONDS',
+    read.int(0, 86_400),
+    'Run the doctor (every check, real TURN allocations included) this often and publish the results as metrics for the alerts; 0 only on request.',
+    { default: 300 },
+  ),
+  ledgerAuditIntervalSeconds: setting(
+    'LEDGER_AUDIT_INTERVAL_SECONDS',
+    read.int(0, 86_400),
+    'Re-check the ledger’s invariants (sums, balances) from the database this often (one scan of the entries) and publish them as metrics; 0 never.',
+    { default: 300 },
+  ),
   otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
   otelServiceName: setting('OTEL_SERVICE_NAME', read.string(100), 'Service name in traces.', {
     default: 'fusionflow-server',
@@ -451,6 +468,9 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     sfuEmbedded: false,
     // Each chat event as itself, so a test reads exactly what one event causes; the batching test turns it on.
     chatBatchMs: 0,
+    // Background checks only where a test asks for them.
+    diagnosticsIntervalSeconds: 0,
+    ledgerAuditIntervalSeconds: 0,
     ...overrides,
   }) as ServerConfig;
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ConcurrencyLimit,
@@ -14,19 +13,20 @@ import type { UserId } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { demoConvenienceOn, type ServerConfig } from './config.js';
+import { pgliteDir } from './db/data-dirs.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { getOrCreateServerKey } from './db/server-keys.js';
-import { registerHealthRoutes } from './http/health-routes.js';
+import { registerHealthRoutes, type ScrapeTargets } from './http/health-routes.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import { registerWebApp } from './http/web-app.js';
-import { ApertiumEngine } from './modules/chat/apertium-engine.js';
 import { ChatModeration } from './modules/chat/chat-moderation.js';
 import { ChatRules } from './modules/chat/chat-rules.js';
 import { ChatService } from './modules/chat/chat-service.js';
 import { ChatStore } from './modules/chat/chat-store.js';
-import { LibreTranslateEngine } from './modules/chat/libretranslate-engine.js';
-import type { TranslationEngine } from './modules/chat/translation-engine.js';
+import { engineFromConfig } from './modules/chat/engine-from-config.js';
 import { Translator } from './modules/chat/translator.js';
+import { registerDiagnosticsRoutes } from './modules/diagnostics/diagnostics-routes.js';
+import { Doctor } from './modules/diagnostics/doctor.js';
 import { AccessTokens } from './modules/identity/access-tokens.js';
 import { createAuthGuard } from './modules/identity/auth-guard.js';
 import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-accounts.js';
@@ -40,6 +40,7 @@ import { registerLiveRoutes } from './modules/live/live-routes.js';
 import { LiveService } from './modules/live/live-service.js';
 import { SfuAdminClient } from './modules/live/sfu-client.js';
 import { EmbeddedSfu } from './modules/live/sfu-process.js';
+import { ViewerMetrics } from './modules/live/viewer-metrics.js';
 import { GrantService } from './modules/media/grant-service.js';
 import { loadGrantSigningKey } from './modules/media/grant-signing-key.js';
 import { IceServerIssuer } from './modules/media/ice-server-issuer.js';
@@ -50,20 +51,25 @@ import { RoomPresence } from './modules/realtime/room-presence.js';
 import { MemoryRoomStateStore, type RoomStateStore } from './modules/realtime/room-state-store.js';
 import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
+import { CallMetrics } from './modules/signaling/call-metrics.js';
 import { SignalingService } from './modules/signaling/signaling-service.js';
 import { registerSignalingTestHooks } from './modules/signaling/signaling-test-hooks.js';
 import { CallBilling } from './modules/wallet/call-billing.js';
 import { registerCallSessionRoutes } from './modules/wallet/call-session-routes.js';
 import { EarningsService } from './modules/wallet/earnings-service.js';
 import { Ledger } from './modules/wallet/ledger.js';
+import { LedgerAudit } from './modules/wallet/ledger-audit.js';
 import { PayoutService } from './modules/wallet/payout-service.js';
 import { createWalletMetrics } from './modules/wallet/wallet-metrics.js';
 import { registerWalletRoutes } from './modules/wallet/wallet-routes.js';
 import { WalletService } from './modules/wallet/wallet-service.js';
+import { registerPlatformMetrics } from './observability/platform-metrics.js';
+import { VERSION } from './version.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The server package's version (src/ and dist/ both sit one level under the package). */
-export const VERSION: string = JSON.parse(readFileSync(join(here, '../package.json'), 'utf8')).version;
+
+export { VERSION } from './version.js';
+
 /** Where the web app's build lands when nothing else is configured. */
 const DEFAULT_WEB_DIR = resolve(here, '../../web/dist');
 
@@ -87,6 +93,8 @@ export interface Platform {
     live: LiveService;
     chat: ChatService;
     translator: Translator;
+    doctor: Doctor;
+    ledgerAudit: LedgerAudit;
   };
   /** The SFU's base URL (external, or the embedded one once `listen()` started it). */
   sfuUrl(): string | undefined;
@@ -105,6 +113,10 @@ export interface PlatformOptions {
   logger?: Logger;
   /** The environment the embedded SFU reads its own settings from (bin.ts passes process.env). */
   env?: Record<string, string | undefined>;
+  /** Extra trusted CA for the doctor's TLS checks (tests). */
+  tlsCa?: string;
+  /** Tests only: how long database totals in /metrics are reused (30 s). */
+  metricsTotalsTtlMs?: number;
 }
 
 /** The one place that wires the control plane's modules together. */
@@ -116,7 +128,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       options.database ??
       (await openDatabase({
         url: config.databaseUrl,
-        dataDir: join(config.dataDir, 'pglite'),
+        dataDir: pgliteDir(config.dataDir),
         poolSize: config.databasePoolSize,
       }));
     if (!options.database) lifecycle.add('database', () => database.close());
@@ -144,12 +156,15 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       version: VERSION,
     });
     lifecycle.add('http', () => app.close());
+    // Filled in once the SFU is known (below).
+    let scrapeTargets: () => ScrapeTargets[] = () => [];
     registerHealthRoutes(app, {
       metrics,
       ready: async () => {
         await database.ping();
         await redis?.ping();
       },
+      targets: () => scrapeTargets(),
     });
 
     // identity
@@ -231,6 +246,13 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'wallet' }),
     });
     const payouts = new PayoutService(db, ledger, walletMetrics, logger.child({ module: 'wallet' }));
+    const ledgerAudit = new LedgerAudit({
+      db,
+      metrics,
+      intervalSeconds: config.ledgerAuditIntervalSeconds,
+      logger: logger.child({ module: 'wallet' }),
+    });
+    lifecycle.add('ledger audit', () => ledgerAudit.close());
     const earnings = new EarningsService(db, ledger);
     registerWalletRoutes(app, { wallet, payouts, earnings, guard });
 
@@ -319,13 +341,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       confirm: (room, session, earlier) => callBilling.confirm(room, session, earlier),
     });
     registerCallSessionRoutes(app, { billing: callBilling, guard });
+    const callMetrics = new CallMetrics({ presence, metrics });
     // chat: every room kind, translated by the operator's own engine
-    let engine: TranslationEngine | undefined;
-    if (config.translationEngine === 'libretranslate' && config.translationUrl) {
-      engine = new LibreTranslateEngine(config.translationUrl, config.translationApiKey);
-    } else if (config.translationEngine === 'apertium' && config.translationUrl) {
-      engine = new ApertiumEngine(config.translationUrl);
-    }
+    const engine = engineFromConfig(config);
     const translator = new Translator({
       ...(engine ? { engine } : {}),
       db,
@@ -359,6 +377,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const stopRoomEvents = rooms.onStatusChange((room) => presence.roomChanged(room));
     lifecycle.add('realtime', async (reason) => {
       stopRoomEvents();
+      callMetrics.close();
       translator.close();
       await chat.close();
       callBilling.close();
@@ -384,21 +403,70 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     let embedded: EmbeddedSfu | undefined;
     const sfuUrl = () => config.sfuUrl?.replace(/\/$/, '') ?? embedded?.url;
     const sfu = new SfuAdminClient({ url: sfuUrl, secret: sfuSecret, logger: logger.child({ module: 'live' }) });
+    const viewers = new ViewerMetrics(metrics);
     const live = new LiveService({
       db,
       rooms,
       grants,
       sfu,
       publisherGraceSeconds: config.publisherGraceSeconds,
+      viewers,
       logger: logger.child({ module: 'live' }),
     });
-    lifecycle.add('live', () => live.close());
+    lifecycle.add('live', () => {
+      live.close();
+      viewers.close();
+    });
     // However a live room ends (Stop, a moderator, the publisher's grace period), its SFU room closes.
     const stopLiveEvents = rooms.onStatusChange(async (room) => {
       if (room.kind === 'live' && room.status === 'ended') await live.roomEnded(room.id);
     });
     lifecycle.add('live room events', () => stopLiveEvents());
-    await registerLiveRoutes(app, { live, guard, secret: sfuSecret, publicUrl: config.publicUrl, sfuUrl });
+    await registerLiveRoutes(app, { live, guard, secret: sfuSecret, publicUrl: config.publicUrl, sfuUrl, viewers });
+
+    // Operations: what Prometheus scrapes, and the doctor.
+    scrapeTargets = () => {
+      const url = sfuUrl();
+      if (!url) return [];
+      // One SFU process today; with several workers per node each is one target (labels node, worker).
+      const { host } = new URL(url);
+      return [{ targets: [host], labels: { node: config.sfuUrl ? host : 'embedded', worker: '0' } }];
+    };
+    registerPlatformMetrics({
+      metrics,
+      db,
+      ...(options.metricsTotalsTtlMs !== undefined ? { totalsTtlMs: options.metricsTotalsTtlMs } : {}),
+      checks: {
+        database: () => database.ping(),
+        ...(redis ? { redis: async () => void (await redis.ping()) } : {}),
+        sfu: async () => {
+          const url = sfuUrl();
+          if (!url) throw new Error('no SFU');
+          const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        },
+      },
+    });
+    const doctor = new Doctor({
+      database,
+      redis,
+      sfu: { url: sfuUrl, embedded: !config.sfuUrl, client: sfu },
+      ice,
+      turn: { urls: config.turnUrls, realm: config.turnRealm, ttlSeconds: config.turnTtlSeconds },
+      translation: {
+        engine,
+        breakerOpen: () => engine !== undefined && !translator.available,
+        timeoutMs: config.translationTimeoutMs,
+      },
+      ledger: ledgerAudit,
+      publicUrl: config.publicUrl,
+      ...(options.tlsCa ? { tlsCa: options.tlsCa } : {}),
+      intervalSeconds: config.diagnosticsIntervalSeconds,
+      metrics,
+      logger: logger.child({ module: 'doctor' }),
+    });
+    lifecycle.add('doctor', () => doctor.close());
+    registerDiagnosticsRoutes(app, { doctor, guard });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();
@@ -423,6 +491,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         live,
         chat,
         translator,
+        doctor,
+        ledgerAudit,
       },
       sfuUrl,
       demoAccounts: demo,
@@ -446,6 +516,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
           await started.start();
         }
         void live.reconcile().catch((err: unknown) => logger.warn({ err }, 'could not reconcile live rooms'));
+        ledgerAudit.start();
+        doctor.start();
         return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       },
       close: (reason = 'close') => lifecycle.close(reason),

@@ -59,3 +59,22 @@ export function announcedUrl(server: ServerProcess, timeoutMs = 60_000): Promise
     timeoutMs,
   );
 }
+
+/** Run one of the server's command-line tools (src/cli/<name>.ts) with only the given environment. */
+export function runServerTool(
+  name: 'doctor' | 'backup' | 'restore',
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', `src/cli/${name}.ts`, ...args], {
+      cwd: serverDir,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    child.on('exit', (code) => resolve({ code: code ?? -1, output }));
+  });
+}

@@ -1,8 +1,7 @@
 import { ConfigError, closeOnSignals, Lifecycle } from '@fusionflow/kit';
 import { loadSfuConfig, type SfuConfig } from './config.js';
-import { createSfu } from './main.js';
 
-/** Process entry of the SFU (media plane): configuration, the SFU, signals. */
+/** Process entry of the SFU (media plane): configuration, tracing, the SFU, signals. */
 async function run(): Promise<void> {
   let config: SfuConfig;
   try {
@@ -14,8 +13,14 @@ async function run(): Promise<void> {
     }
     throw err;
   }
+  // Tracing patches http, so it starts before Fastify is loaded.
+  const tracing = config.otelEndpoint
+    ? await (await import('@fusionflow/kit/tracing')).startTracing(config.otelEndpoint, config.otelServiceName)
+    : undefined;
+  const { createSfu } = await import('./main.js');
   const sfu = await createSfu(config);
   const lifecycle = new Lifecycle(sfu.logger);
+  if (tracing) lifecycle.add('tracing', () => tracing.shutdown());
   lifecycle.add('sfu', (reason) => sfu.close(reason));
   const url = await sfu.listen();
   // A close that hangs (a peer that never finishes) must not keep the process; and a parent that

@@ -162,6 +162,13 @@ export const sfuSettings = {
     'Packets per video track kept to answer NACKs (retransmissions).',
     { default: 512 },
   ),
+  otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
+  otelServiceName: setting(
+    'OTEL_SERVICE_NAME',
+    read.string(100),
+    'Service name in traces (the embedded SFU always uses the default).',
+    { default: 'fusionflow-sfu' },
+  ),
 };
 
 export type SfuConfig = ConfigOf<typeof sfuSettings>;

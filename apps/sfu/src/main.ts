@@ -140,7 +140,18 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       iceLinks: (admission, sessionId) =>
         iceServerLinks(admission.iceServers ?? ownIceServers(config, admission.userId ?? sessionId)),
     });
-    if (config.internalSecret) registerAdminRoutes(app, { rooms, secret: config.internalSecret, revocations });
+    if (config.internalSecret) {
+      registerAdminRoutes(app, {
+        rooms,
+        secret: config.internalSecret,
+        revocations,
+        network: {
+          iceAddresses: config.iceAddresses,
+          iceOnlyAddresses: config.iceOnlyAddresses,
+          icePortRange: config.icePortRange,
+        },
+      });
+    }
     await app.ready();
 
     return {

@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Route, Routes } from 'react-router-dom';
 import { RequireAccount } from './components/require-account';
 import { SiteHeader } from './components/site-header';
+import { AdminDiagnosticsPage } from './pages/admin-diagnostics-page';
 import { AdminLedgerPage } from './pages/admin-ledger-page';
 import { AdminPayoutsPage } from './pages/admin-payouts-page';
 import { CreateRoomPage } from './pages/create-room-page';
@@ -75,6 +76,14 @@ export function App() {
               element={
                 <RequireAccount>
                   <AdminLedgerPage />
+                </RequireAccount>
+              }
+            />
+            <Route
+              path="/admin/diagnostics"
+              element={
+                <RequireAccount>
+                  <AdminDiagnosticsPage />
                 </RequireAccount>
               }
             />

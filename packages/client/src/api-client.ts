@@ -1,6 +1,7 @@
 import {
   AuthResponse,
   type CreateRoomRequest,
+  DiagnosticsReport,
   ErrorBody,
   ErrorCode,
   GrantResponse,
@@ -231,14 +232,18 @@ export class ApiClient {
 
   // --- media ----------------------------------------------------------------------------------
 
-  /** A signed grant to publish to (owner) or watch a room through the SFU. */
-  requestGrant(roomId: string, role: GrantRole): Promise<GrantResponse> {
+  /**
+   * A signed grant to publish to (owner) or watch a room through the SFU. `traceparent` puts the
+   * grant in the trace of the media session it is for (see `newTraceparent`).
+   */
+  requestGrant(roomId: string, role: GrantRole, options: { traceparent?: string } = {}): Promise<GrantResponse> {
     return this.#request({
       method: 'POST',
       path: `${roomPath(roomId)}/grants`,
       body: { role },
       schema: GrantResponse,
       auth: true,
+      ...(options.traceparent ? { headers: { traceparent: options.traceparent } } : {}),
     });
   }
 
@@ -259,6 +264,18 @@ export class ApiClient {
 
   getIceServers(): Promise<IceServersResponse> {
     return this.#request({ method: 'GET', path: '/api/ice-servers', schema: IceServersResponse, auth: true });
+  }
+
+  // --- admin ----------------------------------------------------------------------------------
+
+  /** The doctor's report (admins): every dependency checked; `fresh` runs the checks again now. */
+  getDiagnostics(options: { fresh?: boolean } = {}): Promise<DiagnosticsReport> {
+    return this.#request({
+      method: 'GET',
+      path: `/api/admin/diagnostics${options.fresh ? '?fresh=true' : ''}`,
+      schema: DiagnosticsReport,
+      auth: true,
+    });
   }
 
   // --- plumbing -------------------------------------------------------------------------------

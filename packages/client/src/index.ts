@@ -55,6 +55,7 @@ export {
   type SignalingEvents,
   type SignalingStatus,
 } from './signaling-connection.js';
+export { isTraceparent, newTraceparent } from './trace-context.js';
 export * from './wallet-client.js';
 export { WhepPlayer } from './whep-client.js';
 export { WhipPublisher } from './whip-client.js';

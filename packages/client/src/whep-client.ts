@@ -32,7 +32,7 @@ export class WhepPlayer extends WhipWhepSession {
   /** Ask for a simulcast layer (rid), or null to follow the bandwidth estimate. */
   async selectLayer(rid: string | null): Promise<void> {
     if (!this.location) return;
-    const response = await (this.o.fetch ?? ((i, init) => globalThis.fetch(i, init)))(`${this.location}/layer`, {
+    const response = await this.request(`${this.location}/layer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rid }),

@@ -16,6 +16,8 @@ export interface MediaSessionOptions {
   RTCPeerConnection?: PeerConnectionClass;
   /** How long to wait for ICE gathering before sending the offer anyway. */
   gatherTimeoutMs?: number;
+  /** W3C trace context sent with every request of the session (the grant's, see `newTraceparent`). */
+  traceparent?: string;
 }
 
 type Listener = (event: SessionEvent) => void;
@@ -76,7 +78,20 @@ export abstract class WhipWhepSession {
   constructor(protected readonly o: MediaSessionOptions) {
     const PC = o.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     this.pc = new PC({ iceServers: o.iceServers ?? [] });
-    this.#fetch = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const base = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    const traceparent = o.traceparent;
+    this.#fetch = traceparent
+      ? (input, init) => {
+          const headers = new Headers(init?.headers);
+          headers.set('traceparent', traceparent);
+          return base(input, { ...init, headers });
+        }
+      : base;
+  }
+
+  /** Requests of this session (the trace context added). */
+  protected request(input: string, init?: RequestInit): Promise<Response> {
+    return this.#fetch(input, init);
   }
 
   /** Be told about session events (`viewers`, `layers`, `ended`). Returns an unsubscribe. */

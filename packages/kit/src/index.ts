@@ -7,5 +7,6 @@ export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './rate-limiter.js';
+export * from './spans.js';
 export * from './trust-proxy.js';
 export * from './turn-credentials.js';

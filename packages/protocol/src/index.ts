@@ -1,4 +1,5 @@
 export * from './chat.js';
+export * from './diagnostics.js';
 export * from './errors.js';
 export * from './grants.js';
 export * from './identity.js';

@@ -134,3 +134,21 @@ export const StreamKeyResponse = z.object({
   whipUrl: text(),
 });
 export type StreamKeyResponse = z.infer<typeof StreamKeyResponse>;
+
+/**
+ * GET /api/admin/network on the SFU: the ICE addresses it advertises and the addresses its machine
+ * has, so the control plane's doctor can tell an address that is not the SFU's own.
+ */
+export const SfuNetworkInfo = z.object({
+  /** ICE_ADDRESSES: extra host candidates offered to browsers. */
+  iceAddresses: z.array(z.string()),
+  /** ICE_ONLY_ADDRESSES: only those are offered. */
+  iceOnlyAddresses: z.boolean(),
+  /** ICE_PORT_RANGE, or null for random ports. */
+  icePortRange: z.tuple([z.number().int(), z.number().int()]).nullable(),
+  /** Every address of the SFU machine's interfaces (loopback included). */
+  interfaces: z.array(z.string()),
+  /** The SFU's clock (ISO 8601), for the doctor's clock check. */
+  time: z.string(),
+});
+export type SfuNetworkInfo = z.infer<typeof SfuNetworkInfo>;

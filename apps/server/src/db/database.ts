@@ -93,6 +93,12 @@ export async function migrateToLatest(handle: DatabaseHandle, logger?: Logger): 
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
 
+/** Migrations this code has that the database has not run yet (the doctor reports them). */
+export async function pendingMigrations(handle: DatabaseHandle): Promise<string[]> {
+  const migrator = new Migrator({ db: handle.db, provider: migrationProvider, migrationTableSchema: handle.schema });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 /** PostgreSQL unique-violation, as raised by both pg and PGlite. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const e = err as { code?: unknown; constraint?: unknown; message?: unknown };

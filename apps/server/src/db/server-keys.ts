@@ -18,3 +18,9 @@ export async function getOrCreateServerKey(
   const row = await db.selectFrom('server_keys').select('value').where('name', '=', name).executeTakeFirstOrThrow();
   return row.value;
 }
+
+/** A key the server generated, if it did (tools that must not create keys: the doctor, backups). */
+export async function readServerKey(db: Kysely<Database>, name: string): Promise<string | undefined> {
+  const row = await db.selectFrom('server_keys').select('value').where('name', '=', name).executeTakeFirst();
+  return row?.value;
+}

@@ -61,3 +61,33 @@ declare module 'vitest' {
     pgliteTemplate: string;
   }
 }
+
+/**
+ * A whole PostgreSQL database of its own (not a schema), for tests of tools that work on a
+ * database as operators give it to them (`DATABASE_URL`): backups, the doctor's command line.
+ * Undefined without DATABASE_URL. `drop()` removes it (and ends its connections).
+ */
+export async function scratchPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return undefined;
+  const name = `ff_scratch_${randomBytes(6).toString('hex')}`;
+  const admin = await openDatabase({ url: base, poolSize: 1 });
+  try {
+    await sql`create database ${sql.id(name)}`.execute(admin.db);
+  } finally {
+    await admin.close();
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const cleanup = await openDatabase({ url: base, poolSize: 1 });
+      try {
+        await sql`drop database if exists ${sql.id(name)} with (force)`.execute(cleanup.db);
+      } finally {
+        await cleanup.close();
+      }
+    },
+  };
+}

@@ -1,8 +1,21 @@
 import type { Registry } from '@fusionflow/kit';
 import type { HttpApp } from './http-app.js';
 
-/** Liveness (`/healthz`), readiness (`/readyz`: the database answers) and Prometheus `/metrics`. */
-export function registerHealthRoutes(app: HttpApp, o: { metrics: Registry; ready: () => Promise<void> }): void {
+/** One group of Prometheus scrape targets (HTTP service discovery's format). */
+export interface ScrapeTargets {
+  targets: string[];
+  labels: Record<string, string>;
+}
+
+/**
+ * Liveness (`/healthz`), readiness (`/readyz`: the database answers), Prometheus `/metrics`, and
+ * `/metrics/targets`: the SFU processes to scrape, for Prometheus's `http_sd_configs` (the embedded
+ * SFU's port is picked at start-up, so only this process knows it).
+ */
+export function registerHealthRoutes(
+  app: HttpApp,
+  o: { metrics: Registry; ready: () => Promise<void>; targets: () => ScrapeTargets[] },
+): void {
   // Probes hit these every few seconds: log them only when something is wrong.
   const quiet = { logLevel: app.log.level === 'silent' ? 'silent' : 'warn', schema: { hide: true } } as const;
   app.get('/healthz', quiet, async () => ({ status: 'ok' }));
@@ -18,5 +31,9 @@ export function registerHealthRoutes(app: HttpApp, o: { metrics: Registry; ready
   app.get('/metrics', quiet, async (_request, reply) => {
     reply.header('content-type', o.metrics.contentType);
     return o.metrics.metrics();
+  });
+  app.get('/metrics/targets', quiet, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return o.targets();
   });
 }

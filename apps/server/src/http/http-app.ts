@@ -139,7 +139,7 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
     global: true,
     max: o.rateLimitPerMinute,
     timeWindow: 60_000,
-    allowList: (request) => request.url === '/healthz' || request.url === '/readyz' || request.url === '/metrics',
+    allowList: (request) => ['/healthz', '/readyz', '/metrics', '/metrics/targets'].includes(request.url),
     errorResponseBuilder: (_request, context) => rateLimited(Math.max(1, Math.ceil(context.ttl / 1000))),
   });
   await app.register(fastifySwagger, {

@@ -1,6 +1,8 @@
+import { networkInterfaces } from 'node:os';
 import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
 import {
   ErrorCode,
+  type SfuNetworkInfo,
   SfuRevocationRequest,
   type SfuRevocationResponse,
   type SfuRoomsResponse,
@@ -10,14 +12,20 @@ import type { GrantRevocations } from '../auth/grant-revocations.js';
 import type { RoomManager } from '../room/room-manager.js';
 import type { SfuHttpApp } from './http-app.js';
 
+export interface AdvertisedNetwork {
+  iceAddresses: readonly string[];
+  iceOnlyAddresses: boolean;
+  icePortRange: readonly [number, number] | undefined;
+}
+
 /**
  * The admin API the control plane calls (signed with the shared secret, like events): list rooms
- * and sessions, close a room, kick a session, revoke a user's grants (and end their sessions).
- * Never exposed through the control plane or nginx.
+ * and sessions, close a room, kick a session, revoke a user's grants (and end their sessions), and
+ * what the SFU advertises for ICE (the doctor's check). Never exposed through the control plane or nginx.
  */
 export function registerAdminRoutes(
   app: SfuHttpApp,
-  o: { rooms: RoomManager; secret: string; revocations: GrantRevocations },
+  o: { rooms: RoomManager; secret: string; revocations: GrantRevocations; network: AdvertisedNetwork },
 ): void {
   const check = async (request: FastifyRequest) => {
     const path = request.url.split('?')[0]!;
@@ -30,6 +38,18 @@ export function registerAdminRoutes(
     '/api/admin/rooms',
     { preHandler: check },
     async (): Promise<SfuRoomsResponse> => ({ rooms: o.rooms.list() }),
+  );
+
+  app.get(
+    '/api/admin/network',
+    { preHandler: check },
+    async (): Promise<SfuNetworkInfo> => ({
+      iceAddresses: [...o.network.iceAddresses],
+      iceOnlyAddresses: o.network.iceOnlyAddresses,
+      icePortRange: o.network.icePortRange ? [o.network.icePortRange[0], o.network.icePortRange[1]] : null,
+      interfaces: Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
+      time: new Date().toISOString(),
+    }),
   );
 
   app.delete<{ Params: { room: string } }>('/api/admin/rooms/:room', { preHandler: check }, async (request, reply) => {

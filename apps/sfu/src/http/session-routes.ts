@@ -1,4 +1,4 @@
-import { AppError, badRequest, type MemoryRateLimiter, notFound, rateLimited } from '@fusionflow/kit';
+import { AppError, badRequest, inSpan, type MemoryRateLimiter, notFound, rateLimited } from '@fusionflow/kit';
 import { ErrorCode, type GrantRole, LayerRequest, ROOM_ID_PATTERN, type SessionEvent } from '@fusionflow/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Admission, Authorizer } from '../auth/authorizer.js';
@@ -61,7 +61,7 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
         .header('allow', 'OPTIONS, POST')
         .header('accept-post', SDP_TYPE)
         .header('access-control-allow-methods', 'OPTIONS, POST')
-        .header('access-control-allow-headers', 'authorization, content-type, x-request-id')
+        .header('access-control-allow-headers', 'authorization, content-type, x-request-id, traceparent, tracestate')
         .header('access-control-max-age', '600')
         .send(),
     );
@@ -79,8 +79,16 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
       if (o.rooms.closed) throw new AppError(ErrorCode.Unavailable, 'the SFU is shutting down');
       const r = o.rooms.open(room);
       try {
-        const { session, answer } =
-          proto === 'whip' ? await r.publish(offer, admission) : await r.subscribe(offer, admission);
+        // The session's own span: a child of this request's, which the control plane's forwarder parents.
+        const { session, answer } = await inSpan(
+          `${proto}.session`,
+          { 'ff.room': room, 'ff.role': role, 'ff.auth': admission.via },
+          async (span) => {
+            const made = proto === 'whip' ? await r.publish(offer, admission) : await r.subscribe(offer, admission);
+            span.setAttribute('ff.session', made.session.id);
+            return made;
+          },
+        );
         const location = `${base}/sessions/${session.id}`;
         const links = [
           ...o.iceLinks(admission, session.id),
@@ -107,7 +115,10 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
         .header('allow', 'OPTIONS, PATCH, DELETE')
         .header('accept-patch', ICE_FRAGMENT_TYPE)
         .header('access-control-allow-methods', 'OPTIONS, PATCH, DELETE')
-        .header('access-control-allow-headers', 'authorization, content-type, if-match, x-request-id')
+        .header(
+          'access-control-allow-headers',
+          'authorization, content-type, if-match, x-request-id, traceparent, tracestate',
+        )
         .header('access-control-max-age', '600')
         .send(),
     );
@@ -173,7 +184,7 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
         reply
           .code(204)
           .header('access-control-allow-methods', 'OPTIONS, POST')
-          .header('access-control-allow-headers', 'content-type, x-request-id')
+          .header('access-control-allow-headers', 'content-type, x-request-id, traceparent, tracestate')
           .send(),
       );
       app.post<{ Params: { id: string } }>(`${base}/sessions/:id/layer`, async (request, reply) => {

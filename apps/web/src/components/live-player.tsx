@@ -1,4 +1,4 @@
-import { isApiError, WhepPlayer } from '@fusionflow/client';
+import { isApiError, newTraceparent, WhepPlayer } from '@fusionflow/client';
 import type { Room } from '@fusionflow/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -55,11 +55,14 @@ export function LivePlayer({
       try {
         setState((s) => (s === 'interrupted' ? s : 'connecting'));
         if (!api.session) await api.guest();
-        const grant = await api.requestGrant(room.id, 'subscribe');
+        // One trace per play: the grant, the forwarder and the SFU session (when the operator traces).
+        const traceparent = newTraceparent();
+        const grant = await api.requestGrant(room.id, 'subscribe', { traceparent });
         const p = new WhepPlayer({
           url: grant.whepUrl ?? `/api/whep/play/${room.id}`,
           token: grant.token,
           iceServers: grant.iceServers,
+          traceparent,
         });
         player = p;
         playerRef.current = p;

@@ -1,4 +1,4 @@
-import { isApiError, WhipPublisher } from '@fusionflow/client';
+import { isApiError, newTraceparent, WhipPublisher } from '@fusionflow/client';
 import type { Room, StreamKeyInfo } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -142,9 +142,15 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     setError(null);
     setPhase('connecting');
     try {
-      const grant = await api.requestGrant(room.id, 'publish');
+      const traceparent = newTraceparent();
+      const grant = await api.requestGrant(room.id, 'publish', { traceparent });
       const p = new WhipPublisher(
-        { url: grant.whipUrl ?? `/api/whip/publish/${room.id}`, token: grant.token, iceServers: grant.iceServers },
+        {
+          url: grant.whipUrl ?? `/api/whip/publish/${room.id}`,
+          token: grant.token,
+          iceServers: grant.iceServers,
+          traceparent,
+        },
         stream,
         SIMULCAST,
       );

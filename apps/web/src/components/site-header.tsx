@@ -36,6 +36,7 @@ export function SiteHeader() {
           )}
           {signedIn && user.role === 'admin' && <NavLink to="/admin/payouts">{t('nav.payouts')}</NavLink>}
           {signedIn && user.role === 'admin' && <NavLink to="/admin/ledger">{t('nav.ledger')}</NavLink>}
+          {signedIn && user.role === 'admin' && <NavLink to="/admin/diagnostics">{t('nav.diagnostics')}</NavLink>}
         </nav>
         <div className="account">
           {restoring ? null : signedIn ? (

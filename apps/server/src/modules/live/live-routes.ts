@@ -14,6 +14,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/http-app.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { LiveService } from './live-service.js';
+import type { ViewerMetrics } from './viewer-metrics.js';
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
@@ -31,6 +32,7 @@ export async function registerLiveRoutes(
     publicUrl: string | undefined;
     /** The SFU's base URL, when it runs. */
     sfuUrl: () => string | undefined;
+    viewers?: ViewerMetrics;
   },
 ): Promise<void> {
   const originOf = (request: FastifyRequest) =>
@@ -107,7 +109,15 @@ export async function registerLiveRoutes(
       done(null, body),
     );
     await scope.register(replyFrom, { undici: { headersTimeout: 30_000, bodyTimeout: 0 } });
+    // Viewers' join attempts: every play offer, by how the SFU answered (see ViewerMetrics).
+    const isPlay = (request: FastifyRequest) => request.method === 'POST' && request.url.startsWith('/api/whep/play/');
+    scope.addHook('onResponse', async (request, reply) => {
+      if (!isPlay(request)) return;
+      const status = reply.statusCode;
+      o.viewers?.attempt(status === 201 ? 'answered' : status < 500 ? 'refused' : 'failed');
+    });
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      const offeredAt = Date.now();
       const base = o.sfuUrl();
       if (!base) throw new AppError(ErrorCode.Unavailable, 'the media server is not running');
       // The body goes as it came (reply-from would JSON-encode a JSON body again).
@@ -115,7 +125,18 @@ export async function registerLiveRoutes(
       const contentType = request.headers['content-type'];
       return reply.from(`${base}${request.url}`, {
         ...(raw !== undefined && contentType ? { body: raw, contentType } : {}),
-        rewriteRequestHeaders: (_req, headers) => ({ ...headers, 'x-forwarded-for': request.ip }),
+        // The browser's trace context stops here: tracing (when on) sends the forwarder's own span instead.
+        rewriteRequestHeaders: (_req, { traceparent: _tp, tracestate: _ts, ...headers }) => ({
+          ...headers,
+          'x-forwarded-for': request.ip,
+        }),
+        rewriteHeaders: (headers) => {
+          const location = headers.location;
+          if (isPlay(request) && typeof location === 'string') {
+            o.viewers?.answered(location.slice(location.lastIndexOf('/') + 1), offeredAt);
+          }
+          return headers;
+        },
         onError: (rep, { error }) => {
           request.log.warn({ err: error }, 'SFU unreachable');
           rep.code(503).send({ error: { code: 'unavailable', message: 'the media server is not reachable' } });

@@ -15,6 +15,7 @@ import type { Session } from '../identity/access-tokens.js';
 import type { GrantService } from '../media/grant-service.js';
 import type { RoomService } from '../rooms/room-service.js';
 import type { SfuAdminClient } from './sfu-client.js';
+import type { ViewerMetrics } from './viewer-metrics.js';
 
 const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 const SEEN_EVENTS = 2048;
@@ -25,6 +26,7 @@ export interface LiveServiceOptions {
   grants: GrantService;
   sfu: SfuAdminClient;
   publisherGraceSeconds: number;
+  viewers?: ViewerMetrics;
   logger: Logger;
 }
 
@@ -61,6 +63,8 @@ export class LiveService {
         break;
       case 'subscriber_joined':
       case 'subscriber_left':
+        if (event.type === 'subscriber_joined') this.o.viewers?.joined(event.sessionId);
+        else this.o.viewers?.left(event.sessionId);
         if (room.status !== 'ended') await this.o.rooms.setViewerCount(roomId, event.subscribers);
         break;
     }

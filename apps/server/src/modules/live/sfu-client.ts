@@ -1,5 +1,6 @@
 import { type Logger, signInternalRequest } from '@fusionflow/kit';
 import {
+  SfuNetworkInfo,
   type SfuRevocationRequest,
   SfuRevocationResponse,
   type SfuRoomInfo,
@@ -29,6 +30,14 @@ export class SfuAdminClient {
     const res = await this.#call('GET', '/api/admin/rooms');
     if (!res?.ok) return undefined;
     return SfuRoomsResponse.parse(await res.json()).rooms;
+  }
+
+  /** What the SFU advertises for ICE and the addresses it has (the doctor's check); throws when unreachable. */
+  async network(): Promise<SfuNetworkInfo> {
+    const res = await this.#call('GET', '/api/admin/network');
+    if (!res) throw new Error('the SFU is not running');
+    if (!res.ok) throw new Error(`the SFU answered HTTP ${res.status}`);
+    return SfuNetworkInfo.parse(await res.json());
   }
 
   /** Close a room on the SFU (every session in it). False when the SFU had no such room. */

@@ -11,6 +11,8 @@ const STOP_TIMEOUT_MS = 8000;
 
 /** What a Node process needs of its environment to run at all (no setting of either app). */
 const PROCESS_ENV = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'NODE_ENV', 'NODE_OPTIONS'];
+/** Settings both read that name the control plane itself: the SFU keeps its own default (its traces say "fusionflow-sfu"). */
+const OWN_ENV = ['OTEL_SERVICE_NAME'];
 
 /** SFU settings the control plane sets itself (below), so the operator's environment never does. */
 const SET_BY_CONTROL_PLANE = [
@@ -101,7 +103,8 @@ export class EmbeddedSfu {
   async environment(): Promise<Record<string, string>> {
     const allowed = new Set([...PROCESS_ENV, ...(await sfuInheritedSettings())]);
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.o.env)) if (v !== undefined && allowed.has(k)) env[k] = v;
+    for (const [k, v] of Object.entries(this.o.env))
+      if (v !== undefined && allowed.has(k) && !OWN_ENV.includes(k)) env[k] = v;
     return Object.assign(env, {
       SFU_HOST: '127.0.0.1',
       SFU_PORT: '0',

@@ -1,3 +1,4 @@
+import { inSpan } from '@fusionflow/kit';
 import { ErrorBody, GrantRequest, GrantResponse, IceServersResponse, RoomParams } from '@fusionflow/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -25,8 +26,11 @@ export function registerMediaRoutes(
       body: GrantRequest,
       response: { 200: GrantResponse, ...errors },
     },
+    // Its own span, so a media session's trace shows the grant it started with (see docs/operations.md).
     handler: async (request) =>
-      o.grants.issue(sessionOf(request), request.params.id, request.body.role, originOf(request)),
+      inSpan('grant.issue', { 'ff.room': request.params.id, 'ff.role': request.body.role }, () =>
+        o.grants.issue(sessionOf(request), request.params.id, request.body.role, originOf(request)),
+      ),
   });
 
   r.get('/.well-known/jwks.json', {

@@ -156,6 +156,21 @@ export class RealtimeGateway {
       help: 'Real-time (Socket.IO) connections open on this process',
       registers: [o.metrics],
     });
+    // Distinct signed-in accounts (guests left out) with a connection open here, read at scrape time.
+    const io = this.io;
+    new Gauge({
+      name: 'realtime_active_users',
+      help: 'Distinct signed-in users with a real-time connection open on this process',
+      registers: [o.metrics],
+      collect() {
+        const users = new Set<string>();
+        for (const socket of io.of('/').sockets.values()) {
+          const session = socket.data.session as Session | undefined;
+          if (session && !session.isGuest) users.add(session.userId);
+        }
+        this.set(users.size);
+      },
+    });
     this.#messages = new Counter({
       name: 'realtime_messages_total',
       help: 'Real-time messages received, by message type and result (ok or the refusal)',

@@ -48,7 +48,7 @@ export type JoinGate = (room: Room, session: Session) => void | Promise<void>;
 
 /** What happened to a room's membership; modules subscribe to these. */
 export type PresenceEvent =
-  | { type: 'joined'; roomId: RoomId; member: MemberRecord; ctx: SocketContext; resumed: boolean }
+  | { type: 'joined'; roomId: RoomId; room: Room; member: MemberRecord; ctx: SocketContext; resumed: boolean }
   | { type: 'disconnected'; roomId: RoomId; member: MemberRecord }
   | { type: 'left'; roomId: RoomId; member: MemberRecord; reason: PeerLeftReason };
 
@@ -325,7 +325,7 @@ export class RoomPresence {
       { peerId: self.peerId, resumed, members: everyone.length },
       resumed ? 'peer resumed' : 'peer joined',
     );
-    this.#emit({ type: 'joined', roomId: room.id, member: self, ctx, resumed });
+    this.#emit({ type: 'joined', roomId: room.id, room: current, member: self, ctx, resumed });
   }
 
   /** Run a kind's `confirm` on a member just added; a refusal takes the slot back silently. */

@@ -1,41 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { CallClient, type CallEvents, type ReconcileState } from '@fusionflow/client';
+import type { ReconcileState } from '@fusionflow/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
+import type { RTCPeerConnection } from 'werift';
 import { testDatabases } from '../../db/test-databases.js';
 import { startTestPlatform, type TestPlatform } from '../../test-support.js';
+import { nodeCallClient, reaches } from './test-call-clients.js';
 
 /**
  * The SDK's CallClient in Node, against the real server over socket.io-client, with werift as the
  * RTCPeerConnection: real ICE, DTLS and SRTP on 127.0.0.1, synthetic RTP as "camera" and
  * "microphone" (werift counts packets where a browser counts decoded frames).
  */
-class FakeSource {
-  readonly track: MediaStreamTrack;
-  readonly #timer: NodeJS.Timeout;
-  #seq = 0;
-  constructor(kind: 'audio' | 'video') {
-    this.track = new MediaStreamTrack({ kind });
-    this.#timer = setInterval(() => {
-      this.#seq = (this.#seq + 1) & 0xffff;
-      const header = new RtpHeader({ sequenceNumber: this.#seq, timestamp: this.#seq * 3000, marker: true });
-      this.track.writeRtp(new RtpPacket(header, Buffer.alloc(100, 1)));
-    }, 20);
-  }
-  stop() {
-    clearInterval(this.#timer);
-    this.track.stop();
-  }
-}
-
 /** A billed "minute" of this suite's private call: long enough for the peers to connect first. */
 const MINUTE_MS = 1500;
 
 describe('CallClient in Node (werift peer connections)', () => {
   let t: TestPlatform;
   let url: string;
-  const sources: FakeSource[] = [];
-  const clients: CallClient[] = [];
+  const closers: (() => void)[] = [];
 
   beforeAll(async () => {
     t = await startTestPlatform(
@@ -51,36 +33,16 @@ describe('CallClient in Node (werift peer connections)', () => {
     url = await t.platform.listen();
   });
   afterAll(async () => {
-    for (const c of clients) c.close();
-    for (const s of sources) s.stop();
+    for (const close of closers) close();
     await t.close();
   });
 
   /** A client; `pcs` collects every peer connection it makes. */
-  const client = (token: string, pcs: RTCPeerConnection[] = []) => {
-    const c = new CallClient({
-      url,
-      token: () => token,
-      createPeerConnection: () => {
-        const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] });
-        pcs.push(pc);
-        return pc as unknown as globalThis.RTCPeerConnection;
-      },
-      socketOptions: { transports: ['websocket'] },
-      reconcile: { sampleMs: 200, missingMs: 1000, retryMs: 1000 },
-    });
-    const audio = new FakeSource('audio');
-    const video = new FakeSource('video');
-    sources.push(audio, video);
-    c.setLocalTracks({ audio: audio.track as never, video: video.track as never });
-    clients.push(c);
-    return c;
+  const client = (token: string, pcs?: RTCPeerConnection[]) => {
+    const made = nodeCallClient(url, token, pcs);
+    closers.push(made.close);
+    return made.client;
   };
-  /** Resolves once the client's view of a peer reaches that reconciliation state. */
-  const reaches = (c: CallClient, peerId: string, state: ReconcileState) =>
-    c.peer(peerId as never)?.reconcile === state
-      ? Promise.resolve()
-      : c.once('reconciliation', (e: CallEvents['reconciliation']) => e.peerId === peerId && e.state === state);
 
   it('connects two peers, repairs a lost media-state through a replay, and survives a dropped connection', async () => {
     const owner = await t.signUp('Host');

@@ -502,7 +502,10 @@ export class CallBilling {
       );
     }
     meter.lowBalance = low;
-    if (outcome.charged) this.o.metrics.callMinutes.inc();
+    if (outcome.charged) {
+      this.o.metrics.callMinutes.inc();
+      this.o.metrics.tokensSpent.inc({ kind: 'call_minute' }, meter.price);
+    }
     this.#announce(meter, 'running', members);
   }
 

@@ -18,6 +18,12 @@ export function createWalletMetrics(registry: Registry) {
     }),
     tips: new Counter({ name: 'wallet_tips_total', help: 'Tips sent', registers }),
     tipTokens: new Counter({ name: 'wallet_tip_tokens_total', help: 'Tokens tipped', registers }),
+    tokensSpent: new Counter({
+      name: 'wallet_tokens_spent_total',
+      help: 'Tokens viewers spent, by kind: tip, ticket, call_minute',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
     tickets: new Counter({ name: 'wallet_tickets_total', help: 'Tickets bought for paid live rooms', registers }),
     callMinutes: new Counter({
       name: 'wallet_call_minutes_billed_total',

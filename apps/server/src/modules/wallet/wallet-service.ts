@@ -310,6 +310,7 @@ export class WalletService {
       await this.o.tipLimiter.hit(from.userId);
       this.o.metrics.tips.inc();
       this.o.metrics.tipTokens.inc(req.amount);
+      this.o.metrics.tokensSpent.inc({ kind: 'tip' }, req.amount);
       this.events.emit('tip', tip);
     }
     return { tip, balance: posted.balances.get(`wallet:${from.userId}`) ?? (await this.balance(from.userId)) };
@@ -373,6 +374,7 @@ export class WalletService {
         // Already holding a ticket: throwing rolls the payment back with it.
         if (!row) throw conflict('you already have a ticket for this room', ErrorCode.AlreadyEntitled);
         this.o.metrics.tickets.inc();
+        this.o.metrics.tokensSpent.inc({ kind: 'ticket' }, price);
         return row;
       })
       .catch((err) => {
