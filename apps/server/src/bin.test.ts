@@ -142,7 +142,10 @@ describe('the server process', () => {
         expect(out).toMatch(/!!! {3}- demo accounts are on \(DEMO_ACCOUNTS=true\)/);
         expect(out).toMatch(/!!! {3}- the free dev payment provider is on \(PAYMENTS_DEV_PROVIDER=true\)/);
         expect(out).toMatch(/admin\s+admin@fusionflow\.test/);
-        expect(out).toMatch(/"level":40.*free dev payment provider is on/);
+        // The log is written asynchronously: the warning may follow the banner.
+        await waitFor('the warning in the log', () =>
+          /"level":40.*free dev payment provider is on/.test(asked.output()) ? true : undefined,
+        );
         expect(inside(`${url}/api/wallet/packs`).providers).toEqual(['dev']);
       } finally {
         asked.child.kill('SIGTERM');
