@@ -19,10 +19,16 @@ export const serverSettings = {
   logLevel: setting(
     'LOG_LEVEL',
     read.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
-    'Log level.',
+    'Log level. `info` shows the start-up banner, warnings and errors, but not every HTTP request (see LOG_REQUESTS).',
     {
       default: 'info',
     },
+  ),
+  logRequests: setting(
+    'LOG_REQUESTS',
+    read.bool(),
+    'Log every HTTP request (one JSON line when it arrives and one when it is answered, with its request id) and every refused one. Off by default: the start-up output stays readable; nginx access logs and the http_requests_total metric cover production.',
+    { default: false },
   ),
   dataDir: setting(
     'DATA_DIR',

@@ -153,6 +153,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      logRequests: config.logRequests,
       version: VERSION,
     });
     lifecycle.add('http', () => app.close());
