@@ -122,6 +122,14 @@ export function LivePlayer({
     };
   }, [live, room.id, onChange, attempt]);
 
+  // A reload or a closed tab ends the session at once, not after the media server's ICE timeout:
+  // the viewer who comes back is not counted twice meanwhile.
+  useEffect(() => {
+    const leave = () => void playerRef.current?.stop();
+    window.addEventListener('pagehide', leave);
+    return () => window.removeEventListener('pagehide', leave);
+  }, []);
+
   const chooseQuality = (value: string) => {
     setQuality(value);
     playerRef.current?.selectLayer(value === 'auto' ? null : value).catch((err: unknown) => setError(err));

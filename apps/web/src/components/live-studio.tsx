@@ -132,14 +132,19 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     if (videoRef.current) videoRef.current.srcObject = stream;
   }, [stream]);
 
-  // Stop everything when leaving the page.
-  useEffect(
-    () => () => {
+  // Stop everything when leaving the page, a reload or a closed tab included (the stream then does
+  // not linger on the media server, where it would refuse the studio's next Go live).
+  useEffect(() => {
+    const leave = () => {
       void publisher.current?.stop();
       publisher.current = null;
-    },
-    [],
-  );
+    };
+    window.addEventListener('pagehide', leave);
+    return () => {
+      window.removeEventListener('pagehide', leave);
+      leave();
+    };
+  }, []);
   useEffect(
     () => () => {
       for (const tr of stream?.getTracks() ?? []) tr.stop();
