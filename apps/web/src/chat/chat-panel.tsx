@@ -12,8 +12,9 @@ import {
   useState,
 } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router-dom';
+import { Link, useLocation } from 'react-router-dom';
 import en from '../i18n/en.json';
+import { returnHere } from '../session/return-path';
 import { useChatSnapshot } from './use-chat';
 
 /** What a chat request answered: shown to the reader when refused. */
@@ -94,9 +95,13 @@ export function ChatPanel({
 
 function SignInToChat() {
   const { t } = useTranslation();
+  const location = useLocation();
   return (
     <>
-      {t('chat.signInToChat')} <Link to="/signin">{t('chat.signIn')}</Link>
+      {t('chat.signInToChat')}{' '}
+      <Link to="/signin" state={returnHere(location)}>
+        {t('chat.signIn')}
+      </Link>
     </>
   );
 }

@@ -3,12 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
-
-/** Where to go after signing in: the page that asked for it, or home. */
-function returnPath(state: unknown): string {
-  const from = (state as { from?: unknown } | null)?.from;
-  return typeof from === 'string' && from.startsWith('/') && !from.startsWith('//') ? from : '/';
-}
+import { returnPath } from '../session/return-path';
 
 export function SignInPage() {
   const { t } = useTranslation();
@@ -26,7 +21,8 @@ export function SignInPage() {
     setError(null);
     try {
       await api.login({ email, password });
-      navigate(returnPath(location.state), { replace: true });
+      // Back to the page that asked for it (a room, to buy its ticket), or home.
+      navigate(returnPath(location.state) ?? '/', { replace: true });
     } catch (err) {
       setError(err);
       setPending(false);
@@ -66,7 +62,10 @@ export function SignInPage() {
         </button>
       </form>
       <p className="form-footer">
-        {t('signIn.noAccount')} <Link to="/signup">{t('signIn.signUpLink')}</Link>
+        {t('signIn.noAccount')}{' '}
+        <Link to="/signup" state={location.state}>
+          {t('signIn.signUpLink')}
+        </Link>
       </p>
     </div>
   );
