@@ -190,6 +190,27 @@ export const serverSettings = {
     read.string(255),
     "coturn's realm; the doctor checks that the TURN servers answer with it (any realm when unset).",
   ),
+  smtpUrl: setting(
+    'SMTP_URL',
+    read.url(['smtp:', 'smtps:']),
+    'SMTP server for account email ("forgot password"): smtp://user:password@mail.example.com:587 (STARTTLS when offered) or smtps://…:465. Unset: no email is sent, the sign-in page offers no reset link, and an admin makes reset links instead.',
+    { secret: true },
+  ),
+  smtpFrom: setting('SMTP_FROM', read.string(320), 'Sender of account email.', {
+    default: 'FusionFlow <no-reply@localhost>',
+  }),
+  passwordResetTtlMinutes: setting(
+    'PASSWORD_RESET_TTL_MINUTES',
+    read.int(5, 24 * 60),
+    'How long a password-reset link works (once).',
+    { default: 30 },
+  ),
+  passwordResetsPerHour: setting(
+    'PASSWORD_RESETS_PER_HOUR',
+    read.int(1, 10_000),
+    'Password-reset emails per hour, per client address and (separately) per email address asked for.',
+    { default: 5 },
+  ),
   redisUrl: setting(
     'REDIS_URL',
     read.url(['redis:', 'rediss:']),

@@ -4,7 +4,10 @@ import type { DemoAccount } from './modules/identity/demo-accounts.js';
 
 export interface StartupState {
   url: string;
-  config: Pick<ServerConfig, 'host' | 'demoAccounts' | 'paymentsDevProvider' | 'redisUrl' | 'translationEngine'>;
+  config: Pick<
+    ServerConfig,
+    'host' | 'demoAccounts' | 'paymentsDevProvider' | 'redisUrl' | 'translationEngine' | 'smtpUrl'
+  >;
   embeddedDatabase: boolean;
   demoAccounts: readonly DemoAccount[];
   devProvider: boolean;
@@ -116,6 +119,13 @@ function optionalParts(s: StartupState): OptionalPart[] {
           name: 'Redis',
           state: 'off: one process keeps call state in memory (enough for one machine).',
           howTo: 'To run several processes, set REDIS_URL=redis://host:6379 on each.',
+        },
+    s.config.smtpUrl
+      ? { name: 'Email', state: 'on: people who forgot their password get a reset link by email.' }
+      : {
+          name: 'Email',
+          state: 'off: no "forgot password" link; an admin makes reset links instead.',
+          howTo: 'Set SMTP_URL=smtp://user:password@mail.example.com:587 (and PUBLIC_URL for the links).',
         },
     {
       name: 'S3 storage',
