@@ -1,4 +1,4 @@
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api } from '../api';
@@ -14,6 +14,14 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // "Forgot your password?" only where the server can email a link (SMTP_URL).
+  const [resetByEmail, setResetByEmail] = useState(false);
+  useEffect(() => {
+    api.authOptions().then(
+      (o) => setResetByEmail(o.passwordResetByEmail),
+      () => {},
+    );
+  }, []);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -61,6 +69,11 @@ export function SignInPage() {
           {pending ? t('signIn.submitting') : t('signIn.submit')}
         </button>
       </form>
+      {resetByEmail && (
+        <p className="form-footer">
+          <Link to="/forgot-password">{t('password.forgotLink')}</Link>
+        </p>
+      )}
       <p className="form-footer">
         {t('signIn.noAccount')}{' '}
         <Link to="/signup" state={location.state}>
