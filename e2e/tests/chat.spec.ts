@@ -14,7 +14,9 @@ async function signUpSpanish(page: Page, account: TestAccount): Promise<void> {
   await page.getByLabel('Display name').fill(account.displayName);
   await page.getByLabel(/^Viewer/).check();
   await page.getByLabel('Preferred language').selectOption('es');
-  await page.getByRole('button', { name: 'Sign up' }).click();
+  // The form switches to the language picked.
+  await expect(page.getByRole('heading', { level: 1, name: 'Crea tu cuenta' })).toBeVisible();
+  await page.getByRole('button', { name: 'Registrarse' }).click();
   await expect(page.getByRole('link', { name: /^Perfil/ })).toBeVisible();
 }
 
