@@ -109,8 +109,16 @@ export type LayerRequest = z.infer<typeof LayerRequest>;
 export const SessionEvent = z.discriminatedUnion('type', [
   /** Subscribers watching the room now. */
   z.object({ type: z.literal('viewers'), count: z.number().int().min(0) }),
-  /** Simulcast layers available and the one forwarded to this subscriber (null: automatic). */
-  z.object({ type: z.literal('layers'), available: z.array(text()), current: text().nullable() }),
+  /**
+   * Simulcast layers available and the one forwarded to this subscriber (null: automatic), with
+   * each layer's picture height where the SFU knows it (from VP8 keyframes), for "720p" labels.
+   */
+  z.object({
+    type: z.literal('layers'),
+    available: z.array(text()),
+    current: text().nullable(),
+    heights: z.record(text(), z.number().int().min(0).max(16_384)).optional(),
+  }),
   /** The session ended on the server side: `publisher_left`, `room_closed`, `kicked`, `ice_failed`, `shutdown`. */
   z.object({ type: z.literal('ended'), reason: text() }),
 ]);

@@ -15,6 +15,7 @@ import {
 import {
   type AdminUpdateUserRequest,
   asUserId,
+  type ChangePasswordRequest,
   ErrorCode,
   type LoginRequest,
   type RegisterRequest,
@@ -230,6 +231,49 @@ export class IdentityService {
       if (session?.sessionId) ended.add(session.sessionId);
     }
     for (const sessionId of ended) await this.#endSession(sessionId);
+  }
+
+  /**
+   * Change one's own password: the current one must check out (counted by the login throttle, so
+   * it is no way around it); every other session of the account ends, this one stays.
+   */
+  async changePassword(session: Session, input: ChangePasswordRequest, ip: string): Promise<void> {
+    if (session.isGuest) throw forbidden('guests have no password; sign up first');
+    const row = await this.o.db.selectFrom('users').selectAll().where('id', '=', session.userId).executeTakeFirst();
+    if (!row) throw notFound('no such account');
+    const attempt = this.o.loginThrottle.begin(row.email, ip);
+    let ok: boolean;
+    try {
+      ok = await this.o.hashing.login.run(() => this.o.hasher.verify(input.currentPassword, row.password_hash));
+    } catch (err) {
+      attempt.cancel();
+      throw err;
+    }
+    if (!ok) {
+      attempt.failed();
+      throw unauthorized('the current password is wrong', ErrorCode.InvalidCredentials);
+    }
+    attempt.succeeded();
+    const passwordHash = await this.o.hashing.register.run(() => this.o.hasher.hash(input.newPassword));
+    await this.o.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: new Date() })
+      .where('id', '=', row.id)
+      .execute();
+    await this.endAllSessions(row.id, session.sessionId ?? undefined);
+    this.o.logger.info({ userId: row.id }, 'password changed');
+  }
+
+  /** End every session of an account (after a password change or reset), but `except`. */
+  async endAllSessions(userId: string, except?: string): Promise<void> {
+    let q = this.o.db
+      .updateTable('refresh_tokens')
+      .set({ revoked_at: new Date() })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null);
+    if (except) q = q.where('family_id', '<>', except);
+    const families = new Set((await q.returning('family_id').execute()).map((r) => r.family_id));
+    for (const familyId of families) await this.#endSession(familyId);
   }
 
   async #endSession(sessionId: string): Promise<void> {
