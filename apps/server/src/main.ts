@@ -27,6 +27,8 @@ import { engineFromConfig } from './modules/chat/engine-from-config.js';
 import { Translator } from './modules/chat/translator.js';
 import { registerDiagnosticsRoutes } from './modules/diagnostics/diagnostics-routes.js';
 import { Doctor } from './modules/diagnostics/doctor.js';
+import { AuditLog } from './modules/governance/audit-log.js';
+import { registerGovernanceRoutes } from './modules/governance/governance-routes.js';
 import { AccessTokens } from './modules/identity/access-tokens.js';
 import { createAuthGuard } from './modules/identity/auth-guard.js';
 import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-accounts.js';
@@ -95,6 +97,7 @@ export interface Platform {
     translator: Translator;
     doctor: Doctor;
     ledgerAudit: LedgerAudit;
+    audit: AuditLog;
   };
   /** The SFU's base URL (external, or the embedded one once `listen()` started it). */
   sfuUrl(): string | undefined;
@@ -178,7 +181,13 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       : new MemorySessionRevocations();
     lifecycle.add('session revocations', () => revocations.close());
     const accessTokens = new AccessTokens(accessSecret, config.accessTokenTtlSeconds, revocations);
-    const guard = createAuthGuard(accessTokens);
+    // Moderator and admin tokens are checked against the account as it is now (a demotion bites at once).
+    const guard = createAuthGuard(accessTokens, {
+      currentRole: async (userId) =>
+        (await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role ?? null,
+    });
+    // governance: the append-only audit trail every moderator and admin action is written to
+    const audit = new AuditLog(db);
     const loginThrottle = new LoginThrottle({
       attemptsPerIpPerMinute: config.loginRatePerIpPerMinute,
       failuresPerAccountPerIp: config.loginFailuresPerAccountPerIp,
@@ -220,7 +229,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       : [];
 
     // rooms
-    const rooms = new RoomService(db, logger.child({ module: 'rooms' }));
+    const rooms = new RoomService(db, logger.child({ module: 'rooms' }), audit);
     registerRoomRoutes(app, rooms, guard);
 
     // token economy
@@ -229,7 +238,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const tipLimiter = new MemoryRateLimiter(config.tipsPerMinute, 60_000);
     lifecycle.add('tip limiter', () => tipLimiter.close());
     // chat moderation is asked by the media plane and the wallet too: a room ban refuses grants and tips
-    const chatModeration = new ChatModeration(db);
+    const chatModeration = new ChatModeration(db, { audit });
     const chatRules = new ChatRules({ moderation: chatModeration, maxLength: config.chatMaxLength });
     const wallet = new WalletService({
       db,
@@ -245,7 +254,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       metrics: walletMetrics,
       logger: logger.child({ module: 'wallet' }),
     });
-    const payouts = new PayoutService(db, ledger, walletMetrics, logger.child({ module: 'wallet' }));
+    const payouts = new PayoutService(db, ledger, walletMetrics, logger.child({ module: 'wallet' }), audit);
     const ledgerAudit = new LedgerAudit({
       db,
       metrics,
@@ -467,6 +476,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     lifecycle.add('doctor', () => doctor.close());
     registerDiagnosticsRoutes(app, { doctor, guard });
+    registerGovernanceRoutes(app, { guard, audit });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();
@@ -493,6 +503,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         translator,
         doctor,
         ledgerAudit,
+        audit,
       },
       sfuUrl,
       demoAccounts: demo,

@@ -220,6 +220,21 @@ export interface ChatModerationActionsTable {
   created_at: Generated<Date>;
 }
 
+/** Append-only: the database refuses UPDATE, DELETE and TRUNCATE. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  target_type: 'user' | 'room' | 'message' | 'payout' | 'report' | 'platform';
+  target_id: string | null;
+  room_id: string | null;
+  reason: string | null;
+  request_id: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
 export interface TranslationCacheTable {
   source: string;
   target: string;
@@ -250,6 +265,7 @@ export interface Database {
   chat_room_settings: ChatRoomSettingsTable;
   chat_moderation_actions: ChatModerationActionsTable;
   translation_cache: TranslationCacheTable;
+  audit_events: AuditEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

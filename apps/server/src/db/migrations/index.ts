@@ -5,6 +5,7 @@ import * as ledger from './0005-ledger.js';
 import * as callBilling from './0006-call-billing.js';
 import * as chat from './0007-chat.js';
 import * as refreshGraceOnce from './0008-refresh-grace-once.js';
+import * as auditTrail from './0009-audit-trail.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0006-call-billing': callBilling,
   '0007-chat': chat,
   '0008-refresh-grace-once': refreshGraceOnce,
+  '0009-audit-trail': auditTrail,
 };
 
 export const migrationProvider: MigrationProvider = {

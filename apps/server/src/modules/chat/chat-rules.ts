@@ -1,7 +1,12 @@
 import { AppError, forbidden } from '@fusionflow/kit';
 import { ErrorCode, type Room, type RoomId, type UserId } from '@fusionflow/protocol';
 import type { Session } from '../identity/access-tokens.js';
-import { type ChatModeration, findBlockedWord, type RoomChatSettings } from './chat-moderation.js';
+import {
+  type ChatModeration,
+  findBlockedWord,
+  type ModerationActor,
+  type RoomChatSettings,
+} from './chat-moderation.js';
 
 /** Platform roles that moderate every room. */
 const MODERATOR_ROLES = new Set(['moderator', 'admin']);
@@ -9,6 +14,14 @@ const MODERATOR_ROLES = new Set(['moderator', 'admin']);
 /** Who moderates a room: its owner (the streamer) and the platform's moderators and admins. */
 export function canModerate(session: Pick<Session, 'userId' | 'role'>, room: Pick<Room, 'ownerId'>): boolean {
   return session.userId === room.ownerId || MODERATOR_ROLES.has(session.role);
+}
+
+/** How the audit trail names someone who moderates a room: its owner, or their platform role. */
+export function moderationActor(
+  session: Pick<Session, 'userId' | 'role'>,
+  room: Pick<Room, 'ownerId'>,
+): ModerationActor {
+  return { userId: session.userId, role: session.userId === room.ownerId ? 'owner' : session.role };
 }
 
 /**

@@ -22,7 +22,7 @@ import type { RoomPresence } from '../realtime/room-presence.js';
 import type { RoomService } from '../rooms/room-service.js';
 import { ChatFanout } from './chat-fanout.js';
 import type { ChatModeration, Restrictions } from './chat-moderation.js';
-import { type ChatRules, canModerate } from './chat-rules.js';
+import { type ChatRules, canModerate, moderationActor } from './chat-rules.js';
 import { type ChatStore, textHash } from './chat-store.js';
 import { baseLanguage, type Translator } from './translator.js';
 
@@ -235,7 +235,7 @@ export class ChatService {
     if (message.author_id !== ctx.session.userId) {
       await this.o.moderation.record({
         roomId: room.id,
-        actorId: ctx.session.userId,
+        actor: moderationActor(ctx.session, room),
         action: 'delete',
         targetUserId: message.author_id as UserId,
         messageId: message.id,
@@ -277,10 +277,11 @@ export class ChatService {
       throw forbidden('the streamer and you yourself cannot be muted or banned here');
     }
     const base = { roomId: room.id, action: msg.action, userId: msg.userId, by: actor.userId };
+    const who = moderationActor(actor, room);
     switch (msg.action) {
       case 'mute': {
         const until = new Date(Date.now() + msg.durationSeconds * 1000);
-        await this.o.moderation.restrict(room.id, actor.userId, msg.userId, 'mute', until, msg.reason);
+        await this.o.moderation.restrict(room.id, who, msg.userId, 'mute', until, msg.reason);
         this.o.gateway.emitToRoom(room.id, 'chat:moderation', {
           ...base,
           until: until.toISOString(),
@@ -289,7 +290,7 @@ export class ChatService {
         break;
       }
       case 'ban': {
-        await this.o.moderation.restrict(room.id, actor.userId, msg.userId, 'ban', null, msg.reason);
+        await this.o.moderation.restrict(room.id, who, msg.userId, 'ban', null, msg.reason);
         this.o.gateway.emitToRoom(room.id, 'chat:moderation', {
           ...base,
           ...(msg.reason ? { reason: msg.reason } : {}),
@@ -308,7 +309,7 @@ export class ChatService {
       }
       case 'unmute':
       case 'unban':
-        await this.o.moderation.lift(room.id, actor.userId, msg.userId, msg.action === 'unmute' ? 'mute' : 'ban');
+        await this.o.moderation.lift(room.id, who, msg.userId, msg.action === 'unmute' ? 'mute' : 'ban');
         this.o.gateway.emitToRoom(room.id, 'chat:moderation', base);
         break;
     }
@@ -321,7 +322,7 @@ export class ChatService {
   ): Promise<{ slowModeSeconds: number; blockedWords: string[] }> {
     const room = await this.#member(ctx, msg.roomId);
     if (!canModerate(ctx.session, room)) throw forbidden('only the streamer and moderators can do this');
-    const next = await this.o.moderation.updateSettings(room.id, ctx.session.userId, {
+    const next = await this.o.moderation.updateSettings(room.id, moderationActor(ctx.session, room), {
       ...(msg.slowModeSeconds !== undefined ? { slowModeSeconds: msg.slowModeSeconds } : {}),
       ...(msg.blockedWords !== undefined ? { blockedWords: msg.blockedWords } : {}),
     });

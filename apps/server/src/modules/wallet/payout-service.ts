@@ -2,6 +2,7 @@ import { AppError, conflict, forbidden, type Logger, notFound } from '@fusionflo
 import { asUserId, ErrorCode, type Payout, type PayoutDecision, type PayoutRequest } from '@fusionflow/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { AuditLog } from '../governance/audit-log.js';
 import type { Ledger } from './ledger.js';
 import type { WalletMetrics } from './wallet-metrics.js';
 import type { RequestContext } from './wallet-service.js';
@@ -19,6 +20,7 @@ export class PayoutService {
     private readonly ledger: Ledger,
     private readonly metrics: WalletMetrics,
     private readonly logger: Logger,
+    private readonly audit?: AuditLog,
   ) {}
 
   async request(ctx: RequestContext, req: PayoutRequest): Promise<Payout> {
@@ -119,6 +121,19 @@ export class PayoutService {
         })
         .where('id', '=', payout.id)
         .execute();
+      await this.audit?.record(
+        {
+          actorId: ctx.session.userId,
+          actorRole: ctx.session.role,
+          action: d.decision === 'approve' ? 'payout.approve' : 'payout.reject',
+          targetType: 'payout',
+          targetId: payout.id,
+          reason: d.note ?? null,
+          requestId: ctx.requestId,
+          details: { userId: payout.user_id, amount, source: payout.source, transactionId: posted.transactionId },
+        },
+        tx,
+      );
       this.metrics.payouts.inc({ status: wanted });
       this.logger.info({ payoutId, decision: wanted, admin: ctx.session.userId }, 'payout decided');
     });
