@@ -29,6 +29,8 @@ import { registerDiagnosticsRoutes } from './modules/diagnostics/diagnostics-rou
 import { Doctor } from './modules/diagnostics/doctor.js';
 import { AuditLog } from './modules/governance/audit-log.js';
 import { registerGovernanceRoutes } from './modules/governance/governance-routes.js';
+import { SuspensionService } from './modules/governance/suspension-service.js';
+import { UserDirectory } from './modules/governance/user-directory.js';
 import { AccessTokens } from './modules/identity/access-tokens.js';
 import { createAuthGuard } from './modules/identity/auth-guard.js';
 import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-accounts.js';
@@ -98,6 +100,7 @@ export interface Platform {
     doctor: Doctor;
     ledgerAudit: LedgerAudit;
     audit: AuditLog;
+    suspensions: SuspensionService;
   };
   /** The SFU's base URL (external, or the embedded one once `listen()` started it). */
   sfuUrl(): string | undefined;
@@ -204,6 +207,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       db,
       hasher,
       accessTokens,
+      audit,
       refreshTokenTtlDays: config.refreshTokenTtlDays,
       refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
       loginThrottle,
@@ -312,7 +316,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     }
     realtime.attach(app.server);
     // Signing out closes the session's connections at once, on whichever process holds them.
-    const endSessionConnections = (sessionId: string) => realtime.endSession(sessionId);
+    const endSessionConnections = (sessionId: string, message?: string) => realtime.endSession(sessionId, message);
     identity.events.on('session-ended', endSessionConnections);
     lifecycle.add('session events', () => identity.events.off('session-ended', endSessionConnections));
     const presence = new RoomPresence({
@@ -476,7 +480,16 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     lifecycle.add('doctor', () => doctor.close());
     registerDiagnosticsRoutes(app, { doctor, guard });
-    registerGovernanceRoutes(app, { guard, audit });
+    const suspensions = new SuspensionService({
+      db,
+      audit,
+      sessions: identity,
+      media: live,
+      rooms,
+      logger: logger.child({ module: 'governance' }),
+    });
+    const directory = new UserDirectory(db);
+    registerGovernanceRoutes(app, { guard, audit, identity, directory, suspensions });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();
@@ -504,6 +517,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         doctor,
         ledgerAudit,
         audit,
+        suspensions,
       },
       sfuUrl,
       demoAccounts: demo,

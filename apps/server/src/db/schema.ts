@@ -235,6 +235,15 @@ export interface AuditEventsTable {
   details: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
+/** A suspended account (removed on reinstatement); `until` null: until lifted. */
+export interface SuspensionsTable {
+  user_id: string;
+  reason: string;
+  until: Timestamp | null;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
 export interface TranslationCacheTable {
   source: string;
   target: string;
@@ -266,6 +275,7 @@ export interface Database {
   chat_moderation_actions: ChatModerationActionsTable;
   translation_cache: TranslationCacheTable;
   audit_events: AuditEventsTable;
+  suspensions: SuspensionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

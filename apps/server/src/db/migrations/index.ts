@@ -6,6 +6,7 @@ import * as callBilling from './0006-call-billing.js';
 import * as chat from './0007-chat.js';
 import * as refreshGraceOnce from './0008-refresh-grace-once.js';
 import * as auditTrail from './0009-audit-trail.js';
+import * as suspensions from './0010-suspensions.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0007-chat': chat,
   '0008-refresh-grace-once': refreshGraceOnce,
   '0009-audit-trail': auditTrail,
+  '0010-suspensions': suspensions,
 };
 
 export const migrationProvider: MigrationProvider = {

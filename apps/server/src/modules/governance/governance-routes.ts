@@ -1,23 +1,115 @@
-import { AuditListResponse, AuditQuery, ErrorBody } from '@fusionflow/protocol';
+import {
+  AdminUserDetail,
+  AdminUserSearchQuery,
+  AdminUserSearchResponse,
+  AuditListResponse,
+  AuditQuery,
+  ErrorBody,
+  ReinstateRequest,
+  SetRoleRequest,
+  SuspendRequest,
+  Suspension,
+  User,
+  UserId,
+} from '@fusionflow/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { HttpApp } from '../../http/http-app.js';
-import type { AuthGuard } from '../identity/auth-guard.js';
+import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
+import type { IdentityService } from '../identity/identity-service.js';
 import type { AuditLog } from './audit-log.js';
+import type { SuspensionService } from './suspension-service.js';
+import type { UserDirectory } from './user-directory.js';
+
+const UserParams = z.strictObject({ id: UserId });
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
 export interface GovernanceRoutesOptions {
   guard: AuthGuard;
   audit: AuditLog;
+  identity: IdentityService;
+  directory: UserDirectory;
+  suspensions: SuspensionService;
 }
 
-/** The governance API: the audit trail (admins). Schemas and guards only; the services decide. */
+/**
+ * The governance API. Schemas and guards only; the services decide. Every /api/admin route checks
+ * who is asking first (`onRequest`, before the body is even validated): a non-admin learns nothing.
+ */
 export function registerGovernanceRoutes(app: HttpApp, o: GovernanceRoutesOptions): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { guard, audit } = o;
+  const { guard, audit, identity, directory, suspensions } = o;
+  const staff = guard.roles('moderator', 'admin');
+  const admin = guard.roles('admin');
+
+  r.get('/api/admin/users', {
+    onRequest: staff,
+    schema: {
+      tags: ['admin'],
+      summary: 'Search accounts by name or email (moderators and admins)',
+      querystring: AdminUserSearchQuery,
+      response: { 200: AdminUserSearchResponse, ...errors },
+    },
+    handler: async (request) => ({ users: await directory.search(request.query) }),
+  });
+
+  r.get('/api/admin/users/:id', {
+    onRequest: staff,
+    schema: {
+      tags: ['admin'],
+      summary: 'One account: role, sign-up date, balance, earnings, recent rooms, suspension, reports against it',
+      params: UserParams,
+      response: { 200: AdminUserDetail, ...errors },
+    },
+    handler: async (request) => directory.detail(request.params.id),
+  });
+
+  r.put('/api/admin/users/:id/role', {
+    onRequest: admin,
+    schema: {
+      tags: ['admin'],
+      summary: 'Give an account a role (admins only; the last admin keeps theirs)',
+      params: UserParams,
+      body: SetRoleRequest,
+      response: { 200: User, ...errors },
+    },
+    handler: async (request) =>
+      identity.setRole(sessionOf(request), request.params.id, request.body.role, {
+        ...(request.body.reason ? { reason: request.body.reason } : {}),
+        requestId: request.id,
+      }),
+  });
+
+  r.post('/api/admin/users/:id/suspension', {
+    onRequest: staff,
+    schema: {
+      tags: ['admin'],
+      summary: 'Suspend an account: signed out everywhere, media and live rooms ended, sign-in refused until lifted',
+      params: UserParams,
+      body: SuspendRequest,
+      response: { 200: Suspension, ...errors },
+    },
+    handler: async (request) => suspensions.suspend(sessionOf(request), request.params.id, request.body, request.id),
+  });
+
+  r.post('/api/admin/users/:id/reinstate', {
+    onRequest: admin,
+    schema: {
+      tags: ['admin'],
+      summary: 'Lift a suspension (admins only)',
+      params: UserParams,
+      body: ReinstateRequest,
+      response: { 204: z.null(), ...errors },
+    },
+    handler: async (request, reply) => {
+      await suspensions.reinstate(sessionOf(request), request.params.id, request.body, request.id);
+      return reply.code(204).send(null);
+    },
+  });
 
   r.get('/api/admin/audit', {
-    preHandler: guard.roles('admin'),
+    onRequest: guard.roles('admin'),
     schema: {
       tags: ['admin'],
       summary: 'The audit trail, newest first, filtered by actor, target, room, action and time',
@@ -28,7 +120,7 @@ export function registerGovernanceRoutes(app: HttpApp, o: GovernanceRoutesOption
   });
 
   r.get('/api/admin/audit/export', {
-    preHandler: guard.roles('admin'),
+    onRequest: guard.roles('admin'),
     schema: {
       tags: ['admin'],
       summary: 'The filtered audit trail as CSV (text/csv), newest first',
