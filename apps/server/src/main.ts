@@ -258,7 +258,14 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       metrics: walletMetrics,
       logger: logger.child({ module: 'wallet' }),
     });
-    const payouts = new PayoutService(db, ledger, walletMetrics, logger.child({ module: 'wallet' }), audit);
+    const payouts = new PayoutService(
+      db,
+      ledger,
+      walletMetrics,
+      logger.child({ module: 'wallet' }),
+      audit,
+      config.payoutSecondApprovalTokens,
+    );
     const ledgerAudit = new LedgerAudit({
       db,
       metrics,

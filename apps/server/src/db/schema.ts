@@ -143,6 +143,9 @@ export interface PayoutsTable {
   note: string | null;
   created_at: Generated<Date>;
   decided_at: Timestamp | null;
+  /** Four eyes: the first of two admins who approved a payout above PAYOUT_SECOND_APPROVAL_TOKENS. */
+  first_approved_by: string | null;
+  first_approved_at: Timestamp | null;
 }
 
 export interface CallSessionsTable {

@@ -7,6 +7,7 @@ import * as chat from './0007-chat.js';
 import * as refreshGraceOnce from './0008-refresh-grace-once.js';
 import * as auditTrail from './0009-audit-trail.js';
 import * as suspensions from './0010-suspensions.js';
+import * as payoutSecondApproval from './0011-payout-second-approval.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0008-refresh-grace-once': refreshGraceOnce,
   '0009-audit-trail': auditTrail,
   '0010-suspensions': suspensions,
+  '0011-payout-second-approval': payoutSecondApproval,
 };
 
 export const migrationProvider: MigrationProvider = {
