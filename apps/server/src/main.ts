@@ -29,6 +29,7 @@ import { registerDiagnosticsRoutes } from './modules/diagnostics/diagnostics-rou
 import { Doctor } from './modules/diagnostics/doctor.js';
 import { AuditLog } from './modules/governance/audit-log.js';
 import { registerGovernanceRoutes } from './modules/governance/governance-routes.js';
+import { RoomModerators } from './modules/governance/room-moderators.js';
 import { SuspensionService } from './modules/governance/suspension-service.js';
 import { UserDirectory } from './modules/governance/user-directory.js';
 import { AccessTokens } from './modules/identity/access-tokens.js';
@@ -243,7 +244,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     lifecycle.add('tip limiter', () => tipLimiter.close());
     // chat moderation is asked by the media plane and the wallet too: a room ban refuses grants and tips
     const chatModeration = new ChatModeration(db, { audit });
-    const chatRules = new ChatRules({ moderation: chatModeration, maxLength: config.chatMaxLength });
+    const roomModerators = new RoomModerators({ db, rooms, audit });
+    const chatRules = new ChatRules({ moderation: chatModeration, maxLength: config.chatMaxLength, roomModerators });
     const wallet = new WalletService({
       db,
       ledger,
@@ -389,6 +391,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       messagesPer10s: config.chatMessagesPer10s,
       tips: wallet.events,
       tickets: wallet,
+      userRole: async (userId) =>
+        (await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role ?? null,
       // `live` is created below with the SFU client; a ban only calls this once the platform runs.
       media: { endUserMedia: (userId, roomId) => live.endUserMedia(userId, roomId) },
       metrics,
@@ -496,7 +500,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'governance' }),
     });
     const directory = new UserDirectory(db);
-    registerGovernanceRoutes(app, { guard, audit, identity, directory, suspensions });
+    registerGovernanceRoutes(app, { guard, audit, identity, directory, suspensions, roomModerators });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();

@@ -247,6 +247,14 @@ export interface SuspensionsTable {
   created_at: Generated<Date>;
 }
 
+/** A channel moderator: appointed by the room's owner, moderates that room only. */
+export interface RoomModeratorsTable {
+  room_id: string;
+  user_id: string;
+  added_by: string;
+  added_at: Generated<Date>;
+}
+
 export interface TranslationCacheTable {
   source: string;
   target: string;
@@ -279,6 +287,7 @@ export interface Database {
   translation_cache: TranslationCacheTable;
   audit_events: AuditEventsTable;
   suspensions: SuspensionsTable;
+  room_moderators: RoomModeratorsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -8,6 +8,7 @@ import * as refreshGraceOnce from './0008-refresh-grace-once.js';
 import * as auditTrail from './0009-audit-trail.js';
 import * as suspensions from './0010-suspensions.js';
 import * as payoutSecondApproval from './0011-payout-second-approval.js';
+import * as roomModerators from './0012-room-moderators.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0009-audit-trail': auditTrail,
   '0010-suspensions': suspensions,
   '0011-payout-second-approval': payoutSecondApproval,
+  '0012-room-moderators': roomModerators,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -32,7 +32,32 @@ export function moderationActor(
  * nothing into that room.
  */
 export class ChatRules {
-  constructor(private readonly o: { moderation: ChatModeration; maxLength: number }) {}
+  constructor(
+    private readonly o: {
+      moderation: ChatModeration;
+      maxLength: number;
+      /** Channel moderators: accounts the owner appointed to moderate one room. */
+      roomModerators?: { isModerator(roomId: RoomId, userId: string): Promise<boolean> };
+    },
+  ) {}
+
+  /**
+   * Who moderates the room, as the audit trail names them — its owner, a platform moderator or
+   * admin, or one of its channel moderators (that room only) — or null for everyone else.
+   */
+  async moderator(session: Session, room: Pick<Room, 'id' | 'ownerId'>): Promise<ModerationActor | null> {
+    if (canModerate(session, room)) return moderationActor(session, room);
+    if (session.isGuest || !this.o.roomModerators) return null;
+    return (await this.o.roomModerators.isModerator(room.id, session.userId))
+      ? { userId: session.userId, role: 'channel_moderator' }
+      : null;
+  }
+
+  /** Does this user moderate the room (the owner, a channel moderator or platform staff by `role`)? */
+  async moderates(roomId: RoomId, ownerId: string, userId: string, role?: string): Promise<boolean> {
+    if (userId === ownerId || (role !== undefined && MODERATOR_ROLES.has(role))) return true;
+    return (await this.o.roomModerators?.isModerator(roomId, userId)) ?? false;
+  }
 
   /** Longest message, in characters. */
   get maxLength(): number {
@@ -64,7 +89,7 @@ export class ChatRules {
   /** A tip into a room, with or without a message: throws the chat's own error when the room refuses it. */
   async checkTip(room: Pick<Room, 'id' | 'ownerId'>, session: Session, message: string | null): Promise<void> {
     if (message !== null) this.checkLength(message);
-    if (canModerate(session, room)) return;
+    if (await this.moderator(session, room)) return;
     await this.checkSender(room.id, session.userId, { mute: message !== null });
     if (message !== null) this.checkWords(message, await this.o.moderation.settings(room.id));
   }

@@ -22,7 +22,7 @@ import type { RoomPresence } from '../realtime/room-presence.js';
 import type { RoomService } from '../rooms/room-service.js';
 import { ChatFanout } from './chat-fanout.js';
 import type { ChatModeration, Restrictions } from './chat-moderation.js';
-import { type ChatRules, canModerate, moderationActor } from './chat-rules.js';
+import type { ChatRules } from './chat-rules.js';
 import { type ChatStore, textHash } from './chat-store.js';
 import { baseLanguage, type Translator } from './translator.js';
 
@@ -46,6 +46,8 @@ export interface ChatServiceOptions {
   };
   /** Paid live rooms: the ticket a user holds for a room, if any (the chat is part of what it buys). */
   tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
+  /** An account's platform role (channel moderators may not act on platform staff). */
+  userRole?: (userId: UserId) => Promise<string | null>;
   /** Ends a banned user's media (their SFU sessions and the grants they hold) in a live room. */
   media?: { endUserMedia(userId: UserId, roomId: RoomId): Promise<void> };
   metrics: Registry;
@@ -151,7 +153,7 @@ export class ChatService {
     const text = msg.text.trim();
     if (text.length === 0) throw new AppError(ErrorCode.ValidationFailed, 'chat:send: the message is empty');
     this.o.rules.checkLength(text);
-    const moderator = canModerate(session, room);
+    const moderator = (await this.o.rules.moderator(session, room)) !== null;
     await this.#checkTicket(room, session);
     const key = `${room.id} ${session.userId}`;
     if (!moderator) {
@@ -225,7 +227,7 @@ export class ChatService {
     const room = await this.#member(ctx, msg.roomId);
     const message = await this.o.store.get(room.id, msg.messageId);
     if (!message) throw new AppError(ErrorCode.NotFound, 'no such message in this room');
-    const moderator = canModerate(ctx.session, room);
+    const moderator = await this.o.rules.moderator(ctx.session, room);
     if (!moderator && message.author_id !== ctx.session.userId) {
       throw forbidden('only the streamer and moderators can delete others’ messages');
     }
@@ -235,7 +237,7 @@ export class ChatService {
     if (message.author_id !== ctx.session.userId) {
       await this.o.moderation.record({
         roomId: room.id,
-        actor: moderationActor(ctx.session, room),
+        actor: moderator ?? { userId: ctx.session.userId, role: ctx.session.role },
         action: 'delete',
         targetUserId: message.author_id as UserId,
         messageId: message.id,
@@ -272,12 +274,16 @@ export class ChatService {
   async #moderate(ctx: SocketContext, msg: ChatModerateRequest): Promise<void> {
     const room = await this.#member(ctx, msg.roomId);
     const actor = ctx.session;
-    if (!canModerate(actor, room)) throw forbidden('only the streamer and moderators can do this');
+    const who = await this.o.rules.moderator(actor, room);
+    if (!who) throw forbidden('only the streamer and moderators can do this');
     if (msg.userId === room.ownerId || msg.userId === actor.userId) {
       throw forbidden('the streamer and you yourself cannot be muted or banned here');
     }
+    // A channel moderator's power stops at those who moderate the room too.
+    if (who.role === 'channel_moderator' && (await this.#moderatesRoom(room, msg.userId))) {
+      throw forbidden('a channel moderator cannot mute or ban the room’s moderators');
+    }
     const base = { roomId: room.id, action: msg.action, userId: msg.userId, by: actor.userId };
-    const who = moderationActor(actor, room);
     switch (msg.action) {
       case 'mute': {
         const until = new Date(Date.now() + msg.durationSeconds * 1000);
@@ -321,8 +327,9 @@ export class ChatService {
     msg: ChatSettingsRequest,
   ): Promise<{ slowModeSeconds: number; blockedWords: string[] }> {
     const room = await this.#member(ctx, msg.roomId);
-    if (!canModerate(ctx.session, room)) throw forbidden('only the streamer and moderators can do this');
-    const next = await this.o.moderation.updateSettings(room.id, moderationActor(ctx.session, room), {
+    const who = await this.o.rules.moderator(ctx.session, room);
+    if (!who) throw forbidden('only the streamer and moderators can do this');
+    const next = await this.o.moderation.updateSettings(room.id, who, {
       ...(msg.slowModeSeconds !== undefined ? { slowModeSeconds: msg.slowModeSeconds } : {}),
       ...(msg.blockedWords !== undefined ? { blockedWords: msg.blockedWords } : {}),
     });
@@ -352,7 +359,8 @@ export class ChatService {
 
   /** A paid live room (`ticketPrice`) needs a ticket of everyone who does not moderate it. */
   async #checkTicket(room: Room, session: Session): Promise<void> {
-    if (room.kind !== 'live' || (room.ticketPrice ?? 0) <= 0 || canModerate(session, room)) return;
+    if (room.kind !== 'live' || (room.ticketPrice ?? 0) <= 0) return;
+    if (await this.o.rules.moderator(session, room)) return;
     const key = `${room.id} ${session.userId}`;
     if (this.#ticketHolders.has(key)) return;
     if (!session.isGuest && (await this.o.tickets.ticketFor(session.userId, room.id))) {
@@ -366,6 +374,12 @@ export class ChatService {
         : `the chat of this stream is for ticket holders (${room.ticketPrice} tokens)`,
       { ticketPrice: room.ticketPrice },
     );
+  }
+
+  /** Does the user moderate the room (owner, channel moderator, platform staff)? Asks for their role. */
+  async #moderatesRoom(room: Room, userId: UserId): Promise<boolean> {
+    const role = (await this.o.userRole?.(userId)) ?? undefined;
+    return this.o.rules.moderates(room.id, room.ownerId, userId, role);
   }
 
   async #endMedia(userId: UserId, roomId: RoomId): Promise<void> {
@@ -389,7 +403,7 @@ export class ChatService {
     try {
       const room = await this.#room(roomId);
       const session = ctx.session;
-      const moderator = canModerate(session, room);
+      const moderator = (await this.o.rules.moderator(session, room)) !== null;
       const [settings, restrictions]: [Awaited<ReturnType<ChatModeration['settings']>>, Restrictions] =
         await Promise.all([
           this.o.moderation.settings(roomId),

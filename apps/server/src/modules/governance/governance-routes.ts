@@ -1,4 +1,5 @@
 import {
+  AddRoomModeratorRequest,
   AdminUserDetail,
   AdminUserSearchQuery,
   AdminUserSearchResponse,
@@ -6,6 +7,9 @@ import {
   AuditQuery,
   ErrorBody,
   ReinstateRequest,
+  RoomId,
+  RoomModerator,
+  RoomModeratorsResponse,
   SetRoleRequest,
   SuspendRequest,
   Suspension,
@@ -18,10 +22,12 @@ import type { HttpApp } from '../../http/http-app.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { IdentityService } from '../identity/identity-service.js';
 import type { AuditLog } from './audit-log.js';
+import type { RoomModerators } from './room-moderators.js';
 import type { SuspensionService } from './suspension-service.js';
 import type { UserDirectory } from './user-directory.js';
 
 const UserParams = z.strictObject({ id: UserId });
+const RoomParams = z.strictObject({ id: RoomId });
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
@@ -31,6 +37,7 @@ export interface GovernanceRoutesOptions {
   identity: IdentityService;
   directory: UserDirectory;
   suspensions: SuspensionService;
+  roomModerators: RoomModerators;
 }
 
 /**
@@ -39,7 +46,48 @@ export interface GovernanceRoutesOptions {
  */
 export function registerGovernanceRoutes(app: HttpApp, o: GovernanceRoutesOptions): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { guard, audit, identity, directory, suspensions } = o;
+  const { guard, audit, identity, directory, suspensions, roomModerators } = o;
+
+  // Channel moderators: the room's owner (or an admin) appoints them; they moderate that room only.
+  r.get('/api/rooms/:id/moderators', {
+    onRequest: guard.account,
+    schema: {
+      tags: ['rooms'],
+      summary: "The room's channel moderators (its owner, its moderators, platform staff)",
+      params: RoomParams,
+      response: { 200: RoomModeratorsResponse, ...errors },
+    },
+    handler: async (request) => ({ moderators: await roomModerators.list(sessionOf(request), request.params.id) }),
+  });
+
+  r.post('/api/rooms/:id/moderators', {
+    onRequest: guard.account,
+    schema: {
+      tags: ['rooms'],
+      summary: 'Appoint a channel moderator (room owner or admin)',
+      params: RoomParams,
+      body: AddRoomModeratorRequest,
+      response: { 201: RoomModerator, ...errors },
+    },
+    handler: async (request, reply) =>
+      reply
+        .code(201)
+        .send(await roomModerators.add(sessionOf(request), request.params.id, request.body.userId, request.id)),
+  });
+
+  r.delete('/api/rooms/:id/moderators/:userId', {
+    onRequest: guard.account,
+    schema: {
+      tags: ['rooms'],
+      summary: 'Remove a channel moderator (room owner or admin)',
+      params: z.strictObject({ id: RoomId, userId: UserId }),
+      response: { 204: z.null(), ...errors },
+    },
+    handler: async (request, reply) => {
+      await roomModerators.remove(sessionOf(request), request.params.id, request.params.userId, request.id);
+      return reply.code(204).send(null);
+    },
+  });
   const staff = guard.roles('moderator', 'admin');
   const admin = guard.roles('admin');
 
