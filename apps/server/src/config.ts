@@ -298,6 +298,12 @@ export const serverSettings = {
     'Oldest (or furthest in the future) webhook timestamp accepted.',
     { default: 300 },
   ),
+  reportsPerHour: setting(
+    'REPORTS_PER_HOUR',
+    read.int(1, 10_000),
+    'Reports one account may file per hour (checked in the database, so it holds across processes and bursts).',
+    { default: 20 },
+  ),
   payoutSecondApprovalTokens: setting(
     'PAYOUT_SECOND_APPROVAL_TOKENS',
     read.int(0, 1_000_000_000),

@@ -29,6 +29,7 @@ import { registerDiagnosticsRoutes } from './modules/diagnostics/diagnostics-rou
 import { Doctor } from './modules/diagnostics/doctor.js';
 import { AuditLog } from './modules/governance/audit-log.js';
 import { registerGovernanceRoutes } from './modules/governance/governance-routes.js';
+import { ReportService } from './modules/governance/report-service.js';
 import { RoomModerators } from './modules/governance/room-moderators.js';
 import { SuspensionService } from './modules/governance/suspension-service.js';
 import { UserDirectory } from './modules/governance/user-directory.js';
@@ -499,8 +500,16 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       rooms,
       logger: logger.child({ module: 'governance' }),
     });
-    const directory = new UserDirectory(db);
-    registerGovernanceRoutes(app, { guard, audit, identity, directory, suspensions, roomModerators });
+    const reports = new ReportService({
+      db,
+      audit,
+      chat,
+      suspensions,
+      perHour: config.reportsPerHour,
+      logger: logger.child({ module: 'governance' }),
+    });
+    const directory = new UserDirectory(db, (userId) => reports.against(userId));
+    registerGovernanceRoutes(app, { guard, audit, identity, directory, suspensions, roomModerators, reports });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();

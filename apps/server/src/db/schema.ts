@@ -255,6 +255,28 @@ export interface RoomModeratorsTable {
   added_at: Generated<Date>;
 }
 
+export interface ReportsTable {
+  id: string;
+  reporter_id: string;
+  target_type: 'message' | 'user' | 'broadcast';
+  /** `message:<room>:<id>`, `user:<id>`, `broadcast:<room>`: one open report per reporter and key. */
+  target_key: string;
+  room_id: string | null;
+  message_id: number | null;
+  subject_user_id: string | null;
+  message_text: string | null;
+  reason: string;
+  note: string | null;
+  status: 'open' | 'claimed' | 'resolved';
+  claimed_by: string | null;
+  claimed_at: Timestamp | null;
+  resolved_by: string | null;
+  resolved_at: Timestamp | null;
+  action: string | null;
+  resolution: string | null;
+  created_at: Generated<Date>;
+}
+
 export interface TranslationCacheTable {
   source: string;
   target: string;
@@ -288,6 +310,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   suspensions: SuspensionsTable;
   room_moderators: RoomModeratorsTable;
+  reports: ReportsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -9,6 +9,7 @@ import * as auditTrail from './0009-audit-trail.js';
 import * as suspensions from './0010-suspensions.js';
 import * as payoutSecondApproval from './0011-payout-second-approval.js';
 import * as roomModerators from './0012-room-moderators.js';
+import * as reports from './0013-reports.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0010-suspensions': suspensions,
   '0011-payout-second-approval': payoutSecondApproval,
   '0012-room-moderators': roomModerators,
+  '0013-reports': reports,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -3,6 +3,7 @@ import {
   ChatDeleteRequest,
   ChatHistoryRequest,
   type ChatHistoryResult,
+  type ChatMessageId,
   ChatModerateRequest,
   ChatReactRequest,
   ChatSendMessage,
@@ -225,19 +226,36 @@ export class ChatService {
 
   async #delete(ctx: SocketContext, msg: ChatDeleteRequest): Promise<void> {
     const room = await this.#member(ctx, msg.roomId);
-    const message = await this.o.store.get(room.id, msg.messageId);
+    await this.#deleteMessage(room, ctx.session, msg.messageId, null);
+  }
+
+  /**
+   * Platform staff acting from outside the room (a report's resolution): delete a message, as a
+   * moderator who is not in the room. Recorded with the request id.
+   */
+  async staffDelete(actor: Session, roomId: RoomId, messageId: ChatMessageId, requestId: string): Promise<void> {
+    await this.#deleteMessage(await this.#room(roomId), actor, messageId, requestId);
+  }
+
+  /** Platform staff acting from outside the room: mute, ban, unmute or unban, as `chat:moderate` does. */
+  async staffModerate(actor: Session, msg: ChatModerateRequest, requestId: string): Promise<void> {
+    await this.#applyModeration(await this.#room(msg.roomId), actor, msg, requestId);
+  }
+
+  async #deleteMessage(room: Room, actor: Session, messageId: ChatMessageId, requestId: string | null) {
+    const message = await this.o.store.get(room.id, messageId);
     if (!message) throw new AppError(ErrorCode.NotFound, 'no such message in this room');
-    const moderator = await this.o.rules.moderator(ctx.session, room);
-    if (!moderator && message.author_id !== ctx.session.userId) {
+    const moderator = await this.o.rules.moderator(actor, room);
+    if (!moderator && message.author_id !== actor.userId) {
       throw forbidden('only the streamer and moderators can delete others’ messages');
     }
-    if (!(await this.o.store.delete(room.id, msg.messageId, ctx.session.userId))) return;
+    if (!(await this.o.store.delete(room.id, messageId, actor.userId))) return;
     // The message may still wait in the room's batch: it must reach the readers before its deletion.
     this.#fanout.flushRoom(room.id);
-    if (message.author_id !== ctx.session.userId) {
+    if (message.author_id !== actor.userId) {
       await this.o.moderation.record({
         roomId: room.id,
-        actor: moderator ?? { userId: ctx.session.userId, role: ctx.session.role },
+        actor: { ...(moderator ?? { userId: actor.userId, role: actor.role }), requestId },
         action: 'delete',
         targetUserId: message.author_id as UserId,
         messageId: message.id,
@@ -246,8 +264,8 @@ export class ChatService {
     }
     this.o.gateway.emitToRoom(room.id, 'chat:delete', {
       roomId: room.id,
-      messageId: msg.messageId,
-      deletedBy: ctx.session.userId,
+      messageId,
+      deletedBy: actor.userId,
     });
   }
 
@@ -272,10 +290,13 @@ export class ChatService {
   }
 
   async #moderate(ctx: SocketContext, msg: ChatModerateRequest): Promise<void> {
-    const room = await this.#member(ctx, msg.roomId);
-    const actor = ctx.session;
-    const who = await this.o.rules.moderator(actor, room);
-    if (!who) throw forbidden('only the streamer and moderators can do this');
+    await this.#applyModeration(await this.#member(ctx, msg.roomId), ctx.session, msg, null);
+  }
+
+  async #applyModeration(room: Room, actor: Session, msg: ChatModerateRequest, requestId: string | null) {
+    const moderator = await this.o.rules.moderator(actor, room);
+    if (!moderator) throw forbidden('only the streamer and moderators can do this');
+    const who = { ...moderator, requestId };
     if (msg.userId === room.ownerId || msg.userId === actor.userId) {
       throw forbidden('the streamer and you yourself cannot be muted or banned here');
     }

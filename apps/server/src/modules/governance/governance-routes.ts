@@ -5,14 +5,22 @@ import {
   AdminUserSearchResponse,
   AuditListResponse,
   AuditQuery,
+  CreateReportRequest,
   ErrorBody,
+  MyReport,
+  MyReportsResponse,
   ReinstateRequest,
+  Report,
+  ReportQueueQuery,
+  ReportQueueResponse,
+  ResolveReportRequest,
   RoomId,
   RoomModerator,
   RoomModeratorsResponse,
   SetRoleRequest,
   SuspendRequest,
   Suspension,
+  text,
   User,
   UserId,
 } from '@fusionflow/protocol';
@@ -22,12 +30,14 @@ import type { HttpApp } from '../../http/http-app.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { IdentityService } from '../identity/identity-service.js';
 import type { AuditLog } from './audit-log.js';
+import type { ReportService } from './report-service.js';
 import type { RoomModerators } from './room-moderators.js';
 import type { SuspensionService } from './suspension-service.js';
 import type { UserDirectory } from './user-directory.js';
 
 const UserParams = z.strictObject({ id: UserId });
 const RoomParams = z.strictObject({ id: RoomId });
+const ReportParams = z.strictObject({ id: text().min(1).max(64) });
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
 
@@ -38,6 +48,7 @@ export interface GovernanceRoutesOptions {
   directory: UserDirectory;
   suspensions: SuspensionService;
   roomModerators: RoomModerators;
+  reports: ReportService;
 }
 
 /**
@@ -46,7 +57,63 @@ export interface GovernanceRoutesOptions {
  */
 export function registerGovernanceRoutes(app: HttpApp, o: GovernanceRoutesOptions): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { guard, audit, identity, directory, suspensions, roomModerators } = o;
+  const { guard, audit, identity, directory, suspensions, roomModerators, reports } = o;
+
+  // Reports: any account files them; moderators and admins work the queue.
+  r.post('/api/reports', {
+    onRequest: guard.account,
+    schema: {
+      tags: ['governance'],
+      summary: 'Report a chat message, a user or a broadcast (rate limited per account)',
+      body: CreateReportRequest,
+      response: { 201: MyReport, ...errors },
+    },
+    handler: async (request, reply) => reply.code(201).send(await reports.create(sessionOf(request), request.body)),
+  });
+
+  r.get('/api/reports', {
+    onRequest: guard.account,
+    schema: {
+      tags: ['governance'],
+      summary: 'My reports and whether they were handled',
+      response: { 200: MyReportsResponse, ...errors },
+    },
+    handler: async (request) => ({ reports: await reports.mine(sessionOf(request)) }),
+  });
+
+  r.get('/api/admin/reports', {
+    onRequest: guard.roles('moderator', 'admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'The report queue, oldest first (without status: open and claimed)',
+      querystring: ReportQueueQuery,
+      response: { 200: ReportQueueResponse, ...errors },
+    },
+    handler: async (request) => ({ reports: await reports.queue(request.query) }),
+  });
+
+  r.post('/api/admin/reports/:id/claim', {
+    onRequest: guard.roles('moderator', 'admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Claim a report to work on it',
+      params: ReportParams,
+      response: { 200: Report, ...errors },
+    },
+    handler: async (request) => reports.claim(sessionOf(request), request.params.id, request.id),
+  });
+
+  r.post('/api/admin/reports/:id/resolve', {
+    onRequest: guard.roles('moderator', 'admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Resolve a report: dismiss, delete the message, mute or ban in its room, or suspend',
+      params: ReportParams,
+      body: ResolveReportRequest,
+      response: { 200: Report, ...errors },
+    },
+    handler: async (request) => reports.resolve(sessionOf(request), request.params.id, request.body, request.id),
+  });
 
   // Channel moderators: the room's owner (or an admin) appoints them; they moderate that room only.
   r.get('/api/rooms/:id/moderators', {
