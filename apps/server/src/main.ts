@@ -29,8 +29,10 @@ import { registerDiagnosticsRoutes } from './modules/diagnostics/diagnostics-rou
 import { Doctor } from './modules/diagnostics/doctor.js';
 import { AuditLog } from './modules/governance/audit-log.js';
 import { registerGovernanceRoutes } from './modules/governance/governance-routes.js';
+import { LiveNow } from './modules/governance/live-now.js';
 import { ReportService } from './modules/governance/report-service.js';
 import { RoomModerators } from './modules/governance/room-moderators.js';
+import { StudioService } from './modules/governance/studio-service.js';
 import { SuspensionService } from './modules/governance/suspension-service.js';
 import { UserDirectory } from './modules/governance/user-directory.js';
 import { AccessTokens } from './modules/identity/access-tokens.js';
@@ -509,7 +511,30 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'governance' }),
     });
     const directory = new UserDirectory(db, (userId) => reports.against(userId));
-    registerGovernanceRoutes(app, { guard, audit, identity, directory, suspensions, roomModerators, reports });
+    const liveNow = new LiveNow({
+      db,
+      members: (roomId) => presence.members(roomId),
+      node: () => (config.sfuUrl ? new URL(config.sfuUrl).host : 'embedded'),
+    });
+    const studios = new StudioService({
+      db,
+      audit,
+      accounts: identity,
+      sharePercent: config.studioSharePercent,
+    });
+    registerGovernanceRoutes(app, {
+      guard,
+      audit,
+      identity,
+      directory,
+      suspensions,
+      roomModerators,
+      reports,
+      liveNow,
+      rooms,
+      moderation: chatModeration,
+      studios,
+    });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();

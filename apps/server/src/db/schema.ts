@@ -277,6 +277,13 @@ export interface ReportsTable {
   created_at: Generated<Date>;
 }
 
+export interface PlatformSettingsTable {
+  name: string;
+  value: ColumnType<unknown, string, string>;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
+}
+
 export interface TranslationCacheTable {
   source: string;
   target: string;
@@ -311,6 +318,7 @@ export interface Database {
   suspensions: SuspensionsTable;
   room_moderators: RoomModeratorsTable;
   reports: ReportsTable;
+  platform_settings: PlatformSettingsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

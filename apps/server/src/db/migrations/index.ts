@@ -10,6 +10,7 @@ import * as suspensions from './0010-suspensions.js';
 import * as payoutSecondApproval from './0011-payout-second-approval.js';
 import * as roomModerators from './0012-room-moderators.js';
 import * as reports from './0013-reports.js';
+import * as platformSettings from './0014-platform-settings.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0011-payout-second-approval': payoutSecondApproval,
   '0012-room-moderators': roomModerators,
   '0013-reports': reports,
+  '0014-platform-settings': platformSettings,
 };
 
 export const migrationProvider: MigrationProvider = {

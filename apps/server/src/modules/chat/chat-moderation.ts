@@ -48,6 +48,8 @@ export class ChatModeration {
   readonly #restrictions: LRUCache<string, Restrictions>;
 
   readonly #audit: AuditLog | undefined;
+  /** The platform-wide blocked words, for a short while (this process's change replaces it at once). */
+  readonly #platformWords: LRUCache<'words', string[]>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -56,6 +58,55 @@ export class ChatModeration {
     this.#settings = new LRUCache({ max: 10_000, ttl: o.cacheTtlMs ?? 5000 });
     this.#restrictions = new LRUCache({ max: 100_000, ttl: o.cacheTtlMs ?? 5000 });
     this.#audit = o.audit;
+    this.#platformWords = new LRUCache({ max: 1, ttl: o.cacheTtlMs ?? 5000 });
+  }
+
+  /** Words blocked in every room (merged with each room's own list), lower-case. */
+  async platformWords(): Promise<string[]> {
+    const cached = this.#platformWords.get('words');
+    if (cached) return cached;
+    const row = await this.db
+      .selectFrom('platform_settings')
+      .select('value')
+      .where('name', '=', 'blocked_words')
+      .executeTakeFirst();
+    const words = Array.isArray(row?.value) ? (row.value as string[]) : [];
+    this.#platformWords.set('words', words);
+    return words;
+  }
+
+  /** Replace the platform-wide blocked words (admins), recorded in the audit trail. */
+  async setPlatformWords(actor: ModerationActor, words: string[]): Promise<string[]> {
+    const next = [...new Set(words)];
+    const previous = await this.platformWords();
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('platform_settings')
+        .values({ name: 'blocked_words', value: JSON.stringify(next), updated_by: actor.userId })
+        .onConflict((oc) =>
+          oc
+            .column('name')
+            .doUpdateSet({ value: JSON.stringify(next), updated_by: actor.userId, updated_at: new Date() }),
+        )
+        .execute();
+      await this.#audit?.record(
+        {
+          actorId: actor.userId,
+          actorRole: actor.role,
+          action: 'platform.blocked_words',
+          targetType: 'platform',
+          targetId: 'blocked_words',
+          requestId: actor.requestId ?? null,
+          details: {
+            added: next.filter((w) => !previous.includes(w)),
+            removed: previous.filter((w) => !next.includes(w)),
+          },
+        },
+        tx,
+      );
+    });
+    this.#platformWords.set('words', next);
+    return next;
   }
 
   async settings(roomId: RoomId): Promise<RoomChatSettings> {

@@ -81,8 +81,11 @@ export class ChatRules {
     }
   }
 
-  checkWords(text: string, settings: RoomChatSettings): void {
-    const blocked = findBlockedWord(text, settings.blockedWords);
+  /** The room's blocked words and the platform's, merged. */
+  async checkWords(text: string, settings: RoomChatSettings): Promise<void> {
+    const platform = await this.o.moderation.platformWords();
+    const blocked =
+      findBlockedWord(text, settings.blockedWords) ?? (platform.length ? findBlockedWord(text, platform) : undefined);
     if (blocked) throw new AppError(ErrorCode.MessageBlocked, `the message contains a blocked word: "${blocked}"`);
   }
 
@@ -91,6 +94,6 @@ export class ChatRules {
     if (message !== null) this.checkLength(message);
     if (await this.moderator(session, room)) return;
     await this.checkSender(room.id, session.userId, { mute: message !== null });
-    if (message !== null) this.checkWords(message, await this.o.moderation.settings(room.id));
+    if (message !== null) await this.checkWords(message, await this.o.moderation.settings(room.id));
   }
 }

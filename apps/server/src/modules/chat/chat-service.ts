@@ -175,7 +175,7 @@ export class ChatService {
           });
         }
       }
-      this.o.rules.checkWords(text, settings);
+      await this.o.rules.checkWords(text, settings);
     }
     const language = ctx.membership?.language ?? session.language;
     const stored = await this.o.store.add({

@@ -3,21 +3,29 @@ import {
   AdminUserDetail,
   AdminUserSearchQuery,
   AdminUserSearchResponse,
+  AttachStreamerRequest,
   AuditListResponse,
   AuditQuery,
   CreateReportRequest,
+  CreateStudioRequest,
+  EndLiveRequest,
   ErrorBody,
+  LiveNowResponse,
   MyReport,
   MyReportsResponse,
+  PlatformBlockedWords,
   ReinstateRequest,
   Report,
   ReportQueueQuery,
   ReportQueueResponse,
   ResolveReportRequest,
+  Room,
   RoomId,
   RoomModerator,
   RoomModeratorsResponse,
   SetRoleRequest,
+  Studio,
+  StudiosResponse,
   SuspendRequest,
   Suspension,
   text,
@@ -27,11 +35,15 @@ import {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HttpApp } from '../../http/http-app.js';
+import type { ChatModeration } from '../chat/chat-moderation.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { IdentityService } from '../identity/identity-service.js';
+import type { RoomService } from '../rooms/room-service.js';
 import type { AuditLog } from './audit-log.js';
+import type { LiveNow } from './live-now.js';
 import type { ReportService } from './report-service.js';
 import type { RoomModerators } from './room-moderators.js';
+import type { StudioService } from './studio-service.js';
 import type { SuspensionService } from './suspension-service.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -49,6 +61,10 @@ export interface GovernanceRoutesOptions {
   suspensions: SuspensionService;
   roomModerators: RoomModerators;
   reports: ReportService;
+  liveNow: LiveNow;
+  rooms: RoomService;
+  moderation: ChatModeration;
+  studios: StudioService;
 }
 
 /**
@@ -58,6 +74,105 @@ export interface GovernanceRoutesOptions {
 export function registerGovernanceRoutes(app: HttpApp, o: GovernanceRoutesOptions): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { guard, audit, identity, directory, suspensions, roomModerators, reports } = o;
+  const { liveNow, rooms, moderation, studios } = o;
+
+  r.get('/api/admin/live', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Every live broadcast and call: viewers, duration, node',
+      response: { 200: LiveNowResponse, ...errors },
+    },
+    handler: async () => ({ rooms: await liveNow.list() }),
+  });
+
+  r.post('/api/admin/live/:id/end', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'End a broadcast or call; its viewers and members are told the reason',
+      params: RoomParams,
+      body: EndLiveRequest,
+      response: { 200: Room, ...errors },
+    },
+    handler: async (request) =>
+      rooms.end(sessionOf(request), request.params.id, { requestId: request.id, reason: request.body.reason }),
+  });
+
+  r.get('/api/admin/blocked-words', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Words blocked in every room (merged with each room’s own list)',
+      response: { 200: PlatformBlockedWords, ...errors },
+    },
+    handler: async () => ({ words: await moderation.platformWords() }),
+  });
+
+  r.put('/api/admin/blocked-words', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Replace the platform-wide blocked words',
+      body: PlatformBlockedWords,
+      response: { 200: PlatformBlockedWords, ...errors },
+    },
+    handler: async (request) => {
+      const s = sessionOf(request);
+      return {
+        words: await moderation.setPlatformWords(
+          { userId: s.userId, role: s.role, requestId: request.id },
+          request.body.words,
+        ),
+      };
+    },
+  });
+
+  r.get('/api/admin/studios', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Studios, their streamers, their revenue share and what they earned',
+      response: { 200: StudiosResponse, ...errors },
+    },
+    handler: async () => ({ studios: await studios.list() }),
+  });
+
+  r.post('/api/admin/studios', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Create a studio account',
+      body: CreateStudioRequest,
+      response: { 201: Studio, ...errors },
+    },
+    handler: async (request, reply) =>
+      reply.code(201).send(await studios.create(sessionOf(request), request.body, request.id)),
+  });
+
+  r.post('/api/admin/studios/:id/streamers', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Attach a streamer to a studio',
+      params: UserParams,
+      body: AttachStreamerRequest,
+      response: { 200: Studio, ...errors },
+    },
+    handler: async (request) => studios.attach(sessionOf(request), request.params.id, request.body.userId, request.id),
+  });
+
+  r.delete('/api/admin/studios/:id/streamers/:userId', {
+    onRequest: guard.roles('admin'),
+    schema: {
+      tags: ['admin'],
+      summary: 'Detach a streamer from a studio',
+      params: z.strictObject({ id: UserId, userId: UserId }),
+      response: { 200: Studio, ...errors },
+    },
+    handler: async (request) =>
+      studios.detach(sessionOf(request), request.params.id, request.params.userId, request.id),
+  });
 
   // Reports: any account files them; moderators and admins work the queue.
   r.post('/api/reports', {

@@ -146,6 +146,33 @@ export class IdentityService {
     }
   }
 
+  /** An account made by an admin (a studio): no sign-in; the owner signs in with the password given. */
+  async createAccount(input: { email: string; password: string; displayName: string; role: Role }): Promise<User> {
+    const taken = await this.o.db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
+    if (taken) throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+    const passwordHash = await this.o.hashing.register.run(() => this.o.hasher.hash(input.password));
+    try {
+      const row = await this.o.db
+        .insertInto('users')
+        .values({
+          id: randomUUID(),
+          email: input.email,
+          password_hash: passwordHash,
+          display_name: input.displayName,
+          role: input.role,
+          language: 'en',
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toUser(row);
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_email_key')) {
+        throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+      }
+      throw err;
+    }
+  }
+
   async login(input: LoginRequest, ip: string): Promise<SignedIn> {
     // Counted before the password is checked: parallel attempts see each other.
     const attempt = this.o.loginThrottle.begin(input.email, ip);
