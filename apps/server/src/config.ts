@@ -325,6 +325,18 @@ export const serverSettings = {
     'Oldest (or furthest in the future) webhook timestamp accepted.',
     { default: 300 },
   ),
+  reportsPerHour: setting(
+    'REPORTS_PER_HOUR',
+    read.int(1, 10_000),
+    'Reports one account may file per hour (checked in the database, so it holds across processes and bursts).',
+    { default: 20 },
+  ),
+  payoutSecondApprovalTokens: setting(
+    'PAYOUT_SECOND_APPROVAL_TOKENS',
+    read.int(0, 1_000_000_000),
+    'Payouts above this many tokens need two different admins to approve (four eyes); 0: every payout does.',
+    { default: 10_000 },
+  ),
   tipMaxTokens: setting('TIP_MAX_TOKENS', read.int(1, 10_000_000), 'Largest single tip.', { default: 10_000 }),
   tipsPerMinute: setting('TIPS_PER_MINUTE', read.int(1, 10_000), 'Tips one account may send per minute.', {
     default: 30,

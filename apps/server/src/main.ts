@@ -27,6 +27,14 @@ import { engineFromConfig } from './modules/chat/engine-from-config.js';
 import { Translator } from './modules/chat/translator.js';
 import { registerDiagnosticsRoutes } from './modules/diagnostics/diagnostics-routes.js';
 import { Doctor } from './modules/diagnostics/doctor.js';
+import { AuditLog } from './modules/governance/audit-log.js';
+import { registerGovernanceRoutes } from './modules/governance/governance-routes.js';
+import { LiveNow } from './modules/governance/live-now.js';
+import { ReportService } from './modules/governance/report-service.js';
+import { RoomModerators } from './modules/governance/room-moderators.js';
+import { StudioService } from './modules/governance/studio-service.js';
+import { SuspensionService } from './modules/governance/suspension-service.js';
+import { UserDirectory } from './modules/governance/user-directory.js';
 import { AccessTokens } from './modules/identity/access-tokens.js';
 import { createAuthGuard } from './modules/identity/auth-guard.js';
 import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-accounts.js';
@@ -98,6 +106,8 @@ export interface Platform {
     translator: Translator;
     doctor: Doctor;
     ledgerAudit: LedgerAudit;
+    audit: AuditLog;
+    suspensions: SuspensionService;
   };
   /** The SFU's base URL (external, or the embedded one once `listen()` started it). */
   sfuUrl(): string | undefined;
@@ -182,7 +192,13 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       : new MemorySessionRevocations();
     lifecycle.add('session revocations', () => revocations.close());
     const accessTokens = new AccessTokens(accessSecret, config.accessTokenTtlSeconds, revocations);
-    const guard = createAuthGuard(accessTokens);
+    // Moderator and admin tokens are checked against the account as it is now (a demotion bites at once).
+    const guard = createAuthGuard(accessTokens, {
+      currentRole: async (userId) =>
+        (await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role ?? null,
+    });
+    // governance: the append-only audit trail every moderator and admin action is written to
+    const audit = new AuditLog(db);
     const loginThrottle = new LoginThrottle({
       attemptsPerIpPerMinute: config.loginRatePerIpPerMinute,
       failuresPerAccountPerIp: config.loginFailuresPerAccountPerIp,
@@ -199,6 +215,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       db,
       hasher,
       accessTokens,
+      audit,
       refreshTokenTtlDays: config.refreshTokenTtlDays,
       refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
       loginThrottle,
@@ -262,7 +279,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       : [];
 
     // rooms
-    const rooms = new RoomService(db, logger.child({ module: 'rooms' }));
+    const rooms = new RoomService(db, logger.child({ module: 'rooms' }), audit);
     registerRoomRoutes(app, rooms, guard);
 
     // token economy
@@ -271,8 +288,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const tipLimiter = new MemoryRateLimiter(config.tipsPerMinute, 60_000);
     lifecycle.add('tip limiter', () => tipLimiter.close());
     // chat moderation is asked by the media plane and the wallet too: a room ban refuses grants and tips
-    const chatModeration = new ChatModeration(db);
-    const chatRules = new ChatRules({ moderation: chatModeration, maxLength: config.chatMaxLength });
+    const chatModeration = new ChatModeration(db, { audit });
+    const roomModerators = new RoomModerators({ db, rooms, audit });
+    const chatRules = new ChatRules({ moderation: chatModeration, maxLength: config.chatMaxLength, roomModerators });
     const wallet = new WalletService({
       db,
       ledger,
@@ -287,7 +305,14 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       metrics: walletMetrics,
       logger: logger.child({ module: 'wallet' }),
     });
-    const payouts = new PayoutService(db, ledger, walletMetrics, logger.child({ module: 'wallet' }));
+    const payouts = new PayoutService(
+      db,
+      ledger,
+      walletMetrics,
+      logger.child({ module: 'wallet' }),
+      audit,
+      config.payoutSecondApprovalTokens,
+    );
     const ledgerAudit = new LedgerAudit({
       db,
       metrics,
@@ -345,7 +370,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     }
     realtime.attach(app.server);
     // Signing out closes the session's connections at once, on whichever process holds them.
-    const endSessionConnections = (sessionId: string) => realtime.endSession(sessionId);
+    const endSessionConnections = (sessionId: string, message?: string) => realtime.endSession(sessionId, message);
     identity.events.on('session-ended', endSessionConnections);
     lifecycle.add('session events', () => identity.events.off('session-ended', endSessionConnections));
     const presence = new RoomPresence({
@@ -411,6 +436,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       messagesPer10s: config.chatMessagesPer10s,
       tips: wallet.events,
       tickets: wallet,
+      userRole: async (userId) =>
+        (await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role ?? null,
       // `live` is created below with the SFU client; a ban only calls this once the platform runs.
       media: { endUserMedia: (userId, roomId) => live.endUserMedia(userId, roomId) },
       metrics,
@@ -509,6 +536,47 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     lifecycle.add('doctor', () => doctor.close());
     registerDiagnosticsRoutes(app, { doctor, guard });
+    const suspensions = new SuspensionService({
+      db,
+      audit,
+      sessions: identity,
+      media: live,
+      rooms,
+      logger: logger.child({ module: 'governance' }),
+    });
+    const reports = new ReportService({
+      db,
+      audit,
+      chat,
+      suspensions,
+      perHour: config.reportsPerHour,
+      logger: logger.child({ module: 'governance' }),
+    });
+    const directory = new UserDirectory(db, (userId) => reports.against(userId));
+    const liveNow = new LiveNow({
+      db,
+      members: (roomId) => presence.members(roomId),
+      node: () => (config.sfuUrl ? new URL(config.sfuUrl).host : 'embedded'),
+    });
+    const studios = new StudioService({
+      db,
+      audit,
+      accounts: identity,
+      sharePercent: config.studioSharePercent,
+    });
+    registerGovernanceRoutes(app, {
+      guard,
+      audit,
+      identity,
+      directory,
+      suspensions,
+      roomModerators,
+      reports,
+      liveNow,
+      rooms,
+      moderation: chatModeration,
+      studios,
+    });
 
     await registerWebApp(app, config.webDir ?? DEFAULT_WEB_DIR);
     await app.ready();
@@ -535,6 +603,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         translator,
         doctor,
         ledgerAudit,
+        audit,
+        suspensions,
       },
       sfuUrl,
       demoAccounts: demo,

@@ -2,6 +2,7 @@ import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Route, Routes } from 'react-router-dom';
 import { RequireAccount } from './components/require-account';
 import { SiteHeader } from './components/site-header';
+import { AdminConsolePage } from './pages/admin-console-page';
 import { AdminDiagnosticsPage } from './pages/admin-diagnostics-page';
 import { AdminLedgerPage } from './pages/admin-ledger-page';
 import { AdminPayoutsPage } from './pages/admin-payouts-page';
@@ -64,6 +65,14 @@ export function App() {
               element={
                 <RequireAccount>
                   <EarningsPage />
+                </RequireAccount>
+              }
+            />
+            <Route
+              path="/admin"
+              element={
+                <RequireAccount>
+                  <AdminConsolePage />
                 </RequireAccount>
               }
             />

@@ -58,7 +58,7 @@ export interface ListRoomsParams {
 }
 
 export interface RequestOptions<T> {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
   /** Schema of a successful response body; absent for bodiless responses (204). */

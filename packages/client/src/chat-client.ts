@@ -142,6 +142,8 @@ export interface ChatSnapshot {
   /** Why the room could not be joined or was left (status `failed`, `removed`, `ended`). */
   error: SignalingErrorMessage | null;
   removed: RemovedMessage | null;
+  /** Why the room ended, when an admin ended it with a reason (`room-state.endReason`). */
+  endReason: string | null;
 }
 
 export type ChatResult<T = object> = ({ ok: true } & T) | { ok: false; error: SignalingErrorMessage };
@@ -267,6 +269,7 @@ export class ChatClient extends Emitter<ChatEvents> {
   #historyLoaded = false;
   #error: SignalingErrorMessage | null = null;
   #removed: RemovedMessage | null = null;
+  #endReason: string | null = null;
   #resume: string | undefined;
   #muteTimer: ReturnType<typeof setTimeout> | undefined;
   #tipSeq = 0;
@@ -508,7 +511,10 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #onRoomState(state: RoomState): void {
     if (state.roomId === this.#roomId && state.status === 'ended') {
-      this.#fail('ended', failure(ErrorCode.RoomEnded, 'the room has ended'));
+      this.#fail(
+        'ended',
+        failure(ErrorCode.RoomEnded, state.endReason ? `the room was ended: ${state.endReason}` : 'the room has ended'),
+      );
     }
   }
 
@@ -953,6 +959,7 @@ export class ChatClient extends Emitter<ChatEvents> {
       restrictions: new Map(this.#restrictions),
       error: this.#error,
       removed: this.#removed,
+      endReason: this.#endReason,
     };
   }
 }

@@ -38,6 +38,7 @@ export {
   type DistributiveOmit,
 } from './chat-client.js';
 export { Emitter } from './emitter.js';
+export { GovernanceClient } from './governance-client.js';
 export {
   type MediaExpectation,
   MediaReconciler,

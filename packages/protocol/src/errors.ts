@@ -50,6 +50,12 @@ export const ErrorCode = {
   AlreadyEntitled: 'already_entitled',
   /** Payouts: an admin tried to approve their own payout (another admin must). */
   SelfApproval: 'self_approval',
+  /** Payouts above PAYOUT_SECOND_APPROVAL_TOKENS: the second approval must come from another admin. */
+  SecondApprovalRequired: 'second_approval_required',
+  /** The account is suspended (`details`: `{ reason, until }`). */
+  Suspended: 'suspended',
+  /** The platform's last admin cannot lose the role or be suspended. */
+  LastAdmin: 'last_admin',
   WebhookSignatureInvalid: 'webhook_signature_invalid',
   WebhookStale: 'webhook_stale',
   /** WHIP/WHEP: the grant was revoked (its user was banned from the room) although it has not expired. */
@@ -105,6 +111,9 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   idempotency_key_conflict: 409,
   already_entitled: 409,
   self_approval: 403,
+  second_approval_required: 403,
+  suspended: 403,
+  last_admin: 409,
   webhook_signature_invalid: 401,
   webhook_stale: 401,
   grant_revoked: 403,

@@ -1,6 +1,7 @@
 export * from './chat.js';
 export * from './diagnostics.js';
 export * from './errors.js';
+export * from './governance.js';
 export * from './grants.js';
 export * from './identity.js';
 export * from './ids.js';

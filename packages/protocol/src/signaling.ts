@@ -62,6 +62,8 @@ export const RoomState = z.object({
   /** Most members at once; null when unlimited. */
   capacity: z.number().int().nullable(),
   peers: z.array(PeerState),
+  /** Why the room ended, when someone other than its owner ended it (an admin, with the reason given). */
+  endReason: text().optional(),
 });
 export type RoomState = z.infer<typeof RoomState>;
 

@@ -204,6 +204,10 @@ export const Payout = z.object({
   createdAt: text(),
   decidedAt: text().nullable(),
   decidedBy: text().nullable(),
+  /** Four eyes: the admin whose approval waits for a second one (payouts above PAYOUT_SECOND_APPROVAL_TOKENS). */
+  firstApprovedBy: text().nullable(),
+  /** This payout needs two different admins to approve it. */
+  needsSecondApproval: z.boolean(),
 });
 export type Payout = z.infer<typeof Payout>;
 

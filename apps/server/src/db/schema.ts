@@ -154,6 +154,9 @@ export interface PayoutsTable {
   note: string | null;
   created_at: Generated<Date>;
   decided_at: Timestamp | null;
+  /** Four eyes: the first of two admins who approved a payout above PAYOUT_SECOND_APPROVAL_TOKENS. */
+  first_approved_by: string | null;
+  first_approved_at: Timestamp | null;
 }
 
 export interface CallSessionsTable {
@@ -231,6 +234,67 @@ export interface ChatModerationActionsTable {
   created_at: Generated<Date>;
 }
 
+/** Append-only: the database refuses UPDATE, DELETE and TRUNCATE. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  target_type: 'user' | 'room' | 'message' | 'payout' | 'report' | 'platform';
+  target_id: string | null;
+  room_id: string | null;
+  reason: string | null;
+  request_id: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+/** A suspended account (removed on reinstatement); `until` null: until lifted. */
+export interface SuspensionsTable {
+  user_id: string;
+  reason: string;
+  until: Timestamp | null;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+/** A channel moderator: appointed by the room's owner, moderates that room only. */
+export interface RoomModeratorsTable {
+  room_id: string;
+  user_id: string;
+  added_by: string;
+  added_at: Generated<Date>;
+}
+
+export interface ReportsTable {
+  id: string;
+  reporter_id: string;
+  target_type: 'message' | 'user' | 'broadcast';
+  /** `message:<room>:<id>`, `user:<id>`, `broadcast:<room>`: one open report per reporter and key. */
+  target_key: string;
+  room_id: string | null;
+  message_id: number | null;
+  subject_user_id: string | null;
+  message_text: string | null;
+  reason: string;
+  note: string | null;
+  status: 'open' | 'claimed' | 'resolved';
+  claimed_by: string | null;
+  claimed_at: Timestamp | null;
+  resolved_by: string | null;
+  resolved_at: Timestamp | null;
+  action: string | null;
+  resolution: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface PlatformSettingsTable {
+  name: string;
+  value: ColumnType<unknown, string, string>;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
+}
+
 export interface TranslationCacheTable {
   source: string;
   target: string;
@@ -262,6 +326,11 @@ export interface Database {
   chat_room_settings: ChatRoomSettingsTable;
   chat_moderation_actions: ChatModerationActionsTable;
   translation_cache: TranslationCacheTable;
+  audit_events: AuditEventsTable;
+  suspensions: SuspensionsTable;
+  room_moderators: RoomModeratorsTable;
+  reports: ReportsTable;
+  platform_settings: PlatformSettingsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -27,7 +27,12 @@ function nulSamples(schema: JsonSchema, resolve: (ref: string) => JsonSchema): S
   if (types.includes('string') && s.const === undefined && s.enum === undefined) return [{ path: '', value: NUL }];
   if (types.includes('object') && s.properties) {
     const props = Object.entries(s.properties as Record<string, JsonSchema>);
-    const consts = Object.fromEntries(props.filter(([, p]) => p.const !== undefined).map(([k, p]) => [k, p.const]));
+    // A literal is `const` in JSON Schema and a one-value `enum` in OpenAPI 3.0 (a discriminated union's `type`).
+    const literal = (p: JsonSchema) =>
+      p.const ?? (Array.isArray(p.enum) && p.enum.length === 1 ? p.enum[0] : undefined);
+    const consts = Object.fromEntries(
+      props.filter(([, p]) => literal(p) !== undefined).map(([k, p]) => [k, literal(p)]),
+    );
     return props.flatMap(([k, p]) =>
       nulSamples(p, resolve).map((x) => ({ path: `.${k}${x.path}`, value: { ...consts, [k]: x.value } })),
     );

@@ -15,6 +15,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useLocation } from 'react-router-dom';
 import en from '../i18n/en.json';
 import { returnHere } from '../session/return-path';
+import { ReportMessage } from './report-message';
 import { useChatSnapshot } from './use-chat';
 
 /** What a chat request answered: shown to the reader when refused. */
@@ -111,7 +112,11 @@ function ChatStatusLine({ snap }: { snap: ChatSnapshot }) {
   const notes: Array<{ key: string; text: string; tone?: 'warn' }> = [];
   if (snap.status === 'connecting' || snap.status === 'joining') notes.push({ key: 's', text: t('chat.connecting') });
   if (snap.status === 'reconnecting') notes.push({ key: 's', text: t('chat.reconnecting'), tone: 'warn' });
-  if (snap.status === 'ended') notes.push({ key: 's', text: t('chat.ended') });
+  if (snap.status === 'ended') {
+    // An admin who ended the stream gave a reason: the viewers read it.
+    const reason = snap.endReason;
+    notes.push({ key: 's', text: reason ? t('governance.endedBecause', { reason }) : t('chat.ended') });
+  }
   if (snap.status === 'removed') notes.push({ key: 's', text: t('chat.removed'), tone: 'warn' });
   if (snap.status === 'failed') {
     notes.push(
@@ -269,6 +274,9 @@ function MessageLine({ client, snap, item, onResult }: MessageProps) {
         {item.delivery === 'sending' && <span className="chat-note-inline">{t('chat.sending')}</span>}
         {item.id !== null && (snap.canModerate || item.mine) && (
           <ModerationMenu client={client} snap={snap} item={item} onResult={onResult} />
+        )}
+        {item.id !== null && !item.mine && snap.self !== null && !snap.self.guest && (
+          <ReportMessage roomId={snap.roomId} messageId={item.id} author={item.author.displayName} />
         )}
       </div>
       <p className="chat-text" data-testid="chat-text" lang={item.translated ? snap.language : item.language}>

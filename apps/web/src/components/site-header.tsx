@@ -34,6 +34,11 @@ export function SiteHeader() {
           {signedIn && ['streamer', 'studio', 'admin'].includes(user.role) && (
             <NavLink to="/earnings">{t('nav.earnings')}</NavLink>
           )}
+          {signedIn && (user.role === 'admin' || user.role === 'moderator') && (
+            <NavLink to="/admin" end>
+              {t('nav.console')}
+            </NavLink>
+          )}
           {signedIn && user.role === 'admin' && <NavLink to="/admin/payouts">{t('nav.payouts')}</NavLink>}
           {signedIn && user.role === 'admin' && <NavLink to="/admin/ledger">{t('nav.ledger')}</NavLink>}
           {signedIn && user.role === 'admin' && <NavLink to="/admin/diagnostics">{t('nav.diagnostics')}</NavLink>}

@@ -11,6 +11,7 @@ import { ErrorAlert } from '../components/error-alert';
 import { LivePlayer } from '../components/live-player';
 import { LiveStudio } from '../components/live-studio';
 import { RoomBadges } from '../components/room-badges';
+import { RoomModerators } from '../components/room-moderators';
 import { TipForm } from '../components/tip-form';
 import { useSession } from '../session/session-context';
 
@@ -158,6 +159,7 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
       {room.kind === 'live' && !isHost && user !== null && user.role !== 'guest' && room.status !== 'ended' && (
         <TipForm roomId={room.id} />
       )}
+      {isHost && room.status !== 'ended' && <RoomModerators roomId={room.id} />}
       <section aria-label={t('room.details')}>
         <dl className="facts">
           <dt>{t('room.kindLabel')}</dt>

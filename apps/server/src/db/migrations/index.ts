@@ -5,7 +5,13 @@ import * as ledger from './0005-ledger.js';
 import * as callBilling from './0006-call-billing.js';
 import * as chat from './0007-chat.js';
 import * as refreshGraceOnce from './0008-refresh-grace-once.js';
-import * as passwordResets from './0009-password-resets.js';
+import * as auditTrail from './0009-audit-trail.js';
+import * as suspensions from './0010-suspensions.js';
+import * as payoutSecondApproval from './0011-payout-second-approval.js';
+import * as roomModerators from './0012-room-moderators.js';
+import * as reports from './0013-reports.js';
+import * as platformSettings from './0014-platform-settings.js';
+import * as passwordResets from './0015-password-resets.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -18,7 +24,13 @@ const migrations: Record<string, Migration> = {
   '0006-call-billing': callBilling,
   '0007-chat': chat,
   '0008-refresh-grace-once': refreshGraceOnce,
-  '0009-password-resets': passwordResets,
+  '0009-audit-trail': auditTrail,
+  '0010-suspensions': suspensions,
+  '0011-payout-second-approval': payoutSecondApproval,
+  '0012-room-moderators': roomModerators,
+  '0013-reports': reports,
+  '0014-platform-settings': platformSettings,
+  '0015-password-resets': passwordResets,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,6 +2,7 @@ import type { RoomId, UserId } from '@fusionflow/protocol';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../../db/schema.js';
+import type { AuditLog } from '../governance/audit-log.js';
 
 export interface RoomChatSettings {
   slowModeSeconds: number;
@@ -16,9 +17,18 @@ export interface Restrictions {
 
 export type ModerationAction = 'delete' | 'mute' | 'unmute' | 'ban' | 'unban' | 'settings';
 
+/** Who moderates, as the audit trail records them. */
+export interface ModerationActor {
+  userId: UserId;
+  /** `owner`, `channel_moderator`, or the platform role (`moderator`, `admin`). */
+  role: string;
+  /** The HTTP request that did it (report resolutions); null for real-time messages. */
+  requestId?: string | null;
+}
+
 export interface ModerationRecord {
   roomId: RoomId;
-  actorId: UserId;
+  actor: ModerationActor;
   action: ModerationAction;
   targetUserId?: UserId;
   messageId?: number;
@@ -37,12 +47,66 @@ export class ChatModeration {
   readonly #settings: LRUCache<RoomId, RoomChatSettings>;
   readonly #restrictions: LRUCache<string, Restrictions>;
 
+  readonly #audit: AuditLog | undefined;
+  /** The platform-wide blocked words, for a short while (this process's change replaces it at once). */
+  readonly #platformWords: LRUCache<'words', string[]>;
+
   constructor(
     private readonly db: Kysely<Database>,
-    cacheTtlMs = 5000,
+    o: { cacheTtlMs?: number; audit?: AuditLog } = {},
   ) {
-    this.#settings = new LRUCache({ max: 10_000, ttl: cacheTtlMs });
-    this.#restrictions = new LRUCache({ max: 100_000, ttl: cacheTtlMs });
+    this.#settings = new LRUCache({ max: 10_000, ttl: o.cacheTtlMs ?? 5000 });
+    this.#restrictions = new LRUCache({ max: 100_000, ttl: o.cacheTtlMs ?? 5000 });
+    this.#audit = o.audit;
+    this.#platformWords = new LRUCache({ max: 1, ttl: o.cacheTtlMs ?? 5000 });
+  }
+
+  /** Words blocked in every room (merged with each room's own list), lower-case. */
+  async platformWords(): Promise<string[]> {
+    const cached = this.#platformWords.get('words');
+    if (cached) return cached;
+    const row = await this.db
+      .selectFrom('platform_settings')
+      .select('value')
+      .where('name', '=', 'blocked_words')
+      .executeTakeFirst();
+    const words = Array.isArray(row?.value) ? (row.value as string[]) : [];
+    this.#platformWords.set('words', words);
+    return words;
+  }
+
+  /** Replace the platform-wide blocked words (admins), recorded in the audit trail. */
+  async setPlatformWords(actor: ModerationActor, words: string[]): Promise<string[]> {
+    const next = [...new Set(words)];
+    const previous = await this.platformWords();
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('platform_settings')
+        .values({ name: 'blocked_words', value: JSON.stringify(next), updated_by: actor.userId })
+        .onConflict((oc) =>
+          oc
+            .column('name')
+            .doUpdateSet({ value: JSON.stringify(next), updated_by: actor.userId, updated_at: new Date() }),
+        )
+        .execute();
+      await this.#audit?.record(
+        {
+          actorId: actor.userId,
+          actorRole: actor.role,
+          action: 'platform.blocked_words',
+          targetType: 'platform',
+          targetId: 'blocked_words',
+          requestId: actor.requestId ?? null,
+          details: {
+            added: next.filter((w) => !previous.includes(w)),
+            removed: previous.filter((w) => !next.includes(w)),
+          },
+        },
+        tx,
+      );
+    });
+    this.#platformWords.set('words', next);
+    return next;
   }
 
   async settings(roomId: RoomId): Promise<RoomChatSettings> {
@@ -58,7 +122,11 @@ export class ChatModeration {
     return settings;
   }
 
-  async updateSettings(roomId: RoomId, actorId: UserId, patch: Partial<RoomChatSettings>): Promise<RoomChatSettings> {
+  async updateSettings(
+    roomId: RoomId,
+    actor: ModerationActor,
+    patch: Partial<RoomChatSettings>,
+  ): Promise<RoomChatSettings> {
     const current = await this.settings(roomId);
     const next: RoomChatSettings = {
       slowModeSeconds: patch.slowModeSeconds ?? current.slowModeSeconds,
@@ -71,18 +139,18 @@ export class ChatModeration {
           room_id: roomId,
           slow_mode_seconds: next.slowModeSeconds,
           blocked_words: next.blockedWords,
-          updated_by: actorId,
+          updated_by: actor.userId,
         })
         .onConflict((oc) =>
           oc.column('room_id').doUpdateSet({
             slow_mode_seconds: next.slowModeSeconds,
             blocked_words: next.blockedWords,
-            updated_by: actorId,
+            updated_by: actor.userId,
             updated_at: new Date(),
           }),
         )
         .execute();
-      await this.#record(tx, { roomId, actorId, action: 'settings', details: { ...patch } });
+      await this.#record(tx, { roomId, actor, action: 'settings', details: { ...patch } });
     });
     this.#settings.set(roomId, next);
     return next;
@@ -112,7 +180,7 @@ export class ChatModeration {
   /** Mute (until a time) or ban (until lifted) a user in a room, recording who did it. */
   async restrict(
     roomId: RoomId,
-    actorId: UserId,
+    actor: ModerationActor,
     userId: UserId,
     kind: 'mute' | 'ban',
     until: Date | null,
@@ -121,16 +189,16 @@ export class ChatModeration {
     await this.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('chat_restrictions')
-        .values({ room_id: roomId, user_id: userId, kind, until, created_by: actorId, reason: reason ?? null })
+        .values({ room_id: roomId, user_id: userId, kind, until, created_by: actor.userId, reason: reason ?? null })
         .onConflict((oc) =>
           oc
             .columns(['room_id', 'user_id', 'kind'])
-            .doUpdateSet({ until, created_by: actorId, reason: reason ?? null, created_at: new Date() }),
+            .doUpdateSet({ until, created_by: actor.userId, reason: reason ?? null, created_at: new Date() }),
         )
         .execute();
       await this.#record(tx, {
         roomId,
-        actorId,
+        actor,
         action: kind,
         targetUserId: userId,
         details: { ...(until ? { until: until.toISOString() } : {}), ...(reason ? { reason } : {}) },
@@ -140,7 +208,7 @@ export class ChatModeration {
   }
 
   /** Lift a mute or a ban; false when there was none. */
-  async lift(roomId: RoomId, actorId: UserId, userId: UserId, kind: 'mute' | 'ban'): Promise<boolean> {
+  async lift(roomId: RoomId, actor: ModerationActor, userId: UserId, kind: 'mute' | 'ban'): Promise<boolean> {
     const lifted = await this.db.transaction().execute(async (tx) => {
       const result = await tx
         .deleteFrom('chat_restrictions')
@@ -148,7 +216,7 @@ export class ChatModeration {
         .where('user_id', '=', userId)
         .where('kind', '=', kind)
         .executeTakeFirst();
-      await this.#record(tx, { roomId, actorId, action: kind === 'mute' ? 'unmute' : 'unban', targetUserId: userId });
+      await this.#record(tx, { roomId, actor, action: kind === 'mute' ? 'unmute' : 'unban', targetUserId: userId });
       return result.numDeletedRows > 0n;
     });
     this.#restrictions.delete(`${roomId} ${userId}`);
@@ -157,7 +225,7 @@ export class ChatModeration {
 
   /** Record an action taken elsewhere (a moderator deleted a message). */
   async record(entry: ModerationRecord): Promise<void> {
-    await this.#record(this.db, entry);
+    await this.db.transaction().execute((tx) => this.#record(tx, entry));
   }
 
   /** The room's audit trail, newest first. */
@@ -171,12 +239,27 @@ export class ChatModeration {
       .execute();
   }
 
+  /** The room's own record and the platform's audit trail, in one transaction with the action. */
   async #record(db: Kysely<Database>, e: ModerationRecord): Promise<void> {
+    await this.#audit?.record(
+      {
+        actorId: e.actor.userId,
+        actorRole: e.actor.role,
+        action: `chat.${e.action}`,
+        targetType: e.messageId !== undefined ? 'message' : e.targetUserId ? 'user' : 'room',
+        targetId: e.messageId !== undefined ? String(e.messageId) : (e.targetUserId ?? e.roomId),
+        roomId: e.roomId,
+        reason: typeof e.details?.reason === 'string' ? e.details.reason : null,
+        requestId: e.actor.requestId ?? null,
+        details: { ...e.details, ...(e.targetUserId ? { userId: e.targetUserId } : {}) },
+      },
+      db,
+    );
     await db
       .insertInto('chat_moderation_actions')
       .values({
         room_id: e.roomId,
-        actor_id: e.actorId,
+        actor_id: e.actor.userId,
         action: e.action,
         target_user_id: e.targetUserId ?? null,
         message_id: e.messageId ?? null,

@@ -1,7 +1,12 @@
 import { AppError, forbidden } from '@fusionflow/kit';
 import { ErrorCode, type Room, type RoomId, type UserId } from '@fusionflow/protocol';
 import type { Session } from '../identity/access-tokens.js';
-import { type ChatModeration, findBlockedWord, type RoomChatSettings } from './chat-moderation.js';
+import {
+  type ChatModeration,
+  findBlockedWord,
+  type ModerationActor,
+  type RoomChatSettings,
+} from './chat-moderation.js';
 
 /** Platform roles that moderate every room. */
 const MODERATOR_ROLES = new Set(['moderator', 'admin']);
@@ -9,6 +14,14 @@ const MODERATOR_ROLES = new Set(['moderator', 'admin']);
 /** Who moderates a room: its owner (the streamer) and the platform's moderators and admins. */
 export function canModerate(session: Pick<Session, 'userId' | 'role'>, room: Pick<Room, 'ownerId'>): boolean {
   return session.userId === room.ownerId || MODERATOR_ROLES.has(session.role);
+}
+
+/** How the audit trail names someone who moderates a room: its owner, or their platform role. */
+export function moderationActor(
+  session: Pick<Session, 'userId' | 'role'>,
+  room: Pick<Room, 'ownerId'>,
+): ModerationActor {
+  return { userId: session.userId, role: session.userId === room.ownerId ? 'owner' : session.role };
 }
 
 /**
@@ -19,7 +32,32 @@ export function canModerate(session: Pick<Session, 'userId' | 'role'>, room: Pic
  * nothing into that room.
  */
 export class ChatRules {
-  constructor(private readonly o: { moderation: ChatModeration; maxLength: number }) {}
+  constructor(
+    private readonly o: {
+      moderation: ChatModeration;
+      maxLength: number;
+      /** Channel moderators: accounts the owner appointed to moderate one room. */
+      roomModerators?: { isModerator(roomId: RoomId, userId: string): Promise<boolean> };
+    },
+  ) {}
+
+  /**
+   * Who moderates the room, as the audit trail names them — its owner, a platform moderator or
+   * admin, or one of its channel moderators (that room only) — or null for everyone else.
+   */
+  async moderator(session: Session, room: Pick<Room, 'id' | 'ownerId'>): Promise<ModerationActor | null> {
+    if (canModerate(session, room)) return moderationActor(session, room);
+    if (session.isGuest || !this.o.roomModerators) return null;
+    return (await this.o.roomModerators.isModerator(room.id, session.userId))
+      ? { userId: session.userId, role: 'channel_moderator' }
+      : null;
+  }
+
+  /** Does this user moderate the room (the owner, a channel moderator or platform staff by `role`)? */
+  async moderates(roomId: RoomId, ownerId: string, userId: string, role?: string): Promise<boolean> {
+    if (userId === ownerId || (role !== undefined && MODERATOR_ROLES.has(role))) return true;
+    return (await this.o.roomModerators?.isModerator(roomId, userId)) ?? false;
+  }
 
   /** Longest message, in characters. */
   get maxLength(): number {
@@ -43,16 +81,19 @@ export class ChatRules {
     }
   }
 
-  checkWords(text: string, settings: RoomChatSettings): void {
-    const blocked = findBlockedWord(text, settings.blockedWords);
+  /** The room's blocked words and the platform's, merged. */
+  async checkWords(text: string, settings: RoomChatSettings): Promise<void> {
+    const platform = await this.o.moderation.platformWords();
+    const blocked =
+      findBlockedWord(text, settings.blockedWords) ?? (platform.length ? findBlockedWord(text, platform) : undefined);
     if (blocked) throw new AppError(ErrorCode.MessageBlocked, `the message contains a blocked word: "${blocked}"`);
   }
 
   /** A tip into a room, with or without a message: throws the chat's own error when the room refuses it. */
   async checkTip(room: Pick<Room, 'id' | 'ownerId'>, session: Session, message: string | null): Promise<void> {
     if (message !== null) this.checkLength(message);
-    if (canModerate(session, room)) return;
+    if (await this.moderator(session, room)) return;
     await this.checkSender(room.id, session.userId, { mute: message !== null });
-    if (message !== null) this.checkWords(message, await this.o.moderation.settings(room.id));
+    if (message !== null) await this.checkWords(message, await this.o.moderation.settings(room.id));
   }
 }

@@ -3,6 +3,7 @@ import {
   ChatDeleteRequest,
   ChatHistoryRequest,
   type ChatHistoryResult,
+  type ChatMessageId,
   ChatModerateRequest,
   ChatReactRequest,
   ChatSendMessage,
@@ -22,7 +23,7 @@ import type { RoomPresence } from '../realtime/room-presence.js';
 import type { RoomService } from '../rooms/room-service.js';
 import { ChatFanout } from './chat-fanout.js';
 import type { ChatModeration, Restrictions } from './chat-moderation.js';
-import { type ChatRules, canModerate } from './chat-rules.js';
+import type { ChatRules } from './chat-rules.js';
 import { type ChatStore, textHash } from './chat-store.js';
 import { baseLanguage, type Translator } from './translator.js';
 
@@ -46,6 +47,8 @@ export interface ChatServiceOptions {
   };
   /** Paid live rooms: the ticket a user holds for a room, if any (the chat is part of what it buys). */
   tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
+  /** An account's platform role (channel moderators may not act on platform staff). */
+  userRole?: (userId: UserId) => Promise<string | null>;
   /** Ends a banned user's media (their SFU sessions and the grants they hold) in a live room. */
   media?: { endUserMedia(userId: UserId, roomId: RoomId): Promise<void> };
   metrics: Registry;
@@ -151,7 +154,7 @@ export class ChatService {
     const text = msg.text.trim();
     if (text.length === 0) throw new AppError(ErrorCode.ValidationFailed, 'chat:send: the message is empty');
     this.o.rules.checkLength(text);
-    const moderator = canModerate(session, room);
+    const moderator = (await this.o.rules.moderator(session, room)) !== null;
     await this.#checkTicket(room, session);
     const key = `${room.id} ${session.userId}`;
     if (!moderator) {
@@ -172,7 +175,7 @@ export class ChatService {
           });
         }
       }
-      this.o.rules.checkWords(text, settings);
+      await this.o.rules.checkWords(text, settings);
     }
     const language = ctx.membership?.language ?? session.language;
     const stored = await this.o.store.add({
@@ -223,19 +226,36 @@ export class ChatService {
 
   async #delete(ctx: SocketContext, msg: ChatDeleteRequest): Promise<void> {
     const room = await this.#member(ctx, msg.roomId);
-    const message = await this.o.store.get(room.id, msg.messageId);
+    await this.#deleteMessage(room, ctx.session, msg.messageId, null);
+  }
+
+  /**
+   * Platform staff acting from outside the room (a report's resolution): delete a message, as a
+   * moderator who is not in the room. Recorded with the request id.
+   */
+  async staffDelete(actor: Session, roomId: RoomId, messageId: ChatMessageId, requestId: string): Promise<void> {
+    await this.#deleteMessage(await this.#room(roomId), actor, messageId, requestId);
+  }
+
+  /** Platform staff acting from outside the room: mute, ban, unmute or unban, as `chat:moderate` does. */
+  async staffModerate(actor: Session, msg: ChatModerateRequest, requestId: string): Promise<void> {
+    await this.#applyModeration(await this.#room(msg.roomId), actor, msg, requestId);
+  }
+
+  async #deleteMessage(room: Room, actor: Session, messageId: ChatMessageId, requestId: string | null) {
+    const message = await this.o.store.get(room.id, messageId);
     if (!message) throw new AppError(ErrorCode.NotFound, 'no such message in this room');
-    const moderator = canModerate(ctx.session, room);
-    if (!moderator && message.author_id !== ctx.session.userId) {
+    const moderator = await this.o.rules.moderator(actor, room);
+    if (!moderator && message.author_id !== actor.userId) {
       throw forbidden('only the streamer and moderators can delete others’ messages');
     }
-    if (!(await this.o.store.delete(room.id, msg.messageId, ctx.session.userId))) return;
+    if (!(await this.o.store.delete(room.id, messageId, actor.userId))) return;
     // The message may still wait in the room's batch: it must reach the readers before its deletion.
     this.#fanout.flushRoom(room.id);
-    if (message.author_id !== ctx.session.userId) {
+    if (message.author_id !== actor.userId) {
       await this.o.moderation.record({
         roomId: room.id,
-        actorId: ctx.session.userId,
+        actor: { ...(moderator ?? { userId: actor.userId, role: actor.role }), requestId },
         action: 'delete',
         targetUserId: message.author_id as UserId,
         messageId: message.id,
@@ -244,8 +264,8 @@ export class ChatService {
     }
     this.o.gateway.emitToRoom(room.id, 'chat:delete', {
       roomId: room.id,
-      messageId: msg.messageId,
-      deletedBy: ctx.session.userId,
+      messageId,
+      deletedBy: actor.userId,
     });
   }
 
@@ -270,17 +290,25 @@ export class ChatService {
   }
 
   async #moderate(ctx: SocketContext, msg: ChatModerateRequest): Promise<void> {
-    const room = await this.#member(ctx, msg.roomId);
-    const actor = ctx.session;
-    if (!canModerate(actor, room)) throw forbidden('only the streamer and moderators can do this');
+    await this.#applyModeration(await this.#member(ctx, msg.roomId), ctx.session, msg, null);
+  }
+
+  async #applyModeration(room: Room, actor: Session, msg: ChatModerateRequest, requestId: string | null) {
+    const moderator = await this.o.rules.moderator(actor, room);
+    if (!moderator) throw forbidden('only the streamer and moderators can do this');
+    const who = { ...moderator, requestId };
     if (msg.userId === room.ownerId || msg.userId === actor.userId) {
       throw forbidden('the streamer and you yourself cannot be muted or banned here');
+    }
+    // A channel moderator's power stops at those who moderate the room too.
+    if (who.role === 'channel_moderator' && (await this.#moderatesRoom(room, msg.userId))) {
+      throw forbidden('a channel moderator cannot mute or ban the room’s moderators');
     }
     const base = { roomId: room.id, action: msg.action, userId: msg.userId, by: actor.userId };
     switch (msg.action) {
       case 'mute': {
         const until = new Date(Date.now() + msg.durationSeconds * 1000);
-        await this.o.moderation.restrict(room.id, actor.userId, msg.userId, 'mute', until, msg.reason);
+        await this.o.moderation.restrict(room.id, who, msg.userId, 'mute', until, msg.reason);
         this.o.gateway.emitToRoom(room.id, 'chat:moderation', {
           ...base,
           until: until.toISOString(),
@@ -289,7 +317,7 @@ export class ChatService {
         break;
       }
       case 'ban': {
-        await this.o.moderation.restrict(room.id, actor.userId, msg.userId, 'ban', null, msg.reason);
+        await this.o.moderation.restrict(room.id, who, msg.userId, 'ban', null, msg.reason);
         this.o.gateway.emitToRoom(room.id, 'chat:moderation', {
           ...base,
           ...(msg.reason ? { reason: msg.reason } : {}),
@@ -308,7 +336,7 @@ export class ChatService {
       }
       case 'unmute':
       case 'unban':
-        await this.o.moderation.lift(room.id, actor.userId, msg.userId, msg.action === 'unmute' ? 'mute' : 'ban');
+        await this.o.moderation.lift(room.id, who, msg.userId, msg.action === 'unmute' ? 'mute' : 'ban');
         this.o.gateway.emitToRoom(room.id, 'chat:moderation', base);
         break;
     }
@@ -320,8 +348,9 @@ export class ChatService {
     msg: ChatSettingsRequest,
   ): Promise<{ slowModeSeconds: number; blockedWords: string[] }> {
     const room = await this.#member(ctx, msg.roomId);
-    if (!canModerate(ctx.session, room)) throw forbidden('only the streamer and moderators can do this');
-    const next = await this.o.moderation.updateSettings(room.id, ctx.session.userId, {
+    const who = await this.o.rules.moderator(ctx.session, room);
+    if (!who) throw forbidden('only the streamer and moderators can do this');
+    const next = await this.o.moderation.updateSettings(room.id, who, {
       ...(msg.slowModeSeconds !== undefined ? { slowModeSeconds: msg.slowModeSeconds } : {}),
       ...(msg.blockedWords !== undefined ? { blockedWords: msg.blockedWords } : {}),
     });
@@ -351,7 +380,8 @@ export class ChatService {
 
   /** A paid live room (`ticketPrice`) needs a ticket of everyone who does not moderate it. */
   async #checkTicket(room: Room, session: Session): Promise<void> {
-    if (room.kind !== 'live' || (room.ticketPrice ?? 0) <= 0 || canModerate(session, room)) return;
+    if (room.kind !== 'live' || (room.ticketPrice ?? 0) <= 0) return;
+    if (await this.o.rules.moderator(session, room)) return;
     const key = `${room.id} ${session.userId}`;
     if (this.#ticketHolders.has(key)) return;
     if (!session.isGuest && (await this.o.tickets.ticketFor(session.userId, room.id))) {
@@ -365,6 +395,12 @@ export class ChatService {
         : `the chat of this stream is for ticket holders (${room.ticketPrice} tokens)`,
       { ticketPrice: room.ticketPrice },
     );
+  }
+
+  /** Does the user moderate the room (owner, channel moderator, platform staff)? Asks for their role. */
+  async #moderatesRoom(room: Room, userId: UserId): Promise<boolean> {
+    const role = (await this.o.userRole?.(userId)) ?? undefined;
+    return this.o.rules.moderates(room.id, room.ownerId, userId, role);
   }
 
   async #endMedia(userId: UserId, roomId: RoomId): Promise<void> {
@@ -388,7 +424,7 @@ export class ChatService {
     try {
       const room = await this.#room(roomId);
       const session = ctx.session;
-      const moderator = canModerate(session, room);
+      const moderator = (await this.o.rules.moderator(session, room)) !== null;
       const [settings, restrictions]: [Awaited<ReturnType<ChatModeration['settings']>>, Restrictions] =
         await Promise.all([
           this.o.moderation.settings(roomId),

@@ -8,7 +8,7 @@ import type { Doctor } from './doctor.js';
 /** The doctor's report for admins (the Admin → Diagnostics page). */
 export function registerDiagnosticsRoutes(app: HttpApp, o: { doctor: Doctor; guard: AuthGuard }): void {
   app.withTypeProvider<ZodTypeProvider>().get('/api/admin/diagnostics', {
-    preHandler: o.guard.roles('admin'),
+    onRequest: o.guard.roles('admin'),
     schema: {
       tags: ['admin'],
       summary:

@@ -24,7 +24,19 @@ export interface AuthGuard {
   roles(...roles: SessionRole[]): Guard;
 }
 
-export function createAuthGuard(tokens: AccessTokens): AuthGuard {
+/** Roles whose power is checked against the account as it is now, not as the token says. */
+const ELEVATED = new Set<SessionRole>(['moderator', 'admin']);
+
+export interface AuthGuardOptions {
+  /**
+   * The account's role now (null: no such account). A token that says `moderator` or `admin` is
+   * checked against it on every route that needs a role, so a demoted (or suspended, see
+   * IdentityService) moderator or admin loses those routes at once, not at their next refresh.
+   */
+  currentRole?: (userId: string) => Promise<SessionRole | null>;
+}
+
+export function createAuthGuard(tokens: AccessTokens, o: AuthGuardOptions = {}): AuthGuard {
   const read = async (request: FastifyRequest): Promise<Session | null> => {
     const header = request.headers.authorization;
     if (!header) return null;
@@ -49,7 +61,13 @@ export function createAuthGuard(tokens: AccessTokens): AuthGuard {
       (...roles) =>
       async (request) => {
         await account(request);
-        if (!roles.includes(request.session!.role)) throw forbidden(`needs one of the roles: ${roles.join(', ')}`);
+        let session = request.session!;
+        if (o.currentRole && ELEVATED.has(session.role)) {
+          const now = await o.currentRole(session.userId);
+          if (now === null) throw unauthorized('no such account');
+          if (now !== session.role) request.session = session = { ...session, role: now };
+        }
+        if (!roles.includes(session.role)) throw forbidden(`needs one of the roles: ${roles.join(', ')}`);
       },
   };
 }

@@ -157,7 +157,7 @@ export function registerIdentityRoutes(app: HttpApp, identity: IdentityService, 
   });
 
   r.patch('/api/admin/users/:id', {
-    preHandler: guard.roles('admin'),
+    onRequest: guard.roles('admin'),
     schema: {
       tags: ['admin'],
       summary: 'Grant an account a role (studio, moderator, admin, …) or assign a streamer to a studio',
@@ -165,6 +165,7 @@ export function registerIdentityRoutes(app: HttpApp, identity: IdentityService, 
       body: AdminUpdateUserRequest,
       response: { 200: User, ...errors },
     },
-    handler: async (request) => identity.adminUpdate(sessionOf(request), request.params.id, request.body),
+    handler: async (request) =>
+      identity.adminUpdate(sessionOf(request), request.params.id, request.body, { requestId: request.id }),
   });
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  type AppError,
+  AppError,
   badRequest,
   type ConcurrencyLimit,
   conflict,
@@ -19,6 +19,7 @@ import {
   ErrorCode,
   type LoginRequest,
   type RegisterRequest,
+  type Role,
   type UpdateMeRequest,
   type User,
   type UserId,
@@ -26,6 +27,7 @@ import {
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/database.js';
 import type { Database, UserRow } from '../../db/schema.js';
+import type { AuditLog } from '../governance/audit-log.js';
 import type { AccessTokens, Session } from './access-tokens.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
@@ -52,12 +54,40 @@ export interface IdentityServiceOptions {
   registrationLimiter: RateLimiter;
   /** Password hashing shares: sign-ins and sign-ups each have their own, so a flood of one does not queue the other. */
   hashing: { login: ConcurrencyLimit; register: ConcurrencyLimit };
+  /** Where role changes are recorded. */
+  audit?: AuditLog;
   logger: Logger;
 }
 
+/** An account's active suspension, if any (a row whose `until` has passed does not count). */
+export async function activeSuspension(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<{ reason: string; until: Date | null; created_by: string; created_at: Date } | undefined> {
+  const row = await db
+    .selectFrom('suspensions')
+    .select(['reason', 'until', 'created_by', 'created_at'])
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row || (row.until !== null && new Date(row.until).getTime() <= Date.now())) return undefined;
+  return { ...row, until: row.until === null ? null : new Date(row.until) };
+}
+
+/** The `suspended` error: the reason and the end (null: until lifted) are in `details`. */
+export function suspendedError(s: { reason: string; until: Date | null }): AppError {
+  const until = s.until ? s.until.toISOString() : null;
+  return new AppError(ErrorCode.Suspended, `your account is suspended${until ? ` until ${until}` : ''}: ${s.reason}`, {
+    reason: s.reason,
+    until,
+  });
+}
+
 export interface IdentityEvents {
-  /** A session was signed out (or ended because its refresh token was reused): its connections must close. */
-  'session-ended': [sessionId: string];
+  /**
+   * A session was signed out (or ended because its refresh token was reused, or its account was
+   * suspended or demoted): its connections must close. `message` says why, for the user.
+   */
+  'session-ended': [sessionId: string, message?: string];
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -109,6 +139,33 @@ export class IdentityService {
         this.o.logger.info({ userId: row.id, role: row.role }, 'account registered');
         return this.#signIn(tx, row, randomUUID());
       });
+    } catch (err) {
+      if (isUniqueViolation(err, 'users_email_key')) {
+        throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+      }
+      throw err;
+    }
+  }
+
+  /** An account made by an admin (a studio): no sign-in; the owner signs in with the password given. */
+  async createAccount(input: { email: string; password: string; displayName: string; role: Role }): Promise<User> {
+    const taken = await this.o.db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
+    if (taken) throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+    const passwordHash = await this.o.hashing.register.run(() => this.o.hasher.hash(input.password));
+    try {
+      const row = await this.o.db
+        .insertInto('users')
+        .values({
+          id: randomUUID(),
+          email: input.email,
+          password_hash: passwordHash,
+          display_name: input.displayName,
+          role: input.role,
+          language: 'en',
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toUser(row);
     } catch (err) {
       if (isUniqueViolation(err, 'users_email_key')) {
         throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
@@ -260,26 +317,115 @@ export class IdentityService {
       .set({ password_hash: passwordHash, updated_at: new Date() })
       .where('id', '=', row.id)
       .execute();
-    await this.endAllSessions(row.id, session.sessionId ?? undefined);
+    await this.endUserSessions(
+      row.id as UserId,
+      'your password was changed; sign in again',
+      session.sessionId ?? undefined,
+    );
     this.o.logger.info({ userId: row.id }, 'password changed');
   }
 
-  /** End every session of an account (after a password change or reset), but `except`. */
-  async endAllSessions(userId: string, except?: string): Promise<void> {
-    let q = this.o.db
+  async #endSession(sessionId: string, message?: string): Promise<void> {
+    await this.o.accessTokens.revoke(sessionId);
+    this.o.logger.info({ session: sessionId }, 'session ended');
+    this.events.emit('session-ended', sessionId, message);
+  }
+
+  /**
+   * Sign an account out everywhere: every refresh-token family that may still be alive is revoked,
+   * their access tokens are refused (on every process) and their real-time connections close.
+   * `except` (a session id) stays signed in: the one that changed its own password. Returns how many
+   * sessions ended.
+   */
+  async endUserSessions(userId: UserId, message: string, except?: string): Promise<number> {
+    let families = this.o.db
+      .selectFrom('refresh_tokens')
+      .select('family_id')
+      .distinct()
+      .where('user_id', '=', userId)
+      .where('expires_at', '>', new Date());
+    let revoke = this.o.db
       .updateTable('refresh_tokens')
       .set({ revoked_at: new Date() })
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null);
-    if (except) q = q.where('family_id', '<>', except);
-    const families = new Set((await q.returning('family_id').execute()).map((r) => r.family_id));
-    for (const familyId of families) await this.#endSession(familyId);
+    if (except) {
+      families = families.where('family_id', '<>', except);
+      revoke = revoke.where('family_id', '<>', except);
+    }
+    const ended = await families.execute();
+    await revoke.execute();
+    for (const f of ended) await this.#endSession(f.family_id, message);
+    return ended.length;
   }
 
-  async #endSession(sessionId: string): Promise<void> {
-    await this.o.accessTokens.revoke(sessionId);
-    this.o.logger.info({ session: sessionId }, 'session ended');
-    this.events.emit('session-ended', sessionId);
+  /**
+   * Give an account a role (admins only). The platform's last admin (counting only those not
+   * suspended) cannot lose the role. Someone who loses `moderator` or `admin` is signed out
+   * everywhere, so no token or connection keeps the old power. Recorded in the audit trail.
+   */
+  async setRole(
+    actor: Session,
+    userId: UserId,
+    role: Role,
+    o: { reason?: string; requestId?: string | null } = {},
+  ): Promise<User> {
+    if (actor.role !== 'admin') throw forbidden('only an admin can change roles');
+    const { row, previous } = await this.o.db.transaction().execute(async (tx) => {
+      // Every admin row locked: two admins demoting each other at once cannot both pass the count.
+      const admins = await tx
+        .selectFrom('users')
+        .select('id')
+        .where('role', '=', 'admin')
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      const target = await tx.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirst();
+      if (!target) throw notFound('no such account');
+      if (target.role === role) return { row: target, previous: target.role };
+      if (target.role === 'admin') {
+        const others = admins.filter((a) => a.id !== userId).map((a) => a.id);
+        const suspended = others.length
+          ? await tx
+              .selectFrom('suspensions')
+              .select('user_id')
+              .where('user_id', 'in', others)
+              .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>', new Date())]))
+              .execute()
+          : [];
+        if (others.length - suspended.length === 0) {
+          throw conflict('the platform needs at least one admin; make another admin first', ErrorCode.LastAdmin);
+        }
+      }
+      const updated = await tx
+        .updateTable('users')
+        .set({ role, updated_at: new Date() })
+        .where('id', '=', userId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await this.o.audit?.record(
+        {
+          actorId: actor.userId,
+          actorRole: actor.role,
+          action: 'user.role',
+          targetType: 'user',
+          targetId: userId,
+          reason: o.reason ?? null,
+          requestId: o.requestId ?? null,
+          details: { from: target.role, to: role },
+        },
+        tx,
+      );
+      return { row: updated, previous: target.role };
+    });
+    if (previous !== role) {
+      this.o.logger.info({ actor: actor.userId, userId, from: previous, to: role }, 'role changed');
+      // Losing power (admin → anything, moderator → anything but admin): no token may keep it.
+      if (previous === 'admin' || (previous === 'moderator' && role !== 'admin')) {
+        await this.endUserSessions(userId, `your role changed to ${role}; sign in again`);
+      }
+    }
+    return toUser(row);
   }
 
   /** An anonymous session that may browse and watch free rooms. */
@@ -323,7 +469,12 @@ export class IdentityService {
   }
 
   /** Admin only: give an account a role, or put a streamer under a studio. */
-  async adminUpdate(actor: Session, userId: UserId, patch: AdminUpdateUserRequest): Promise<User> {
+  async adminUpdate(
+    actor: Session,
+    userId: UserId,
+    patch: AdminUpdateUserRequest,
+    o: { requestId?: string } = {},
+  ): Promise<User> {
     if (actor.role !== 'admin') throw forbidden('only an admin can change roles');
     if (patch.studioId) {
       const studio = await this.o.db
@@ -334,13 +485,11 @@ export class IdentityService {
       if (studio?.role !== 'studio') throw badRequest('studioId must be an account with the studio role');
       if (patch.studioId === userId) throw badRequest('a studio cannot manage itself');
     }
+    if (patch.role !== undefined) await this.setRole(actor, userId, patch.role, o);
+    if (patch.studioId === undefined) return this.getUser(userId);
     const row = await this.o.db
       .updateTable('users')
-      .set({
-        ...(patch.role !== undefined ? { role: patch.role } : {}),
-        ...(patch.studioId !== undefined ? { studio_id: patch.studioId } : {}),
-        updated_at: new Date(),
-      })
+      .set({ studio_id: patch.studioId, updated_at: new Date() })
       .where('id', '=', userId)
       .returningAll()
       .executeTakeFirst();
@@ -355,6 +504,9 @@ export class IdentityService {
   }
 
   async #signIn(tx: Kysely<Database>, row: UserRow, familyId: string): Promise<SignedIn> {
+    // A suspended account signs in nowhere (login, refresh): told why and until when.
+    const suspension = await activeSuspension(tx, row.id);
+    if (suspension) throw suspendedError(suspension);
     const refreshToken = randomBytes(32).toString('base64url');
     const refreshTokenExpiresAt = new Date(Date.now() + this.o.refreshTokenTtlDays * 86_400_000);
     await tx

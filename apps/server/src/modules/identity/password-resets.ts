@@ -139,7 +139,7 @@ export class PasswordResets {
     if (!userId) {
       throw new AppError(ErrorCode.ResetTokenInvalid, 'this reset link is unknown, used or expired; ask for a new one');
     }
-    await this.o.identity.endAllSessions(userId);
+    await this.o.identity.endUserSessions(userId as UserId, 'your password was reset; sign in again');
     this.o.logger.info({ userId }, 'password reset');
   }
 

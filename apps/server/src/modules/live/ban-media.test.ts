@@ -2,32 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { signInternalRequest } from '@fusionflow/kit';
 import { type SfuRoomInfo, SfuRoomsResponse } from '@fusionflow/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaStreamTrack, RTCPeerConnection } from 'werift';
+import type { RTCPeerConnection } from 'werift';
 import { testDatabases } from '../../db/test-databases.js';
 import { startTestPlatform, type TestPlatform } from '../../test-support.js';
 import { connectPeer, type TestPeer } from '../signaling/test-signaling.js';
+import { offerFrom } from './test-media.js';
 
 const secret = 'ban-media-internal-secret-0123456789abcdef';
-
-/** A werift peer that offers to send (WHIP) or receive (WHEP) audio and video, on 127.0.0.1. */
-async function offerFrom(direction: 'sendonly' | 'recvonly'): Promise<{ pc: RTCPeerConnection; sdp: string }> {
-  const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] });
-  for (const kind of ['video', 'audio'] as const) {
-    pc.addTransceiver(direction === 'sendonly' ? new MediaStreamTrack({ kind }) : kind, { direction });
-  }
-  await pc.setLocalDescription(await pc.createOffer());
-  if (pc.iceGatheringState !== 'complete') {
-    await new Promise<void>((resolve) => {
-      const sub = pc.iceGatheringStateChange.subscribe((state) => {
-        if (state === 'complete') {
-          sub.unSubscribe();
-          resolve();
-        }
-      });
-    });
-  }
-  return { pc, sdp: pc.localDescription!.sdp };
-}
 
 /**
  * A room ban on the control plane, against the real SFU (the embedded child process): the banned

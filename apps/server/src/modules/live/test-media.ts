@@ -51,3 +51,23 @@ export async function publishSynthetic(o: {
     },
   };
 }
+
+/** A werift peer that offers to send (WHIP) or receive (WHEP) audio and video, on 127.0.0.1. */
+export async function offerFrom(direction: 'sendonly' | 'recvonly'): Promise<{ pc: RTCPeerConnection; sdp: string }> {
+  const pc = new RTCPeerConnection({ iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'] });
+  for (const kind of ['video', 'audio'] as const) {
+    pc.addTransceiver(direction === 'sendonly' ? new MediaStreamTrack({ kind }) : kind, { direction });
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  if (pc.iceGatheringState !== 'complete') {
+    await new Promise<void>((resolve) => {
+      const sub = pc.iceGatheringStateChange.subscribe((state) => {
+        if (state === 'complete') {
+          sub.unSubscribe();
+          resolve();
+        }
+      });
+    });
+  }
+  return { pc, sdp: pc.localDescription!.sdp };
+}

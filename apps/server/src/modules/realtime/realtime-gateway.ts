@@ -303,10 +303,10 @@ export class RealtimeGateway {
    * Close every connection of a signed-out session, on every process, telling each why
    * (`session_ended`). New handshakes with its tokens are refused by the token check.
    */
-  endSession(sessionId: string): void {
+  endSession(sessionId: string, message = 'this session was signed out'): void {
     const body: SignalingErrorMessage = {
       code: ErrorCode.SessionEnded,
-      message: 'this session was signed out',
+      message,
       closeCode: closeCodeOf(ErrorCode.SessionEnded),
     };
     this.#errors.inc({ code: body.code });

@@ -198,7 +198,11 @@ export class RoomPresence {
     if (room.status !== 'ended') return;
     const members = await this.o.store.clear(room.id);
     for (const m of members) this.#clearTimer(room.id, m.peerId);
-    this.o.gateway.emitToRoom(room.id, 'room-state', await this.roomState(room, []));
+    const endReason = this.o.rooms.endReason(room.id);
+    this.o.gateway.emitToRoom(room.id, 'room-state', {
+      ...(await this.roomState(room, [])),
+      ...(endReason ? { endReason } : {}),
+    });
     this.o.gateway.clearRoom(room.id, members);
     this.#localRooms.delete(room.id);
     this.#audienceRooms.delete(room.id);

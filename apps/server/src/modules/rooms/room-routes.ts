@@ -63,6 +63,6 @@ export function registerRoomRoutes(app: HttpApp, rooms: RoomService, guard: Auth
       params: RoomParams,
       response: { 200: Room, ...errors },
     },
-    handler: async (request) => rooms.end(sessionOf(request), request.params.id),
+    handler: async (request) => rooms.end(sessionOf(request), request.params.id, { requestId: request.id }),
   });
 }

@@ -15,6 +15,7 @@ import {
 import type { Kysely, Selectable } from 'kysely';
 import { isUniqueViolation } from '../../db/database.js';
 import type { Database, RoomsTable } from '../../db/schema.js';
+import type { AuditLog } from '../governance/audit-log.js';
 import type { Session } from '../identity/access-tokens.js';
 
 type RoomWithOwner = Selectable<RoomsTable> & { owner_name: string };
@@ -60,10 +61,12 @@ function decodeCursor(cursor: string): [Date, string] {
 export class RoomService {
   readonly #statusListeners = new Set<(room: Room) => void | Promise<void>>();
   readonly #updateListeners = new Set<(room: Room) => void>();
+  readonly #endReasons = new Map<RoomId, string>();
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly logger: Logger,
+    private readonly audit?: AuditLog,
   ) {}
 
   /** Be told after a room changed status (e.g. it ended, so its call members leave). Returns an unsubscribe. */
@@ -170,13 +173,39 @@ export class RoomService {
     return updated;
   }
 
-  /** Owner, moderators and admins may end a room. */
-  async end(actor: Session, id: RoomId): Promise<Room> {
+  /**
+   * Owner, moderators and admins may end a room. Someone else's room ending is recorded in the
+   * audit trail (with `reason`, which its viewers are told).
+   */
+  async end(actor: Session, id: RoomId, o: { requestId?: string; reason?: string } = {}): Promise<Room> {
     const room = await this.get(id);
     if (room.ownerId !== actor.userId && actor.role !== 'admin' && actor.role !== 'moderator') {
       throw forbidden('only the room owner or a moderator can end it', ErrorCode.NotRoomOwner);
     }
-    return this.transition(id, 'ended');
+    if (room.ownerId !== actor.userId && room.status !== 'ended') {
+      this.#endReasons.set(id, o.reason ?? 'ended by a moderator');
+      await this.audit?.record({
+        actorId: actor.userId,
+        actorRole: actor.role,
+        action: o.reason ? 'live.end' : 'room.end',
+        targetType: 'room',
+        targetId: id,
+        roomId: id,
+        reason: o.reason ?? null,
+        requestId: o.requestId ?? null,
+        details: { ownerId: room.ownerId, kind: room.kind, status: room.status },
+      });
+    }
+    try {
+      return await this.transition(id, 'ended');
+    } finally {
+      this.#endReasons.delete(id);
+    }
+  }
+
+  /** Why a room is ending right now when someone other than its owner ends it (its status listeners ask). */
+  endReason(id: RoomId): string | undefined {
+    return this.#endReasons.get(id);
   }
 
   /** Viewers watching a live room now, as the media plane reports them. */

@@ -2,6 +2,7 @@ import { AppError, conflict, forbidden, type Logger, notFound } from '@fusionflo
 import { asUserId, ErrorCode, type Payout, type PayoutDecision, type PayoutRequest } from '@fusionflow/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { AuditLog } from '../governance/audit-log.js';
 import type { Ledger } from './ledger.js';
 import type { WalletMetrics } from './wallet-metrics.js';
 import type { RequestContext } from './wallet-service.js';
@@ -19,6 +20,9 @@ export class PayoutService {
     private readonly ledger: Ledger,
     private readonly metrics: WalletMetrics,
     private readonly logger: Logger,
+    private readonly audit?: AuditLog,
+    /** Payouts above this many tokens need two different admins to approve them. */
+    private readonly secondApprovalAbove = Number.POSITIVE_INFINITY,
   ) {}
 
   async request(ctx: RequestContext, req: PayoutRequest): Promise<Payout> {
@@ -93,6 +97,37 @@ export class PayoutService {
         throw conflict(`the payout was already ${payout.status}`, ErrorCode.InvalidTransition);
       }
       const amount = Number(payout.amount);
+      if (d.decision === 'approve' && amount > this.secondApprovalAbove) {
+        if (payout.first_approved_by === null) {
+          // The first of two: nothing moves yet.
+          await tx
+            .updateTable('payouts')
+            .set({ first_approved_by: ctx.session.userId, first_approved_at: new Date() })
+            .where('id', '=', payout.id)
+            .execute();
+          await this.audit?.record(
+            {
+              actorId: ctx.session.userId,
+              actorRole: ctx.session.role,
+              action: 'payout.first_approval',
+              targetType: 'payout',
+              targetId: payout.id,
+              reason: d.note ?? null,
+              requestId: ctx.requestId,
+              details: { userId: payout.user_id, amount, source: payout.source },
+            },
+            tx,
+          );
+          this.logger.info({ payoutId, admin: ctx.session.userId }, 'payout approved once; a second admin must too');
+          return;
+        }
+        if (payout.first_approved_by === ctx.session.userId) {
+          throw forbidden(
+            `payouts above ${this.secondApprovalAbove} tokens need a second, different admin`,
+            ErrorCode.SecondApprovalRequired,
+          );
+        }
+      }
       const posted = await this.ledger.post(tx, {
         kind: d.decision === 'approve' ? 'payout_approve' : 'payout_reject',
         idempotencyKey: `payout-decision:${payout.id}`,
@@ -119,6 +154,25 @@ export class PayoutService {
         })
         .where('id', '=', payout.id)
         .execute();
+      await this.audit?.record(
+        {
+          actorId: ctx.session.userId,
+          actorRole: ctx.session.role,
+          action: d.decision === 'approve' ? 'payout.approve' : 'payout.reject',
+          targetType: 'payout',
+          targetId: payout.id,
+          reason: d.note ?? null,
+          requestId: ctx.requestId,
+          details: {
+            userId: payout.user_id,
+            amount,
+            source: payout.source,
+            transactionId: posted.transactionId,
+            ...(payout.first_approved_by ? { firstApprovedBy: payout.first_approved_by } : {}),
+          },
+        },
+        tx,
+      );
       this.metrics.payouts.inc({ status: wanted });
       this.logger.info({ payoutId, decision: wanted, admin: ctx.session.userId }, 'payout decided');
     });
@@ -153,6 +207,8 @@ export class PayoutService {
       createdAt: r.created_at.toISOString(),
       decidedAt: r.decided_at ? new Date(r.decided_at).toISOString() : null,
       decidedBy: r.decided_by,
+      firstApprovedBy: r.first_approved_by,
+      needsSecondApproval: Number(r.amount) > this.secondApprovalAbove,
     }));
   }
 

@@ -183,7 +183,7 @@ export function registerWalletRoutes(
   });
 
   r.get('/api/admin/payouts', {
-    preHandler: guard.roles('admin'),
+    onRequest: guard.roles('admin'),
     schema: {
       tags: ['admin'],
       summary: 'Payout queue',
@@ -194,7 +194,7 @@ export function registerWalletRoutes(
   });
 
   r.post('/api/admin/payouts/:id/decision', {
-    preHandler: guard.roles('admin'),
+    onRequest: guard.roles('admin'),
     schema: {
       tags: ['admin'],
       summary: 'Approve or reject a payout',
@@ -211,7 +211,7 @@ export function registerWalletRoutes(
   });
 
   r.get('/api/admin/ledger', {
-    preHandler: guard.roles('admin'),
+    onRequest: guard.roles('admin'),
     schema: {
       tags: ['admin'],
       summary: 'Every ledger transaction with its entries, actor and request id',
