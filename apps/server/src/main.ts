@@ -9,7 +9,6 @@ import {
   type Logger,
   MemoryRateLimiter,
 } from '@fusionflow/kit';
-import type { UserId } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { demoConvenienceOn, type ServerConfig } from './config.js';
@@ -269,11 +268,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       ice,
       ttlSeconds: config.grantTtlSeconds,
       tickets: wallet,
-      bans: {
-        // Not from the cache: a ban on another process must stop grants at once (the SFU revoked the older ones).
-        isBanned: async (roomId, userId) =>
-          (await chatModeration.restrictions(roomId, userId as UserId, { fresh: true })).banned,
-      },
+      bans: chatRules,
       logger: logger.child({ module: 'media' }),
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });

@@ -2,7 +2,6 @@ import {
   AuthResponse,
   type CreateRoomRequest,
   DiagnosticsReport,
-  ErrorBody,
   ErrorCode,
   GrantResponse,
   type GrantRole,
@@ -20,7 +19,7 @@ import {
   type UpdateRoomRequest,
   User,
 } from '@fusionflow/protocol';
-import { ApiError, ClientErrorCode } from './api-error.js';
+import { ApiError, ClientErrorCode, errorOfResponse } from './api-error.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -332,24 +331,9 @@ export class ApiClient {
       const message = err instanceof Error ? err.message : String(err);
       throw new ApiError(ClientErrorCode.NetworkError, 0, `could not reach the server: ${message}`);
     }
+    if (!response.ok) throw await errorOfResponse(response);
     const requestId = response.headers.get('x-request-id') ?? undefined;
     const body = await readJson(response);
-
-    if (!response.ok) {
-      const parsed = ErrorBody.safeParse(body.value);
-      if (parsed.success) {
-        const e = parsed.data.error;
-        throw new ApiError(e.code, response.status, e.message, e.details, requestId);
-      }
-      const fallback = response.status >= 500 ? ErrorCode.Internal : ErrorCode.BadRequest;
-      throw new ApiError(
-        fallback,
-        response.status,
-        `HTTP ${response.status} ${response.statusText}`.trim(),
-        undefined,
-        requestId,
-      );
-    }
     if (!o.schema) return undefined as T;
     if (!body.ok) {
       throw new ApiError(

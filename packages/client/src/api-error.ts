@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@fusionflow/protocol';
+import { ErrorBody, ErrorCode } from '@fusionflow/protocol';
 
 /** Codes the client itself reports, for failures that never produced a server error body. */
 export const ClientErrorCode = {
@@ -32,4 +32,30 @@ export class ApiError extends Error {
 /** Whether `err` is an `ApiError`, optionally with one of the given codes. */
 export function isApiError(err: unknown, ...codes: string[]): err is ApiError {
   return err instanceof ApiError && (codes.length === 0 || codes.includes(err.code));
+}
+
+/**
+ * The error a failed response stands for: its `ErrorBody` (the protocol's one error shape) when it
+ * has one, else a generic code from its status. Reads the body.
+ */
+export async function errorOfResponse(response: Response): Promise<ApiError> {
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    // empty, unreadable or not JSON
+  }
+  const parsed = ErrorBody.safeParse(body);
+  if (parsed.success) {
+    const e = parsed.data.error;
+    return new ApiError(e.code, response.status, e.message, e.details, requestId);
+  }
+  return new ApiError(
+    response.status >= 500 ? ErrorCode.Internal : ErrorCode.BadRequest,
+    response.status,
+    `HTTP ${response.status} ${response.statusText}`.trim(),
+    undefined,
+    requestId,
+  );
 }

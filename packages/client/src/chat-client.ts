@@ -26,6 +26,7 @@ import {
   type RemovedMessage,
   type RoomState,
   type SignalingErrorMessage,
+  sameLanguage,
   type UserId,
 } from '@fusionflow/protocol';
 import type { io } from 'socket.io-client';
@@ -211,8 +212,6 @@ interface PendingSend {
 /** Codes after which sending the same message again cannot help. */
 const RETRYABLE = new Set<string>([ErrorCode.Internal, ErrorCode.Unavailable]);
 const MAX_ATTEMPTS = 5;
-
-const base = (language: string) => language.split('-')[0]?.toLowerCase() ?? language;
 
 /** Decimal ids, without leading zeros: compare by length, then text. */
 export function compareMessageIds(a: string, b: string): number {
@@ -740,7 +739,7 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #initialTranslation(message: ChatMessage, from: 'live' | 'history'): ChatTranslationView {
     const reader = this.#state?.language ?? this.#o.language;
-    if (!reader || base(reader) === base(message.language)) return { status: 'original' };
+    if (!reader || sameLanguage(reader, message.language)) return { status: 'original' };
     if (message.translation) return { status: 'pending' };
     if (this.#state && (this.#state.engine === 'none' || !this.#state.translationAvailable)) {
       return { status: 'unavailable' };
@@ -751,8 +750,8 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #applyTranslation(m: StoredMessage, t: ChatTranslation, fromHistory = false): void {
     const reader = this.#state?.language ?? this.#o.language;
-    if (reader && base(t.language) !== base(reader)) return;
-    if (base(t.language) === base(m.message.language)) return;
+    if (reader && !sameLanguage(t.language, reader)) return;
+    if (sameLanguage(t.language, m.message.language)) return;
     if (fromHistory && m.translation.status === 'ok') return;
     clearTimeout(m.translationTimer);
     m.translationTimer = undefined;

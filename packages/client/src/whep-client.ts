@@ -1,4 +1,5 @@
-import { errorOf, type MediaSessionOptions, WhipWhepSession } from './whip-whep-session.js';
+import { errorOfResponse } from './api-error.js';
+import { type MediaSessionOptions, WhipWhepSession } from './whip-whep-session.js';
 
 /** Play a room over WHEP: `stream` fills with the publisher's audio and video. */
 export class WhepPlayer extends WhipWhepSession {
@@ -37,6 +38,6 @@ export class WhepPlayer extends WhipWhepSession {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rid }),
     });
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok) throw await errorOfResponse(response);
   }
 }

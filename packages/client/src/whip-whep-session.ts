@@ -1,6 +1,6 @@
 import { SessionEvent } from '@fusionflow/protocol';
 import type { FetchLike } from './api-client.js';
-import { ApiError } from './api-error.js';
+import { ApiError, errorOfResponse } from './api-error.js';
 
 /** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
 export type PeerConnectionClass = new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -28,21 +28,6 @@ function resolveUrl(base: string, location: string): string {
   } catch {
     return location;
   }
-}
-
-export async function errorOf(response: Response): Promise<ApiError> {
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (body.error?.code) return new ApiError(body.error.code, response.status, body.error.message ?? '');
-  } catch {
-    // not JSON
-  }
-  return new ApiError(
-    response.status >= 500 ? 'internal_error' : 'bad_request',
-    response.status,
-    `HTTP ${response.status}`,
-  );
 }
 
 function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
@@ -115,7 +100,7 @@ export abstract class WhipWhepSession {
     } catch (err) {
       throw new ApiError('network_error', 0, `could not reach the media server: ${(err as Error).message}`);
     }
-    if (response.status !== 201) throw await errorOf(response);
+    if (response.status !== 201) throw await errorOfResponse(response);
     const location = response.headers.get('location');
     this.location = location ? resolveUrl(this.o.url, location) : null;
     const answer = await response.text();

@@ -1,13 +1,10 @@
-import type { ChatClient, ChatMessageItem, ChatSnapshot, ChatTipItem } from '@fusionflow/client';
+import type { ChatClient, ChatMessageItem, ChatResult, ChatSnapshot, ChatTipItem } from '@fusionflow/client';
 import { CHAT_REACTIONS, type ChatReaction, type SignalingErrorMessage } from '@fusionflow/protocol';
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import en from '../i18n/en.json';
 import { useChatSnapshot } from './use-chat';
-
-/** What a chat request answered: shown to the reader when refused. */
-type ChatResult = { ok: boolean; error?: SignalingErrorMessage };
 
 /** What each control of one message gets. */
 interface MessageProps {
@@ -45,7 +42,7 @@ export function ChatPanel({ client, signedIn }: { client: ChatClient | null; sig
   const snap = useChatSnapshot(client);
   const [error, setError] = useState<SignalingErrorMessage | null>(null);
   const report = (result: ChatResult) => {
-    setError(result.ok ? null : (result.error ?? null));
+    setError(result.ok ? null : result.error);
   };
 
   return (

@@ -1,5 +1,5 @@
 import { isApiError, newTraceparent, WhepPlayer } from '@fusionflow/client';
-import type { Room } from '@fusionflow/protocol';
+import { type Room, whepUrl } from '@fusionflow/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
@@ -59,7 +59,7 @@ export function LivePlayer({
         const traceparent = newTraceparent();
         const grant = await api.requestGrant(room.id, 'subscribe', { traceparent });
         const p = new WhepPlayer({
-          url: grant.whepUrl ?? `/api/whep/play/${room.id}`,
+          url: grant.whepUrl ?? whepUrl(room.id),
           token: grant.token,
           iceServers: grant.iceServers,
           traceparent,

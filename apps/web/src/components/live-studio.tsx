@@ -1,5 +1,5 @@
 import { isApiError, newTraceparent, WhipPublisher } from '@fusionflow/client';
-import type { Room, StreamKeyInfo } from '@fusionflow/protocol';
+import { type Room, type StreamKeyInfo, whipUrl } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
@@ -146,7 +146,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       const grant = await api.requestGrant(room.id, 'publish', { traceparent });
       const p = new WhipPublisher(
         {
-          url: grant.whipUrl ?? `/api/whip/publish/${room.id}`,
+          url: grant.whipUrl ?? whipUrl(room.id),
           token: grant.token,
           iceServers: grant.iceServers,
           traceparent,

@@ -12,6 +12,7 @@ import {
   ErrorCode,
   type Room,
   type RoomId,
+  sameLanguage,
   type Tip,
   type UserId,
 } from '@fusionflow/protocol';
@@ -24,7 +25,7 @@ import { ChatFanout } from './chat-fanout.js';
 import type { ChatModeration, Restrictions } from './chat-moderation.js';
 import { type ChatRules, canModerate } from './chat-rules.js';
 import { type ChatStore, textHash } from './chat-store.js';
-import { baseLanguage, type Translator } from './translator.js';
+import type { Translator } from './translator.js';
 
 export interface ChatServiceOptions {
   gateway: RealtimeGateway;
@@ -100,9 +101,7 @@ export class ChatService {
     o.presence.registerKind('live', { capacity: null, audience: true });
     o.presence.addGate(async (room, session) => {
       if (room.ownerId === session.userId) return;
-      if ((await o.moderation.restrictions(room.id, session.userId)).banned) {
-        throw forbidden('you are banned from this room', ErrorCode.Banned);
-      }
+      await o.rules.checkNotBanned(room.id, session.userId);
       // A paid live room's chat is part of what its ticket buys: reading it too.
       await this.#checkTicket(room, session);
     });
@@ -118,11 +117,6 @@ export class ChatService {
     });
     this.#stopRoomUpdates = o.rooms.onUpdate((room) => this.#rooms.delete(room.id));
     o.tips?.on('tip', this.#onTip);
-  }
-
-  /** Is the user banned from the room? (Media grants ask this too.) */
-  async isBanned(roomId: RoomId, userId: string): Promise<boolean> {
-    return (await this.o.moderation.restrictions(roomId, userId as UserId)).banned;
   }
 
   /** Wait for every translation under way (tests; shutdown). */
@@ -197,9 +191,7 @@ export class ChatService {
     const page = await this.o.store.history(msg.roomId, { userId: ctx.session.userId, language }, msg.before);
     // Messages sent before anyone read this language here have no translation yet: ask for them
     // now and send each to this reader as it comes (after the acknowledgement with the page).
-    const missing = page.messages.filter(
-      (m) => m.translation === undefined && baseLanguage(m.language) !== baseLanguage(language),
-    );
+    const missing = page.messages.filter((m) => m.translation === undefined && !sameLanguage(m.language, language));
     if (missing.length > 0 && this.o.translator.engineName !== 'none') {
       const work = (async () => {
         // After the acknowledgement is on its way; newest first (the reader looks at the bottom).
@@ -434,7 +426,7 @@ export class ChatService {
     // No engine at all: readers know from `chat:state` (engine "none"); nothing to say per message.
     if (this.o.translator.engineName === 'none') return;
     const work = (async () => {
-      const targets = (await this.#roomLanguages(roomId)).filter((l) => baseLanguage(l) !== baseLanguage(source));
+      const targets = (await this.#roomLanguages(roomId)).filter((l) => !sameLanguage(l, source));
       await Promise.all(
         targets.map(async (target) => {
           const outcome = await this.o.translator.translate(source, target, text, hash);
