@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './api-client.js';
-import { ApiError, isApiError } from './api-error.js';
+import { FusionFlowError, isFusionFlowError } from './fusionflow-error.js';
 
 interface Call {
   url: string;
@@ -148,7 +148,7 @@ describe('ApiClient', () => {
     expect(sessions).toEqual([null]);
   });
 
-  it('maps error bodies to ApiError with code, status, message, details and request id', async () => {
+  it('maps error bodies to FusionFlowError with code, status, message, details and request id', async () => {
     const f = fakeFetch(() =>
       json(
         409,
@@ -160,7 +160,7 @@ describe('ApiClient', () => {
     const err = await client
       .register({ email: 'ada@example.com', password: 'secret-password', displayName: 'Ada' })
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(FusionFlowError);
     expect(err).toMatchObject({
       code: 'email_taken',
       status: 409,
@@ -168,8 +168,8 @@ describe('ApiClient', () => {
       details: { field: 'email' },
       requestId: 'req-42',
     });
-    expect(isApiError(err, 'email_taken')).toBe(true);
-    expect(isApiError(err, 'not_found')).toBe(false);
+    expect(isFusionFlowError(err, 'email_taken')).toBe(true);
+    expect(isFusionFlowError(err, 'not_found')).toBe(false);
     expect(f.calls[0]!.url).toBe('/api/auth/register');
     expect(client.session).toBeNull();
   });
@@ -195,9 +195,9 @@ describe('ApiClient', () => {
     const f = fakeFetch(() => json(200, { ...room, viewerCount: 'many' }));
     const client = new ApiClient({ fetch: f.fetch });
     const err = await client.getRoom('r1').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(FusionFlowError);
     expect(err).toMatchObject({ code: 'invalid_response', status: 200 });
-    expect((err as ApiError).message).toContain('viewerCount');
+    expect((err as FusionFlowError).message).toContain('viewerCount');
   });
 
   it('rejects a success response that is not JSON', async () => {

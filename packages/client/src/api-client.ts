@@ -1,5 +1,6 @@
 import {
   AuthResponse,
+  ClientErrorCode,
   type CreateRoomRequest,
   DiagnosticsReport,
   ErrorCode,
@@ -19,7 +20,7 @@ import {
   type UpdateRoomRequest,
   User,
 } from '@fusionflow/protocol';
-import { ApiError, ClientErrorCode, errorOfResponse } from './api-error.js';
+import { errorOfResponse, FusionFlowError, networkError } from './fusionflow-error.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -70,7 +71,7 @@ export interface RequestOptions<T> {
  * It holds the access token in memory only; the refresh token is the httpOnly `ff_refresh` cookie
  * the server sets, so `refresh()` restores a session after a page load. A request whose access
  * token has expired (`token_expired`) refreshes once and is retried once. Every response body is
- * parsed with the protocol's schema; every failure is an `ApiError`.
+ * parsed with the protocol's schema; every failure is a `FusionFlowError`.
  */
 export class ApiClient {
   readonly #baseUrl: string;
@@ -141,7 +142,7 @@ export class ApiClient {
           });
           return this.#setSession(s);
         } catch (err) {
-          if (err instanceof ApiError && err.status === 401) this.#setSession(null);
+          if (err instanceof FusionFlowError && err.status === 401) this.#setSession(null);
           throw err;
         } finally {
           this.#refreshing = null;
@@ -301,9 +302,9 @@ export class ApiClient {
       return await this.#send(o, token);
     } catch (err) {
       // Signed out elsewhere (another tab, or the session was ended): this session is over here too.
-      if (token && err instanceof ApiError && err.code === ErrorCode.SessionEnded) this.#setSession(null);
+      if (token && err instanceof FusionFlowError && err.code === ErrorCode.SessionEnded) this.#setSession(null);
       // One refresh and one retry, and only for a token that was sent and has expired.
-      if (!(token && err instanceof ApiError && err.code === ErrorCode.TokenExpired)) throw err;
+      if (!(token && err instanceof FusionFlowError && err.code === ErrorCode.TokenExpired)) throw err;
       const refreshed = await this.refresh();
       return this.#send(o, refreshed.accessToken);
     }
@@ -328,32 +329,27 @@ export class ApiClient {
         credentials: 'include',
       });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new ApiError(ClientErrorCode.NetworkError, 0, `could not reach the server: ${message}`);
+      throw networkError('the server', err);
     }
     if (!response.ok) throw await errorOfResponse(response);
-    const requestId = response.headers.get('x-request-id') ?? undefined;
+    const requestId = response.headers.get('x-request-id');
+    const ids = requestId === null ? {} : { requestId };
     const body = await readJson(response);
     if (!o.schema) return undefined as T;
     if (!body.ok) {
-      throw new ApiError(
-        ClientErrorCode.InvalidResponse,
-        response.status,
-        'the server sent a body that is not JSON',
-        undefined,
-        requestId,
-      );
+      throw new FusionFlowError(ClientErrorCode.InvalidResponse, 'the server sent a body that is not JSON', {
+        status: response.status,
+        ...ids,
+      });
     }
     const parsed = o.schema.safeParse(body.value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-      throw new ApiError(
+      throw new FusionFlowError(
         ClientErrorCode.InvalidResponse,
-        response.status,
         `unexpected response from ${o.method} ${o.path}${where}: ${issue?.message ?? 'invalid'}`,
-        parsed.error.issues,
-        requestId,
+        { status: response.status, details: parsed.error.issues, ...ids },
       );
     }
     return parsed.data;

@@ -8,7 +8,6 @@ export {
   type Session,
   type SessionListener,
 } from './api-client.js';
-export { ApiError, ClientErrorCode, isApiError } from './api-error.js';
 export {
   CallClient,
   type CallClientOptions,
@@ -39,6 +38,12 @@ export {
 } from './chat-client.js';
 export { Emitter } from './emitter.js';
 export {
+  errorOfResponse,
+  FusionFlowError,
+  type FusionFlowErrorOptions,
+  isFusionFlowError,
+} from './fusionflow-error.js';
+export {
   type MediaExpectation,
   MediaReconciler,
   type MediaSample,
@@ -48,7 +53,6 @@ export {
 } from './media-reconciler.js';
 export { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
 export {
-  RequestError,
   type RequestFailure,
   SignalingConnection,
   type SignalingConnectionOptions,

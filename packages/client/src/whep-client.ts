@@ -1,4 +1,4 @@
-import { errorOfResponse } from './api-error.js';
+import { errorOfResponse } from './fusionflow-error.js';
 import { type MediaSessionOptions, WhipWhepSession } from './whip-whep-session.js';
 
 /** Play a room over WHEP: `stream` fills with the publisher's audio and video. */

@@ -1,6 +1,6 @@
 import { SessionEvent } from '@fusionflow/protocol';
 import type { FetchLike } from './api-client.js';
-import { ApiError, errorOfResponse } from './api-error.js';
+import { errorOfResponse, networkError } from './fusionflow-error.js';
 
 /** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
 export type PeerConnectionClass = new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -98,7 +98,7 @@ export abstract class WhipWhepSession {
     try {
       response = await this.#fetch(this.o.url, { method: 'POST', headers, body: this.pc.localDescription!.sdp });
     } catch (err) {
-      throw new ApiError('network_error', 0, `could not reach the media server: ${(err as Error).message}`);
+      throw networkError('the media server', err);
     }
     if (response.status !== 201) throw await errorOfResponse(response);
     const location = response.headers.get('location');

@@ -1,5 +1,12 @@
-import type { ChatClient, ChatMessageItem, ChatResult, ChatSnapshot, ChatTipItem } from '@fusionflow/client';
-import { CHAT_REACTIONS, type ChatReaction, type SignalingErrorMessage } from '@fusionflow/protocol';
+import type {
+  ChatClient,
+  ChatMessageItem,
+  ChatResult,
+  ChatSnapshot,
+  ChatTipItem,
+  FusionFlowError,
+} from '@fusionflow/client';
+import { CHAT_REACTIONS, type ChatReaction } from '@fusionflow/protocol';
 import { type FormEvent, type KeyboardEvent, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -40,7 +47,7 @@ const STICK_PX = 48;
 export function ChatPanel({ client, signedIn }: { client: ChatClient | null; signedIn: boolean }) {
   const { t } = useTranslation();
   const snap = useChatSnapshot(client);
-  const [error, setError] = useState<SignalingErrorMessage | null>(null);
+  const [error, setError] = useState<FusionFlowError | null>(null);
   const report = (result: ChatResult) => {
     setError(result.ok ? null : result.error);
   };
@@ -407,7 +414,7 @@ function ModerationMenu({ client, snap, item, onResult }: MessageProps) {
   );
 }
 
-function ChatError({ error, onDismiss }: { error: SignalingErrorMessage | null; onDismiss: () => void }) {
+function ChatError({ error, onDismiss }: { error: FusionFlowError | null; onDismiss: () => void }) {
   const { t } = useTranslation();
   if (!error) return null;
   return (
@@ -426,7 +433,7 @@ function ChatError({ error, onDismiss }: { error: SignalingErrorMessage | null; 
 type T = ReturnType<typeof useTranslation>['t'];
 
 /** A coded refusal in words (with how long to wait, when the server said). */
-export function chatErrorText(t: T, error: SignalingErrorMessage): string {
+export function chatErrorText(t: T, error: FusionFlowError): string {
   if (!CHAT_ERRORS.has(error.code)) return t('chat.errors.generic', { message: error.message });
   const key = `chat.errors.${error.code}` as `chat.errors.${ChatErrorKey}`;
   const wait = error.retryAfterSeconds;
@@ -526,7 +533,7 @@ function ChatSettings({ client, snap }: { client: ChatClient; snap: ChatSnapshot
   const [slow, setSlow] = useState(String(snap.slowModeSeconds));
   const [words, setWords] = useState(snap.blockedWords.join('\n'));
   const [saved, setSaved] = useState(false);
-  const [error, setError] = useState<SignalingErrorMessage | null>(null);
+  const [error, setError] = useState<FusionFlowError | null>(null);
   const [pending, setPending] = useState(false);
   const [open, setOpen] = useState(false);
 

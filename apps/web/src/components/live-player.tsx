@@ -1,4 +1,4 @@
-import { isApiError, newTraceparent, WhepPlayer } from '@fusionflow/client';
+import { isFusionFlowError, newTraceparent, WhepPlayer } from '@fusionflow/client';
 import { type Room, whepUrl } from '@fusionflow/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -93,15 +93,15 @@ export function LivePlayer({
       } catch (err) {
         await player?.stop();
         player = null;
-        if (isApiError(err, 'room_ended')) {
+        if (isFusionFlowError(err, 'room_ended')) {
           setState('ended');
           return;
         }
-        if (isApiError(err, 'ticket_required')) {
+        if (isFusionFlowError(err, 'ticket_required')) {
           setState('ticket');
           return;
         }
-        if (!isApiError(err, 'no_publisher')) setError(err);
+        if (!isFusionFlowError(err, 'no_publisher')) setError(err);
         again('waiting');
       }
     };

@@ -1,4 +1,4 @@
-import { isApiError, newTraceparent, WhipPublisher } from '@fusionflow/client';
+import { isFusionFlowError, newTraceparent, WhipPublisher } from '@fusionflow/client';
 import { type Room, type StreamKeyInfo, whipUrl } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -178,7 +178,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     try {
       onChange(await api.endRoom(room.id));
     } catch (err) {
-      if (!isApiError(err, 'room_ended')) setError(err);
+      if (!isFusionFlowError(err, 'room_ended')) setError(err);
     }
     setPhase('preview');
   };
