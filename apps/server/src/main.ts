@@ -299,8 +299,8 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     realtime.attach(app.server);
     // Signing out closes the session's connections at once, on whichever process holds them.
     const endSessionConnections = (sessionId: string) => realtime.endSession(sessionId);
-    identity.events.on('session-ended', endSessionConnections);
-    lifecycle.add('session events', () => identity.events.off('session-ended', endSessionConnections));
+    const stopSessionEvents = identity.on('session-ended', endSessionConnections);
+    lifecycle.add('session events', stopSessionEvents);
     const presence = new RoomPresence({
       gateway: realtime,
       store,
@@ -362,14 +362,14 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       translator,
       batchMs: config.chatBatchMs,
       messagesPer10s: config.chatMessagesPer10s,
-      tips: wallet.events,
+      tips: wallet,
       tickets: wallet,
       // `live` is created below with the SFU client; a ban only calls this once the platform runs.
       media: { endUserMedia: (userId, roomId) => live.endUserMedia(userId, roomId) },
       metrics,
       logger: logger.child({ module: 'chat' }),
     });
-    const stopRoomEvents = rooms.onStatusChange((room) => presence.roomChanged(room));
+    const stopRoomEvents = rooms.on('status', (room) => presence.roomChanged(room));
     lifecycle.add('realtime', async (reason) => {
       stopRoomEvents();
       callMetrics.close();
@@ -413,7 +413,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       viewers.close();
     });
     // However a live room ends (Stop, a moderator, the publisher's grace period), its SFU room closes.
-    const stopLiveEvents = rooms.onStatusChange(async (room) => {
+    const stopLiveEvents = rooms.on('status', async (room) => {
       if (room.kind === 'live' && room.status === 'ended') await live.roomEnded(room.id);
     });
     lifecycle.add('live room events', () => stopLiveEvents());

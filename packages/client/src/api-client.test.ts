@@ -92,7 +92,7 @@ describe('ApiClient', () => {
       if (call.headers.authorization === 'Bearer old') return error(401, 'token_expired', 'access token expired');
       return json(201, room);
     });
-    client.subscribe((s) => sessions.push(s?.accessToken ?? null));
+    client.on('session', (s) => sessions.push(s?.accessToken ?? null));
 
     const created = await client.createRoom({ kind: 'live', title: 'Hello' });
 
@@ -142,7 +142,7 @@ describe('ApiClient', () => {
       if (call.url.endsWith('/api/auth/refresh')) return error(401, 'refresh_token_reused', 'signed out everywhere');
       return error(401, 'token_expired', 'expired');
     });
-    client.subscribe((s) => sessions.push(s?.accessToken ?? null));
+    client.on('session', (s) => sessions.push(s?.accessToken ?? null));
     await expect(client.getMe()).rejects.toMatchObject({ code: 'refresh_token_reused', status: 401 });
     expect(client.session).toBeNull();
     expect(sessions).toEqual([null]);
@@ -220,7 +220,7 @@ describe('ApiClient', () => {
   it('updates the held user after a profile change', async () => {
     const { client } = await signedIn(() => json(200, { ...user, language: 'es' }));
     const seen: string[] = [];
-    client.subscribe((s) => seen.push(s?.user.language ?? 'none'));
+    client.on('session', (s) => seen.push(s?.user.language ?? 'none'));
     await client.updateMe({ language: 'es' });
     expect(client.session?.user.language).toBe('es');
     expect(seen).toEqual(['es']);
@@ -242,7 +242,7 @@ describe('ApiClient', () => {
   it('forgets the session when the server says it was signed out, without trying to refresh', async () => {
     const { client, calls } = await signedIn(() => error(401, 'session_ended', 'this session was signed out'));
     const seen: (string | null)[] = [];
-    client.subscribe((s) => seen.push(s?.accessToken ?? null));
+    client.on('session', (s) => seen.push(s?.accessToken ?? null));
     await expect(client.getMe()).rejects.toMatchObject({ code: 'session_ended', status: 401 });
     expect(client.session).toBeNull();
     expect(seen).toEqual([null]);

@@ -20,6 +20,7 @@ import {
   type UpdateRoomRequest,
   User,
 } from '@fusionflow/protocol';
+import { Emitter } from './emitter.js';
 import { errorOfResponse, FusionFlowError, networkError } from './fusionflow-error.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -44,6 +45,12 @@ export interface ResponseSchema<T> {
 export type Session = AuthResponse;
 
 export type SessionListener = (session: Session | null) => void;
+
+export interface ApiClientEvents {
+  [event: string]: unknown;
+  /** The session changed (sign-in, refresh, profile change, sign-out). */
+  session: Session | null;
+}
 
 export interface ListRoomsParams {
   status?: RoomStatus;
@@ -73,14 +80,14 @@ export interface RequestOptions<T> {
  * token has expired (`token_expired`) refreshes once and is retried once. Every response body is
  * parsed with the protocol's schema; every failure is a `FusionFlowError`.
  */
-export class ApiClient {
+export class ApiClient extends Emitter<ApiClientEvents> {
   readonly #baseUrl: string;
   readonly #fetch: FetchLike;
   #session: Session | null = null;
   #refreshing: Promise<Session> | null = null;
-  readonly #listeners = new Set<SessionListener>();
 
   constructor(options: ApiClientOptions = {}) {
+    super();
     this.#baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
     const given = options.fetch;
     // Bound lazily: browsers throw "Illegal invocation" when fetch is called detached from window.
@@ -95,14 +102,6 @@ export class ApiClient {
   /** The current access token, e.g. for the signaling handshake. */
   get accessToken(): string | null {
     return this.#session?.accessToken ?? null;
-  }
-
-  /** Be told whenever the session changes (sign-in, refresh, profile change, sign-out). Returns an unsubscribe. */
-  subscribe(listener: SessionListener): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
   }
 
   // --- identity -------------------------------------------------------------------------------
@@ -288,7 +287,7 @@ export class ApiClient {
   #setSession<S extends Session | null>(session: S): S {
     if (session === this.#session) return session;
     this.#session = session;
-    for (const listener of this.#listeners) listener(session);
+    this.emit('session', session);
     return session;
   }
 

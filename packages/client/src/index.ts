@@ -1,5 +1,6 @@
 export {
   ApiClient,
+  type ApiClientEvents,
   type ApiClientOptions,
   type FetchLike,
   type ListRoomsParams,
@@ -63,4 +64,4 @@ export { isTraceparent, newTraceparent } from './trace-context.js';
 export * from './wallet-client.js';
 export { WhepPlayer } from './whep-client.js';
 export { WhipPublisher } from './whip-client.js';
-export type { MediaSessionOptions, PeerConnectionClass } from './whip-whep-session.js';
+export type { MediaSessionEvents, MediaSessionOptions, PeerConnectionClass } from './whip-whep-session.js';

@@ -5,8 +5,6 @@ import { type MediaSessionOptions, WhipWhepSession } from './whip-whep-session.j
 export class WhepPlayer extends WhipWhepSession {
   readonly stream: MediaStream | undefined;
   readonly #tracks: MediaStreamTrack[] = [];
-  /** Called with each track as it arrives (also added to `stream` where MediaStream exists). */
-  ontrack: ((track: MediaStreamTrack) => void) | undefined;
 
   constructor(o: MediaSessionOptions) {
     super(o);
@@ -15,7 +13,7 @@ export class WhepPlayer extends WhipWhepSession {
       const track = (e as RTCTrackEvent).track;
       this.#tracks.push(track);
       this.stream?.addTrack(track);
-      this.ontrack?.(track);
+      this.emit('track', track);
     });
   }
 

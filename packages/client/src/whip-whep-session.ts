@@ -1,5 +1,6 @@
 import { SessionEvent } from '@fusionflow/protocol';
 import type { FetchLike } from './api-client.js';
+import { Emitter } from './emitter.js';
 import { errorOfResponse, networkError } from './fusionflow-error.js';
 
 /** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
@@ -20,7 +21,13 @@ export interface MediaSessionOptions {
   traceparent?: string;
 }
 
-type Listener = (event: SessionEvent) => void;
+export interface MediaSessionEvents {
+  [event: string]: unknown;
+  /** The server's session events (`viewers`, `layers`, `ended`). */
+  session: SessionEvent;
+  /** WHEP: a track arrived (also added to the player's `stream` where MediaStream exists). */
+  track: MediaStreamTrack;
+}
 
 function resolveUrl(base: string, location: string): string {
   try {
@@ -51,16 +58,16 @@ function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
  * stop. Listens to the session's server-sent events (viewer count, layers, `ended`) when the server
  * offers them and the environment has EventSource.
  */
-export abstract class WhipWhepSession {
+export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   readonly pc: RTCPeerConnection;
   /** The session resource (absolute URL); null until started. */
   location: string | null = null;
   #events: EventSource | undefined;
-  #listeners = new Set<Listener>();
   #closed = false;
   readonly #fetch: FetchLike;
 
   constructor(protected readonly o: MediaSessionOptions) {
+    super();
     const PC = o.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     this.pc = new PC({ iceServers: o.iceServers ?? [] });
     const base = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -77,16 +84,6 @@ export abstract class WhipWhepSession {
   /** Requests of this session (the trace context added). */
   protected request(input: string, init?: RequestInit): Promise<Response> {
     return this.#fetch(input, init);
-  }
-
-  /** Be told about session events (`viewers`, `layers`, `ended`). Returns an unsubscribe. */
-  on(listener: Listener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  protected emit(event: SessionEvent): void {
-    for (const l of this.#listeners) l(event);
   }
 
   protected async negotiate(): Promise<void> {
@@ -115,7 +112,7 @@ export abstract class WhipWhepSession {
     for (const type of ['viewers', 'layers', 'ended'] as const) {
       es.addEventListener(type, (e) => {
         const parsed = SessionEvent.safeParse(JSON.parse((e as MessageEvent).data));
-        if (parsed.success) this.emit(parsed.data);
+        if (parsed.success) this.emit('session', parsed.data);
         if (type === 'ended') es.close();
       });
     }
@@ -127,7 +124,7 @@ export abstract class WhipWhepSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#events?.close();
-    this.#listeners.clear();
+    this.removeAllListeners();
     if (this.location) {
       await this.#fetch(this.location, { method: 'DELETE' }).catch(() => undefined);
     }

@@ -66,7 +66,7 @@ export function LivePlayer({
         });
         player = p;
         playerRef.current = p;
-        p.on((event) => {
+        p.on('session', (event) => {
           if (event.type === 'viewers') setViewers(event.count);
           if (event.type === 'layers') setLayers({ available: event.available, current: event.current });
           if (event.type === 'ended') {

@@ -154,7 +154,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
         stream,
         SIMULCAST,
       );
-      p.on((event) => {
+      p.on('session', (event) => {
         if (event.type === 'viewers') setViewers(event.count);
         if (event.type === 'ended') setPhase('preview');
       });

@@ -41,10 +41,7 @@ export interface ChatServiceOptions {
   /** Messages one user may send per 10 seconds, over all their connections on this process. */
   messagesPer10s: number;
   /** Where tips come from (the wallet), for the chat's tip animation. */
-  tips?: {
-    on(event: 'tip', listener: (tip: Tip) => void): unknown;
-    off(event: 'tip', listener: (tip: Tip) => void): unknown;
-  };
+  tips?: { on(event: 'tip', listener: (tip: Tip) => void): () => void };
   /** Paid live rooms: the ticket a user holds for a room, if any (the chat is part of what it buys). */
   tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
   /** Ends a banned user's media (their SFU sessions and the grants they hold) in a live room. */
@@ -74,6 +71,7 @@ export class ChatService {
   readonly #messages: Counter<'result'>;
   readonly #stopPresence: () => void;
   readonly #stopRoomUpdates: () => void;
+  readonly #stopTips: () => void;
   readonly #onTip = (tip: Tip) => this.#tip(tip);
   /** Translations started and not finished (tests and shutdown wait for them). */
   readonly #pending = new Set<Promise<void>>();
@@ -105,7 +103,7 @@ export class ChatService {
       // A paid live room's chat is part of what its ticket buys: reading it too.
       await this.#checkTicket(room, session);
     });
-    this.#stopPresence = o.presence.subscribe((event) => {
+    this.#stopPresence = o.presence.on('presence', (event) => {
       if (event.type === 'joined') {
         const known = this.#languages.get(event.roomId);
         if (known && !known.includes(event.member.language)) this.#languages.delete(event.roomId);
@@ -115,8 +113,8 @@ export class ChatService {
         this.#languages.delete(event.roomId);
       }
     });
-    this.#stopRoomUpdates = o.rooms.onUpdate((room) => this.#rooms.delete(room.id));
-    o.tips?.on('tip', this.#onTip);
+    this.#stopRoomUpdates = o.rooms.on('update', (room) => this.#rooms.delete(room.id));
+    this.#stopTips = o.tips?.on('tip', this.#onTip) ?? (() => undefined);
   }
 
   /** Wait for every translation under way (tests; shutdown). */
@@ -130,7 +128,7 @@ export class ChatService {
     this.#closed = true;
     this.#stopPresence();
     this.#stopRoomUpdates();
-    this.o.tips?.off('tip', this.#onTip);
+    this.#stopTips();
     this.#limiter.close();
     await this.settled();
     this.#fanout.close();

@@ -1,12 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import {
   type AppError,
   badRequest,
   type ConcurrencyLimit,
   conflict,
+  Emitter,
   forbidden,
   type Logger,
+  logListenerErrors,
   notFound,
   type RateLimiter,
   rateLimited,
@@ -55,8 +56,9 @@ export interface IdentityServiceOptions {
 }
 
 export interface IdentityEvents {
+  [event: string]: unknown;
   /** A session was signed out (or ended because its refresh token was reused): its connections must close. */
-  'session-ended': [sessionId: string];
+  'session-ended': string;
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -79,10 +81,10 @@ export function toUser(row: UserRow): User {
  * (someone copied it) — unless it comes back within a few seconds of its exchange, which is two tabs
  * of one browser refreshing at the same moment.
  */
-export class IdentityService {
-  readonly events = new EventEmitter<IdentityEvents>();
-
-  constructor(private readonly o: IdentityServiceOptions) {}
+export class IdentityService extends Emitter<IdentityEvents> {
+  constructor(private readonly o: IdentityServiceOptions) {
+    super(logListenerErrors(o.logger));
+  }
 
   async register(input: RegisterRequest, ip: string): Promise<SignedIn> {
     // Counted before any hashing, so a flood from one address costs one scrypt per allowed sign-up.
@@ -235,7 +237,7 @@ export class IdentityService {
   async #endSession(sessionId: string): Promise<void> {
     await this.o.accessTokens.revoke(sessionId);
     this.o.logger.info({ session: sessionId }, 'session ended');
-    this.events.emit('session-ended', sessionId);
+    this.emit('session-ended', sessionId);
   }
 
   /** An anonymous session that may browse and watch free rooms. */

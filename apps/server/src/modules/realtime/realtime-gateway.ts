@@ -3,8 +3,10 @@ import {
   AppError,
   Counter,
   clientAddress,
+  Emitter,
   Gauge,
   type Logger,
+  logListenerErrors,
   MemoryRateLimiter,
   type Registry,
   type TrustFunction,
@@ -124,11 +126,16 @@ class ConnectionCounts {
  * address may hold open; a guest token costs nothing to mint, so the address cap is what holds guests.
  * Modules register handlers (`handle`) and send through it; it knows nothing about calls or chat.
  */
-export class RealtimeGateway {
+export interface GatewayEvents {
+  [event: string]: unknown;
+  /** A connection closed, after its queued messages were handled; listeners are awaited in turn. */
+  disconnect: { ctx: SocketContext; reason: string };
+}
+
+export class RealtimeGateway extends Emitter<GatewayEvents> {
   readonly io: Server;
   readonly #handlers = new Map<string, AnyHandler>();
   readonly #connections = new Map<string, Connection>();
-  readonly #disconnectListeners: ((ctx: SocketContext, reason: string) => void | Promise<void>)[] = [];
   readonly #limiter: MemoryRateLimiter;
   readonly #trust: TrustFunction;
   readonly #perUser = new ConnectionCounts();
@@ -139,6 +146,7 @@ export class RealtimeGateway {
   #closed = false;
 
   constructor(private readonly o: RealtimeGatewayOptions) {
+    super(logListenerErrors(o.logger));
     this.#log = o.logger;
     this.#limiter = new MemoryRateLimiter(o.messagesPer10s, 10_000);
     this.#trust = trustFunction(o.trustProxy);
@@ -211,11 +219,6 @@ export class RealtimeGateway {
   handle<S extends z.ZodType>(event: string, schema: S, handler: MessageHandler<z.output<S>>): void {
     if (this.#handlers.has(event)) throw new Error(`a handler for "${event}" is already registered`);
     this.#handlers.set(event, { schema, handler: handler as MessageHandler<unknown> });
-  }
-
-  /** Be told when a connection closes (after its queued messages were handled). */
-  onDisconnect(listener: (ctx: SocketContext, reason: string) => void | Promise<void>): void {
-    this.#disconnectListeners.push(listener);
   }
 
   /** Put a connection into the channels of its room and peer (so broadcasts reach it on any process). */
@@ -443,13 +446,7 @@ export class RealtimeGateway {
       clearTimeout(c.expiry);
       void this.#limiter.reset(socket.id);
       c.queue = c.queue.then(async () => {
-        for (const listener of this.#disconnectListeners) {
-          try {
-            await listener(c, reason);
-          } catch (err) {
-            logger.error({ err }, 'disconnect listener failed');
-          }
-        }
+        await this.emitSerial('disconnect', { ctx: c, reason });
         this.#connections.delete(socket.id);
       });
     });
