@@ -371,6 +371,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     const stopRoomEvents = rooms.on('status', (room) => presence.roomChanged(room));
     lifecycle.add('realtime', async (reason) => {
+      // Intake first (no connection, no queued frame reaches a module that is closing), then the
+      // modules (their last broadcasts still go out), then the gateway itself.
+      await realtime.stopIntake();
       stopRoomEvents();
       callMetrics.close();
       translator.close();

@@ -1,4 +1,12 @@
-import { AppError, Counter, forbidden, type Logger, MemoryRateLimiter, type Registry } from '@fusionflow/kit';
+import {
+  AppError,
+  Counter,
+  forbidden,
+  type Logger,
+  MemoryRateLimiter,
+  type Registry,
+  unavailable,
+} from '@fusionflow/kit';
 import {
   ChatDeleteRequest,
   ChatHistoryRequest,
@@ -89,12 +97,12 @@ export class ChatService {
       registers: [o.metrics],
     });
     const g = o.gateway;
-    g.handle('chat:send', ChatSendMessage, (ctx, msg) => this.#counted(this.#send(ctx, msg)));
-    g.handle('chat:history', ChatHistoryRequest, (ctx, msg) => this.#history(ctx, msg));
-    g.handle('chat:delete', ChatDeleteRequest, (ctx, msg) => this.#delete(ctx, msg));
-    g.handle('chat:react', ChatReactRequest, (ctx, msg) => this.#react(ctx, msg));
-    g.handle('chat:moderate', ChatModerateRequest, (ctx, msg) => this.#moderate(ctx, msg));
-    g.handle('chat:settings', ChatSettingsRequest, (ctx, msg) => this.#settings(ctx, msg));
+    g.handle('chat:send', ChatSendMessage, (ctx, msg) => this.#whenOpen(() => this.#counted(this.#send(ctx, msg))));
+    g.handle('chat:history', ChatHistoryRequest, (ctx, msg) => this.#whenOpen(() => this.#history(ctx, msg)));
+    g.handle('chat:delete', ChatDeleteRequest, (ctx, msg) => this.#whenOpen(() => this.#delete(ctx, msg)));
+    g.handle('chat:react', ChatReactRequest, (ctx, msg) => this.#whenOpen(() => this.#react(ctx, msg)));
+    g.handle('chat:moderate', ChatModerateRequest, (ctx, msg) => this.#whenOpen(() => this.#moderate(ctx, msg)));
+    g.handle('chat:settings', ChatSettingsRequest, (ctx, msg) => this.#whenOpen(() => this.#settings(ctx, msg)));
     // Live rooms open to `join` for chat (an audience: no presence broadcasts); calls register their own kind.
     o.presence.registerKind('live', { capacity: null, audience: true });
     o.presence.addGate(async (room, session) => {
@@ -115,6 +123,12 @@ export class ChatService {
     });
     this.#stopRoomUpdates = o.rooms.on('update', (room) => this.#rooms.delete(room.id));
     this.#stopTips = o.tips?.on('tip', this.#onTip) ?? (() => undefined);
+  }
+
+  /** A closed chat refuses work with `unavailable`. */
+  #whenOpen<T>(work: () => T): T {
+    if (this.#closed) throw unavailable('the chat is closed');
+    return work();
   }
 
   /** Wait for every translation under way (tests; shutdown). */

@@ -12,6 +12,7 @@ import {
   type TrustFunction,
   type TrustProxy,
   trustFunction,
+  unavailable,
 } from '@fusionflow/kit';
 import {
   type Ack,
@@ -144,6 +145,8 @@ export class RealtimeGateway extends Emitter<GatewayEvents> {
   readonly #messages: Counter<'type' | 'result'>;
   readonly #errors: Counter<'code'>;
   #closed = false;
+  /** No new connection, no further message handled (shutdown's first step). */
+  #intakeStopped = false;
 
   constructor(private readonly o: RealtimeGatewayOptions) {
     super(logListenerErrors(o.logger));
@@ -322,10 +325,21 @@ export class RealtimeGateway extends Emitter<GatewayEvents> {
     return this.#connections.size;
   }
 
+  /**
+   * Shutdown's first step: refuse new connections and answer every message not yet handled with
+   * `unavailable` (so none reaches a module that is closing), then wait for the messages being
+   * handled now. Sending (`emitToRoom`…) still works until `close`. Idempotent.
+   */
+  async stopIntake(): Promise<void> {
+    this.#intakeStopped = true;
+    await Promise.allSettled([...this.#connections.values()].map((c) => c.queue));
+  }
+
   /** Idempotent: closes every connection (children first), then the engine and the adapter. */
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#intakeStopped = true;
     for (const c of this.#connections.values()) {
       clearTimeout(c.expiry);
       c.socket.disconnect(true);
@@ -343,7 +357,7 @@ export class RealtimeGateway extends Emitter<GatewayEvents> {
   // --- internals ------------------------------------------------------------------------------
 
   async #authenticate(socket: Socket): Promise<void> {
-    if (this.#closed) throw new AppError(ErrorCode.Unavailable, 'the server is shutting down');
+    if (this.#intakeStopped) throw unavailable();
     const auth = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!auth.success) {
       throw new AppError(ErrorCode.Unauthorized, 'connect with auth: { token: <access token>, protocol: 1 }');
@@ -370,7 +384,7 @@ export class RealtimeGateway extends Emitter<GatewayEvents> {
    * count is given back when the connection closes, whether or not it ever finished connecting.
    */
   #reserve(socket: Socket, session: Session, address: string): void {
-    if (this.#closed) throw new AppError(ErrorCode.Unavailable, 'the server is shutting down');
+    if (this.#intakeStopped) throw unavailable();
     const user = `user:${session.userId}`;
     if (this.#perUser.get(user) >= this.o.maxConnectionsPerUser) {
       throw new AppError(
@@ -474,6 +488,7 @@ export class RealtimeGateway extends Emitter<GatewayEvents> {
     const entry = this.#handlers.get(event);
     const type = entry ? event : 'unknown';
     try {
+      if (this.#intakeStopped) throw unavailable();
       const limit = this.#limiter.hitSync(c.id);
       if (!limit.allowed) {
         throw new AppError(ErrorCode.RateLimited, 'too many messages, slow down', {

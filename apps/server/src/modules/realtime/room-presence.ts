@@ -8,6 +8,7 @@ import {
   type Logger,
   logListenerErrors,
   type Registry,
+  unavailable,
 } from '@fusionflow/kit';
 import {
   asPeerId,
@@ -140,8 +141,8 @@ export class RoomPresence extends Emitter<PresenceEvents> {
       help: 'Dropped connections that came back within the grace period and resumed their slot',
       registers: [o.metrics],
     });
-    o.gateway.handle('join', JoinMessage, (ctx, msg) => this.#join(ctx, msg));
-    o.gateway.handle('leave', LeaveMessage, (ctx) => this.#leave(ctx));
+    o.gateway.handle('join', JoinMessage, (ctx, msg) => this.#whenOpen(() => this.#join(ctx, msg)));
+    o.gateway.handle('leave', LeaveMessage, (ctx) => this.#whenOpen(() => this.#leave(ctx)));
     this.#stopDisconnects = o.gateway.on('disconnect', ({ ctx }) => this.#onDisconnect(ctx));
   }
 
@@ -214,7 +215,15 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     if (members.length > 0) this.#log.info({ roomId: room.id, members: members.length }, 'room ended; members left');
   }
 
-  /** Idempotent: stops the grace timers (slots stay in the store for another process or a restart). */
+  #whenOpen<T>(work: () => T): T {
+    if (this.#closed) throw unavailable('rooms are closed');
+    return work();
+  }
+
+  /**
+   * Idempotent: stops the grace timers (slots stay in the store for another process or a restart)
+   * and lets go of the gateway; joins are refused with `unavailable`.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
