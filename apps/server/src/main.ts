@@ -157,6 +157,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     lifecycle.add('http', () => app.close());
     // Filled in once the SFU is known (below).
     let scrapeTargets: () => ScrapeTargets[] = () => [];
+    let embeddedSfu: () => EmbeddedSfu | undefined = () => undefined;
     registerHealthRoutes(app, {
       metrics,
       ready: async () => {
@@ -164,6 +165,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         await redis?.ping();
       },
       targets: () => scrapeTargets(),
+      sfu: () => embeddedSfu()?.status,
     });
 
     // identity
@@ -399,6 +401,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       config.sfuInternalSecret ??
       (await getOrCreateServerKey(db, 'sfu_internal_secret', () => randomBytes(32).toString('base64url')));
     let embedded: EmbeddedSfu | undefined;
+    embeddedSfu = () => embedded;
     const sfuUrl = () => config.sfuUrl?.replace(/\/$/, '') ?? embedded?.url;
     const sfu = new SfuAdminClient({ url: sfuUrl, secret: sfuSecret, logger: logger.child({ module: 'live' }) });
     const viewers = new ViewerMetrics(metrics);
