@@ -9,7 +9,6 @@ import {
   type Logger,
   MemoryRateLimiter,
 } from '@fusionflow/kit';
-import type { UserId } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { demoConvenienceOn, isLoopbackHost, type ServerConfig } from './config.js';
@@ -172,6 +171,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     lifecycle.add('http', () => app.close());
     // Filled in once the SFU is known (below).
     let scrapeTargets: () => ScrapeTargets[] = () => [];
+    let embeddedSfu: () => EmbeddedSfu | undefined = () => undefined;
     registerHealthRoutes(app, {
       metrics,
       ready: async () => {
@@ -179,6 +179,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         await redis?.ping();
       },
       targets: () => scrapeTargets(),
+      sfu: () => embeddedSfu()?.status,
     });
 
     // identity
@@ -336,11 +337,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       ice,
       ttlSeconds: config.grantTtlSeconds,
       tickets: wallet,
-      bans: {
-        // Not from the cache: a ban on another process must stop grants at once (the SFU revoked the older ones).
-        isBanned: async (roomId, userId) =>
-          (await chatModeration.restrictions(roomId, userId as UserId, { fresh: true })).banned,
-      },
+      bans: chatRules,
       logger: logger.child({ module: 'media' }),
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });
@@ -370,9 +367,10 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     }
     realtime.attach(app.server);
     // Signing out closes the session's connections at once, on whichever process holds them.
-    const endSessionConnections = (sessionId: string, message?: string) => realtime.endSession(sessionId, message);
-    identity.events.on('session-ended', endSessionConnections);
-    lifecycle.add('session events', () => identity.events.off('session-ended', endSessionConnections));
+    const endSessionConnections = ({ sessionId, message }: { sessionId: string; message?: string }) =>
+      realtime.endSession(sessionId, message);
+    const stopSessionEvents = identity.on('session-ended', endSessionConnections);
+    lifecycle.add('session events', stopSessionEvents);
     const presence = new RoomPresence({
       gateway: realtime,
       store,
@@ -434,7 +432,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       translator,
       batchMs: config.chatBatchMs,
       messagesPer10s: config.chatMessagesPer10s,
-      tips: wallet.events,
+      tips: wallet,
       tickets: wallet,
       userRole: async (userId) =>
         (await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role ?? null,
@@ -443,8 +441,11 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       metrics,
       logger: logger.child({ module: 'chat' }),
     });
-    const stopRoomEvents = rooms.onStatusChange((room) => presence.roomChanged(room));
+    const stopRoomEvents = rooms.on('status', (room) => presence.roomChanged(room));
     lifecycle.add('realtime', async (reason) => {
+      // Intake first (no connection, no queued frame reaches a module that is closing), then the
+      // modules (their last broadcasts still go out), then the gateway itself.
+      await realtime.stopIntake();
       stopRoomEvents();
       callMetrics.close();
       translator.close();
@@ -470,6 +471,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       config.sfuInternalSecret ??
       (await getOrCreateServerKey(db, 'sfu_internal_secret', () => randomBytes(32).toString('base64url')));
     let embedded: EmbeddedSfu | undefined;
+    embeddedSfu = () => embedded;
     const sfuUrl = () => config.sfuUrl?.replace(/\/$/, '') ?? embedded?.url;
     const sfu = new SfuAdminClient({ url: sfuUrl, secret: sfuSecret, logger: logger.child({ module: 'live' }) });
     const viewers = new ViewerMetrics(metrics);
@@ -487,7 +489,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       viewers.close();
     });
     // However a live room ends (Stop, a moderator, the publisher's grace period), its SFU room closes.
-    const stopLiveEvents = rooms.onStatusChange(async (room) => {
+    const stopLiveEvents = rooms.on('status', async (room) => {
       if (room.kind === 'live' && room.status === 'ended') await live.roomEnded(room.id);
     });
     lifecycle.add('live room events', () => stopLiveEvents());

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from './api-client.js';
-import { ApiError, isApiError } from './api-error.js';
+import { FusionFlowError, isFusionFlowError } from './fusionflow-error.js';
 
 interface Call {
   url: string;
@@ -92,7 +92,7 @@ describe('ApiClient', () => {
       if (call.headers.authorization === 'Bearer old') return error(401, 'token_expired', 'access token expired');
       return json(201, room);
     });
-    client.subscribe((s) => sessions.push(s?.accessToken ?? null));
+    client.on('session', (s) => sessions.push(s?.accessToken ?? null));
 
     const created = await client.createRoom({ kind: 'live', title: 'Hello' });
 
@@ -142,13 +142,13 @@ describe('ApiClient', () => {
       if (call.url.endsWith('/api/auth/refresh')) return error(401, 'refresh_token_reused', 'signed out everywhere');
       return error(401, 'token_expired', 'expired');
     });
-    client.subscribe((s) => sessions.push(s?.accessToken ?? null));
+    client.on('session', (s) => sessions.push(s?.accessToken ?? null));
     await expect(client.getMe()).rejects.toMatchObject({ code: 'refresh_token_reused', status: 401 });
     expect(client.session).toBeNull();
     expect(sessions).toEqual([null]);
   });
 
-  it('maps error bodies to ApiError with code, status, message, details and request id', async () => {
+  it('maps error bodies to FusionFlowError with code, status, message, details and request id', async () => {
     const f = fakeFetch(() =>
       json(
         409,
@@ -160,7 +160,7 @@ describe('ApiClient', () => {
     const err = await client
       .register({ email: 'ada@example.com', password: 'secret-password', displayName: 'Ada' })
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(FusionFlowError);
     expect(err).toMatchObject({
       code: 'email_taken',
       status: 409,
@@ -168,8 +168,8 @@ describe('ApiClient', () => {
       details: { field: 'email' },
       requestId: 'req-42',
     });
-    expect(isApiError(err, 'email_taken')).toBe(true);
-    expect(isApiError(err, 'not_found')).toBe(false);
+    expect(isFusionFlowError(err, 'email_taken')).toBe(true);
+    expect(isFusionFlowError(err, 'not_found')).toBe(false);
     expect(f.calls[0]!.url).toBe('/api/auth/register');
     expect(client.session).toBeNull();
   });
@@ -195,9 +195,9 @@ describe('ApiClient', () => {
     const f = fakeFetch(() => json(200, { ...room, viewerCount: 'many' }));
     const client = new ApiClient({ fetch: f.fetch });
     const err = await client.getRoom('r1').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(FusionFlowError);
     expect(err).toMatchObject({ code: 'invalid_response', status: 200 });
-    expect((err as ApiError).message).toContain('viewerCount');
+    expect((err as FusionFlowError).message).toContain('viewerCount');
   });
 
   it('rejects a success response that is not JSON', async () => {
@@ -220,7 +220,7 @@ describe('ApiClient', () => {
   it('updates the held user after a profile change', async () => {
     const { client } = await signedIn(() => json(200, { ...user, language: 'es' }));
     const seen: string[] = [];
-    client.subscribe((s) => seen.push(s?.user.language ?? 'none'));
+    client.on('session', (s) => seen.push(s?.user.language ?? 'none'));
     await client.updateMe({ language: 'es' });
     expect(client.session?.user.language).toBe('es');
     expect(seen).toEqual(['es']);
@@ -242,7 +242,7 @@ describe('ApiClient', () => {
   it('forgets the session when the server says it was signed out, without trying to refresh', async () => {
     const { client, calls } = await signedIn(() => error(401, 'session_ended', 'this session was signed out'));
     const seen: (string | null)[] = [];
-    client.subscribe((s) => seen.push(s?.accessToken ?? null));
+    client.on('session', (s) => seen.push(s?.accessToken ?? null));
     await expect(client.getMe()).rejects.toMatchObject({ code: 'session_ended', status: 401 });
     expect(client.session).toBeNull();
     expect(seen).toEqual([null]);

@@ -3,9 +3,9 @@ import {
   AuthOptionsResponse,
   AuthResponse,
   type ChangePasswordRequest,
+  ClientErrorCode,
   type CreateRoomRequest,
   DiagnosticsReport,
-  ErrorBody,
   ErrorCode,
   GrantResponse,
   type GrantRole,
@@ -24,7 +24,8 @@ import {
   type UpdateRoomRequest,
   User,
 } from '@fusionflow/protocol';
-import { ApiError, ClientErrorCode } from './api-error.js';
+import { Emitter } from './emitter.js';
+import { errorOfResponse, FusionFlowError, networkError } from './fusionflow-error.js';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -48,6 +49,12 @@ export interface ResponseSchema<T> {
 export type Session = AuthResponse;
 
 export type SessionListener = (session: Session | null) => void;
+
+export interface ApiClientEvents {
+  [event: string]: unknown;
+  /** The session changed (sign-in, refresh, profile change, sign-out). */
+  session: Session | null;
+}
 
 export interface ListRoomsParams {
   status?: RoomStatus;
@@ -75,16 +82,16 @@ export interface RequestOptions<T> {
  * It holds the access token in memory only; the refresh token is the httpOnly `ff_refresh` cookie
  * the server sets, so `refresh()` restores a session after a page load. A request whose access
  * token has expired (`token_expired`) refreshes once and is retried once. Every response body is
- * parsed with the protocol's schema; every failure is an `ApiError`.
+ * parsed with the protocol's schema; every failure is a `FusionFlowError`.
  */
-export class ApiClient {
+export class ApiClient extends Emitter<ApiClientEvents> {
   readonly #baseUrl: string;
   readonly #fetch: FetchLike;
   #session: Session | null = null;
   #refreshing: Promise<Session> | null = null;
-  readonly #listeners = new Set<SessionListener>();
 
   constructor(options: ApiClientOptions = {}) {
+    super();
     this.#baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
     const given = options.fetch;
     // Bound lazily: browsers throw "Illegal invocation" when fetch is called detached from window.
@@ -99,14 +106,6 @@ export class ApiClient {
   /** The current access token, e.g. for the signaling handshake. */
   get accessToken(): string | null {
     return this.#session?.accessToken ?? null;
-  }
-
-  /** Be told whenever the session changes (sign-in, refresh, profile change, sign-out). Returns an unsubscribe. */
-  subscribe(listener: SessionListener): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
   }
 
   // --- identity -------------------------------------------------------------------------------
@@ -146,7 +145,7 @@ export class ApiClient {
           });
           return this.#setSession(s);
         } catch (err) {
-          if (err instanceof ApiError && err.status === 401) this.#setSession(null);
+          if (err instanceof FusionFlowError && err.status === 401) this.#setSession(null);
           throw err;
         } finally {
           this.#refreshing = null;
@@ -322,7 +321,7 @@ export class ApiClient {
   #setSession<S extends Session | null>(session: S): S {
     if (session === this.#session) return session;
     this.#session = session;
-    for (const listener of this.#listeners) listener(session);
+    this.emit('session', session);
     return session;
   }
 
@@ -336,9 +335,9 @@ export class ApiClient {
       return await this.#send(o, token);
     } catch (err) {
       // Signed out elsewhere (another tab, or the session was ended): this session is over here too.
-      if (token && err instanceof ApiError && err.code === ErrorCode.SessionEnded) this.#setSession(null);
+      if (token && err instanceof FusionFlowError && err.code === ErrorCode.SessionEnded) this.#setSession(null);
       // One refresh and one retry, and only for a token that was sent and has expired.
-      if (!(token && err instanceof ApiError && err.code === ErrorCode.TokenExpired)) throw err;
+      if (!(token && err instanceof FusionFlowError && err.code === ErrorCode.TokenExpired)) throw err;
       const refreshed = await this.refresh();
       return this.#send(o, refreshed.accessToken);
     }
@@ -363,47 +362,27 @@ export class ApiClient {
         credentials: 'include',
       });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new ApiError(ClientErrorCode.NetworkError, 0, `could not reach the server: ${message}`);
+      throw networkError('the server', err);
     }
-    const requestId = response.headers.get('x-request-id') ?? undefined;
+    if (!response.ok) throw await errorOfResponse(response);
+    const requestId = response.headers.get('x-request-id');
+    const ids = requestId === null ? {} : { requestId };
     const body = await readJson(response);
-
-    if (!response.ok) {
-      const parsed = ErrorBody.safeParse(body.value);
-      if (parsed.success) {
-        const e = parsed.data.error;
-        throw new ApiError(e.code, response.status, e.message, e.details, requestId);
-      }
-      const fallback = response.status >= 500 ? ErrorCode.Internal : ErrorCode.BadRequest;
-      throw new ApiError(
-        fallback,
-        response.status,
-        `HTTP ${response.status} ${response.statusText}`.trim(),
-        undefined,
-        requestId,
-      );
-    }
     if (!o.schema) return undefined as T;
     if (!body.ok) {
-      throw new ApiError(
-        ClientErrorCode.InvalidResponse,
-        response.status,
-        'the server sent a body that is not JSON',
-        undefined,
-        requestId,
-      );
+      throw new FusionFlowError(ClientErrorCode.InvalidResponse, 'the server sent a body that is not JSON', {
+        status: response.status,
+        ...ids,
+      });
     }
     const parsed = o.schema.safeParse(body.value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-      throw new ApiError(
+      throw new FusionFlowError(
         ClientErrorCode.InvalidResponse,
-        response.status,
         `unexpected response from ${o.method} ${o.path}${where}: ${issue?.message ?? 'invalid'}`,
-        parsed.error.issues,
-        requestId,
+        { status: response.status, details: parsed.error.issues, ...ids },
       );
     }
     return parsed.data;

@@ -14,10 +14,10 @@ import {
   type ReplayReason,
   type RoomState,
   type ServerSignalMessage,
-  type SignalingErrorMessage,
 } from '@fusionflow/protocol';
 import type { io } from 'socket.io-client';
 import { Emitter } from './emitter.js';
+import { FusionFlowError } from './fusionflow-error.js';
 import { MediaReconciler, type ReconcileOptions, type ReconcileState } from './media-reconciler.js';
 import { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
 import { SignalingConnection } from './signaling-connection.js';
@@ -116,7 +116,7 @@ export interface CallEvents {
   billing: CallBillingMessage;
   /** The server took this peer out of the call (a private call's balance ran out); the call is over. */
   removed: RemovedMessage;
-  error: SignalingErrorMessage;
+  error: FusionFlowError;
   /**
    * The signaling connection, once made and before it connects: others that share it (the chat)
    * attach here, so they see the `joined` and everything after it.
@@ -228,11 +228,11 @@ export class CallClient extends Emitter<CallEvents> {
         signaling.on('error', (err) => {
           if (err.event !== 'join' || this.#self) return;
           for (const off of offs) off();
-          reject(Object.assign(new Error(err.message), { code: err.code }));
+          reject(FusionFlowError.fromWire(err));
         }),
         signaling.on('fatal', (err) => {
           for (const off of offs) off();
-          reject(Object.assign(new Error(err.message), { code: err.code }));
+          reject(err);
         }),
       ];
     });
@@ -258,7 +258,7 @@ export class CallClient extends Emitter<CallEvents> {
       for (const id of [...this.#peers.keys()]) this.#removePeer(id, 'removed');
       this.#shutdown('ended');
     });
-    signaling.on('error', (err) => this.emit('error', err));
+    signaling.on('error', (err) => this.emit('error', FusionFlowError.fromWire(err)));
     signaling.on('protocol-error', (e) => this.#log('invalid message from the server dropped', e));
     this.emit('connection', signaling);
     signaling.connect();

@@ -1,6 +1,7 @@
 import type { ChatMessage, JoinedMessage } from '@fusionflow/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChatClient, type ChatMessageItem, type ChatSnapshot } from './chat-client.js';
+import { FusionFlowError } from './fusionflow-error.js';
 
 type Ack = (answer: unknown) => void;
 type Handler = (body: Record<string, unknown>, ack?: Ack) => void;
@@ -317,7 +318,11 @@ describe('ChatClient', () => {
     socket.server['chat:send'] = (_body, ack) =>
       ack?.({ ok: false, error: { code: 'rate_limited', message: 'slow down', retryAfterSeconds: 7 } });
     const result = await chat.send('hola');
-    expect(result).toEqual({ ok: false, error: { code: 'rate_limited', message: 'slow down', retryAfterSeconds: 7 } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'rate_limited', message: 'slow down', retryAfterSeconds: 7, event: 'chat:send' },
+    });
+    expect(!result.ok && result.error).toBeInstanceOf(FusionFlowError);
     expect(messagesOf(chat.snapshot)).toHaveLength(0);
     expect((await chat.send('   ')).ok).toBe(false);
     expect(await chat.send('x'.repeat(501))).toMatchObject({ ok: false, error: { code: 'payload_too_large' } });

@@ -1,5 +1,6 @@
 import {
   type Ack,
+  type AnyErrorCode,
   CHAT_REACTIONS,
   type ChatAuthor,
   type ChatDeleteEvent,
@@ -17,6 +18,7 @@ import {
   type ChatTipEvent,
   type ChatTranslation,
   type ChatTranslationEvent,
+  ClientErrorCode,
   type ClientMessage,
   type ClientMessageName,
   ErrorCode,
@@ -26,11 +28,13 @@ import {
   type RemovedMessage,
   type RoomState,
   type SignalingErrorMessage,
+  sameLanguage,
   type UserId,
 } from '@fusionflow/protocol';
 import type { io } from 'socket.io-client';
 import { Emitter } from './emitter.js';
-import { RequestError, SignalingConnection, type SignalingStatus } from './signaling-connection.js';
+import { FusionFlowError, type FusionFlowErrorOptions } from './fusionflow-error.js';
+import { SignalingConnection, type SignalingStatus } from './signaling-connection.js';
 
 /**
  * What a ChatClient needs of a connection: a SignalingConnection fits (the call's, or one of its own).
@@ -140,13 +144,14 @@ export interface ChatSnapshot {
   loadingOlder: boolean;
   restrictions: ReadonlyMap<string, ChatRestriction>;
   /** Why the room could not be joined or was left (status `failed`, `removed`, `ended`). */
-  error: SignalingErrorMessage | null;
+  error: FusionFlowError | null;
   removed: RemovedMessage | null;
   /** Why the room ended, when an admin ended it with a reason (`room-state.endReason`). */
   endReason: string | null;
 }
 
-export type ChatResult<T = object> = ({ ok: true } & T) | { ok: false; error: SignalingErrorMessage };
+/** What a chat request answered; a refusal carries the SDK's one failure shape. */
+export type ChatResult<T = object> = ({ ok: true } & T) | { ok: false; error: FusionFlowError };
 
 export interface ChatEvents {
   [key: string]: unknown;
@@ -214,8 +219,6 @@ interface PendingSend {
 const RETRYABLE = new Set<string>([ErrorCode.Internal, ErrorCode.Unavailable]);
 const MAX_ATTEMPTS = 5;
 
-const base = (language: string) => language.split('-')[0]?.toLowerCase() ?? language;
-
 /** Decimal ids, without leading zeros: compare by length, then text. */
 export function compareMessageIds(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
@@ -227,11 +230,8 @@ function randomClientId(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-const failure = (code: string, message: string, extra: Partial<SignalingErrorMessage> = {}): SignalingErrorMessage => ({
-  code,
-  message,
-  ...extra,
-});
+const failure = (code: AnyErrorCode, message: string, o: FusionFlowErrorOptions = {}): FusionFlowError =>
+  new FusionFlowError(code, message, o);
 
 /**
  * The chat of one room, framework-free: keeps the messages in order, merges translations (live or
@@ -267,7 +267,7 @@ export class ChatClient extends Emitter<ChatEvents> {
   #hasMore = false;
   #loadingOlder = false;
   #historyLoaded = false;
-  #error: SignalingErrorMessage | null = null;
+  #error: FusionFlowError | null = null;
   #removed: RemovedMessage | null = null;
   #endReason: string | null = null;
   #resume: string | undefined;
@@ -362,9 +362,13 @@ export class ChatClient extends Emitter<ChatEvents> {
   send(text: string): Promise<ChatResult<{ message: ChatMessage }>> {
     const trimmed = text.trim();
     const snap = this.snapshot;
-    if (this.#closed) return Promise.resolve({ ok: false, error: failure('closed', 'the chat is closed') });
+    if (this.#closed)
+      return Promise.resolve({ ok: false, error: failure(ClientErrorCode.Closed, 'the chat is closed') });
     if (this.#isFinal()) {
-      return Promise.resolve({ ok: false, error: this.#error ?? failure('closed', 'the chat is closed') });
+      return Promise.resolve({
+        ok: false,
+        error: this.#error ?? failure(ClientErrorCode.Closed, 'the chat is closed'),
+      });
     }
     if (trimmed.length === 0) {
       return Promise.resolve({ ok: false, error: failure(ErrorCode.ValidationFailed, 'the message is empty') });
@@ -475,7 +479,8 @@ export class ChatClient extends Emitter<ChatEvents> {
     for (const off of this.#offs) off();
     clearTimeout(this.#muteTimer);
     for (const m of this.#messages.values()) clearTimeout(m.translationTimer);
-    for (const p of [...this.#pending.values()]) p.done({ ok: false, error: failure('closed', 'the chat is closed') });
+    for (const p of [...this.#pending.values()])
+      p.done({ ok: false, error: failure(ClientErrorCode.Closed, 'the chat is closed') });
     this.#o.owned?.close();
     if (this.#status !== 'removed' && this.#status !== 'ended' && this.#status !== 'failed') this.#status = 'closed';
     this.#changed();
@@ -521,7 +526,10 @@ export class ChatClient extends Emitter<ChatEvents> {
   #onRemoved(msg: RemovedMessage): void {
     if (msg.roomId !== this.#roomId) return;
     this.#removed = msg;
-    this.#fail('removed', failure(msg.reason === 'moderation' ? ErrorCode.Banned : 'removed', msg.message));
+    this.#fail(
+      'removed',
+      failure(msg.reason === 'moderation' ? ErrorCode.Banned : ClientErrorCode.Removed, msg.message),
+    );
     // Its own connection has nothing left to do (a join again would be refused).
     this.#o.owned?.close();
   }
@@ -532,11 +540,11 @@ export class ChatClient extends Emitter<ChatEvents> {
     if (e.code === ErrorCode.Conflict && /already in this room/.test(e.message)) return;
     const status: ChatStatus =
       e.code === ErrorCode.RoomEnded ? 'ended' : e.code === ErrorCode.Banned ? 'removed' : 'failed';
-    this.#fail(status, e);
+    this.#fail(status, FusionFlowError.fromWire(e));
     if (this.#o.owned) this.#o.owned.close();
   }
 
-  #fail(status: ChatStatus, error: SignalingErrorMessage): void {
+  #fail(status: ChatStatus, error: FusionFlowError): void {
     this.#joined = false;
     this.#error = error;
     this.#setStatus(status);
@@ -661,13 +669,14 @@ export class ChatClient extends Emitter<ChatEvents> {
     name: ClientMessageName,
     body: ClientMessage<ClientMessageName>,
   ): Promise<ChatResult<T>> {
-    if (this.#closed) return { ok: false, error: failure('closed', 'the chat is closed') };
-    if (!this.#joined) return { ok: false, error: failure('not_connected', 'not connected to the room yet') };
+    if (this.#closed) return { ok: false, error: failure(ClientErrorCode.Closed, 'the chat is closed') };
+    if (!this.#joined)
+      return { ok: false, error: failure(ClientErrorCode.NotConnected, 'not connected to the room yet') };
     try {
-      return (await this.#c.request<typeof name, T>(name, body as never, this.#o.requestTimeoutMs)) as ChatResult<T>;
+      const answer = (await this.#c.request<typeof name, T>(name, body as never, this.#o.requestTimeoutMs)) as Ack<T>;
+      return answer.ok ? answer : { ok: false, error: FusionFlowError.fromWire({ event: name, ...answer.error }) };
     } catch (err) {
-      if (err instanceof RequestError) return { ok: false, error: failure(err.code, err.message, { event: name }) };
-      return { ok: false, error: failure(ErrorCode.Internal, String(err), { event: name }) };
+      return { ok: false, error: FusionFlowError.from(err) };
     }
   }
 
@@ -678,7 +687,8 @@ export class ChatClient extends Emitter<ChatEvents> {
     });
     if (!answer.ok) return answer;
     const parsed = ChatHistoryResult.safeParse(answer);
-    if (!parsed.success) return { ok: false, error: failure('invalid_response', 'chat:history: invalid answer') };
+    if (!parsed.success)
+      return { ok: false, error: failure(ClientErrorCode.InvalidResponse, 'chat:history: invalid answer') };
     const { messages, hasMore } = parsed.data;
     const olderKnown =
       messages.length > 0 && this.#sortedIds().some((id) => compareMessageIds(id, messages[0]!.id) < 0);
@@ -746,7 +756,7 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #initialTranslation(message: ChatMessage, from: 'live' | 'history'): ChatTranslationView {
     const reader = this.#state?.language ?? this.#o.language;
-    if (!reader || base(reader) === base(message.language)) return { status: 'original' };
+    if (!reader || sameLanguage(reader, message.language)) return { status: 'original' };
     if (message.translation) return { status: 'pending' };
     if (this.#state && (this.#state.engine === 'none' || !this.#state.translationAvailable)) {
       return { status: 'unavailable' };
@@ -757,8 +767,8 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #applyTranslation(m: StoredMessage, t: ChatTranslation, fromHistory = false): void {
     const reader = this.#state?.language ?? this.#o.language;
-    if (reader && base(t.language) !== base(reader)) return;
-    if (base(t.language) === base(m.message.language)) return;
+    if (reader && !sameLanguage(t.language, reader)) return;
+    if (sameLanguage(t.language, m.message.language)) return;
     if (fromHistory && m.translation.status === 'ok') return;
     clearTimeout(m.translationTimer);
     m.translationTimer = undefined;
@@ -825,15 +835,19 @@ export class ChatClient extends Emitter<ChatEvents> {
           p.done({ ok: true, message: parsed.data.message });
           return;
         }
-        p.done({ ok: false, error: failure('invalid_response', 'chat:send: invalid answer') });
+        p.done({ ok: false, error: failure(ClientErrorCode.InvalidResponse, 'chat:send: invalid answer') });
         return;
       }
       const code = answer.error.code;
-      const transport = code === 'timeout' || code === 'disconnected' || code === 'not_connected';
-      if (code === 'closed') return;
+      const transport =
+        code === ClientErrorCode.Timeout ||
+        code === ClientErrorCode.Disconnected ||
+        code === ClientErrorCode.NotConnected;
+      if (code === ClientErrorCode.Closed) return;
       if ((transport || RETRYABLE.has(code) || code === ErrorCode.NotJoined) && p.attempts < MAX_ATTEMPTS) {
         // Sent again with the same client id: after the next `joined`, or soon if still joined.
-        const delay = code === 'disconnected' || code === 'not_connected' ? 0 : 500 * p.attempts;
+        const delay =
+          code === ClientErrorCode.Disconnected || code === ClientErrorCode.NotConnected ? 0 : 500 * p.attempts;
         if (this.#joined) p.retry = setTimeout(() => this.#flush(p), delay);
         return;
       }

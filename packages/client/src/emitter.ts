@@ -1,4 +1,8 @@
-/** A small typed event emitter (browser and Node alike). */
+/**
+ * The SDK's one typed emitter, for the browser and Node alike: the twin of `Emitter` in
+ * `@fusionflow/kit` (same `on`, `off`, `once`). Every `on` returns the way to remove that listener.
+ * A listener that throws does not stop the others; its error is rethrown on its own.
+ */
 export class Emitter<Events extends Record<string, unknown>> {
   readonly #listeners = new Map<keyof Events, Set<(value: never) => void>>();
 
@@ -10,9 +14,12 @@ export class Emitter<Events extends Record<string, unknown>> {
       this.#listeners.set(event, set);
     }
     set.add(listener as (value: never) => void);
-    return () => {
-      set.delete(listener as (value: never) => void);
-    };
+    return () => this.off(event, listener);
+  }
+
+  /** Remove a listener added with `on`. */
+  off<K extends keyof Events>(event: K, listener: (value: Events[K]) => void): void {
+    this.#listeners.get(event)?.delete(listener as (value: never) => void);
   }
 
   /** Wait for the next event (optionally the next one that matches). */

@@ -1,5 +1,6 @@
 export {
   ApiClient,
+  type ApiClientEvents,
   type ApiClientOptions,
   type FetchLike,
   type ListRoomsParams,
@@ -8,7 +9,6 @@ export {
   type Session,
   type SessionListener,
 } from './api-client.js';
-export { ApiError, ClientErrorCode, isApiError } from './api-error.js';
 export {
   CallClient,
   type CallClientOptions,
@@ -38,6 +38,12 @@ export {
   type DistributiveOmit,
 } from './chat-client.js';
 export { Emitter } from './emitter.js';
+export {
+  errorOfResponse,
+  FusionFlowError,
+  type FusionFlowErrorOptions,
+  isFusionFlowError,
+} from './fusionflow-error.js';
 export { GovernanceClient } from './governance-client.js';
 export {
   type MediaExpectation,
@@ -49,7 +55,6 @@ export {
 } from './media-reconciler.js';
 export { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
 export {
-  RequestError,
   type RequestFailure,
   SignalingConnection,
   type SignalingConnectionOptions,
@@ -60,4 +65,4 @@ export { isTraceparent, newTraceparent } from './trace-context.js';
 export * from './wallet-client.js';
 export { WhepPlayer } from './whep-client.js';
 export { WhipPublisher } from './whip-client.js';
-export type { MediaSessionOptions, PeerConnectionClass } from './whip-whep-session.js';
+export type { MediaSessionEvents, MediaSessionOptions, PeerConnectionClass } from './whip-whep-session.js';

@@ -1,5 +1,6 @@
 import {
   type Ack,
+  ClientErrorCode,
   type ClientMessage,
   type ClientMessageName,
   ClientMessages,
@@ -13,6 +14,7 @@ import {
 } from '@fusionflow/protocol';
 import { io as defaultIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { Emitter } from './emitter.js';
+import { FusionFlowError } from './fusionflow-error.js';
 
 export type SignalingStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -23,7 +25,7 @@ export interface SignalingEvents extends Incoming {
   /** A message from the server that failed its schema (dropped). */
   'protocol-error': { name: string; issue: string };
   /** The connection cannot be made and will not be retried (bad credentials, other protocol version). */
-  fatal: SignalingErrorMessage;
+  fatal: FusionFlowError;
   [key: string]: unknown;
 }
 
@@ -39,17 +41,15 @@ export interface SignalingConnectionOptions {
 }
 
 /** Why a request got no answer from the server (it may or may not have been handled). */
-export type RequestFailure = 'not_connected' | 'disconnected' | 'timeout' | 'closed';
+export type RequestFailure =
+  | typeof ClientErrorCode.NotConnected
+  | typeof ClientErrorCode.Disconnected
+  | typeof ClientErrorCode.Timeout
+  | typeof ClientErrorCode.Closed;
 
 /** A request that got no acknowledgement. Only idempotent messages may be sent again. */
-export class RequestError extends Error {
-  override readonly name = 'RequestError';
-  constructor(
-    readonly code: RequestFailure,
-    readonly event: string,
-  ) {
-    super(`${event}: ${code.replace('_', ' ')}`);
-  }
+function requestFailed(code: RequestFailure, event: string): FusionFlowError {
+  return new FusionFlowError(code, `${event}: ${code.replace('_', ' ')}`, { event });
 }
 
 const FATAL = new Set<string>([
@@ -103,7 +103,7 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
       this.#setStatus('connected');
     });
     this.#socket.on('disconnect', (reason) => {
-      this.#failWaiting('disconnected');
+      this.#failWaiting(ClientErrorCode.Disconnected);
       if (this.#closed) return;
       this.#setStatus('reconnecting');
       // The server closed it (token expired, slot taken over): Socket.IO does not retry those by itself.
@@ -113,7 +113,7 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
       if (this.#closed) return;
       const code = err.data?.code;
       if (code && FATAL.has(code)) {
-        this.emit('fatal', { code, message: err.data?.message ?? err.message });
+        this.emit('fatal', new FusionFlowError(code, err.data?.message ?? err.message));
         this.close();
         return;
       }
@@ -156,7 +156,7 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
 
   /**
    * Send a message and wait for the server's acknowledgement (`{ ok: true, ...result }` or
-   * `{ ok: false, error }`). Rejects with a RequestError when there is no connection, when it drops
+   * `{ ok: false, error }`). Rejects with a `FusionFlowError` (`not_connected`, `disconnected`, `timeout`, `closed`) when there is no connection, when it drops
    * before the answer, or when no answer comes within `timeoutMs`: the server may then have handled
    * it or not, so only idempotent messages (e.g. `chat:send` with its clientId) may be sent again.
    */
@@ -167,21 +167,25 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
   ): Promise<Ack<T>> {
     const parsed = ClientMessages[name].safeParse(body);
     if (!parsed.success) throw new Error(`invalid ${name} message: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    if (this.#closed) return Promise.reject(new RequestError('closed', name));
-    if (!this.#socket.connected) return Promise.reject(new RequestError('not_connected', name));
+    if (this.#closed) return Promise.reject(requestFailed(ClientErrorCode.Closed, name));
+    if (!this.#socket.connected) return Promise.reject(requestFailed(ClientErrorCode.NotConnected, name));
     return new Promise<Ack<T>>((resolve, reject) => {
       const fail = (failure: RequestFailure) => {
         clearTimeout(timer);
         this.#waiting.delete(fail);
-        reject(new RequestError(failure, name));
+        reject(requestFailed(failure, name));
       };
-      const timer = setTimeout(() => fail('timeout'), timeoutMs);
+      const timer = setTimeout(() => fail(ClientErrorCode.Timeout), timeoutMs);
       this.#waiting.add(fail);
       this.#socket.emit(name, body, (answer: Ack<T>) => {
         if (!this.#waiting.delete(fail)) return;
         clearTimeout(timer);
         if (answer && typeof answer === 'object' && typeof answer.ok === 'boolean') resolve(answer);
-        else resolve({ ok: false, error: { code: 'invalid_response', message: `${name}: no valid acknowledgement` } });
+        else
+          resolve({
+            ok: false,
+            error: { code: ClientErrorCode.InvalidResponse, message: `${name}: no valid acknowledgement` },
+          });
       });
     });
   }
@@ -195,7 +199,7 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retry);
-    this.#failWaiting('closed');
+    this.#failWaiting(ClientErrorCode.Closed);
     this.#socket.removeAllListeners();
     this.#socket.io.removeAllListeners();
     this.#socket.disconnect();

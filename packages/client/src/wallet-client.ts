@@ -1,4 +1,5 @@
 import {
+  ClientErrorCode,
   EarningsResponse,
   EntitlementsResponse,
   IDEMPOTENCY_HEADER,
@@ -20,7 +21,7 @@ import {
   WalletResponse,
 } from '@fusionflow/protocol';
 import type { ApiClient, RequestOptions } from './api-client.js';
-import { ApiError, ClientErrorCode } from './api-error.js';
+import { isFusionFlowError } from './fusionflow-error.js';
 
 /**
  * A fresh idempotency key. Uses getRandomValues, which (unlike randomUUID) also works on pages served
@@ -182,7 +183,7 @@ export class WalletClient {
       try {
         return await this.api.request(request);
       } catch (err) {
-        const lostInFlight = err instanceof ApiError && err.code === ClientErrorCode.NetworkError;
+        const lostInFlight = isFusionFlowError(err, ClientErrorCode.NetworkError);
         if (!lostInFlight || attempt >= this.networkRetries) throw err;
       }
     }

@@ -1,11 +1,10 @@
-import { errorOf, type MediaSessionOptions, WhipWhepSession } from './whip-whep-session.js';
+import { errorOfResponse } from './fusionflow-error.js';
+import { type MediaSessionOptions, WhipWhepSession } from './whip-whep-session.js';
 
 /** Play a room over WHEP: `stream` fills with the publisher's audio and video. */
 export class WhepPlayer extends WhipWhepSession {
   readonly stream: MediaStream | undefined;
   readonly #tracks: MediaStreamTrack[] = [];
-  /** Called with each track as it arrives (also added to `stream` where MediaStream exists). */
-  ontrack: ((track: MediaStreamTrack) => void) | undefined;
 
   constructor(o: MediaSessionOptions) {
     super(o);
@@ -14,7 +13,7 @@ export class WhepPlayer extends WhipWhepSession {
       const track = (e as RTCTrackEvent).track;
       this.#tracks.push(track);
       this.stream?.addTrack(track);
-      this.ontrack?.(track);
+      this.emit('track', track);
     });
   }
 
@@ -37,6 +36,6 @@ export class WhepPlayer extends WhipWhepSession {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rid }),
     });
-    if (!response.ok) throw await errorOf(response);
+    if (!response.ok) throw await errorOfResponse(response);
   }
 }

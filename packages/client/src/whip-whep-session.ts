@@ -1,6 +1,7 @@
 import { SessionEvent } from '@fusionflow/protocol';
 import type { FetchLike } from './api-client.js';
-import { ApiError } from './api-error.js';
+import { Emitter } from './emitter.js';
+import { errorOfResponse, networkError } from './fusionflow-error.js';
 
 /** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
 export type PeerConnectionClass = new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -20,7 +21,13 @@ export interface MediaSessionOptions {
   traceparent?: string;
 }
 
-type Listener = (event: SessionEvent) => void;
+export interface MediaSessionEvents {
+  [event: string]: unknown;
+  /** The server's session events (`viewers`, `layers`, `ended`). */
+  session: SessionEvent;
+  /** WHEP: a track arrived (also added to the player's `stream` where MediaStream exists). */
+  track: MediaStreamTrack;
+}
 
 function resolveUrl(base: string, location: string): string {
   try {
@@ -28,21 +35,6 @@ function resolveUrl(base: string, location: string): string {
   } catch {
     return location;
   }
-}
-
-export async function errorOf(response: Response): Promise<ApiError> {
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (body.error?.code) return new ApiError(body.error.code, response.status, body.error.message ?? '');
-  } catch {
-    // not JSON
-  }
-  return new ApiError(
-    response.status >= 500 ? 'internal_error' : 'bad_request',
-    response.status,
-    `HTTP ${response.status}`,
-  );
 }
 
 function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
@@ -66,16 +58,16 @@ function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
  * stop. Listens to the session's server-sent events (viewer count, layers, `ended`) when the server
  * offers them and the environment has EventSource.
  */
-export abstract class WhipWhepSession {
+export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   readonly pc: RTCPeerConnection;
   /** The session resource (absolute URL); null until started. */
   location: string | null = null;
   #events: EventSource | undefined;
-  #listeners = new Set<Listener>();
   #closed = false;
   readonly #fetch: FetchLike;
 
   constructor(protected readonly o: MediaSessionOptions) {
+    super();
     const PC = o.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     this.pc = new PC({ iceServers: o.iceServers ?? [] });
     const base = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
@@ -94,16 +86,6 @@ export abstract class WhipWhepSession {
     return this.#fetch(input, init);
   }
 
-  /** Be told about session events (`viewers`, `layers`, `ended`). Returns an unsubscribe. */
-  on(listener: Listener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  protected emit(event: SessionEvent): void {
-    for (const l of this.#listeners) l(event);
-  }
-
   protected async negotiate(): Promise<void> {
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await gathered(this.pc, this.o.gatherTimeoutMs ?? 3000);
@@ -113,9 +95,9 @@ export abstract class WhipWhepSession {
     try {
       response = await this.#fetch(this.o.url, { method: 'POST', headers, body: this.pc.localDescription!.sdp });
     } catch (err) {
-      throw new ApiError('network_error', 0, `could not reach the media server: ${(err as Error).message}`);
+      throw networkError('the media server', err);
     }
-    if (response.status !== 201) throw await errorOf(response);
+    if (response.status !== 201) throw await errorOfResponse(response);
     const location = response.headers.get('location');
     this.location = location ? resolveUrl(this.o.url, location) : null;
     const answer = await response.text();
@@ -130,7 +112,7 @@ export abstract class WhipWhepSession {
     for (const type of ['viewers', 'layers', 'ended'] as const) {
       es.addEventListener(type, (e) => {
         const parsed = SessionEvent.safeParse(JSON.parse((e as MessageEvent).data));
-        if (parsed.success) this.emit(parsed.data);
+        if (parsed.success) this.emit('session', parsed.data);
         if (type === 'ended') es.close();
       });
     }
@@ -146,7 +128,7 @@ export abstract class WhipWhepSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#events?.close();
-    this.#listeners.clear();
+    this.removeAllListeners();
     if (this.location) {
       await this.#fetch(this.location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
     }

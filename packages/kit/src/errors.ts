@@ -29,6 +29,8 @@ export const forbidden = (message = 'not allowed', code: ErrorCode = ErrorCode.F
   new AppError(code, message);
 export const notFound = (message = 'not found', code: ErrorCode = ErrorCode.NotFound) => new AppError(code, message);
 export const conflict = (message: string, code: ErrorCode = ErrorCode.Conflict) => new AppError(code, message);
+/** A closed (or closing) service refusing work: `503 unavailable`, like mediasoup's InvalidStateError. */
+export const unavailable = (message = 'the server is shutting down') => new AppError(ErrorCode.Unavailable, message);
 export const rateLimited = (retryAfterSeconds: number, message = 'too many requests, slow down') =>
   new AppError(ErrorCode.RateLimited, message, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
 

@@ -1,6 +1,7 @@
 export * from './circuit-breaker.js';
 export * from './concurrency-limit.js';
 export * from './config.js';
+export * from './emitter.js';
 export * from './errors.js';
 export * from './internal-signature.js';
 export * from './lifecycle.js';

@@ -74,6 +74,41 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * Codes the SDK reports for failures that never produced a server error: no answer, an answer
+ * that does not match the protocol, or a client that is closed. With `ErrorCode` they are every
+ * code a `FusionFlowError` can carry.
+ */
+export const ClientErrorCode = {
+  /** The request never got an answer (offline, DNS, connection refused, aborted). */
+  NetworkError: 'network_error',
+  /** The server answered with something that does not match the protocol schema. */
+  InvalidResponse: 'invalid_response',
+  /** Real-time: there is no connection (or the room is not joined yet), so nothing was sent. */
+  NotConnected: 'not_connected',
+  /** Real-time: the connection dropped before the answer; the server may or may not have handled it. */
+  Disconnected: 'disconnected',
+  /** Real-time: no answer within the time limit; the server may or may not have handled it. */
+  Timeout: 'timeout',
+  /** The client (or its connection) was closed. */
+  Closed: 'closed',
+  /** The server took this member out of the room (other than for a ban). */
+  Removed: 'removed',
+  /** The camera or microphone could not be opened (denied, busy or missing). */
+  DeviceUnavailable: 'device_unavailable',
+} as const;
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+/** Every code a client can see: the server's and its own. */
+export type AnyErrorCode = ErrorCode | ClientErrorCode;
+
+const knownCodes = new Set<string>([...Object.values(ErrorCode), ...Object.values(ClientErrorCode)]);
+
+/** Whether a code (e.g. from the wire) is one the protocol lists. */
+export function isKnownErrorCode(code: string): code is AnyErrorCode {
+  return knownCodes.has(code);
+}
+
 const httpStatusByCode: Record<ErrorCode, number> = {
   bad_request: 400,
   validation_failed: 400,

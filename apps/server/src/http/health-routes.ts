@@ -8,13 +8,20 @@ export interface ScrapeTargets {
 }
 
 /**
- * Liveness (`/healthz`), readiness (`/readyz`: the database answers), Prometheus `/metrics`, and
+ * Liveness (`/healthz`), readiness (`/readyz`: the database answers and, when the control plane
+ * runs the SFU itself, the SFU is running — its state and restarts are in the body), Prometheus `/metrics`, and
  * `/metrics/targets`: the SFU processes to scrape, for Prometheus's `http_sd_configs` (the embedded
  * SFU's port is picked at start-up, so only this process knows it).
  */
 export function registerHealthRoutes(
   app: HttpApp,
-  o: { metrics: Registry; ready: () => Promise<void>; targets: () => ScrapeTargets[] },
+  o: {
+    metrics: Registry;
+    ready: () => Promise<void>;
+    targets: () => ScrapeTargets[];
+    /** The embedded SFU's status, when this process runs one. */
+    sfu?: () => { state: string } | undefined;
+  },
 ): void {
   // Probes hit these every few seconds: log them only when something is wrong.
   const quiet = { logLevel: app.log.level === 'silent' ? 'silent' : 'warn', schema: { hide: true } } as const;
@@ -22,11 +29,14 @@ export function registerHealthRoutes(
   app.get('/readyz', quiet, async (request, reply) => {
     try {
       await o.ready();
-      return { status: 'ready' };
     } catch (err) {
       request.log.warn({ err }, 'not ready');
       return reply.code(503).send({ status: 'unavailable' });
     }
+    const sfu = o.sfu?.();
+    if (!sfu) return { status: 'ready' };
+    if (sfu.state !== 'running') return reply.code(503).send({ status: 'unavailable', sfu });
+    return { status: 'ready', sfu };
   });
   app.get('/metrics', quiet, async (_request, reply) => {
     reply.header('content-type', o.metrics.contentType);

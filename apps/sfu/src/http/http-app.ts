@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger, type TrustProxy, toErrorResponse, trustFunction } from '@fusionflow/kit';
+import { isMediaPath } from '@fusionflow/protocol';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -70,7 +71,7 @@ export async function createSfuHttpApp(o: SfuHttpOptions): Promise<SfuHttpApp> {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
     const origin = request.headers.origin;
-    if (origin && (request.url.startsWith('/api/whip/') || request.url.startsWith('/api/whep/'))) {
+    if (origin && isMediaPath(request.url)) {
       if (anyOrigin || allowed.has(origin)) {
         reply.header('access-control-allow-origin', anyOrigin ? '*' : origin);
         reply.header(

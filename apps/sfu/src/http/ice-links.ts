@@ -1,4 +1,4 @@
-import { turnCredentials } from '@fusionflow/kit';
+import { mintIceServers } from '@fusionflow/kit';
 import type { IceServer } from '@fusionflow/protocol';
 
 /** ICE servers as RFC 9725 `Link` headers: one per URL, with the server's credentials when it has them. */
@@ -32,9 +32,5 @@ export function ownIceServers(
   userId: string,
   nowMs = Date.now(),
 ): IceServer[] {
-  const servers: IceServer[] = o.stunUrls.length > 0 ? [{ urls: [...o.stunUrls] }] : [];
-  if (o.turnUrls.length > 0 && o.turnSecret) {
-    servers.push({ urls: [...o.turnUrls], ...turnCredentials(o.turnSecret, userId, o.turnTtlSeconds, nowMs) });
-  }
-  return servers;
+  return mintIceServers({ ...o, ttlSeconds: o.turnTtlSeconds }, userId, nowMs);
 }

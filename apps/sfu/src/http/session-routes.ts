@@ -1,5 +1,13 @@
 import { AppError, badRequest, inSpan, type MemoryRateLimiter, notFound, rateLimited } from '@fusionflow/kit';
-import { ErrorCode, type GrantRole, LayerRequest, ROOM_ID_PATTERN, type SessionEvent } from '@fusionflow/protocol';
+import {
+  ErrorCode,
+  type GrantRole,
+  LayerRequest,
+  MEDIA_PATHS,
+  mediaSessionPath,
+  ROOM_ID_PATTERN,
+  type SessionEvent,
+} from '@fusionflow/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Admission, Authorizer } from '../auth/authorizer.js';
 import { parseIceFragment } from '../peer/sdp.js';
@@ -22,8 +30,8 @@ const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
 const LAYER_REL = 'urn:ietf:params:whep:ext:core:layer';
 
 const kinds = {
-  whip: { endpoint: 'publish', role: 'publish' as GrantRole, sessionKind: 'publisher' },
-  whep: { endpoint: 'play', role: 'subscribe' as GrantRole, sessionKind: 'subscriber' },
+  whip: { role: 'publish' as GrantRole, sessionKind: 'publisher' },
+  whep: { role: 'subscribe' as GrantRole, sessionKind: 'subscriber' },
 } as const;
 
 function contentType(request: FastifyRequest): string {
@@ -52,10 +60,10 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
   };
 
   for (const proto of ['whip', 'whep'] as const) {
-    const { endpoint, role } = kinds[proto];
-    const base = `/api/${proto}`;
+    const { role } = kinds[proto];
+    const { base, endpoint } = MEDIA_PATHS[proto];
 
-    app.options(`${base}/${endpoint}/:room`, async (_request, reply) =>
+    app.options(`${endpoint}/:room`, async (_request, reply) =>
       reply
         .code(204)
         .header('allow', 'OPTIONS, POST')
@@ -66,7 +74,7 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
         .send(),
     );
 
-    app.post<{ Params: { room: string } }>(`${base}/${endpoint}/:room`, async (request, reply) => {
+    app.post<{ Params: { room: string } }>(`${endpoint}/:room`, async (request, reply) => {
       const { room } = request.params;
       if (!ROOM_ID_PATTERN.test(room)) throw badRequest('room names match ^[A-Za-z0-9_-]{1,64}$');
       limit(request);
@@ -89,7 +97,7 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
             return made;
           },
         );
-        const location = `${base}/sessions/${session.id}`;
+        const location = mediaSessionPath(proto, session.id);
         const links = [
           ...o.iceLinks(admission, session.id),
           `<${location}/events>; rel="${SSE_REL}"; events="viewers,ended${proto === 'whep' ? ',layers' : ''}"`,

@@ -1,4 +1,4 @@
-import { ApiError, type RemotePeer } from '@fusionflow/client';
+import type { RemotePeer } from '@fusionflow/client';
 import type { Room } from '@fusionflow/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -131,7 +131,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
                 {t('call.relayOnly')}
               </label>
             )}
-            <ErrorAlert error={view.error && new ApiError(view.error.code, 0, view.error.message)} />
+            <ErrorAlert error={view.error} />
             <button
               type="submit"
               className="button button-primary"
@@ -231,7 +231,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
           {t('call.leave')}
         </button>
       </div>
-      {view.error && <ErrorAlert error={new ApiError(view.error.code, 0, view.error.message)} />}
+      {view.error && <ErrorAlert error={view.error} />}
       <ChatPanel client={view.chat} signedIn={user !== null} hostId={room.ownerId} />
     </section>
   );

@@ -1,5 +1,20 @@
-import { CallClient, type CallStatus, ChatClient, type RemotePeer, sessionResumeStore } from '@fusionflow/client';
-import type { CallBillingMessage, MediaState, PeerId, PeerState, RemovedMessage } from '@fusionflow/protocol';
+import {
+  CallClient,
+  type CallStatus,
+  ChatClient,
+  FusionFlowError,
+  type RemotePeer,
+  sessionResumeStore,
+} from '@fusionflow/client';
+import {
+  type CallBillingMessage,
+  ClientErrorCode,
+  ErrorCode,
+  type MediaState,
+  type PeerId,
+  type PeerState,
+  type RemovedMessage,
+} from '@fusionflow/protocol';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api';
 import { chatLanguage } from '../chat/use-chat';
@@ -22,7 +37,7 @@ export interface CallView {
   devices: Devices;
   cameraId: string;
   micId: string;
-  error: { code: string; message: string } | null;
+  error: FusionFlowError | null;
   /** A private call's meter (paid call rooms), as the server last sent it. */
   billing: CallBillingMessage | null;
   /** Why the server took this user out of the call, if it did. */
@@ -174,7 +189,7 @@ export function useCall(roomId: string) {
       client.on('error', (e) => {
         // The chat shows its own errors beside its messages.
         if (e.event?.startsWith('chat:')) return;
-        if (e.code !== 'rate_limited') patch({ error: { code: e.code, message: e.message } });
+        if (e.code !== ErrorCode.RateLimited) patch({ error: e });
       });
       client.setLocalTracks(tracksRef.current);
       client.setMedia({ camera: !!tracksRef.current.video, mic: !!tracksRef.current.audio, screen: false });
@@ -182,8 +197,7 @@ export function useCall(roomId: string) {
       try {
         await client.join(roomId);
       } catch (err) {
-        const e = err as Error & { code?: string };
-        patch({ error: { code: e.code ?? 'internal_error', message: e.message }, status: 'failed' });
+        patch({ error: FusionFlowError.from(err), status: 'failed' });
       }
     },
     [patch, refreshDevices, roomId, setDevice],
@@ -197,7 +211,7 @@ export function useCall(roomId: string) {
       try {
         await setDevice(kind, on, (what === 'camera' ? viewRef.current.cameraId : viewRef.current.micId) || undefined);
       } catch {
-        patch({ error: { code: 'device_unavailable', message: `${what} unavailable` } });
+        patch({ error: new FusionFlowError(ClientErrorCode.DeviceUnavailable, `${what} unavailable`) });
         return;
       }
       const desired = { ...viewRef.current.desired, [what]: on };

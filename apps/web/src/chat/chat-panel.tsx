@@ -1,5 +1,12 @@
-import type { ChatClient, ChatMessageItem, ChatSnapshot, ChatTipItem } from '@fusionflow/client';
-import { CHAT_REACTIONS, type ChatReaction, type SignalingErrorMessage } from '@fusionflow/protocol';
+import type {
+  ChatClient,
+  ChatMessageItem,
+  ChatResult,
+  ChatSnapshot,
+  ChatTipItem,
+  FusionFlowError,
+} from '@fusionflow/client';
+import { CHAT_REACTIONS, type ChatReaction } from '@fusionflow/protocol';
 import {
   createContext,
   type FormEvent,
@@ -17,9 +24,6 @@ import en from '../i18n/en.json';
 import { returnHere } from '../session/return-path';
 import { ReportMessage } from './report-message';
 import { useChatSnapshot } from './use-chat';
-
-/** What a chat request answered: shown to the reader when refused. */
-type ChatResult = { ok: boolean; error?: SignalingErrorMessage };
 
 /** What each control of one message gets. */
 interface MessageProps {
@@ -67,9 +71,9 @@ export function ChatPanel({
 }) {
   const { t } = useTranslation();
   const snap = useChatSnapshot(client);
-  const [error, setError] = useState<SignalingErrorMessage | null>(null);
+  const [error, setError] = useState<FusionFlowError | null>(null);
   const report = (result: ChatResult) => {
-    setError(result.ok ? null : (result.error ?? null));
+    setError(result.ok ? null : result.error);
   };
 
   return (
@@ -452,7 +456,7 @@ function ModerationMenu({ client, snap, item, onResult }: MessageProps) {
   );
 }
 
-function ChatError({ error, onDismiss }: { error: SignalingErrorMessage | null; onDismiss: () => void }) {
+function ChatError({ error, onDismiss }: { error: FusionFlowError | null; onDismiss: () => void }) {
   const { t } = useTranslation();
   if (!error) return null;
   return (
@@ -472,7 +476,7 @@ function ChatError({ error, onDismiss }: { error: SignalingErrorMessage | null; 
 type T = ReturnType<typeof useTranslation>['t'];
 
 /** A coded refusal in words (with how long to wait, when the server said). */
-export function chatErrorText(t: T, error: SignalingErrorMessage): string {
+export function chatErrorText(t: T, error: FusionFlowError): string {
   if (!CHAT_ERRORS.has(error.code)) return t('chat.errors.generic', { message: error.message });
   const key = `chat.errors.${error.code}` as `chat.errors.${ChatErrorKey}`;
   const wait = error.retryAfterSeconds;
@@ -572,7 +576,7 @@ function ChatSettings({ client, snap }: { client: ChatClient; snap: ChatSnapshot
   const [slow, setSlow] = useState(String(snap.slowModeSeconds));
   const [words, setWords] = useState(snap.blockedWords.join('\n'));
   const [saved, setSaved] = useState(false);
-  const [error, setError] = useState<SignalingErrorMessage | null>(null);
+  const [error, setError] = useState<FusionFlowError | null>(null);
   const [pending, setPending] = useState(false);
   const [open, setOpen] = useState(false);
 

@@ -1,4 +1,4 @@
-import { ApiError } from '@fusionflow/client';
+import { FusionFlowError } from '@fusionflow/client';
 import { useTranslation } from 'react-i18next';
 import en from '../i18n/en.json';
 
@@ -25,11 +25,6 @@ function fieldIssues(details: unknown): FieldIssue[] {
   });
 }
 
-function asApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  return new ApiError('internal_error', 0, error instanceof Error ? error.message : String(error));
-}
-
 /**
  * A failed request, shown so a person can act on it: one sentence in the interface's language (the
  * error code's explanation), the fields that failed validation, and — behind a "Details" toggle —
@@ -38,7 +33,7 @@ function asApiError(error: unknown): ApiError {
 export function ErrorAlert({ error }: { error: unknown }) {
   const { t } = useTranslation();
   if (error === null || error === undefined) return null;
-  const e = asApiError(error);
+  const e = FusionFlowError.from(error);
   const friendly = isKnownCode(e.code) ? t(`errors.codes.${e.code}`) : t('errors.unknown');
   const issues = fieldIssues(e.details);
   return (

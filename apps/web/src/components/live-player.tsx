@@ -1,5 +1,5 @@
-import { isApiError, newTraceparent, WhepPlayer } from '@fusionflow/client';
-import type { Room } from '@fusionflow/protocol';
+import { isFusionFlowError, newTraceparent, WhepPlayer } from '@fusionflow/client';
+import { type Room, whepUrl } from '@fusionflow/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
@@ -65,14 +65,14 @@ export function LivePlayer({
         const traceparent = newTraceparent();
         const grant = await api.requestGrant(room.id, 'subscribe', { traceparent });
         const p = new WhepPlayer({
-          url: grant.whepUrl ?? `/api/whep/play/${room.id}`,
+          url: grant.whepUrl ?? whepUrl(room.id),
           token: grant.token,
           iceServers: grant.iceServers,
           traceparent,
         });
         player = p;
         playerRef.current = p;
-        p.on((event) => {
+        p.on('session', (event) => {
           if (event.type === 'viewers') setViewers(event.count);
           if (event.type === 'layers') {
             setLayers({ available: event.available, current: event.current, heights: event.heights ?? {} });
@@ -101,15 +101,15 @@ export function LivePlayer({
       } catch (err) {
         await player?.stop();
         player = null;
-        if (isApiError(err, 'room_ended')) {
+        if (isFusionFlowError(err, 'room_ended')) {
           setState('ended');
           return;
         }
-        if (isApiError(err, 'ticket_required')) {
+        if (isFusionFlowError(err, 'ticket_required')) {
           setState('ticket');
           return;
         }
-        if (!isApiError(err, 'no_publisher')) setError(err);
+        if (!isFusionFlowError(err, 'no_publisher')) setError(err);
         again('waiting');
       }
     };

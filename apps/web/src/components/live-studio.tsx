@@ -1,5 +1,5 @@
-import { isApiError, newTraceparent, WhipPublisher } from '@fusionflow/client';
-import type { Room, StreamKeyInfo } from '@fusionflow/protocol';
+import { isFusionFlowError, newTraceparent, WhipPublisher } from '@fusionflow/client';
+import { type Room, type StreamKeyInfo, whipUrl } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
@@ -181,7 +181,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       const grant = await api.requestGrant(room.id, 'publish', { traceparent });
       const p = new WhipPublisher(
         {
-          url: grant.whipUrl ?? `/api/whip/publish/${room.id}`,
+          url: grant.whipUrl ?? whipUrl(room.id),
           token: grant.token,
           iceServers: grant.iceServers,
           traceparent,
@@ -189,7 +189,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
         stream,
         SIMULCAST,
       );
-      p.on((event) => {
+      p.on('session', (event) => {
         if (event.type === 'viewers') setViewers(event.count);
         if (event.type === 'ended') setPhase('preview');
       });
@@ -213,7 +213,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     try {
       onChange(await api.endRoom(room.id));
     } catch (err) {
-      if (!isApiError(err, 'room_ended')) setError(err);
+      if (!isFusionFlowError(err, 'room_ended')) setError(err);
     }
     setPhase('preview');
   };

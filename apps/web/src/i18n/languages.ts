@@ -1,3 +1,5 @@
+import { matchLanguage } from '@fusionflow/protocol';
+
 /** Languages the interface is translated into (the first is the fallback). */
 export const UI_LANGUAGES = ['en', 'es'] as const;
 export type UiLanguage = (typeof UI_LANGUAGES)[number];
@@ -20,29 +22,18 @@ export function languageName(code: string): string {
 
 /** The interface language for a preferred language: itself or its base when translated, else English. */
 export function uiLanguageFor(language: string | undefined): UiLanguage {
-  const base = (language ?? '').split('-')[0]?.toLowerCase();
-  return UI_LANGUAGES.find((l) => l === base) ?? UI_LANGUAGES[0];
+  return matchLanguage([language ?? ''], UI_LANGUAGES) ?? UI_LANGUAGES[0];
 }
 
 /** The first of the browser's languages the interface is translated into, else English. */
 export function browserUiLanguage(): UiLanguage {
   const wanted =
     typeof navigator === 'undefined' ? [] : navigator.languages.length > 0 ? navigator.languages : [navigator.language];
-  for (const tag of wanted) {
-    const base = tag.split('-')[0]?.toLowerCase();
-    const found = UI_LANGUAGES.find((l) => l === base);
-    if (found) return found;
-  }
-  return UI_LANGUAGES[0];
+  return matchLanguage(wanted, UI_LANGUAGES) ?? UI_LANGUAGES[0];
 }
 
 /** The best preferred-language default for a new account: the browser's first language we offer. */
 export function browserPreferredLanguage(): string {
   const wanted = typeof navigator === 'undefined' ? [] : navigator.languages;
-  for (const tag of wanted) {
-    const base = tag.split('-')[0]?.toLowerCase();
-    const found = PREFERRED_LANGUAGES.find((l) => l === base);
-    if (found) return found;
-  }
-  return 'en';
+  return matchLanguage(wanted, PREFERRED_LANGUAGES) ?? 'en';
 }

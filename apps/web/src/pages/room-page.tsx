@@ -1,4 +1,4 @@
-import { isApiError } from '@fusionflow/client';
+import { isFusionFlowError } from '@fusionflow/client';
 import type { Room } from '@fusionflow/protocol';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -42,7 +42,7 @@ export function RoomPage() {
     return (
       <div className="narrow">
         <title>{`${t('room.notFound')} · ${t('app.name')}`}</title>
-        {isApiError(loadError, 'room_not_found', 'validation_failed') ? (
+        {isFusionFlowError(loadError, 'room_not_found', 'validation_failed') ? (
           <h1>{t('room.notFound')}</h1>
         ) : (
           <ErrorAlert error={loadError} />

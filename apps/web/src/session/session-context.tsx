@@ -34,7 +34,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<Session | null>(api.session);
   const [isRestoring, setRestoring] = useState(true);
 
-  useEffect(() => api.subscribe(setSession), []);
+  useEffect(() => api.on('session', setSession), []);
 
   useEffect(() => {
     let live = true;

@@ -20,6 +20,7 @@ interface Channel {
  */
 export class ChatFanout {
   readonly #channels = new Map<string, Channel>();
+  #closed = false;
 
   constructor(
     private readonly gateway: RealtimeGateway,
@@ -47,8 +48,9 @@ export class ChatFanout {
     if (ch) this.#flush(ch);
   }
 
-  /** Send everything that waits and stop the timers. */
+  /** Send everything that waits and stop the timers; afterwards events go at once, never into a new window. */
   close(): void {
+    this.#closed = true;
     for (const ch of this.#channels.values()) {
       clearTimeout(ch.timer);
       this.#flush(ch);
@@ -58,7 +60,7 @@ export class ChatFanout {
 
   /** The channel's batch to add to, or undefined to send at once (and start a window). */
   #open(roomId: RoomId, language: string | null): Channel | undefined {
-    if (this.windowMs <= 0) return undefined;
+    if (this.windowMs <= 0 || this.#closed) return undefined;
     const k = key(roomId, language);
     const ch = this.#channels.get(k);
     if (ch) return ch;
@@ -76,7 +78,7 @@ export class ChatFanout {
 
   #tick(k: string): void {
     const ch = this.#channels.get(k);
-    if (!ch) return;
+    if (!ch || this.#closed) return;
     if (ch.messages.length === 0 && ch.translations.length === 0) {
       this.#channels.delete(k);
       return;

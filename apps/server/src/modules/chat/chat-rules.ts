@@ -5,6 +5,7 @@ import {
   type ChatModeration,
   findBlockedWord,
   type ModerationActor,
+  type Restrictions,
   type RoomChatSettings,
 } from './chat-moderation.js';
 
@@ -70,10 +71,18 @@ export class ChatRules {
     }
   }
 
+  /**
+   * The one ban check (joining, chat, tips, media grants): refuses a user banned from the room.
+   * `fresh` reads the database, not the 5-second cache (grants: another process may have just banned).
+   */
+  async checkNotBanned(roomId: RoomId, userId: UserId, o: { fresh?: boolean } = {}): Promise<void> {
+    refuseBanned(await this.o.moderation.restrictions(roomId, userId, o));
+  }
+
   /** Refuses a user who is banned (or, with `mute`, muted) in the room. */
   async checkSender(roomId: RoomId, userId: UserId, o: { mute: boolean }): Promise<void> {
     const restrictions = await this.o.moderation.restrictions(roomId, userId);
-    if (restrictions.banned) throw forbidden('you are banned from this room', ErrorCode.Banned);
+    refuseBanned(restrictions);
     if (o.mute && restrictions.mutedUntil !== undefined) {
       throw new AppError(ErrorCode.Muted, 'you are muted in this room', {
         retryAfterSeconds: Math.ceil((restrictions.mutedUntil - Date.now()) / 1000),
@@ -96,4 +105,8 @@ export class ChatRules {
     await this.checkSender(room.id, session.userId, { mute: message !== null });
     if (message !== null) await this.checkWords(message, await this.o.moderation.settings(room.id));
   }
+}
+
+function refuseBanned(restrictions: Restrictions): void {
+  if (restrictions.banned) throw forbidden('you are banned from this room', ErrorCode.Banned);
 }

@@ -1,4 +1,12 @@
-import { AppError, Counter, forbidden, type Logger, MemoryRateLimiter, type Registry } from '@fusionflow/kit';
+import {
+  AppError,
+  Counter,
+  forbidden,
+  type Logger,
+  MemoryRateLimiter,
+  type Registry,
+  unavailable,
+} from '@fusionflow/kit';
 import {
   ChatDeleteRequest,
   ChatHistoryRequest,
@@ -13,6 +21,7 @@ import {
   ErrorCode,
   type Room,
   type RoomId,
+  sameLanguage,
   type Tip,
   type UserId,
 } from '@fusionflow/protocol';
@@ -25,7 +34,7 @@ import { ChatFanout } from './chat-fanout.js';
 import type { ChatModeration, Restrictions } from './chat-moderation.js';
 import type { ChatRules } from './chat-rules.js';
 import { type ChatStore, textHash } from './chat-store.js';
-import { baseLanguage, type Translator } from './translator.js';
+import type { Translator } from './translator.js';
 
 export interface ChatServiceOptions {
   gateway: RealtimeGateway;
@@ -41,10 +50,7 @@ export interface ChatServiceOptions {
   /** Messages one user may send per 10 seconds, over all their connections on this process. */
   messagesPer10s: number;
   /** Where tips come from (the wallet), for the chat's tip animation. */
-  tips?: {
-    on(event: 'tip', listener: (tip: Tip) => void): unknown;
-    off(event: 'tip', listener: (tip: Tip) => void): unknown;
-  };
+  tips?: { on(event: 'tip', listener: (tip: Tip) => void): () => void };
   /** Paid live rooms: the ticket a user holds for a room, if any (the chat is part of what it buys). */
   tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
   /** An account's platform role (channel moderators may not act on platform staff). */
@@ -76,6 +82,7 @@ export class ChatService {
   readonly #messages: Counter<'result'>;
   readonly #stopPresence: () => void;
   readonly #stopRoomUpdates: () => void;
+  readonly #stopTips: () => void;
   readonly #onTip = (tip: Tip) => this.#tip(tip);
   /** Translations started and not finished (tests and shutdown wait for them). */
   readonly #pending = new Set<Promise<void>>();
@@ -93,23 +100,21 @@ export class ChatService {
       registers: [o.metrics],
     });
     const g = o.gateway;
-    g.handle('chat:send', ChatSendMessage, (ctx, msg) => this.#counted(this.#send(ctx, msg)));
-    g.handle('chat:history', ChatHistoryRequest, (ctx, msg) => this.#history(ctx, msg));
-    g.handle('chat:delete', ChatDeleteRequest, (ctx, msg) => this.#delete(ctx, msg));
-    g.handle('chat:react', ChatReactRequest, (ctx, msg) => this.#react(ctx, msg));
-    g.handle('chat:moderate', ChatModerateRequest, (ctx, msg) => this.#moderate(ctx, msg));
-    g.handle('chat:settings', ChatSettingsRequest, (ctx, msg) => this.#settings(ctx, msg));
+    g.handle('chat:send', ChatSendMessage, (ctx, msg) => this.#whenOpen(() => this.#counted(this.#send(ctx, msg))));
+    g.handle('chat:history', ChatHistoryRequest, (ctx, msg) => this.#whenOpen(() => this.#history(ctx, msg)));
+    g.handle('chat:delete', ChatDeleteRequest, (ctx, msg) => this.#whenOpen(() => this.#delete(ctx, msg)));
+    g.handle('chat:react', ChatReactRequest, (ctx, msg) => this.#whenOpen(() => this.#react(ctx, msg)));
+    g.handle('chat:moderate', ChatModerateRequest, (ctx, msg) => this.#whenOpen(() => this.#moderate(ctx, msg)));
+    g.handle('chat:settings', ChatSettingsRequest, (ctx, msg) => this.#whenOpen(() => this.#settings(ctx, msg)));
     // Live rooms open to `join` for chat (an audience: no presence broadcasts); calls register their own kind.
     o.presence.registerKind('live', { capacity: null, audience: true });
     o.presence.addGate(async (room, session) => {
       if (room.ownerId === session.userId) return;
-      if ((await o.moderation.restrictions(room.id, session.userId)).banned) {
-        throw forbidden('you are banned from this room', ErrorCode.Banned);
-      }
+      await o.rules.checkNotBanned(room.id, session.userId);
       // A paid live room's chat is part of what its ticket buys: reading it too.
       await this.#checkTicket(room, session);
     });
-    this.#stopPresence = o.presence.subscribe((event) => {
+    this.#stopPresence = o.presence.on('presence', (event) => {
       if (event.type === 'joined') {
         const known = this.#languages.get(event.roomId);
         if (known && !known.includes(event.member.language)) this.#languages.delete(event.roomId);
@@ -119,13 +124,14 @@ export class ChatService {
         this.#languages.delete(event.roomId);
       }
     });
-    this.#stopRoomUpdates = o.rooms.onUpdate((room) => this.#rooms.delete(room.id));
-    o.tips?.on('tip', this.#onTip);
+    this.#stopRoomUpdates = o.rooms.on('update', (room) => this.#rooms.delete(room.id));
+    this.#stopTips = o.tips?.on('tip', this.#onTip) ?? (() => undefined);
   }
 
-  /** Is the user banned from the room? (Media grants ask this too.) */
-  async isBanned(roomId: RoomId, userId: string): Promise<boolean> {
-    return (await this.o.moderation.restrictions(roomId, userId as UserId)).banned;
+  /** A closed chat refuses work with `unavailable`. */
+  #whenOpen<T>(work: () => T): T {
+    if (this.#closed) throw unavailable('the chat is closed');
+    return work();
   }
 
   /** Wait for every translation under way (tests; shutdown). */
@@ -139,7 +145,7 @@ export class ChatService {
     this.#closed = true;
     this.#stopPresence();
     this.#stopRoomUpdates();
-    this.o.tips?.off('tip', this.#onTip);
+    this.#stopTips();
     this.#limiter.close();
     await this.settled();
     this.#fanout.close();
@@ -200,9 +206,7 @@ export class ChatService {
     const page = await this.o.store.history(msg.roomId, { userId: ctx.session.userId, language }, msg.before);
     // Messages sent before anyone read this language here have no translation yet: ask for them
     // now and send each to this reader as it comes (after the acknowledgement with the page).
-    const missing = page.messages.filter(
-      (m) => m.translation === undefined && baseLanguage(m.language) !== baseLanguage(language),
-    );
+    const missing = page.messages.filter((m) => m.translation === undefined && !sameLanguage(m.language, language));
     if (missing.length > 0 && this.o.translator.engineName !== 'none') {
       const work = (async () => {
         // After the acknowledgement is on its way; newest first (the reader looks at the bottom).
@@ -470,7 +474,7 @@ export class ChatService {
     // No engine at all: readers know from `chat:state` (engine "none"); nothing to say per message.
     if (this.o.translator.engineName === 'none') return;
     const work = (async () => {
-      const targets = (await this.#roomLanguages(roomId)).filter((l) => baseLanguage(l) !== baseLanguage(source));
+      const targets = (await this.#roomLanguages(roomId)).filter((l) => !sameLanguage(l, source));
       await Promise.all(
         targets.map(async (target) => {
           const outcome = await this.o.translator.translate(source, target, text, hash);

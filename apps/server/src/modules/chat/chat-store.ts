@@ -9,11 +9,11 @@ import {
   type ChatReaction,
   type ReactionCount,
   type RoomId,
+  sameLanguage,
   type UserId,
 } from '@fusionflow/protocol';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ChatMessagesTable, Database } from '../../db/schema.js';
-import { baseLanguage } from './translator.js';
 
 /** SHA-256 of a message's text: the translation cache's key (base64url, 43 characters). */
 export const textHash = (text: string): string => createHash('sha256').update(text).digest('base64url');
@@ -136,7 +136,7 @@ export class ChatStore {
     );
     const messages = page.map((row) => {
       const message = toMessage(row, reactions.get(row.id));
-      if (row.translated !== null && baseLanguage(row.language) !== baseLanguage(reader.language)) {
+      if (row.translated !== null && !sameLanguage(row.language, reader.language)) {
         message.translation = { language: reader.language, status: 'ok', text: row.translated };
       }
       return message;

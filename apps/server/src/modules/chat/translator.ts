@@ -7,6 +7,7 @@ import {
   type Logger,
   type Registry,
 } from '@fusionflow/kit';
+import { baseLanguage, sameLanguage } from '@fusionflow/protocol';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../../db/schema.js';
@@ -131,7 +132,7 @@ export class Translator {
 
   /** Translate `text` (whose SHA-256 is `textHash`) from `source` into `target`. Never throws. */
   translate(source: string, target: string, text: string, textHash: string): Promise<TranslateOutcome> {
-    if (baseLanguage(source) === baseLanguage(target)) return Promise.resolve({ status: 'ok', text, cached: true });
+    if (sameLanguage(source, target)) return Promise.resolve({ status: 'ok', text, cached: true });
     const key = `${source}|${target}|${textHash}`;
     const hit = this.#memory.get(key);
     if (hit !== undefined) {
@@ -266,9 +267,6 @@ export class Translator {
     });
   }
 }
-
-/** `pt-BR` reads Portuguese: the base language decides the pair. */
-export const baseLanguage = (language: string): string => language.split('-')[0] ?? language;
 
 function resolvePair(pairs: Set<string>, source: string, target: string): LanguagePair | undefined {
   for (const s of new Set([source, baseLanguage(source)])) {

@@ -1,12 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import {
   AppError,
   badRequest,
   type ConcurrencyLimit,
   conflict,
+  Emitter,
   forbidden,
   type Logger,
+  logListenerErrors,
   notFound,
   type RateLimiter,
   rateLimited,
@@ -83,11 +84,12 @@ export function suspendedError(s: { reason: string; until: Date | null }): AppEr
 }
 
 export interface IdentityEvents {
+  [event: string]: unknown;
   /**
    * A session was signed out (or ended because its refresh token was reused, or its account was
    * suspended or demoted): its connections must close. `message` says why, for the user.
    */
-  'session-ended': [sessionId: string, message?: string];
+  'session-ended': { sessionId: string; message?: string };
 }
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -110,10 +112,10 @@ export function toUser(row: UserRow): User {
  * (someone copied it) — unless it comes back within a few seconds of its exchange, which is two tabs
  * of one browser refreshing at the same moment.
  */
-export class IdentityService {
-  readonly events = new EventEmitter<IdentityEvents>();
-
-  constructor(private readonly o: IdentityServiceOptions) {}
+export class IdentityService extends Emitter<IdentityEvents> {
+  constructor(private readonly o: IdentityServiceOptions) {
+    super(logListenerErrors(o.logger));
+  }
 
   async register(input: RegisterRequest, ip: string): Promise<SignedIn> {
     // Counted before any hashing, so a flood from one address costs one scrypt per allowed sign-up.
@@ -328,7 +330,7 @@ export class IdentityService {
   async #endSession(sessionId: string, message?: string): Promise<void> {
     await this.o.accessTokens.revoke(sessionId);
     this.o.logger.info({ session: sessionId }, 'session ended');
-    this.events.emit('session-ended', sessionId, message);
+    this.emit('session-ended', { sessionId, message });
   }
 
   /**

@@ -3,6 +3,8 @@ import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
 import {
   ErrorBody,
   ErrorCode,
+  isWhepPlayPath,
+  MEDIA_PATHS,
   MediaEvent,
   RoomParams,
   StreamKeyAdmitRequest,
@@ -12,6 +14,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/http-app.js';
+import { publicOriginOf } from '../../http/public-origin.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { LiveService } from './live-service.js';
 import type { ViewerMetrics } from './viewer-metrics.js';
@@ -35,8 +38,7 @@ export async function registerLiveRoutes(
     viewers?: ViewerMetrics;
   },
 ): Promise<void> {
-  const originOf = (request: FastifyRequest) =>
-    o.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+  const originOf = (request: FastifyRequest) => publicOriginOf(request, o.publicUrl);
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get('/api/rooms/:id/stream-key', {
@@ -110,7 +112,7 @@ export async function registerLiveRoutes(
     );
     await scope.register(replyFrom, { undici: { headersTimeout: 30_000, bodyTimeout: 0 } });
     // Viewers' join attempts: every play offer, by how the SFU answered (see ViewerMetrics).
-    const isPlay = (request: FastifyRequest) => request.method === 'POST' && request.url.startsWith('/api/whep/play/');
+    const isPlay = (request: FastifyRequest) => request.method === 'POST' && isWhepPlayPath(request.url);
     scope.addHook('onResponse', async (request, reply) => {
       if (!isPlay(request)) return;
       const status = reply.statusCode;
@@ -143,7 +145,7 @@ export async function registerLiveRoutes(
         },
       });
     };
-    for (const prefix of ['/api/whip/*', '/api/whep/*']) {
+    for (const prefix of [MEDIA_PATHS.whip.base, MEDIA_PATHS.whep.base].map((base) => `${base}/*`)) {
       scope.route({
         method: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
         url: prefix,

@@ -8,6 +8,7 @@ import {
   STREAM_KEY_PREFIX,
   type StreamKeyInfo,
   type StreamKeyResponse,
+  whipUrl,
 } from '@fusionflow/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
@@ -137,7 +138,7 @@ export class LiveService {
     return {
       exists: Boolean(row),
       createdAt: row ? row.created_at.toISOString() : null,
-      whipUrl: whipUrl(origin, roomId),
+      whipUrl: whipUrl(roomId, origin),
     };
   }
 
@@ -152,7 +153,7 @@ export class LiveService {
       .onConflict((oc) => oc.column('room_id').doUpdateSet({ key_hash: hashKey(streamKey), created_at: createdAt }))
       .execute();
     this.o.logger.info({ roomId }, 'stream key created');
-    return { streamKey, createdAt: createdAt.toISOString(), whipUrl: whipUrl(origin, roomId) };
+    return { streamKey, createdAt: createdAt.toISOString(), whipUrl: whipUrl(roomId, origin) };
   }
 
   /** The SFU asks: does this key open this room? Yes → a publish grant for the room's owner. */
@@ -175,5 +176,3 @@ export class LiveService {
     this.#graceTimers.clear();
   }
 }
-
-export const whipUrl = (origin: string, roomId: string) => `${origin}/api/whip/publish/${roomId}`;

@@ -64,6 +64,18 @@ export async function sfuInheritedSettings(): Promise<string[]> {
     .map((s) => s.env);
 }
 
+/** Where the embedded SFU is: `/readyz` reports it, and is not ready unless it is `running`. */
+export interface EmbeddedSfuStatus {
+  state: 'stopped' | 'starting' | 'running' | 'restarting' | 'closed';
+  /** Restarts since the SFU last ran steadily (for a minute). */
+  restarts: number;
+  pid?: number;
+  /** Why it last stopped or failed to start. */
+  lastError?: string;
+  /** When the next start is due (state `restarting`). */
+  nextStartAt?: string;
+}
+
 export interface EmbeddedSfuOptions {
   /** The environment the control plane was started with: the SFU reads its own settings from it. */
   env: Record<string, string | undefined>;
@@ -72,20 +84,35 @@ export interface EmbeddedSfuOptions {
   jwks: string;
   configFile: string | undefined;
   logger: Logger;
+  /** Wait before the first restart, doubled on each restart that follows (1 s), up to `restartMaxMs` (30 s). */
+  restartFirstMs?: number;
+  restartMaxMs?: number;
+  /** What to run (tests); the SFU's entry point by default. */
+  entry?: () => { command: string; args: string[] };
 }
+
+/** A child that stays up this long ran steadily: the next crash starts the backoff over. */
+const STEADY_MS = 60_000;
 
 /**
  * The SFU as a child process of the control plane (`npm start`): on a free loopback port, told the
  * control plane's URL, the shared secret and the grant keys. Its JSON log lines pass through to
- * this process's stdout. If it dies it is started again (after a pause); `close()` stops it
- * (SIGTERM, then SIGKILL).
+ * this process's stdout. If it dies it is started again with backoff (1 s, 2 s, 4 s… up to 30 s),
+ * also when a restart fails during start-up, until `close()` stops it (SIGTERM, then SIGKILL).
+ * A child that failed is never kept: `pid` and `url` are those of a running SFU only.
  */
 export class EmbeddedSfu {
   #child: ChildProcess | undefined;
+  /** The child being started (not yet ready). */
+  #starting: ChildProcess | undefined;
   #url: string | undefined;
   #closed = false;
   #restartTimer: NodeJS.Timeout | undefined;
   #restarts = 0;
+  #state: EmbeddedSfuStatus['state'] = 'stopped';
+  #lastError: string | undefined;
+  #nextStartAt: number | undefined;
+  #startedAt = 0;
 
   constructor(private readonly o: EmbeddedSfuOptions) {}
 
@@ -97,6 +124,18 @@ export class EmbeddedSfu {
   /** The SFU process's id while it runs. */
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  get status(): EmbeddedSfuStatus {
+    return {
+      state: this.#state,
+      restarts: this.#restarts,
+      ...(this.#child?.pid !== undefined ? { pid: this.#child.pid } : {}),
+      ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
+      ...(this.#state === 'restarting' && this.#nextStartAt !== undefined
+        ? { nextStartAt: new Date(this.#nextStartAt).toISOString() }
+        : {}),
+    };
   }
 
   /** The whole environment the SFU process starts with: an allow-list, never the control plane's secrets. */
@@ -117,14 +156,27 @@ export class EmbeddedSfu {
     });
   }
 
+  /** Start the SFU; resolves with its URL once it is ready. A failure leaves no child behind. */
   async start(): Promise<string> {
-    const { command, args } = sfuEntry();
+    if (this.#closed) throw new Error('the embedded SFU is closed');
+    this.#state = 'starting';
+    try {
+      return await this.#spawn();
+    } catch (err) {
+      this.#lastError = err instanceof Error ? err.message : String(err);
+      if (!this.#closed) this.#state = 'stopped';
+      throw err;
+    }
+  }
+
+  async #spawn(): Promise<string> {
+    const { command, args } = (this.o.entry ?? sfuEntry)();
     if (!existsSync(args.at(-1)!)) throw new Error(`the SFU is not built: ${args.at(-1)} is missing (npm run build)`);
     const env = await this.environment();
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    this.#child = child;
+    this.#starting = child;
     child.stderr?.pipe(process.stderr, { end: false });
-    const url = await new Promise<string>((resolveUrl, reject) => {
+    const ready = new Promise<string>((resolveUrl, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`the SFU did not start within ${START_TIMEOUT_MS} ms`)),
         START_TIMEOUT_MS,
@@ -146,9 +198,27 @@ export class EmbeddedSfu {
         }
       });
     });
+    let url: string;
+    try {
+      url = await ready;
+    } catch (err) {
+      this.#starting = undefined;
+      // Never keep a child that did not come up (a timeout leaves it running).
+      child.removeAllListeners('exit');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw err;
+    }
+    this.#starting = undefined;
     child.removeAllListeners('exit');
+    if (this.#closed) {
+      child.kill('SIGTERM');
+      throw new Error('the embedded SFU was closed while it started');
+    }
     child.once('exit', (code, signal) => this.#exited(child, code, signal));
+    this.#child = child;
     this.#url = url;
+    this.#state = 'running';
+    this.#startedAt = Date.now();
     this.o.logger.info({ url, pid: child.pid }, 'embedded SFU started');
     return url;
   }
@@ -158,17 +228,37 @@ export class EmbeddedSfu {
     this.#url = undefined;
     this.#child = undefined;
     if (this.#closed) return;
+    if (Date.now() - this.#startedAt >= STEADY_MS) this.#restarts = 0;
+    this.#lastError = `exited (${signal ?? code})`;
+    this.o.logger.error({ code, signal }, 'the embedded SFU exited; starting it again');
+    this.#scheduleRestart();
+  }
+
+  /** The next start after a backoff; a start that fails schedules the one after it. */
+  #scheduleRestart(): void {
+    const first = this.o.restartFirstMs ?? 1000;
+    const wait = Math.min(first * 2 ** this.#restarts, this.o.restartMaxMs ?? 30_000);
     this.#restarts++;
-    const wait = Math.min(1000 * this.#restarts, 10_000);
-    this.o.logger.error({ code, signal, restartInMs: wait }, 'the embedded SFU exited; starting it again');
+    this.#state = 'restarting';
+    this.#nextStartAt = Date.now() + wait;
+    this.o.logger.warn({ restartInMs: wait, restarts: this.#restarts }, 'embedded SFU restart scheduled');
+    clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
-      this.start().catch((err: unknown) => this.o.logger.error({ err }, 'could not restart the SFU'));
+      this.#restartTimer = undefined;
+      if (this.#closed) return;
+      this.start().catch((err: unknown) => {
+        if (this.#closed) return;
+        this.o.logger.error({ err }, 'could not restart the SFU');
+        this.#scheduleRestart();
+      });
     }, wait);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#state = 'closed';
     clearTimeout(this.#restartTimer);
+    if (this.#starting && this.#starting.exitCode === null) this.#starting.kill('SIGKILL');
     const child = this.#child;
     this.#child = undefined;
     this.#url = undefined;

@@ -8,6 +8,9 @@ import {
   type GrantRole,
   type IceServer,
   type RoomId,
+  type UserId,
+  whepUrl,
+  whipUrl,
 } from '@fusionflow/protocol';
 import { type JWK, SignJWT } from 'jose';
 import type { Session } from '../identity/access-tokens.js';
@@ -23,7 +26,7 @@ export interface GrantServiceOptions {
   /** Paid rooms: the ticket (entitlement id) a user holds for a room, if any. */
   tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
   /** Who is banned from a room (chat moderation): no grant of any kind for them. */
-  bans?: { isBanned(roomId: RoomId, userId: string): Promise<boolean> };
+  bans?: { checkNotBanned(roomId: RoomId, userId: UserId, o: { fresh: true }): Promise<void> };
   logger: Logger;
 }
 
@@ -74,9 +77,8 @@ export class GrantService {
     if (role === 'publish' && room.ownerId !== session.userId) {
       throw forbidden('only the room owner can publish', ErrorCode.NotRoomOwner);
     }
-    if (room.ownerId !== session.userId && (await this.o.bans?.isBanned(roomId, session.userId))) {
-      throw forbidden('you are banned from this room', ErrorCode.Banned);
-    }
+    // Not from the cache: a ban on another process must stop grants at once (the SFU revoked the older ones).
+    if (room.ownerId !== session.userId) await this.o.bans?.checkNotBanned(roomId, session.userId, { fresh: true });
     let entitlement: string | null = null;
     if (role === 'subscribe' && (room.ticketPrice ?? 0) > 0 && room.ownerId !== session.userId) {
       entitlement = session.isGuest ? null : await this.o.tickets.ticketFor(session.userId, roomId);
@@ -93,8 +95,8 @@ export class GrantService {
     const { token, exp, iceServers } = await this.mint(session, roomId, role, entitlement ?? undefined);
     this.o.logger.debug({ roomId, userId: session.userId, role }, 'grant issued');
     const response: GrantResponse = { token, expiresAt: new Date(exp * 1000).toISOString(), iceServers };
-    if (role === 'publish') response.whipUrl = `${origin}/api/whip/publish/${roomId}`;
-    else response.whepUrl = `${origin}/api/whep/play/${roomId}`;
+    if (role === 'publish') response.whipUrl = whipUrl(roomId, origin);
+    else response.whepUrl = whepUrl(roomId, origin);
     return response;
   }
 }

@@ -1,13 +1,7 @@
-import { turnCredentials } from '@fusionflow/kit';
-import type { IceServer, IceServersResponse } from '@fusionflow/protocol';
+import { type IceServerSettings, mintIceServers, turnEnabled } from '@fusionflow/kit';
+import type { IceServersResponse } from '@fusionflow/protocol';
 
-export interface IceServerIssuerOptions {
-  stunUrls: readonly string[];
-  turnUrls: readonly string[];
-  /** coturn `static-auth-secret`; TURN is offered only when it and turnUrls are set. */
-  turnSecret: string | undefined;
-  ttlSeconds: number;
-}
+export type IceServerIssuerOptions = IceServerSettings;
 
 /** Who the credentials are for: a signed-in account, or a guest (anonymous session). */
 export interface IceHolder {
@@ -26,16 +20,10 @@ export class IceServerIssuer {
   constructor(private readonly o: IceServerIssuerOptions) {}
 
   get turnEnabled(): boolean {
-    return this.o.turnUrls.length > 0 && Boolean(this.o.turnSecret);
+    return turnEnabled(this.o);
   }
 
   issue(holder: IceHolder, nowMs = Date.now()): IceServersResponse {
-    const iceServers: IceServer[] = [];
-    if (this.o.stunUrls.length > 0) iceServers.push({ urls: [...this.o.stunUrls] });
-    if (this.turnEnabled && !holder.isGuest) {
-      const credentials = turnCredentials(this.o.turnSecret!, holder.userId, this.o.ttlSeconds, nowMs);
-      iceServers.push({ urls: [...this.o.turnUrls], ...credentials });
-    }
-    return { iceServers, ttl: this.o.ttlSeconds };
+    return { iceServers: mintIceServers(this.o, holder.isGuest ? null : holder.userId, nowMs), ttl: this.o.ttlSeconds };
   }
 }

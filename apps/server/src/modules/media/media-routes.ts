@@ -3,6 +3,7 @@ import { ErrorBody, GrantRequest, GrantResponse, IceServersResponse, RoomParams 
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/http-app.js';
+import { publicOriginOf } from '../../http/public-origin.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { GrantService } from './grant-service.js';
 import type { IceServerIssuer } from './ice-server-issuer.js';
@@ -14,8 +15,7 @@ export function registerMediaRoutes(
   o: { grants: GrantService; ice: IceServerIssuer; guard: AuthGuard; publicUrl: string | undefined },
 ): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const originOf = (request: FastifyRequest) =>
-    o.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+  const originOf = (request: FastifyRequest) => publicOriginOf(request, o.publicUrl);
 
   r.post('/api/rooms/:id/grants', {
     preHandler: o.guard.session,

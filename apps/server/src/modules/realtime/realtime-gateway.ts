@@ -3,13 +3,16 @@ import {
   AppError,
   Counter,
   clientAddress,
+  Emitter,
   Gauge,
   type Logger,
+  logListenerErrors,
   MemoryRateLimiter,
   type Registry,
   type TrustFunction,
   type TrustProxy,
   trustFunction,
+  unavailable,
 } from '@fusionflow/kit';
 import {
   type Ack,
@@ -124,11 +127,16 @@ class ConnectionCounts {
  * address may hold open; a guest token costs nothing to mint, so the address cap is what holds guests.
  * Modules register handlers (`handle`) and send through it; it knows nothing about calls or chat.
  */
-export class RealtimeGateway {
+export interface GatewayEvents {
+  [event: string]: unknown;
+  /** A connection closed, after its queued messages were handled; listeners are awaited in turn. */
+  disconnect: { ctx: SocketContext; reason: string };
+}
+
+export class RealtimeGateway extends Emitter<GatewayEvents> {
   readonly io: Server;
   readonly #handlers = new Map<string, AnyHandler>();
   readonly #connections = new Map<string, Connection>();
-  readonly #disconnectListeners: ((ctx: SocketContext, reason: string) => void | Promise<void>)[] = [];
   readonly #limiter: MemoryRateLimiter;
   readonly #trust: TrustFunction;
   readonly #perUser = new ConnectionCounts();
@@ -137,8 +145,11 @@ export class RealtimeGateway {
   readonly #messages: Counter<'type' | 'result'>;
   readonly #errors: Counter<'code'>;
   #closed = false;
+  /** No new connection, no further message handled (shutdown's first step). */
+  #intakeStopped = false;
 
   constructor(private readonly o: RealtimeGatewayOptions) {
+    super(logListenerErrors(o.logger));
     this.#log = o.logger;
     this.#limiter = new MemoryRateLimiter(o.messagesPer10s, 10_000);
     this.#trust = trustFunction(o.trustProxy);
@@ -211,11 +222,6 @@ export class RealtimeGateway {
   handle<S extends z.ZodType>(event: string, schema: S, handler: MessageHandler<z.output<S>>): void {
     if (this.#handlers.has(event)) throw new Error(`a handler for "${event}" is already registered`);
     this.#handlers.set(event, { schema, handler: handler as MessageHandler<unknown> });
-  }
-
-  /** Be told when a connection closes (after its queued messages were handled). */
-  onDisconnect(listener: (ctx: SocketContext, reason: string) => void | Promise<void>): void {
-    this.#disconnectListeners.push(listener);
   }
 
   /** Put a connection into the channels of its room and peer (so broadcasts reach it on any process). */
@@ -319,10 +325,21 @@ export class RealtimeGateway {
     return this.#connections.size;
   }
 
+  /**
+   * Shutdown's first step: refuse new connections and answer every message not yet handled with
+   * `unavailable` (so none reaches a module that is closing), then wait for the messages being
+   * handled now. Sending (`emitToRoom`…) still works until `close`. Idempotent.
+   */
+  async stopIntake(): Promise<void> {
+    this.#intakeStopped = true;
+    await Promise.allSettled([...this.#connections.values()].map((c) => c.queue));
+  }
+
   /** Idempotent: closes every connection (children first), then the engine and the adapter. */
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#intakeStopped = true;
     for (const c of this.#connections.values()) {
       clearTimeout(c.expiry);
       c.socket.disconnect(true);
@@ -340,7 +357,7 @@ export class RealtimeGateway {
   // --- internals ------------------------------------------------------------------------------
 
   async #authenticate(socket: Socket): Promise<void> {
-    if (this.#closed) throw new AppError(ErrorCode.Unavailable, 'the server is shutting down');
+    if (this.#intakeStopped) throw unavailable();
     const auth = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!auth.success) {
       throw new AppError(ErrorCode.Unauthorized, 'connect with auth: { token: <access token>, protocol: 1 }');
@@ -367,7 +384,7 @@ export class RealtimeGateway {
    * count is given back when the connection closes, whether or not it ever finished connecting.
    */
   #reserve(socket: Socket, session: Session, address: string): void {
-    if (this.#closed) throw new AppError(ErrorCode.Unavailable, 'the server is shutting down');
+    if (this.#intakeStopped) throw unavailable();
     const user = `user:${session.userId}`;
     if (this.#perUser.get(user) >= this.o.maxConnectionsPerUser) {
       throw new AppError(
@@ -443,13 +460,7 @@ export class RealtimeGateway {
       clearTimeout(c.expiry);
       void this.#limiter.reset(socket.id);
       c.queue = c.queue.then(async () => {
-        for (const listener of this.#disconnectListeners) {
-          try {
-            await listener(c, reason);
-          } catch (err) {
-            logger.error({ err }, 'disconnect listener failed');
-          }
-        }
+        await this.emitSerial('disconnect', { ctx: c, reason });
         this.#connections.delete(socket.id);
       });
     });
@@ -477,6 +488,7 @@ export class RealtimeGateway {
     const entry = this.#handlers.get(event);
     const type = entry ? event : 'unknown';
     try {
+      if (this.#intakeStopped) throw unavailable();
       const limit = this.#limiter.hitSync(c.id);
       if (!limit.allowed) {
         throw new AppError(ErrorCode.RateLimited, 'too many messages, slow down', {

@@ -1,5 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AppError, Counter, conflict, Gauge, type Logger, type Registry } from '@fusionflow/kit';
+import {
+  AppError,
+  Counter,
+  conflict,
+  Emitter,
+  Gauge,
+  type Logger,
+  logListenerErrors,
+  type Registry,
+  unavailable,
+} from '@fusionflow/kit';
 import {
   asPeerId,
   ErrorCode,
@@ -88,9 +98,14 @@ export function toPeerState(m: MemberRecord): PeerState {
  * slot waits — takes it back without a `peer-left`/`peer-joined`. After the grace period the slot
  * is released with `peer-left { reason: 'timeout' }`.
  */
-export class RoomPresence {
+export interface PresenceEvents {
+  [event: string]: unknown;
+  /** Joins, drops and departures of every room this process serves. */
+  presence: PresenceEvent;
+}
+
+export class RoomPresence extends Emitter<PresenceEvents> {
   readonly #policies = new Map<RoomKind, RoomKindPolicy>();
-  readonly #listeners = new Set<(event: PresenceEvent) => void>();
   readonly #gates: JoinGate[] = [];
   /** Audience rooms this process has seen a join of: their departures are not broadcast. */
   readonly #audienceRooms = new Set<RoomId>();
@@ -100,9 +115,11 @@ export class RoomPresence {
   readonly #log: Logger;
   readonly #joins: Counter<'kind' | 'resumed'>;
   readonly #reconnects: Counter;
+  readonly #stopDisconnects: () => void;
   #closed = false;
 
   constructor(private readonly o: RoomPresenceOptions) {
+    super(logListenerErrors(o.logger));
     this.#log = o.logger;
     const localRooms = this.#localRooms;
     new Gauge({
@@ -124,9 +141,9 @@ export class RoomPresence {
       help: 'Dropped connections that came back within the grace period and resumed their slot',
       registers: [o.metrics],
     });
-    o.gateway.handle('join', JoinMessage, (ctx, msg) => this.#join(ctx, msg));
-    o.gateway.handle('leave', LeaveMessage, (ctx) => this.#leave(ctx));
-    o.gateway.onDisconnect((ctx) => this.#onDisconnect(ctx));
+    o.gateway.handle('join', JoinMessage, (ctx, msg) => this.#whenOpen(() => this.#join(ctx, msg)));
+    o.gateway.handle('leave', LeaveMessage, (ctx) => this.#whenOpen(() => this.#leave(ctx)));
+    this.#stopDisconnects = o.gateway.on('disconnect', ({ ctx }) => this.#onDisconnect(ctx));
   }
 
   /** Open rooms of a kind to `join`. */
@@ -138,14 +155,6 @@ export class RoomPresence {
   /** Check every join (of any kind) before it is admitted. */
   addGate(gate: JoinGate): void {
     this.#gates.push(gate);
-  }
-
-  /** Be told about joins, drops and departures. Returns an unsubscribe. */
-  subscribe(listener: (event: PresenceEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
   }
 
   /** The current members of a room (slots whose grace period ended are released first). */
@@ -210,7 +219,15 @@ export class RoomPresence {
     if (members.length > 0) this.#log.info({ roomId: room.id, members: members.length }, 'room ended; members left');
   }
 
-  /** Idempotent: stops the grace timers (slots stay in the store for another process or a restart). */
+  #whenOpen<T>(work: () => T): T {
+    if (this.#closed) throw unavailable('rooms are closed');
+    return work();
+  }
+
+  /**
+   * Idempotent: stops the grace timers (slots stay in the store for another process or a restart)
+   * and lets go of the gateway; joins are refused with `unavailable`.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -218,7 +235,8 @@ export class RoomPresence {
     this.#graceTimers.clear();
     this.#localRooms.clear();
     this.#audienceRooms.clear();
-    this.#listeners.clear();
+    this.#stopDisconnects();
+    this.removeAllListeners();
   }
 
   // --- messages -------------------------------------------------------------------------------
@@ -453,13 +471,7 @@ export class RoomPresence {
   }
 
   #emit(event: PresenceEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event);
-      } catch (err) {
-        this.#log.error({ err, event: event.type }, 'presence listener failed');
-      }
-    }
+    this.emit('presence', event);
   }
 
   /** Grace timers running (tests check that none leak). */

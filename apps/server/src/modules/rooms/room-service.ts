@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { badRequest, conflict, forbidden, type Logger, notFound } from '@fusionflow/kit';
+import { badRequest, conflict, Emitter, forbidden, type Logger, logListenerErrors, notFound } from '@fusionflow/kit';
 import {
   asRoomId,
   asUserId,
@@ -54,35 +54,27 @@ function decodeCursor(cursor: string): [Date, string] {
   }
 }
 
+export interface RoomEvents {
+  [event: string]: unknown;
+  /** A room changed status (e.g. it ended, so its call members leave); listeners are awaited in turn. */
+  status: Room;
+  /** A room's settings changed (title, prices) on this process. */
+  update: Room;
+}
+
 /**
  * Rooms and their lifecycle: created → live → ended. Live rooms are broadcasts (one publisher,
  * many viewers through the SFU); call rooms are peer-to-peer calls of up to four people.
  */
-export class RoomService {
-  readonly #statusListeners = new Set<(room: Room) => void | Promise<void>>();
-  readonly #updateListeners = new Set<(room: Room) => void>();
+export class RoomService extends Emitter<RoomEvents> {
   readonly #endReasons = new Map<RoomId, string>();
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly logger: Logger,
     private readonly audit?: AuditLog,
-  ) {}
-
-  /** Be told after a room changed status (e.g. it ended, so its call members leave). Returns an unsubscribe. */
-  onStatusChange(listener: (room: Room) => void | Promise<void>): () => void {
-    this.#statusListeners.add(listener);
-    return () => {
-      this.#statusListeners.delete(listener);
-    };
-  }
-
-  /** Be told after a room's settings changed (title, prices) on this process. Returns an unsubscribe. */
-  onUpdate(listener: (room: Room) => void): () => void {
-    this.#updateListeners.add(listener);
-    return () => {
-      this.#updateListeners.delete(listener);
-    };
+  ) {
+    super(logListenerErrors(logger));
   }
 
   #select() {
@@ -169,7 +161,7 @@ export class RoomService {
     if (Object.keys(changes).length > 0) await this.db.updateTable('rooms').set(changes).where('id', '=', id).execute();
     if (patch.status === 'live') await this.transition(id, 'live');
     const updated = await this.get(id);
-    if (Object.keys(changes).length > 0) for (const listener of this.#updateListeners) listener(updated);
+    if (Object.keys(changes).length > 0) this.emit('update', updated);
     return updated;
   }
 
@@ -241,13 +233,7 @@ export class RoomService {
     }
     if (updated.numUpdatedRows > 0n) {
       this.logger.info({ roomId: id, status: to }, 'room status changed');
-      for (const listener of this.#statusListeners) {
-        try {
-          await listener(room);
-        } catch (err) {
-          this.logger.error({ err, roomId: id }, 'room status listener failed');
-        }
-      }
+      await this.emitSerial('status', room);
     }
     return room;
   }

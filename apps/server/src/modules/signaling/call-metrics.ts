@@ -29,7 +29,7 @@ export class CallMetrics {
         this.set(clock.open);
       },
     });
-    this.#unsubscribe = o.presence.subscribe((event) => {
+    this.#unsubscribe = o.presence.on('presence', (event) => {
       if (event.type === 'joined') {
         if (event.room.kind === 'call') {
           clock.start(event.member.peerId, { paid: String((event.room.pricePerMinute ?? 0) > 0) });

@@ -1,4 +1,13 @@
-import { AppError, badRequest, Counter, forbidden, Histogram, type Logger, type Registry } from '@fusionflow/kit';
+import {
+  AppError,
+  badRequest,
+  Counter,
+  forbidden,
+  Histogram,
+  type Logger,
+  type Registry,
+  unavailable,
+} from '@fusionflow/kit';
 import {
   ErrorCode,
   MAX_CALL_PEERS,
@@ -48,6 +57,7 @@ export class SignalingService {
   readonly #iceRestarts: Counter;
   /** Test hook (TEST_HOOKS): media-state deliveries to drop, by `roomId peerId`. */
   readonly #drops = new Map<string, number>();
+  #closed = false;
 
   constructor(private readonly o: SignalingServiceOptions) {
     this.#log = o.logger;
@@ -85,9 +95,11 @@ export class SignalingService {
       confirm: (room, session, earlier) => o.confirm?.(room, session, earlier),
       onJoined: async (room) => (room.status === 'created' ? o.rooms.transition(room.id, 'live') : room),
     });
-    o.gateway.handle('signal', SignalMessage, (ctx, msg) => this.#signal(ctx, msg));
-    o.gateway.handle('media-state', MediaStateMessage, (ctx, msg) => this.#mediaState(ctx, msg));
-    o.gateway.handle('replay-request', ReplayRequestMessage, (ctx, msg) => this.#replay(ctx, msg));
+    o.gateway.handle('signal', SignalMessage, (ctx, msg) => this.#whenOpen(() => this.#signal(ctx, msg)));
+    o.gateway.handle('media-state', MediaStateMessage, (ctx, msg) => this.#whenOpen(() => this.#mediaState(ctx, msg)));
+    o.gateway.handle('replay-request', ReplayRequestMessage, (ctx, msg) =>
+      this.#whenOpen(() => this.#replay(ctx, msg)),
+    );
   }
 
   /** TEST_HOOKS only: drop the next `count` media-state messages the server would deliver to a peer. */
@@ -104,8 +116,15 @@ export class SignalingService {
     return dropped;
   }
 
+  /** Idempotent: a closed service refuses calls' messages with `unavailable`. */
   close(): void {
+    this.#closed = true;
     this.#drops.clear();
+  }
+
+  #whenOpen<T>(work: () => T): T {
+    if (this.#closed) throw unavailable('calls are closed');
+    return work();
   }
 
   // --- messages -------------------------------------------------------------------------------

@@ -112,7 +112,7 @@ export class CallBilling {
     this.#staleMs = o.staleMs ?? 10 * 60_000;
     this.#graceMs = o.graceMs ?? 30_000;
     this.#log = o.logger;
-    this.#unsubscribe = o.presence.subscribe((event) => void this.#onPresence(event));
+    this.#unsubscribe = o.presence.on('presence', (event) => void this.#onPresence(event));
     this.#sweeper = setInterval(() => void this.#sweep(), o.sweepMs ?? 5_000);
     this.#sweeper.unref();
   }

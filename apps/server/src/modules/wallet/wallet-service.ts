@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import {
   AppError,
   badRequest,
   conflict,
+  Emitter,
   forbidden,
   type Logger,
+  logListenerErrors,
   type MemoryRateLimiter,
   notFound,
   rateLimited,
@@ -68,7 +69,9 @@ export interface WalletServiceOptions {
 }
 
 export interface WalletEvents {
-  tip: [Tip];
+  [event: string]: unknown;
+  /** Once per tip that moved money (never for a replay); chat shows it. */
+  tip: Tip;
 }
 
 function toPurchase(row: Selectable<PurchasesTable>): Purchase {
@@ -91,11 +94,10 @@ const wallet = (ownerId: string) => ({ kind: 'wallet' as const, ownerId });
  * Tokens in and out of a viewer's wallet: purchases (dev or webhook provider), tips and tickets.
  * Every operation is one ledger transaction keyed by the client's idempotency key.
  */
-export class WalletService {
-  /** `tip` fires once per tip that moved money (never for a replay); chat shows it. */
-  readonly events = new EventEmitter<WalletEvents>();
-
-  constructor(private readonly o: WalletServiceOptions) {}
+export class WalletService extends Emitter<WalletEvents> {
+  constructor(private readonly o: WalletServiceOptions) {
+    super(logListenerErrors(o.logger));
+  }
 
   get providers(): ('dev' | 'webhook')[] {
     return [...(this.o.devProvider ? ['dev' as const] : []), ...(this.o.webhookSecret ? ['webhook' as const] : [])];
@@ -316,7 +318,7 @@ export class WalletService {
       this.o.metrics.tips.inc();
       this.o.metrics.tipTokens.inc(req.amount);
       this.o.metrics.tokensSpent.inc({ kind: 'tip' }, req.amount);
-      this.events.emit('tip', tip);
+      this.emit('tip', tip);
     }
     return { tip, balance: posted.balances.get(`wallet:${from.userId}`) ?? (await this.balance(from.userId)) };
   }

@@ -303,7 +303,7 @@ describe.each(testDatabases())('token economy on $name', (db) => {
       const v = await viewerWith(100, 'Retry');
       const seen: string[] = [];
       const listener = (tipEvent: { id: string }) => seen.push(tipEvent.id);
-      t.platform.services.wallet.events.on('tip', listener);
+      t.platform.services.wallet.on('tip', listener);
       try {
         const k = key();
         const [a, b] = await Promise.all([tip(v.token, liveRoom, 10, k), tip(v.token, liveRoom, 10, k)]);
@@ -316,7 +316,7 @@ describe.each(testDatabases())('token economy on $name', (db) => {
         expect(conflicting.status).toBe(409);
         expect(conflicting.body.error.code).toBe('idempotency_key_conflict');
       } finally {
-        t.platform.services.wallet.events.off('tip', listener);
+        t.platform.services.wallet.off('tip', listener);
       }
     });
 
