@@ -25,6 +25,13 @@ test('two people in a call see each other: both decode frames', async ({ browser
     const ben = await participant(browser, 'Ben Two');
     people.push(ana, ben);
     const url = await createCall(ana.page, 'Two of us');
+    // A call is not a broadcast: an invite link to copy, no Go live, no tip box, no viewer count.
+    await expect(ana.page.getByTestId('copy-room-link')).toHaveText('Copy invite link');
+    await expect(ana.page.getByTestId('copy-room-link')).toHaveAttribute('data-url', url);
+    await expect(ana.page.getByRole('button', { name: 'Go live' })).toHaveCount(0);
+    await ben.page.goto(url);
+    await expect(ben.page.getByTestId('tip-form')).toHaveCount(0);
+    await expect(ben.page.getByText(/viewers?$/)).toHaveCount(0);
     await joinCall(ana.page, url);
     await joinCall(ben.page, url);
     await expectDecoding(ana.page, 'Ben Two');

@@ -33,6 +33,8 @@ test('a streamer signs up, signs out, signs in, creates a live room, goes live a
   await expect(page.getByTestId('room-status')).toHaveText('Live');
   await expect(page.getByRole('button', { name: 'Go live' })).toHaveCount(0);
   const roomUrl = page.url();
+  await expect(page.getByTestId('copy-room-link')).toHaveText('Copy link');
+  await expect(page.getByTestId('copy-room-link')).toHaveAttribute('data-url', roomUrl);
 
   await page.getByRole('link', { name: 'Home', exact: true }).click();
   const card = page.getByRole('region', { name: 'Live now' }).getByTestId('room-card').filter({ hasText: title });

@@ -15,6 +15,10 @@ export interface LoggerOptions {
  * request logs off by default, a process writes few lines.)
  */
 export function createLogger(options: LoggerOptions): Logger {
+  const destination = pino.destination({ dest: 1, sync: true });
+  // A stdout that went away (the parent process died: a closed pipe) must not crash the process
+  // with an unhandled write error while it shuts down; those lines have nowhere to go.
+  destination.on('error', () => {});
   return pino(
     {
       name: options.name,
@@ -32,6 +36,6 @@ export function createLogger(options: LoggerOptions): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination({ dest: 1, sync: true }),
+    destination,
   );
 }
