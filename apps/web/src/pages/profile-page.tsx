@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { LanguageSelect } from '../components/language-select';
+import { MyReports } from '../components/my-reports';
 import { useSession } from '../session/session-context';
 
 /** The signed-in account: display name and preferred language (which the interface follows). */
@@ -96,6 +97,7 @@ function ProfileForm({ user }: { user: User }) {
           {saved ? t('profile.saved') : ''}
         </p>
       </form>
+      <MyReports />
     </div>
   );
 }
