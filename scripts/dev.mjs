@@ -45,7 +45,9 @@ const children = [
   return { ...spec, child, exited: false };
 });
 
-console.log('dev: open http://127.0.0.1:5173 (Vite, hot reload); it forwards the API to the server on :8080');
+// Both follow PORT: the server listens on it, and Vite (apps/web/vite.config.ts) forwards the API to it.
+const serverPort = process.env.PORT || '8080';
+console.log(`dev: open http://127.0.0.1:5173 (Vite, hot reload); it forwards the API to the server on :${serverPort}`);
 
 let stopping = false;
 let exitCode = 0;

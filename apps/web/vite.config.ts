@@ -3,8 +3,8 @@ import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
 const fromHere = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-/** The control plane the dev server forwards API calls to (`npm run dev` starts it on 8080). */
-const controlPlane = 'http://127.0.0.1:8080';
+/** The control plane the dev server forwards API calls to (`npm run dev` starts it on PORT, 8080 by default). */
+const controlPlane = `http://127.0.0.1:${process.env.PORT || 8080}`;
 
 export default defineConfig({
   plugins: [react()],

@@ -65,6 +65,7 @@ describe.skipIf(!nginxTool.available || !openssl.available)('the nginx gateway (
         publicUrl: `https://localhost:${port}`,
         webDir,
         loginRatePerIpPerMinute: 3,
+        signalingMaxConnectionsPerIp: 2,
       },
       { env: { PATH: process.env.PATH, ICE_ADDRESSES: '127.0.0.1', ICE_ONLY_ADDRESSES: 'true', LOG_LEVEL: 'silent' } },
     );
@@ -144,7 +145,7 @@ describe.skipIf(!nginxTool.available || !openssl.available)('the nginx gateway (
     // LOGIN_RATE_PER_IP_PER_MINUTE=3: the fourth attempt from 127.0.0.1 is refused, whatever it claims.
     expect(statuses).toEqual([401, 401, 401, 429]);
     // Another client (another loopback source address), even one claiming to be the first, is counted at its own.
-    const elsewhere = new Agent({ connect: { ca: certs.ca, localAddress: '127.0.0.2' }, allowH2: false });
+    const elsewhere = new Agent({ connect: { ca: certs.ca }, localAddress: '127.0.0.2', allowH2: false });
     closers.push(() => elsewhere.close());
     const other = await undiciFetch(`${nginx.url}/api/auth/login`, {
       dispatcher: elsewhere,
@@ -152,8 +153,8 @@ describe.skipIf(!nginxTool.available || !openssl.available)('the nginx gateway (
       headers: { 'content-type': 'application/json', 'x-forwarded-for': '127.0.0.1' },
       body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong password' }),
     });
-    expect(other.status).toBe(401);
-    await other.text();
+    const otherBody = await other.text();
+    expect(other.status, otherBody).toBe(401);
 
     // X-Forwarded-Proto: the app knows the browser used HTTPS, so the session cookie is Secure.
     const registered = await get('/api/auth/register', {
@@ -196,6 +197,31 @@ describe.skipIf(!nginxTool.available || !openssl.available)('the nginx gateway (
     const upgraded = /"GET \/socket\.io\/\?EIO=4&transport=websocket HTTP\/1\.1" 101 \d+ "websocket"/;
     for (let i = 0; i < 50 && !upgraded.test(nginx.accessLog()); i++) await new Promise((r) => setTimeout(r, 100));
     expect(nginx.accessLog()).toMatch(upgraded);
+  });
+
+  it('counts Socket.IO connections at the client address nginx saw, not at nginx', async () => {
+    const user = await t.signUp('Socket Counter');
+    const connect = (localAddress: string) => {
+      const socket = io(nginx.url, {
+        path: '/socket.io',
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        auth: { token: user.token, protocol: PROTOCOL_VERSION },
+        ca: certs.ca,
+        localAddress,
+      } as never);
+      closers.push(() => void socket.close());
+      return new Promise<string>((resolve) => {
+        socket.once('connect', () => resolve('connected'));
+        socket.once('connect_error', (err: any) => resolve(err.data?.code ?? err.message));
+      });
+    };
+    // SIGNALING_MAX_CONNECTIONS_PER_IP=2: a third socket from 127.0.0.1 is refused; 127.0.0.2 is another client.
+    expect(await connect('127.0.0.1')).toBe('connected');
+    expect(await connect('127.0.0.1')).toBe('connected');
+    expect(await connect('127.0.0.1')).toBe('too_many_connections');
+    expect(await connect('127.0.0.2')).toBe('connected');
   });
 
   it('passes WHIP and WHEP: offers, Location and Link, trickle PATCH, unbuffered events, DELETE', async () => {

@@ -9,6 +9,7 @@ import type { FullConfig } from '@playwright/test';
 import { apertiumFor } from '../../apps/server/src/modules/chat/test-apertium.js';
 import { type Apertium, CHAT_PAIRS, startApertium } from './apertium.js';
 import { type Coturn, startCoturn } from './coturn.js';
+import { startMailbox } from './mailbox.js';
 import { E2E_ENV } from './server-env.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,9 +115,14 @@ export async function startPlatform(config: FullConfig, setup: PlatformSetup): P
   if (apertium) process.env[E2E_ENV.apertiumPid] = String(apertium.child.pid);
   process.env[E2E_ENV.translation] = apertium ? 'apertium' : 'none';
 
+  // Account email (forgot password) goes to a real SMTP server process; the scenarios read its mails.
+  const mailbox = await startMailbox();
+  process.env[E2E_ENV.mailPid] = String(mailbox.child.pid);
+  process.env[E2E_ENV.mailDir] = mailbox.dir;
+
   const child = spawn(process.execPath, [serverEntry], {
     cwd: repoRoot,
-    env: serverEnv(dataDir, turn, apertium, setup.env ?? {}),
+    env: serverEnv(dataDir, turn, apertium, { SMTP_URL: mailbox.url, ...(setup.env ?? {}) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // Never leave the server behind, even if the runner dies before the teardown.
@@ -151,6 +157,7 @@ export async function startPlatform(config: FullConfig, setup: PlatformSetup): P
     });
   }).catch(async (err: unknown) => {
     child.kill('SIGKILL');
+    mailbox.child.kill('SIGKILL');
     await turn.stop();
     await apertium?.stop();
     rmSync(dataDir, { recursive: true, force: true });

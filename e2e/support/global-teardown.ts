@@ -40,6 +40,12 @@ export default async function globalTeardown(): Promise<void> {
   }
   const turnDir = process.env[E2E_ENV.turnDir];
   if (turnDir) rmSync(turnDir, { recursive: true, force: true });
+  // The SMTP server process and its mails.
+  const mailPid = Number(process.env[E2E_ENV.mailPid]);
+  delete process.env[E2E_ENV.mailPid];
+  if (mailPid > 0 && isRunning(mailPid)) process.kill(mailPid, 'SIGTERM');
+  const mailDir = process.env[E2E_ENV.mailDir];
+  if (mailDir) rmSync(mailDir, { recursive: true, force: true });
   // Apertium APy, started for the chat scenario: its whole process group (APy and its pipelines).
   const apertiumPid = Number(process.env[E2E_ENV.apertiumPid]);
   delete process.env[E2E_ENV.apertiumPid];

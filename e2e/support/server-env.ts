@@ -20,6 +20,9 @@ export const E2E_ENV = {
   nginxDir: 'FF_E2E_NGINX_DIR',
   certsDir: 'FF_E2E_CERTS_DIR',
   upstreamUrl: 'FF_E2E_UPSTREAM_URL',
+  /** The SMTP server process the platform mails to (SMTP_URL): its pid and the directory of received mails. */
+  mailPid: 'FF_E2E_MAIL_PID',
+  mailDir: 'FF_E2E_MAIL_DIR',
   /** Why the gateway scenarios are skipped (nginx or openssl missing), when they are. */
   gatewaySkip: 'FF_E2E_GATEWAY_SKIP',
 } as const;

@@ -68,6 +68,17 @@ test('a streamer goes live from the studio; three viewers see and hear it, a lat
     expect(first.fromCreate).toBeLessThan(6000);
     await expect(page.getByTestId('viewer-count')).toHaveText('4 viewers', { timeout: 15_000 });
 
+    // A viewer who reloads ends their session on the way out (no ghost viewer until the SFU's ICE
+    // timeout): the page sends the session's DELETE as it unloads, and the count stays at four.
+    const reloading = viewers[0]!.page;
+    const ended = reloading.waitForRequest((r) => r.method() === 'DELETE' && r.url().includes('/api/whep/'));
+    await reloading.reload();
+    await ended;
+    await expect
+      .poll(async () => (await inboundMedia(reloading)).framesDecoded, { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await expect(page.getByTestId('viewer-count')).toHaveText('4 viewers', { timeout: 15_000 });
+
     // Stop ends the broadcast and the room; every viewer is told.
     await page.getByTestId('stop-live').click();
     await expect(page.getByTestId('room-status')).toHaveText('Ended');

@@ -47,7 +47,19 @@ test('a paid stream plays only with a ticket; a tip during the stream reaches th
     await expect(chat).toHaveAttribute('data-status', 'failed');
     await expect(chat.getByTestId('chat-status')).toContainText('The chat of this stream is for ticket holders.');
 
+    // The fee is stated, the balance shown; buying asks to confirm, then shows a receipt.
+    await expect(gate.getByTestId('platform-fee')).toHaveText(
+      'The streamer receives 80% of the ticket price; the platform keeps 20%.',
+    );
+    await expect(gate.getByTestId('ticket-balance')).toHaveText('Your balance: 100 tokens.');
     await gate.getByRole('button', { name: 'Buy a ticket for 30 tokens' }).click();
+    await expect(gate.getByTestId('ticket-confirm')).toContainText('Your balance afterwards: 70 tokens.');
+    await gate.getByRole('button', { name: 'Pay 30 tokens' }).click();
+    const receipt = viewer.getByTestId('ticket-receipt');
+    await expect(receipt).toContainText('Ticket bought');
+    await expect(receipt).toContainText('Balance now70 tokens');
+    await receipt.getByRole('button', { name: 'Watch now' }).click();
+    await expect(receipt).toHaveCount(0);
     await expect(gate).toHaveCount(0);
     // The chat joins again with the ticket.
     await expect(chat).toHaveAttribute('data-status', 'ready');
@@ -63,6 +75,8 @@ test('a paid stream plays only with a ticket; a tip during the stream reaches th
     await tip.getByRole('button', { name: '20 tokens', exact: true }).click();
     await tip.getByRole('button', { name: 'Tip 20 tokens' }).click();
     await expect(tip.getByRole('status')).toContainText('Your balance: 50 tokens');
+    await expect(tip.getByTestId('tip-balance')).toHaveText('Your balance: 50 tokens.');
+    await expect(tip.getByTestId('platform-fee')).toContainText('the platform keeps 20%');
 
     // Earnings: ticket 30 → 24, tip 20 → 16 (20% platform fee).
     await page.goto('/earnings');

@@ -28,7 +28,8 @@ test('the studio sends simulcast; a viewer switches between layers and keeps dec
     // Both layers reach the SFU: the viewer is offered a choice.
     const quality = viewer.getByTestId('quality');
     await expect(quality).toBeVisible({ timeout: 30_000 });
-    await expect(quality.locator('option')).toHaveText(['Automatic', 'Layer h', 'Layer l']);
+    // Named by the layers' real heights (the fake camera is 640×480; the second layer is half of it).
+    await expect(quality.locator('option')).toHaveText(['Auto', '480p', '240p'], { timeout: 20_000 });
 
     await quality.selectOption('h');
     await expect.poll(async () => (await inboundMedia(viewer)).frameWidth, { timeout: 20_000 }).toBe(640);

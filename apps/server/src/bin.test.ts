@@ -86,18 +86,70 @@ describe('the server process', () => {
       const exported = await waitFor('spans', () => (spans.some((s) => s.includes('/api/rooms')) ? spans : undefined));
       expect(exported.join('')).toContain('ff-test');
 
-      // Structured JSON logs with request ids.
-      const requestLog = run
-        .output()
+      // LOG_LEVEL=info: the start-up lines, then the banner last; no line per request.
+      const out = run.output();
+      const banner = out.indexOf('FusionFlow is running at');
+      expect(out.slice(0, banner)).toContain('"msg":"embedded SFU started"');
+      expect(out.slice(0, banner)).toContain('"msg":"FusionFlow is running"');
+      const after = out.slice(banner);
+      expect(after).toContain(`Next: open ${url} in a browser, sign in as streamer@fusionflow.test`);
+      expect(after).toMatch(/Translation\s+off: chat is shown as written/);
+      expect(after).toMatch(/TURN\s+off: .*\n\s+Run coturn \(deploy\/coturn\/\) and set TURN_URLS and TURN_SECRET/);
+      expect(after).toMatch(/Redis\s+off: .*\n\s+To run several processes, set REDIS_URL/);
+      expect(after).toMatch(/S3 storage\s+not supported yet/);
+      expect(out).not.toContain('"url":"/api/rooms?status=live"');
+      expect(out).not.toContain('incoming request');
+      expect(out).not.toContain('request completed');
+      // Nothing the control plane logs at info after the banner (the requests above, the sign-in).
+      // (The SFU child's start-up lines reach stdout through a pipe; its readiness may overtake them.)
+      const infoAfter = after
         .split('\n')
-        .find((l) => l.includes('"url":"/api/rooms?status=live"'));
-      expect(requestLog && JSON.parse(requestLog)).toMatchObject({ reqId: expect.any(String), level: 30 });
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.name === 'server' && l.level < 40);
+      expect(infoAfter).toEqual([]);
     } finally {
       run.child.kill('SIGTERM');
     }
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('shutting down');
-  }, 150_000);
+
+    // LOG_REQUESTS=true: structured JSON lines per request with request ids. And a translation
+    // engine that does not answer is named in the banner, with what to check.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const verbose = startBin({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      LOG_REQUESTS: 'true',
+      PASSWORD_HASH_COST: '10',
+      SFU_EMBEDDED: 'false',
+      TRANSLATION_ENGINE: 'apertium',
+      TRANSLATION_URL: `http://127.0.0.1:${deadPort}`,
+      TRANSLATION_TIMEOUT_MS: '2000',
+    });
+    try {
+      const url = await announcedUrl(verbose, 90_000);
+      expect(verbose.output()).toMatch(
+        /Translation\s+NOT WORKING: apertium does not translate: .*\n\s+Check that the engine runs at TRANSLATION_URL/,
+      );
+      await fetch(`${url}/api/rooms?status=live`);
+      const requestLog = await waitFor('the request log line', () =>
+        verbose
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"url":"/api/rooms?status=live"')),
+      );
+      expect(JSON.parse(requestLog)).toMatchObject({ reqId: expect.any(String), level: 30 });
+    } finally {
+      verbose.child.kill('SIGTERM');
+    }
+    expect(await verbose.exited).toBe(0);
+  }, 240_000);
 
   it('knows which addresses are loopback', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
@@ -142,7 +194,10 @@ describe('the server process', () => {
         expect(out).toMatch(/!!! {3}- demo accounts are on \(DEMO_ACCOUNTS=true\)/);
         expect(out).toMatch(/!!! {3}- the free dev payment provider is on \(PAYMENTS_DEV_PROVIDER=true\)/);
         expect(out).toMatch(/admin\s+admin@fusionflow\.test/);
-        expect(out).toMatch(/"level":40.*free dev payment provider is on/);
+        // The log is written asynchronously: the warning may follow the banner.
+        await waitFor('the warning in the log', () =>
+          /"level":40.*free dev payment provider is on/.test(asked.output()) ? true : undefined,
+        );
         expect(inside(`${url}/api/wallet/packs`).providers).toEqual(['dev']);
       } finally {
         asked.child.kill('SIGTERM');

@@ -33,9 +33,12 @@ async function run(): Promise<void> {
     embeddedDatabase: platform.database.kind === 'pglite',
     demoAccounts: platform.demoAccounts,
     devProvider: platform.services.wallet.providers.includes('dev'),
+    turnEnabled: platform.services.ice.turnEnabled,
+    translation: await platform.services.doctor.translation(),
   });
   for (const warning of banner.warnings) platform.logger.warn({ host: config.host }, warning);
-  console.log(banner.text);
+  // The banner comes last: after every start-up log line (the logger writes synchronously).
+  process.stdout.write(`${banner.text}\n`);
 }
 
 run().catch((err) => {

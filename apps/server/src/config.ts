@@ -19,10 +19,16 @@ export const serverSettings = {
   logLevel: setting(
     'LOG_LEVEL',
     read.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
-    'Log level.',
+    'Log level. `info` shows the start-up banner, warnings and errors, but not every HTTP request (see LOG_REQUESTS).',
     {
       default: 'info',
     },
+  ),
+  logRequests: setting(
+    'LOG_REQUESTS',
+    read.bool(),
+    'Log every HTTP request (one JSON line when it arrives and one when it is answered, with its request id) and every refused one. Off by default: the start-up output stays readable; nginx access logs and the http_requests_total metric cover production.',
+    { default: false },
   ),
   dataDir: setting(
     'DATA_DIR',
@@ -183,6 +189,27 @@ export const serverSettings = {
     'TURN_REALM',
     read.string(255),
     "coturn's realm; the doctor checks that the TURN servers answer with it (any realm when unset).",
+  ),
+  smtpUrl: setting(
+    'SMTP_URL',
+    read.url(['smtp:', 'smtps:']),
+    'SMTP server for account email ("forgot password"): smtp://user:password@mail.example.com:587 (STARTTLS when offered) or smtps://…:465. Unset: no email is sent, the sign-in page offers no reset link, and an admin makes reset links instead.',
+    { secret: true },
+  ),
+  smtpFrom: setting('SMTP_FROM', read.string(320), 'Sender of account email.', {
+    default: 'FusionFlow <no-reply@localhost>',
+  }),
+  passwordResetTtlMinutes: setting(
+    'PASSWORD_RESET_TTL_MINUTES',
+    read.int(5, 24 * 60),
+    'How long a password-reset link works (once).',
+    { default: 30 },
+  ),
+  passwordResetsPerHour: setting(
+    'PASSWORD_RESETS_PER_HOUR',
+    read.int(1, 10_000),
+    'Password-reset emails per hour, per client address and (separately) per email address asked for.',
+    { default: 5 },
   ),
   redisUrl: setting(
     'REDIS_URL',

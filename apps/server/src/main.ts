@@ -12,7 +12,7 @@ import {
 import type { UserId } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import { demoConvenienceOn, type ServerConfig } from './config.js';
+import { demoConvenienceOn, isLoopbackHost, type ServerConfig } from './config.js';
 import { pgliteDir } from './db/data-dirs.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { getOrCreateServerKey } from './db/server-keys.js';
@@ -41,7 +41,10 @@ import { type DemoAccount, ensureDemoAccounts } from './modules/identity/demo-ac
 import { registerIdentityRoutes } from './modules/identity/identity-routes.js';
 import { IdentityService } from './modules/identity/identity-service.js';
 import { LoginThrottle } from './modules/identity/login-throttle.js';
+import { SmtpMailer } from './modules/identity/mailer.js';
 import { PasswordHasher } from './modules/identity/password-hasher.js';
+import { PasswordResets } from './modules/identity/password-resets.js';
+import { registerPasswordRoutes } from './modules/identity/password-routes.js';
 import { RedisSessionRevocations } from './modules/identity/redis-session-revocations.js';
 import { MemorySessionRevocations, type SessionRevocations } from './modules/identity/session-revocations.js';
 import { registerLiveRoutes } from './modules/live/live-routes.js';
@@ -163,6 +166,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      logRequests: config.logRequests,
       version: VERSION,
     });
     lifecycle.add('http', () => app.close());
@@ -231,6 +235,44 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'identity' }),
     });
     registerIdentityRoutes(app, identity, guard);
+    const mailer = config.smtpUrl
+      ? new SmtpMailer(config.smtpUrl, config.smtpFrom, logger.child({ module: 'mail' }))
+      : undefined;
+    if (mailer) lifecycle.add('mail', () => mailer.close());
+    const resetLimits = {
+      perIp: new MemoryRateLimiter(config.passwordResetsPerHour, 60 * 60_000),
+      perEmail: new MemoryRateLimiter(config.passwordResetsPerHour, 60 * 60_000),
+    };
+    lifecycle.add('password-reset limits', () => {
+      resetLimits.perIp.close();
+      resetLimits.perEmail.close();
+    });
+    const passwordResets = new PasswordResets({
+      db,
+      hasher,
+      hashing: new ConcurrencyLimit({
+        concurrency: config.registrationHashConcurrency,
+        maxWaiting: config.passwordHashMaxWaiting,
+        busyMessage: 'too many password changes at once; try again in a moment',
+      }),
+      identity,
+      mailer,
+      ttlMinutes: config.passwordResetTtlMinutes,
+      ...resetLimits,
+      logger: logger.child({ module: 'password-resets' }),
+    });
+    registerPasswordRoutes(app, {
+      identity,
+      resets: passwordResets,
+      guard,
+      // PUBLIC_URL; without it, only a loopback server asked through a loopback name (nobody else
+      // can reach it, so nobody can forge its Host header).
+      linkOrigin: (request) => {
+        if (config.publicUrl) return new URL(config.publicUrl).origin;
+        if (!isLoopbackHost(config.host) || !isLoopbackHost(request.hostname)) return undefined;
+        return `${request.protocol}://${request.host}`;
+      },
+    });
     const embeddedDatabase = database.kind === 'pglite';
     const demo = demoConvenienceOn(config.demoAccounts, config, embeddedDatabase)
       ? await ensureDemoAccounts(db, hasher)

@@ -38,7 +38,8 @@ async function run(): Promise<void> {
     });
   }
   sfu.logger.info({ url, auth: sfu.auth.describe() }, 'SFU is running');
-  // Started by the control plane: tell it where we listen, whatever the log level.
+  // Started by the control plane: tell it where we listen, whatever the log level (the start-up
+  // lines are written by now: the logger writes synchronously).
   process.send?.({ type: 'ready', url });
 }
 

@@ -41,6 +41,12 @@ export const sfuSettings = {
     'Log level.',
     { default: 'info' },
   ),
+  logRequests: setting(
+    'LOG_REQUESTS',
+    read.bool(),
+    'Log every HTTP request (WHIP/WHEP and admin calls) and every refused one. Off by default.',
+    { default: false },
+  ),
   controlUrl: setting(
     'CONTROL_URL',
     read.url(),

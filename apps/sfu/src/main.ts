@@ -120,6 +120,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       maxSdpBytes: config.maxSdpBytes,
       trustProxy: config.trustProxy,
       corsOrigins: config.corsOrigins,
+      logRequests: config.logRequests,
     });
     lifecycle.add('http', () => app.close());
     // Sessions close before the HTTP server so their event streams end cleanly.

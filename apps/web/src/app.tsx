@@ -8,9 +8,11 @@ import { AdminLedgerPage } from './pages/admin-ledger-page';
 import { AdminPayoutsPage } from './pages/admin-payouts-page';
 import { CreateRoomPage } from './pages/create-room-page';
 import { EarningsPage } from './pages/earnings-page';
+import { ForgotPasswordPage } from './pages/forgot-password-page';
 import { HomePage } from './pages/home-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ProfilePage } from './pages/profile-page';
+import { ResetPasswordPage } from './pages/reset-password-page';
 import { RoomPage } from './pages/room-page';
 import { SignInPage } from './pages/sign-in-page';
 import { SignUpPage } from './pages/sign-up-page';
@@ -32,6 +34,8 @@ export function App() {
             <Route path="/" element={<HomePage />} />
             <Route path="/signin" element={<SignInPage />} />
             <Route path="/signup" element={<SignUpPage />} />
+            <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+            <Route path="/reset-password" element={<ResetPasswordPage />} />
             <Route
               path="/profile"
               element={

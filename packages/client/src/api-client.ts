@@ -1,5 +1,8 @@
 import {
+  AdminPasswordResetResponse,
+  AuthOptionsResponse,
   AuthResponse,
+  type ChangePasswordRequest,
   type CreateRoomRequest,
   DiagnosticsReport,
   ErrorBody,
@@ -9,6 +12,7 @@ import {
   IceServersResponse,
   ListRoomsResponse,
   type LoginRequest,
+  type PasswordResetConfirm,
   PROTOCOL_VERSION,
   type RegisterRequest,
   Room,
@@ -191,6 +195,36 @@ export class ApiClient {
     this.#updateUser(user);
     await this.refresh().catch(() => undefined);
     return user;
+  }
+
+  /** Change the password (the current one is required); the account's other sessions end. */
+  async changePassword(input: ChangePasswordRequest): Promise<void> {
+    await this.#request({ method: 'POST', path: '/api/me/password', body: input, auth: true });
+  }
+
+  /** Whether this server can email reset links ("Forgot your password?"). */
+  authOptions(): Promise<AuthOptionsResponse> {
+    return this.#request({ method: 'GET', path: '/api/auth/options', schema: AuthOptionsResponse, auth: false });
+  }
+
+  /** Ask for a reset link by email; answers the same whether or not the account exists. */
+  async requestPasswordReset(email: string): Promise<void> {
+    await this.#request({ method: 'POST', path: '/api/auth/password-reset', body: { email }, auth: false });
+  }
+
+  /** Set a new password with the token from a reset link (then sign in with it). */
+  async confirmPasswordReset(input: PasswordResetConfirm): Promise<void> {
+    await this.#request({ method: 'POST', path: '/api/auth/password-reset/confirm', body: input, auth: false });
+  }
+
+  /** Admin: a single-use reset link for an account, to hand over. */
+  adminPasswordReset(userId: string): Promise<AdminPasswordResetResponse> {
+    return this.#request({
+      method: 'POST',
+      path: `/api/admin/users/${encodeURIComponent(userId)}/password-reset`,
+      schema: AdminPasswordResetResponse,
+      auth: true,
+    });
   }
 
   // --- rooms ----------------------------------------------------------------------------------

@@ -137,14 +137,18 @@ export abstract class WhipWhepSession {
     this.#events = es;
   }
 
-  /** End the session (DELETE) and close the peer connection. Idempotent; never throws. */
+  /**
+   * End the session (DELETE) and close the peer connection. Idempotent; never throws. The DELETE
+   * outlives the page (`keepalive`), so a page that stops its session when it is hidden or reloaded
+   * leaves no session (and no ghost viewer) behind on the media server.
+   */
   async stop(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#events?.close();
     this.#listeners.clear();
     if (this.location) {
-      await this.#fetch(this.location, { method: 'DELETE' }).catch(() => undefined);
+      await this.#fetch(this.location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
     }
     this.pc.close();
   }

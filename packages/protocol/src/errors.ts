@@ -23,6 +23,8 @@ export const ErrorCode = {
   RoomNotFound: 'room_not_found',
   Conflict: 'conflict',
   EmailTaken: 'email_taken',
+  /** A password-reset link that is unknown, used already or expired. */
+  ResetTokenInvalid: 'reset_token_invalid',
   RoomIdTaken: 'room_id_taken',
   RoomEnded: 'room_ended',
   InvalidTransition: 'invalid_transition',
@@ -89,6 +91,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   room_not_found: 404,
   conflict: 409,
   email_taken: 409,
+  reset_token_invalid: 400,
   room_id_taken: 409,
   room_ended: 409,
   invalid_transition: 409,

@@ -37,6 +37,35 @@ export const LoginRequest = z.strictObject({
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
+/** Change one's own password: the current one proves it is the owner, not a borrowed session. */
+export const ChangePasswordRequest = z.strictObject({
+  currentPassword: text().min(1).max(256),
+  newPassword: Password,
+});
+export type ChangePasswordRequest = z.infer<typeof ChangePasswordRequest>;
+
+/** "Forgot password": the answer is the same whether or not an account has this email. */
+export const PasswordResetRequest = z.strictObject({ email: Email });
+export type PasswordResetRequest = z.infer<typeof PasswordResetRequest>;
+
+/** The token from the reset link (the URL's fragment) and the new password. */
+export const PasswordResetConfirm = z.strictObject({
+  token: text()
+    .min(20)
+    .max(128)
+    .regex(/^[A-Za-z0-9_-]+$/, 'token must be the one from the link'),
+  newPassword: Password,
+});
+export type PasswordResetConfirm = z.infer<typeof PasswordResetConfirm>;
+
+/** What sign-in offers: a reset link by email only when the server can send email (SMTP_URL). */
+export const AuthOptionsResponse = z.object({ passwordResetByEmail: z.boolean() });
+export type AuthOptionsResponse = z.infer<typeof AuthOptionsResponse>;
+
+/** An admin's reset link for an account (to hand over when the server sends no email). */
+export const AdminPasswordResetResponse = z.object({ resetUrl: text(), expiresAt: text() });
+export type AdminPasswordResetResponse = z.infer<typeof AdminPasswordResetResponse>;
+
 export const UpdateMeRequest = z
   .strictObject({
     displayName: DisplayName.optional(),

@@ -109,8 +109,16 @@ export type LayerRequest = z.infer<typeof LayerRequest>;
 export const SessionEvent = z.discriminatedUnion('type', [
   /** Subscribers watching the room now. */
   z.object({ type: z.literal('viewers'), count: z.number().int().min(0) }),
-  /** Simulcast layers available and the one forwarded to this subscriber (null: automatic). */
-  z.object({ type: z.literal('layers'), available: z.array(text()), current: text().nullable() }),
+  /**
+   * Simulcast layers available and the one forwarded to this subscriber (null: automatic), with
+   * each layer's picture height where the SFU knows it (from VP8 keyframes), for "720p" labels.
+   */
+  z.object({
+    type: z.literal('layers'),
+    available: z.array(text()),
+    current: text().nullable(),
+    heights: z.record(text(), z.number().int().min(0).max(16_384)).optional(),
+  }),
   /** The session ended on the server side: `publisher_left`, `room_closed`, `kicked`, `ice_failed`, `shutdown`. */
   z.object({ type: z.literal('ended'), reason: text() }),
 ]);
@@ -141,14 +149,14 @@ export type StreamKeyResponse = z.infer<typeof StreamKeyResponse>;
  */
 export const SfuNetworkInfo = z.object({
   /** ICE_ADDRESSES: extra host candidates offered to browsers. */
-  iceAddresses: z.array(z.string()),
+  iceAddresses: z.array(text()),
   /** ICE_ONLY_ADDRESSES: only those are offered. */
   iceOnlyAddresses: z.boolean(),
   /** ICE_PORT_RANGE, or null for random ports. */
   icePortRange: z.tuple([z.number().int(), z.number().int()]).nullable(),
   /** Every address of the SFU machine's interfaces (loopback included). */
-  interfaces: z.array(z.string()),
+  interfaces: z.array(text()),
   /** The SFU's clock (ISO 8601), for the doctor's clock check. */
-  time: z.string(),
+  time: text(),
 });
 export type SfuNetworkInfo = z.infer<typeof SfuNetworkInfo>;

@@ -25,6 +25,13 @@ export const TokenPacksResponse = z.object({
   packs: z.array(TokenPack),
   /** Payment providers this server accepts: `dev` credits at once (demo only), `webhook` waits for the provider. */
   providers: z.array(z.enum(['dev', 'webhook'])),
+  /**
+   * The platform's share of every tip, ticket and call minute (PLATFORM_FEE_PERCENT), and a
+   * studio's share of what its streamers earn after the fee (STUDIO_SHARE_PERCENT): shown where
+   * people pay and where streamers read their earnings.
+   */
+  platformFeePercent: z.number().min(0).max(100),
+  studioSharePercent: z.number().min(0).max(100),
 });
 export type TokenPacksResponse = z.infer<typeof TokenPacksResponse>;
 

@@ -30,6 +30,17 @@ export interface RefreshTokensTable {
   revoked_at: Timestamp | null;
 }
 
+export interface PasswordResetsTable {
+  id: string;
+  user_id: string;
+  /** SHA-256 of the token the link carries (the token itself is only in the email). */
+  token_hash: string;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+  /** Set when the token reset the password: it never works again. */
+  used_at: Timestamp | null;
+}
+
 export interface RoomsTable {
   id: string;
   owner_id: string;
@@ -296,6 +307,7 @@ export interface TranslationCacheTable {
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
+  password_resets: PasswordResetsTable;
   rooms: RoomsTable;
   server_keys: ServerKeysTable;
   accounts: AccountsTable;

@@ -18,7 +18,7 @@ import {
   trustFunction,
 } from '@fusionflow/kit';
 import { ErrorCode, PROTOCOL_VERSION } from '@fusionflow/protocol';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 
 export type HttpApp = FastifyInstance;
@@ -33,6 +33,8 @@ export interface HttpAppOptions {
   rateLimitPerMinute: number;
   /** Shown in the OpenAPI description. */
   version: string;
+  /** One log line per request and per refusal (LOG_REQUESTS); off, refusals are logged at debug. */
+  logRequests?: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,6 +48,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: !o.logRequests }),
     bodyLimit: o.bodyLimitBytes,
     // A function, not Fastify's number form: Fastify ignores a bare hop count (fails closed).
     trustProxy: o.trustProxy === false ? false : trustFunction(o.trustProxy),
@@ -70,7 +73,8 @@ export async function createHttpApp(o: HttpAppOptions): Promise<HttpApp> {
   app.setErrorHandler((err, request, reply) => {
     const { status, body, headers } = toErrorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: body.error.code, status }, 'request refused');
+    else if (o.logRequests) request.log.info({ code: body.error.code, status }, 'request refused');
+    else request.log.debug({ code: body.error.code, status }, 'request refused');
     return reply.code(status).headers(headers).send(body);
   });
 

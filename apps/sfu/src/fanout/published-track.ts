@@ -2,7 +2,7 @@ import type { Logger } from '@fusionflow/kit';
 import type { MediaStreamTrack, RTCRtpCodecParameters, RTCRtpTransceiver, RtpPacket } from 'werift';
 import type { RoomMetrics } from '../metrics.js';
 import type { DownTrack } from './down-track.js';
-import { codecNameOf, keyframeDetector } from './keyframe.js';
+import { codecNameOf, keyframeDetector, vp8KeyframeSize } from './keyframe.js';
 import { type MediaPacket, PacketCache } from './packet-cache.js';
 
 /** Bitrate of a layer over the last couple of seconds, for choosing layers by bandwidth. */
@@ -37,6 +37,8 @@ export class Layer {
   readonly meter = new BitrateMeter();
   ssrc = 0;
   lastPacketAt = 0;
+  /** Picture height its last keyframe announced (VP8; unknown for other codecs). */
+  height: number | undefined;
 
   constructor(
     readonly track: PublishedTrack,
@@ -109,6 +111,13 @@ export class PublishedTrack {
     return [...this.#layers.keys()].filter((r) => r !== '');
   }
 
+  /** Each simulcast layer's picture height, where its keyframes say (VP8). */
+  get heights(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [rid, l] of this.#layers) if (rid !== '' && l.height !== undefined) out[rid] = l.height;
+    return out;
+  }
+
   /** werift fired `onTrack` for this transceiver: one per rid with simulcast. */
   addSource(track: MediaStreamTrack): void {
     if (this.#closed) return;
@@ -119,6 +128,7 @@ export class PublishedTrack {
     const { metrics } = this.o;
     const isKeyframe = this.#isKeyframe;
     const bySsrc = this.#bySsrc;
+    const sizeOf = codecNameOf(this.codec.mimeType) === 'vp8' ? vp8KeyframeSize : undefined;
     const { unSubscribe } = track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
       const now = performance.now();
       const { header, payload } = rtp;
@@ -140,6 +150,14 @@ export class PublishedTrack {
         keyframe: payload.length > 0 && isKeyframe(payload),
         receivedAt: now,
       };
+      if (packet.keyframe && sizeOf && layer.rid !== '') {
+        // A keyframe says the layer's real size: the viewers' quality menu names it ("720p").
+        const height = sizeOf(payload)?.height;
+        if (height !== undefined && height !== layer.height) {
+          layer.height = height;
+          this.onLayersChanged?.();
+        }
+      }
       layer.cache.put(packet);
       layer.meter.add(payload.length, now);
       metrics.received(payload.length + 12);

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger, type TrustProxy, toErrorResponse, trustFunction } from '@fusionflow/kit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 
 export type SfuHttpApp = FastifyInstance;
 
@@ -15,6 +21,8 @@ export interface SfuHttpOptions {
   /** Which proxies to believe about the client's address (TRUST_PROXY). */
   trustProxy: TrustProxy;
   corsOrigins: readonly string[];
+  /** One log line per request and per refusal (LOG_REQUESTS); off, refusals are logged at debug. */
+  logRequests?: boolean;
 }
 
 /**
@@ -25,6 +33,7 @@ export interface SfuHttpOptions {
 export async function createSfuHttpApp(o: SfuHttpOptions): Promise<SfuHttpApp> {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: !o.logRequests }),
     bodyLimit: Math.max(o.maxSdpBytes, 16 * 1024),
     // A function, not Fastify's number form: Fastify ignores a bare hop count (fails closed).
     trustProxy: o.trustProxy === false ? false : trustFunction(o.trustProxy),
@@ -49,7 +58,8 @@ export async function createSfuHttpApp(o: SfuHttpOptions): Promise<SfuHttpApp> {
   app.setErrorHandler((err, request, reply) => {
     const { status, body, headers } = toErrorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
-    else request.log.info({ code: body.error.code, status }, 'request refused');
+    else if (o.logRequests) request.log.info({ code: body.error.code, status }, 'request refused');
+    else request.log.debug({ code: body.error.code, status }, 'request refused');
     return reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((_request, reply) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkOffer, iceFragmentOf, normalizeOffer, parseIceFragment } from './sdp.js';
+import { checkOffer, iceFragmentOf, normalizeOffer, parseIceFragment, rejectedMids } from './sdp.js';
 
 describe('SDP helpers', () => {
   it('refuses what is not an offer the SFU can use', () => {
@@ -24,6 +24,9 @@ describe('SDP helpers', () => {
       'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=bundle-only\r\na=mid:1\r\n';
     expect(normalizeOffer(offer)).toContain('m=audio 9 UDP/TLS/RTP/SAVPF 111');
     expect(normalizeOffer(offer.replace('a=bundle-only\r\n', ''))).toContain('m=audio 0 ');
+    // A bundle-only m-line is not rejected; a port-0 one without it is.
+    expect([...rejectedMids(normalizeOffer(offer))]).toEqual([]);
+    expect([...rejectedMids(normalizeOffer(offer.replace('a=bundle-only\r\n', '')))]).toEqual(['1']);
   });
 
   it('answers a restart with credentials and candidates', () => {

@@ -29,6 +29,20 @@ export function normalizeOffer(sdp: string): string {
     .join('');
 }
 
+/**
+ * The mids of the m-lines an (already normalized) offer rejects: port 0 (RFC 8829 5.3.1). werift
+ * 0.24 keeps a transceiver for such an m-line without saying so; nothing is forwarded from it.
+ */
+export function rejectedMids(sdp: string): Set<string> {
+  const mids = new Set<string>();
+  for (const section of sdp.split(/(?=^m=)/m)) {
+    if (!/^m=\S+ 0 /.test(section)) continue;
+    const mid = /^a=mid:(\S+)/m.exec(section)?.[1];
+    if (mid !== undefined) mids.add(mid);
+  }
+  return mids;
+}
+
 /** An `application/trickle-ice-sdpfrag` body (RFC 8840): credentials and candidates per m-line. */
 export interface IceFragment {
   ufrag: string | undefined;

@@ -105,14 +105,14 @@ export class SubscriberSession extends MediaSession {
     super.greet(listener);
     const video = this.#downTracks.find((d) => d.kind === 'video');
     if (video && video.track.rids.length > 0) {
-      listener({ type: 'layers', available: video.track.rids, current: video.layer });
+      listener({ type: 'layers', available: video.track.rids, current: video.layer, heights: video.track.heights });
     }
   }
 
   #emitLayers(): void {
     const video = this.#downTracks.find((d) => d.kind === 'video');
     if (video && video.track.rids.length > 0) {
-      this.emit({ type: 'layers', available: video.track.rids, current: video.layer });
+      this.emit({ type: 'layers', available: video.track.rids, current: video.layer, heights: video.track.heights });
     }
   }
 

@@ -8,6 +8,7 @@ import {
 } from 'werift';
 import { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics } from '../metrics.js';
+import { normalizeOffer, rejectedMids } from '../peer/sdp.js';
 import { MediaSession, type SessionTimings } from '../room/media-session.js';
 
 /**
@@ -47,6 +48,8 @@ export class PublisherSession extends MediaSession {
   readonly kind = 'publisher' as const;
   readonly #tracks = new Map<RTCRtpTransceiver, PublishedTrack>();
   readonly #unsubscribe: (() => void)[] = [];
+  /** Mids of the m-lines the offer rejected (port 0). */
+  #rejected = new Set<string>();
   #rembTimer: NodeJS.Timeout | undefined;
   /** Told once the publisher's media path is up (ICE and DTLS). */
   onStarted: (() => void) | undefined;
@@ -89,6 +92,7 @@ export class PublisherSession extends MediaSession {
   }
 
   override async answer(offer: string): Promise<string> {
+    this.#rejected = rejectedMids(normalizeOffer(offer));
     const sdp = await super.answer(offer);
     for (const t of this.pc.getTransceivers()) this.#trackOf(t);
     if (this.#tracks.size === 0) {
@@ -105,7 +109,7 @@ export class PublisherSession extends MediaSession {
     if (existing || this.closed) return existing;
     if (t.kind !== 'audio' && t.kind !== 'video') return undefined;
     const codec = t.codecs.find((c) => FORWARDABLE.test(c.mimeType));
-    if (!codec || t.stopped || t.rejected) return undefined;
+    if (!codec || t.stopped || (t.mid != null && this.#rejected.has(t.mid))) return undefined;
     const track = new PublishedTrack({
       transceiver: t,
       codec,

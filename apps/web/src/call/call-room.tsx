@@ -232,7 +232,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
         </button>
       </div>
       {view.error && <ErrorAlert error={new ApiError(view.error.code, 0, view.error.message)} />}
-      <ChatPanel client={view.chat} signedIn={user !== null} />
+      <ChatPanel client={view.chat} signedIn={user !== null} hostId={room.ownerId} />
     </section>
   );
 }

@@ -1,9 +1,20 @@
 import type { ChatClient, ChatMessageItem, ChatSnapshot, ChatTipItem } from '@fusionflow/client';
 import { CHAT_REACTIONS, type ChatReaction, type SignalingErrorMessage } from '@fusionflow/protocol';
-import { type FormEvent, type KeyboardEvent, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
+import {
+  createContext,
+  type FormEvent,
+  type KeyboardEvent,
+  useContext,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router-dom';
+import { Link, useLocation } from 'react-router-dom';
 import en from '../i18n/en.json';
+import { returnHere } from '../session/return-path';
 import { ReportMessage } from './report-message';
 import { useChatSnapshot } from './use-chat';
 
@@ -30,6 +41,9 @@ function languageInSentence(code: string, uiLanguage: string | undefined): strin
   }
 }
 
+/** The room's host (its owner): their messages say "Host", other moderators' "Moderator". */
+const HostContext = createContext<string | undefined>(undefined);
+
 /** Mute lengths offered to moderators, in minutes. */
 const MUTE_MINUTES = [5, 10, 60] as const;
 
@@ -41,7 +55,16 @@ const STICK_PX = 48;
  * original at once and the translation when it comes, reactions, older pages, a send box with the
  * server's coded refusals, and the moderators' menu and settings.
  */
-export function ChatPanel({ client, signedIn }: { client: ChatClient | null; signedIn: boolean }) {
+export function ChatPanel({
+  client,
+  signedIn,
+  hostId,
+}: {
+  client: ChatClient | null;
+  signedIn: boolean;
+  /** The room owner's user id. */
+  hostId?: string;
+}) {
   const { t } = useTranslation();
   const snap = useChatSnapshot(client);
   const [error, setError] = useState<SignalingErrorMessage | null>(null);
@@ -50,30 +73,36 @@ export function ChatPanel({ client, signedIn }: { client: ChatClient | null; sig
   };
 
   return (
-    <section className="chat" aria-label={t('chat.title')} data-testid="chat" data-status={snap?.status ?? 'off'}>
-      <header className="chat-head">
-        <h2>{t('chat.title')}</h2>
-        {snap && <ChatStatusLine snap={snap} />}
-      </header>
-      {!client || !snap ? (
-        <p className="muted chat-note">{signedIn ? t('chat.connecting') : <SignInToChat />}</p>
-      ) : (
-        <>
-          <MessageList client={client} snap={snap} onResult={report} />
-          <ChatError error={error} onDismiss={() => setError(null)} />
-          <Composer client={client} snap={snap} onResult={report} />
-          {snap.canModerate && <ChatSettings client={client} snap={snap} />}
-        </>
-      )}
-    </section>
+    <HostContext.Provider value={hostId}>
+      <section className="chat" aria-label={t('chat.title')} data-testid="chat" data-status={snap?.status ?? 'off'}>
+        <header className="chat-head">
+          <h2>{t('chat.title')}</h2>
+          {snap && <ChatStatusLine snap={snap} />}
+        </header>
+        {!client || !snap ? (
+          <p className="muted chat-note">{signedIn ? t('chat.connecting') : <SignInToChat />}</p>
+        ) : (
+          <>
+            <MessageList client={client} snap={snap} onResult={report} />
+            <ChatError error={error} onDismiss={() => setError(null)} />
+            <Composer client={client} snap={snap} onResult={report} />
+            {snap.canModerate && <ChatSettings client={client} snap={snap} />}
+          </>
+        )}
+      </section>
+    </HostContext.Provider>
   );
 }
 
 function SignInToChat() {
   const { t } = useTranslation();
+  const location = useLocation();
   return (
     <>
-      {t('chat.signInToChat')} <Link to="/signin">{t('chat.signIn')}</Link>
+      {t('chat.signInToChat')}{' '}
+      <Link to="/signin" state={returnHere(location)}>
+        {t('chat.signIn')}
+      </Link>
     </>
   );
 }
@@ -216,6 +245,7 @@ function TipLine({ tip }: { tip: ChatTipItem }) {
 
 function MessageLine({ client, snap, item, onResult }: MessageProps) {
   const { t, i18n } = useTranslation();
+  const hostId = useContext(HostContext);
   const time = new Intl.DateTimeFormat(i18n.resolvedLanguage, { timeStyle: 'short' }).format(new Date(item.sentAt));
   const from = languageInSentence(item.language, i18n.resolvedLanguage);
   const restriction = snap.restrictions.get(item.author.userId);
@@ -231,7 +261,11 @@ function MessageLine({ client, snap, item, onResult }: MessageProps) {
     >
       <div className="chat-meta">
         <span className="chat-author">{item.mine ? t('chat.you') : item.author.displayName}</span>
-        {item.author.moderator && <span className="badge chat-badge">{t('chat.moderator')}</span>}
+        {item.author.moderator && (
+          <span className="badge chat-badge" data-testid="chat-author-badge">
+            {item.author.userId === hostId ? t('chat.host') : t('chat.moderator')}
+          </span>
+        )}
         {restriction?.banned && <span className="badge chat-badge-warn">{t('chat.bannedUser')}</span>}
         {restriction?.mutedUntil && <span className="badge chat-badge-warn">{t('chat.mutedUser')}</span>}
         <time dateTime={item.sentAt} className="chat-time">
@@ -424,12 +458,13 @@ function ChatError({ error, onDismiss }: { error: SignalingErrorMessage | null; 
   return (
     <div className="alert chat-alert" role="alert" data-testid="chat-error" data-code={error.code}>
       <p className="alert-title">{chatErrorText(t, error)}</p>
-      <p className="alert-meta">
-        <code>{t('errors.code', { code: error.code })}</code>{' '}
-        <button type="button" className="chat-link" onClick={onDismiss}>
-          {t('chat.dismiss')}
-        </button>
-      </p>
+      <details className="alert-meta">
+        <summary>{t('errors.details')}</summary>
+        <code>{t('errors.code', { code: error.code })}</code>
+      </details>
+      <button type="button" className="chat-link" onClick={onDismiss}>
+        {t('chat.dismiss')}
+      </button>
     </div>
   );
 }

@@ -7,5 +7,5 @@ import { useRoomChat } from './use-chat';
 export function RoomChat({ room }: { room: Room }) {
   const { user, restoring } = useSession();
   const client = useRoomChat(room.id, !restoring && room.status !== 'ended');
-  return <ChatPanel client={client} signedIn={user !== null} />;
+  return <ChatPanel client={client} signedIn={user !== null} hostId={room.ownerId} />;
 }

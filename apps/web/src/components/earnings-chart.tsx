@@ -9,7 +9,11 @@ const SOURCES = ['tips', 'tickets', 'calls'] as const;
  * screen readers and for copying.
  */
 export function EarningsChart({ days }: { days: EarningsDay[] }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  // Days are calendar dates (YYYY-MM-DD, UTC): "2 dic." in Spanish, "Dec 2" in English.
+  const short = new Intl.DateTimeFormat(i18n.resolvedLanguage, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const long = new Intl.DateTimeFormat(i18n.resolvedLanguage, { dateStyle: 'medium', timeZone: 'UTC' });
+  const dateOf = (day: string) => new Date(`${day}T00:00:00Z`);
   const max = Math.max(1, ...days.map((d) => d.total));
   const width = 640;
   const height = 180;
@@ -28,7 +32,7 @@ export function EarningsChart({ days }: { days: EarningsDay[] }) {
           let y = height;
           return (
             <g key={day.day}>
-              <title>{`${day.day}: ${day.total}`}</title>
+              <title>{`${long.format(dateOf(day.day))}: ${day.total}`}</title>
               {SOURCES.map((source) => {
                 const h = (day[source] / max) * (height - 10);
                 y -= h;
@@ -37,7 +41,7 @@ export function EarningsChart({ days }: { days: EarningsDay[] }) {
                 ) : null;
               })}
               <text x={x + barWidth / 2} y={height + 14} textAnchor="middle" className="chart-label">
-                {day.day.slice(5)}
+                {short.format(dateOf(day.day))}
               </text>
             </g>
           );

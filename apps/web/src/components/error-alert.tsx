@@ -31,18 +31,18 @@ function asApiError(error: unknown): ApiError {
 }
 
 /**
- * A failed request, shown so a person can act on it: a translated explanation of the error code,
- * the fields that failed validation, and the server's own message and code.
+ * A failed request, shown so a person can act on it: one sentence in the interface's language (the
+ * error code's explanation), the fields that failed validation, and — behind a "Details" toggle —
+ * the server's own (English) message and the code, for a bug report.
  */
 export function ErrorAlert({ error }: { error: unknown }) {
   const { t } = useTranslation();
   if (error === null || error === undefined) return null;
   const e = asApiError(error);
-  const friendly = isKnownCode(e.code) ? t(`errors.codes.${e.code}`) : e.message;
+  const friendly = isKnownCode(e.code) ? t(`errors.codes.${e.code}`) : t('errors.unknown');
   const issues = fieldIssues(e.details);
-  const showServerMessage = friendly !== e.message && issues.length === 0;
   return (
-    <div className="alert" role="alert">
+    <div className="alert" role="alert" data-code={e.code}>
       <p className="alert-title">{friendly}</p>
       {issues.length > 0 && (
         <ul className="alert-issues">
@@ -56,10 +56,13 @@ export function ErrorAlert({ error }: { error: unknown }) {
           ))}
         </ul>
       )}
-      <p className="alert-meta">
-        {showServerMessage && <span>{t('errors.server', { message: e.message })} · </span>}
-        <code>{t('errors.code', { code: e.code })}</code>
-      </p>
+      <details className="alert-meta" data-testid="error-details">
+        <summary>{t('errors.details')}</summary>
+        {e.message && e.message !== friendly && <p>{t('errors.server', { message: e.message })}</p>}
+        <p>
+          <code>{t('errors.code', { code: e.code })}</code>
+        </p>
+      </details>
     </div>
   );
 }

@@ -12,6 +12,11 @@ const POLL_MS = 5000;
 /** `ticket`: a paid stream this viewer has no ticket for (the grant answered 402); nothing plays until bought. */
 type State = 'waiting' | 'connecting' | 'playing' | 'interrupted' | 'ended' | 'ticket';
 
+/** The layers, tallest first (those of unknown height last, as the SFU lists them). */
+function byHeight(l: { available: string[]; heights: Record<string, number> }): string[] {
+  return [...l.available].sort((a, b) => (l.heights[b] ?? -1) - (l.heights[a] ?? -1));
+}
+
 /** A viewer's side of a live room: plays it over WHEP, follows the viewer count, says when it ends. */
 export function LivePlayer({
   room,
@@ -29,10 +34,11 @@ export function LivePlayer({
   const [viewers, setViewers] = useState(room.viewerCount);
   const [muted, setMuted] = useState(true);
   const [error, setError] = useState<unknown>(null);
-  const [layers, setLayers] = useState<{ available: string[]; current: string | null }>({
-    available: [],
-    current: null,
-  });
+  const [layers, setLayers] = useState<{
+    available: string[];
+    current: string | null;
+    heights: Record<string, number>;
+  }>({ available: [], current: null, heights: {} });
   const [quality, setQuality] = useState<string>('auto');
   const playerRef = useRef<WhepPlayer | null>(null);
   /** Bumped after a ticket is bought: connect again. */
@@ -68,7 +74,9 @@ export function LivePlayer({
         playerRef.current = p;
         p.on((event) => {
           if (event.type === 'viewers') setViewers(event.count);
-          if (event.type === 'layers') setLayers({ available: event.available, current: event.current });
+          if (event.type === 'layers') {
+            setLayers({ available: event.available, current: event.current, heights: event.heights ?? {} });
+          }
           if (event.type === 'ended') {
             void p.stop();
             api.getRoom(room.id).then(
@@ -113,6 +121,14 @@ export function LivePlayer({
       void player?.stop();
     };
   }, [live, room.id, onChange, attempt]);
+
+  // A reload or a closed tab ends the session at once, not after the media server's ICE timeout:
+  // the viewer who comes back is not counted twice meanwhile.
+  useEffect(() => {
+    const leave = () => void playerRef.current?.stop();
+    window.addEventListener('pagehide', leave);
+    return () => window.removeEventListener('pagehide', leave);
+  }, []);
 
   const chooseQuality = (value: string) => {
     setQuality(value);
@@ -176,9 +192,11 @@ export function LivePlayer({
             {t('watch.quality')}{' '}
             <select data-testid="quality" value={quality} onChange={(e) => chooseQuality(e.target.value)}>
               <option value="auto">{t('watch.qualityAuto')}</option>
-              {layers.available.map((rid) => (
+              {byHeight(layers).map((rid) => (
                 <option key={rid} value={rid}>
-                  {t('watch.qualityLayer', { rid })}
+                  {layers.heights[rid] !== undefined
+                    ? t('watch.qualityHeight', { height: layers.heights[rid] })
+                    : t('watch.qualityLayer', { rid })}
                 </option>
               ))}
             </select>

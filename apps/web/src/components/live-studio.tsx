@@ -20,10 +20,22 @@ const POLL_MS = 3000;
 
 type Phase = 'preview' | 'connecting' | 'live' | 'stopping';
 
-function CopyField({ label, value, testId }: { label: string; value: string; testId: string }) {
+function CopyField({
+  label,
+  value,
+  testId,
+  secret = false,
+}: {
+  label: string;
+  value: string;
+  testId: string;
+  /** Hidden (dots) until "Show": a stream key on a shared screen is a stolen stream. */
+  secret?: boolean;
+}) {
   const { t } = useTranslation();
   const id = useId();
   const [copied, setCopied] = useState(false);
+  const [shown, setShown] = useState(!secret);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(value);
@@ -37,7 +49,25 @@ function CopyField({ label, value, testId }: { label: string; value: string; tes
     <div className="copy-field">
       <label htmlFor={id}>{label}</label>
       <div className="copy-row">
-        <input id={id} readOnly value={value} data-testid={testId} onFocus={(e) => e.currentTarget.select()} />
+        <input
+          id={id}
+          readOnly
+          type={shown ? 'text' : 'password'}
+          value={value}
+          data-testid={testId}
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        {secret && (
+          <button
+            type="button"
+            className="button"
+            data-testid={`${testId}-show`}
+            aria-pressed={shown}
+            onClick={() => setShown((v) => !v)}
+          >
+            {shown ? t('studio.hide') : t('studio.show')}
+          </button>
+        )}
         <button type="button" className="button" onClick={() => void copy()}>
           {copied ? t('studio.copied') : t('studio.copy')}
         </button>
@@ -102,14 +132,19 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     if (videoRef.current) videoRef.current.srcObject = stream;
   }, [stream]);
 
-  // Stop everything when leaving the page.
-  useEffect(
-    () => () => {
+  // Stop everything when leaving the page, a reload or a closed tab included (the stream then does
+  // not linger on the media server, where it would refuse the studio's next Go live).
+  useEffect(() => {
+    const leave = () => {
       void publisher.current?.stop();
       publisher.current = null;
-    },
-    [],
-  );
+    };
+    window.addEventListener('pagehide', leave);
+    return () => {
+      window.removeEventListener('pagehide', leave);
+      leave();
+    };
+  }, []);
   useEffect(
     () => () => {
       for (const tr of stream?.getTracks() ?? []) tr.stop();
@@ -260,7 +295,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
         <p className="muted">{t('studio.encoderHelp')}</p>
         {keyInfo && <CopyField label={t('studio.whipUrl')} value={keyInfo.whipUrl} testId="whip-url" />}
         {streamKey ? (
-          <CopyField label={t('studio.streamKey')} value={streamKey} testId="stream-key" />
+          <CopyField label={t('studio.streamKey')} value={streamKey} testId="stream-key" secret />
         ) : (
           <p className="muted">{keyInfo?.exists ? t('studio.keyHidden') : t('studio.noKey')}</p>
         )}

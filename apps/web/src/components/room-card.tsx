@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { RoomBadges } from './room-badges';
 
-/** One room in a list: title (links to the room), host, kind, status and viewer count. */
+/** One room in a list: title (links to the room), host, kind, status and (broadcasts) viewer count. */
 export function RoomCard({ room }: { room: Room }) {
   const { t } = useTranslation();
   return (
@@ -14,7 +14,10 @@ export function RoomCard({ room }: { room: Room }) {
       <p className="room-card-host">{t('room.hostedBy', { name: room.ownerName })}</p>
       <p className="room-card-meta">
         <RoomBadges room={room} />
-        <span className="room-card-viewers">{t('room.viewers', { count: room.viewerCount })}</span>
+        {/* A call has participants, not viewers. */}
+        {room.kind === 'live' && (
+          <span className="room-card-viewers">{t('room.viewers', { count: room.viewerCount })}</span>
+        )}
       </p>
     </li>
   );

@@ -1,12 +1,18 @@
 import { newIdempotencyKey } from '@fusionflow/client';
-import { type FormEvent, useId, useRef, useState } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link, useLocation } from 'react-router-dom';
 import { wallet } from '../api';
+import { returnHere } from '../session/return-path';
 import { ErrorAlert } from './error-alert';
+import { PlatformFee } from './platform-fee';
 
 const PRESETS = [5, 20, 50, 100];
 
-/** Tip the room's streamer: preset or custom amount and an optional message; shows the new balance. */
+/**
+ * Tip the room's streamer: preset or custom amount and an optional message; shows the balance (and
+ * the new one after a tip), the platform's fee, and a top-up link that comes back to the room.
+ */
 export function TipForm({ roomId, onTipped }: { roomId: string; onTipped?: (balance: number) => void }) {
   const { t } = useTranslation();
   const id = useId();
@@ -15,6 +21,11 @@ export function TipForm({ roomId, onTipped }: { roomId: string; onTipped?: (bala
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<number | null>(null);
+  const [balance, setBalance] = useState<number | null>(null);
+  const location = useLocation();
+  useEffect(() => {
+    wallet.balance().then(setBalance, () => {});
+  }, []);
   // One key per intended tip: a retry after an unclear failure reuses it, so it can never charge twice.
   const key = useRef(newIdempotencyKey());
 
@@ -31,6 +42,7 @@ export function TipForm({ roomId, onTipped }: { roomId: string; onTipped?: (bala
       );
       key.current = newIdempotencyKey();
       setDone(res.balance);
+      setBalance(res.balance);
       setMessage('');
       onTipped?.(res.balance);
     } catch (err) {
@@ -80,6 +92,15 @@ export function TipForm({ roomId, onTipped }: { roomId: string; onTipped?: (bala
         <label htmlFor={`${id}-message`}>{t('tips.message')}</label>
         <input id={`${id}-message`} maxLength={200} value={message} onChange={(e) => setMessage(e.target.value)} />
       </div>
+      {balance !== null && (
+        <p className="hint">
+          <span data-testid="tip-balance">{t('tickets.yourBalance', { count: balance })}</span>{' '}
+          <Link to="/wallet" state={returnHere(location)}>
+            {t('tips.topUp')}
+          </Link>
+        </p>
+      )}
+      <PlatformFee on="tip" />
       <ErrorAlert error={error} />
       <button type="submit" className="button button-primary" disabled={pending}>
         {pending ? t('tips.sending') : t('tips.send', { count: amount })}

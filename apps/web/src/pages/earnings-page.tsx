@@ -6,6 +6,7 @@ import { wallet } from '../api';
 import { EarningsChart } from '../components/earnings-chart';
 import { ErrorAlert } from '../components/error-alert';
 import { formatDateTime, formatTokens } from '../components/format';
+import { PlatformFee } from '../components/platform-fee';
 import { useSession } from '../session/session-context';
 
 /** For streamers and studios: earnings by day and source, payout requests and their status. */
@@ -45,6 +46,8 @@ export function EarningsPage() {
     <div className="earnings">
       <title>{`${t('earnings.title')} · ${t('app.name')}`}</title>
       <h1>{t('earnings.title')}</h1>
+      <PlatformFee on="earnings" />
+      <p className="hint">{t('earnings.apartFromWallet')}</p>
       <ErrorAlert error={error} />
       <div className="field inline">
         <label htmlFor="earnings-days">{t('earnings.period')}</label>

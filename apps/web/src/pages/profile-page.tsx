@@ -2,12 +2,13 @@ import type { User } from '@fusionflow/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
+import { ChangePasswordForm } from '../components/change-password-form';
 import { ErrorAlert } from '../components/error-alert';
 import { LanguageSelect } from '../components/language-select';
 import { MyReports } from '../components/my-reports';
 import { useSession } from '../session/session-context';
 
-/** The signed-in account: display name and preferred language (which the interface follows). */
+/** The signed-in account: display name and preferred language (which the interface follows), password. */
 export function ProfilePage() {
   const { user } = useSession();
   // RequireAccount renders this page only with a user; keyed so a different account starts fresh.
@@ -97,6 +98,7 @@ function ProfileForm({ user }: { user: User }) {
           {saved ? t('profile.saved') : ''}
         </p>
       </form>
+      <ChangePasswordForm />
       <MyReports />
     </div>
   );

@@ -6,6 +6,7 @@ import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { CallRoom } from '../call/call-room';
 import { RoomChat } from '../chat/room-chat';
+import { CopyLinkButton } from '../components/copy-link-button';
 import { ErrorAlert } from '../components/error-alert';
 import { LivePlayer } from '../components/live-player';
 import { LiveStudio } from '../components/live-studio';
@@ -13,6 +14,9 @@ import { RoomBadges } from '../components/room-badges';
 import { RoomModerators } from '../components/room-moderators';
 import { TipForm } from '../components/tip-form';
 import { useSession } from '../session/session-context';
+
+/** The address to share for a room (the watch page of a broadcast, the invite to a call). */
+const roomUrl = (id: string) => new URL(`/rooms/${encodeURIComponent(id)}`, window.location.origin).href;
 
 /** A room: its details; for a live room the studio (its host) or the player (everyone else). */
 export function RoomPage() {
@@ -56,26 +60,26 @@ export function RoomPage() {
 function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
   const { t, i18n } = useTranslation();
   const { user, restoring } = useSession();
-  const [pending, setPending] = useState<'live' | 'end' | null>(null);
+  const [pending, setPending] = useState<'end' | null>(null);
   const [confirmingEnd, setConfirmingEnd] = useState(false);
   const [error, setError] = useState<unknown>(null);
   /** Bumped when a ticket is bought: a paid room's chat opens to ticket holders only, so it joins again. */
   const [chatKey, setChatKey] = useState(0);
 
   const isHost = user !== null && user.id === room.ownerId;
-  // Live rooms go live when their stream starts (the studio below); others by hand.
-  const canGoLive = (isHost || user?.role === 'admin') && room.status === 'created' && room.kind !== 'live';
+  // Live rooms go live when their stream starts (the studio below), calls with their first member:
+  // nothing goes live by hand.
   const canEnd = (isHost || user?.role === 'admin' || user?.role === 'moderator') && room.status !== 'ended';
 
   const dateTime = new Intl.DateTimeFormat(i18n.resolvedLanguage, { dateStyle: 'medium', timeStyle: 'short' });
   const when = (iso: string | null) => (iso ? dateTime.format(new Date(iso)) : null);
   const price = (amount: number | null) => (amount ? t('room.tokens', { count: amount }) : t('room.free'));
 
-  const act = async (action: 'live' | 'end') => {
-    setPending(action);
+  const end = async () => {
+    setPending('end');
     setError(null);
     try {
-      onChange(action === 'live' ? await api.goLive(room.id) : await api.endRoom(room.id));
+      onChange(await api.endRoom(room.id));
       setConfirmingEnd(false);
     } catch (err) {
       setError(err);
@@ -101,41 +105,31 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
             {t('room.hostedBy', { name: room.ownerName })} <RoomBadges room={room} />
           </p>
         </div>
-        {(canGoLive || canEnd) && (
-          <div className="room-actions">
-            {isHost && <p className="muted">{t('room.youHost')}</p>}
-            {canGoLive && (
-              <button
-                type="button"
-                className="button button-primary"
-                disabled={pending !== null}
-                onClick={() => void act('live')}
-              >
-                {pending === 'live' ? t('room.going') : t('room.goLive')}
-              </button>
-            )}
-            {canEnd && !confirmingEnd && (
-              <button
-                type="button"
-                className="button button-danger"
-                disabled={pending !== null}
-                onClick={() => setConfirmingEnd(true)}
-              >
-                {t('room.end')}
-              </button>
-            )}
-          </div>
-        )}
+        <div className="room-actions">
+          {isHost && <p className="muted">{t('room.youHost')}</p>}
+          {room.status !== 'ended' && (
+            <CopyLinkButton
+              url={roomUrl(room.id)}
+              label={room.kind === 'call' ? t('share.copyInvite') : t('share.copyLink')}
+              testId="copy-room-link"
+            />
+          )}
+          {canEnd && !confirmingEnd && (
+            <button
+              type="button"
+              className="button button-danger"
+              disabled={pending !== null}
+              onClick={() => setConfirmingEnd(true)}
+            >
+              {t('room.end')}
+            </button>
+          )}
+        </div>
       </header>
       {confirmingEnd && (
         <div className="confirm">
           <p>{t('room.confirmEnd')}</p>
-          <button
-            type="button"
-            className="button button-danger"
-            disabled={pending !== null}
-            onClick={() => void act('end')}
-          >
+          <button type="button" className="button button-danger" disabled={pending !== null} onClick={() => void end()}>
             {pending === 'end' ? t('room.ending') : t('room.confirmEndYes')}
           </button>
           <button type="button" className="button" onClick={() => setConfirmingEnd(false)}>
@@ -161,7 +155,10 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
           <p>{stage}</p>
         </div>
       )}
-      {!isHost && user !== null && user.role !== 'guest' && room.status !== 'ended' && <TipForm roomId={room.id} />}
+      {/* Tips are for broadcasts; a call is not one. */}
+      {room.kind === 'live' && !isHost && user !== null && user.role !== 'guest' && room.status !== 'ended' && (
+        <TipForm roomId={room.id} />
+      )}
       {isHost && room.status !== 'ended' && <RoomModerators roomId={room.id} />}
       <section aria-label={t('room.details')}>
         <dl className="facts">
@@ -171,8 +168,6 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
           <dd data-testid="room-status">{t(`room.status.${room.status}`)}</dd>
           <dt>{t('room.host')}</dt>
           <dd>{room.ownerName}</dd>
-          <dt>{t('room.viewersLabel')}</dt>
-          <dd>{t('room.viewers', { count: room.viewerCount })}</dd>
           {room.kind === 'live' ? (
             <>
               <dt>{t('room.ticketPrice')}</dt>

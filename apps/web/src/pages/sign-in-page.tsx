@@ -1,14 +1,9 @@
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
-
-/** Where to go after signing in: the page that asked for it, or home. */
-function returnPath(state: unknown): string {
-  const from = (state as { from?: unknown } | null)?.from;
-  return typeof from === 'string' && from.startsWith('/') && !from.startsWith('//') ? from : '/';
-}
+import { returnPath } from '../session/return-path';
 
 export function SignInPage() {
   const { t } = useTranslation();
@@ -19,6 +14,14 @@ export function SignInPage() {
   const [password, setPassword] = useState('');
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // "Forgot your password?" only where the server can email a link (SMTP_URL).
+  const [resetByEmail, setResetByEmail] = useState(false);
+  useEffect(() => {
+    api.authOptions().then(
+      (o) => setResetByEmail(o.passwordResetByEmail),
+      () => {},
+    );
+  }, []);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -26,7 +29,8 @@ export function SignInPage() {
     setError(null);
     try {
       await api.login({ email, password });
-      navigate(returnPath(location.state), { replace: true });
+      // Back to the page that asked for it (a room, to buy its ticket), or home.
+      navigate(returnPath(location.state) ?? '/', { replace: true });
     } catch (err) {
       setError(err);
       setPending(false);
@@ -65,8 +69,16 @@ export function SignInPage() {
           {pending ? t('signIn.submitting') : t('signIn.submit')}
         </button>
       </form>
+      {resetByEmail && (
+        <p className="form-footer">
+          <Link to="/forgot-password">{t('password.forgotLink')}</Link>
+        </p>
+      )}
       <p className="form-footer">
-        {t('signIn.noAccount')} <Link to="/signup">{t('signIn.signUpLink')}</Link>
+        {t('signIn.noAccount')}{' '}
+        <Link to="/signup" state={location.state}>
+          {t('signIn.signUpLink')}
+        </Link>
       </p>
     </div>
   );

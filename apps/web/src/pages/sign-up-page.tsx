@@ -1,15 +1,17 @@
 import type { SelfServiceRole } from '@fusionflow/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate } from 'react-router-dom';
+import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { LanguageSelect } from '../components/language-select';
-import { browserPreferredLanguage } from '../i18n/languages';
+import { browserPreferredLanguage, uiLanguageFor } from '../i18n/languages';
+import { returnPath } from '../session/return-path';
 
 export function SignUpPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const navigate = useNavigate();
+  const location = useLocation();
   const id = useId();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -25,7 +27,7 @@ export function SignUpPage() {
     setError(null);
     try {
       await api.register({ email, password, displayName, role, language });
-      navigate('/', { replace: true });
+      navigate(returnPath(location.state) ?? '/', { replace: true });
     } catch (err) {
       setError(err);
       setPending(false);
@@ -107,7 +109,15 @@ export function SignUpPage() {
         </fieldset>
         <div className="field">
           <label htmlFor={`${id}-language`}>{t('signUp.language')}</label>
-          <LanguageSelect id={`${id}-language`} value={language} onChange={setLanguage} />
+          <LanguageSelect
+            id={`${id}-language`}
+            value={language}
+            onChange={(picked) => {
+              setLanguage(picked);
+              // The form speaks the language picked (English for one the interface is not translated into).
+              void i18n.changeLanguage(uiLanguageFor(picked));
+            }}
+          />
         </div>
         <button type="submit" className="button button-primary" disabled={pending}>
           {pending ? t('signUp.submitting') : t('signUp.submit')}

@@ -2,11 +2,13 @@ import { newIdempotencyKey } from '@fusionflow/client';
 import type { Entitlement, TokenPack, TransactionKind, WalletHistoryItem } from '@fusionflow/protocol';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router-dom';
+import { Link, useLocation } from 'react-router-dom';
 import { wallet } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { formatDateTime, formatPrice, formatTokens } from '../components/format';
 import { TransactionKindField } from '../components/transaction-kind-field';
+import { returnPath } from '../session/return-path';
+import { useSession } from '../session/session-context';
 
 /** What moves a viewer's wallet (payouts move earnings, not the wallet). */
 const VIEWER_KINDS: readonly TransactionKind[] = ['purchase', 'tip', 'ticket', 'call_minute'];
@@ -17,6 +19,10 @@ export function WalletPage() {
   const locale = i18n.resolvedLanguage;
   const [balance, setBalance] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const { user } = useSession();
+  // Sent here from a room (to top up for a ticket or a tip): the way back.
+  const back = returnPath(useLocation().state);
+  const earns = user?.role === 'streamer' || user?.role === 'studio';
   const refreshBalance = useCallback(() => {
     wallet.balance().then(setBalance, setError);
   }, []);
@@ -30,6 +36,18 @@ export function WalletPage() {
       <p className="balance" data-testid="wallet-balance">
         {balance === null ? '…' : t('wallet.balance', { count: balance, formatted: formatTokens(balance, locale) })}
       </p>
+      {back && (
+        <p>
+          <Link to={back} className="button" data-testid="wallet-back">
+            {t('wallet.backToRoom')}
+          </Link>
+        </p>
+      )}
+      {earns && (
+        <p className="hint" data-testid="wallet-earnings-apart">
+          {t('wallet.earningsApart')} <Link to="/earnings">{t('wallet.earningsLink')}</Link>
+        </p>
+      )}
       <BuyTokens onBought={refreshBalance} />
       <History key={balance ?? -1} />
       <Tickets />

@@ -11,6 +11,7 @@ import * as payoutSecondApproval from './0011-payout-second-approval.js';
 import * as roomModerators from './0012-room-moderators.js';
 import * as reports from './0013-reports.js';
 import * as platformSettings from './0014-platform-settings.js';
+import * as passwordResets from './0015-password-resets.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0012-room-moderators': roomModerators,
   '0013-reports': reports,
   '0014-platform-settings': platformSettings,
+  '0015-password-resets': passwordResets,
 };
 
 export const migrationProvider: MigrationProvider = {

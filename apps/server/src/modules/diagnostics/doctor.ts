@@ -122,6 +122,18 @@ export class Doctor {
     return running;
   }
 
+  /** Only the translation check (the start-up banner says whether the engine is reachable). */
+  translation(): Promise<DiagnosticCheck> {
+    const o = this.o;
+    return timed({ id: 'translation', title: 'Translation engine' }, () =>
+      checkTranslation({
+        engine: o.translation.engine,
+        breakerOpen: o.translation.breakerOpen(),
+        timeoutMs: o.translation.timeoutMs,
+      }),
+    );
+  }
+
   async #run(): Promise<DiagnosticsReport> {
     const o = this.o;
     const sfuUrl = o.sfu.url();
@@ -166,13 +178,7 @@ export class Doctor {
         return checkSfuIce(info, { publicUrl: o.publicUrl, turnEnabled: o.ice.turnEnabled });
       }),
       ...this.#turnChecks(),
-      timed({ id: 'translation', title: 'Translation engine' }, () =>
-        checkTranslation({
-          engine: o.translation.engine,
-          breakerOpen: o.translation.breakerOpen(),
-          timeoutMs: o.translation.timeoutMs,
-        }),
-      ),
+      this.translation(),
       timed({ id: 'storage', title: 'Object storage' }, async () => checkStorage()),
       timed({ id: 'clock', title: 'Clock' }, () =>
         checkClock([

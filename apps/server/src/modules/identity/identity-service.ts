@@ -15,6 +15,7 @@ import {
 import {
   type AdminUpdateUserRequest,
   asUserId,
+  type ChangePasswordRequest,
   ErrorCode,
   type LoginRequest,
   type RegisterRequest,
@@ -289,6 +290,41 @@ export class IdentityService {
     for (const sessionId of ended) await this.#endSession(sessionId);
   }
 
+  /**
+   * Change one's own password: the current one must check out (counted by the login throttle, so
+   * it is no way around it); every other session of the account ends, this one stays.
+   */
+  async changePassword(session: Session, input: ChangePasswordRequest, ip: string): Promise<void> {
+    if (session.isGuest) throw forbidden('guests have no password; sign up first');
+    const row = await this.o.db.selectFrom('users').selectAll().where('id', '=', session.userId).executeTakeFirst();
+    if (!row) throw notFound('no such account');
+    const attempt = this.o.loginThrottle.begin(row.email, ip);
+    let ok: boolean;
+    try {
+      ok = await this.o.hashing.login.run(() => this.o.hasher.verify(input.currentPassword, row.password_hash));
+    } catch (err) {
+      attempt.cancel();
+      throw err;
+    }
+    if (!ok) {
+      attempt.failed();
+      throw unauthorized('the current password is wrong', ErrorCode.InvalidCredentials);
+    }
+    attempt.succeeded();
+    const passwordHash = await this.o.hashing.register.run(() => this.o.hasher.hash(input.newPassword));
+    await this.o.db
+      .updateTable('users')
+      .set({ password_hash: passwordHash, updated_at: new Date() })
+      .where('id', '=', row.id)
+      .execute();
+    await this.endUserSessions(
+      row.id as UserId,
+      'your password was changed; sign in again',
+      session.sessionId ?? undefined,
+    );
+    this.o.logger.info({ userId: row.id }, 'password changed');
+  }
+
   async #endSession(sessionId: string, message?: string): Promise<void> {
     await this.o.accessTokens.revoke(sessionId);
     this.o.logger.info({ session: sessionId }, 'session ended');
@@ -298,24 +334,29 @@ export class IdentityService {
   /**
    * Sign an account out everywhere: every refresh-token family that may still be alive is revoked,
    * their access tokens are refused (on every process) and their real-time connections close.
-   * Returns how many sessions ended.
+   * `except` (a session id) stays signed in: the one that changed its own password. Returns how many
+   * sessions ended.
    */
-  async endUserSessions(userId: UserId, message: string): Promise<number> {
-    const families = await this.o.db
+  async endUserSessions(userId: UserId, message: string, except?: string): Promise<number> {
+    let families = this.o.db
       .selectFrom('refresh_tokens')
       .select('family_id')
       .distinct()
       .where('user_id', '=', userId)
-      .where('expires_at', '>', new Date())
-      .execute();
-    await this.o.db
+      .where('expires_at', '>', new Date());
+    let revoke = this.o.db
       .updateTable('refresh_tokens')
       .set({ revoked_at: new Date() })
       .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .execute();
-    for (const f of families) await this.#endSession(f.family_id, message);
-    return families.length;
+      .where('revoked_at', 'is', null);
+    if (except) {
+      families = families.where('family_id', '<>', except);
+      revoke = revoke.where('family_id', '<>', except);
+    }
+    const ended = await families.execute();
+    await revoke.execute();
+    for (const f of ended) await this.#endSession(f.family_id, message);
+    return ended.length;
   }
 
   /**

@@ -12,7 +12,7 @@ const STOP_TIMEOUT_MS = 8000;
 /** What a Node process needs of its environment to run at all (no setting of either app). */
 const PROCESS_ENV = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'NODE_ENV', 'NODE_OPTIONS'];
 /** Settings both read that name the control plane itself: the SFU keeps its own default (its traces say "fusionflow-sfu"). */
-const OWN_ENV = ['OTEL_SERVICE_NAME'];
+export const OWN_ENV = ['OTEL_SERVICE_NAME'];
 
 /** SFU settings the control plane sets itself (below), so the operator's environment never does. */
 const SET_BY_CONTROL_PLANE = [

@@ -102,7 +102,12 @@ export class WalletService {
   }
 
   packs(): TokenPacksResponse {
-    return { packs: [...this.o.packs], providers: this.providers };
+    return {
+      packs: [...this.o.packs],
+      providers: this.providers,
+      platformFeePercent: this.o.policy.platformFeePercent,
+      studioSharePercent: this.o.policy.studioSharePercent,
+    };
   }
 
   balance(userId: string): Promise<number> {
