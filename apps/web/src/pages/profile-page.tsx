@@ -5,6 +5,7 @@ import { api } from '../api';
 import { ChangePasswordForm } from '../components/change-password-form';
 import { ErrorAlert } from '../components/error-alert';
 import { LanguageSelect } from '../components/language-select';
+import { MyReports } from '../components/my-reports';
 import { useSession } from '../session/session-context';
 
 /** The signed-in account: display name and preferred language (which the interface follows), password. */
@@ -98,6 +99,7 @@ function ProfileForm({ user }: { user: User }) {
         </p>
       </form>
       <ChangePasswordForm />
+      <MyReports />
     </div>
   );
 }

@@ -64,6 +64,7 @@ export function ReportsSection({ myId }: { myId: string }) {
                 <td>{formatDateTime(r.createdAt, i18n.resolvedLanguage)}</td>
                 <td>
                   {target(r)}
+                  {r.subjectUserId && <div className="muted">{r.subjectUserId}</div>}
                   {r.messageText && <blockquote className="muted">{r.messageText}</blockquote>}
                 </td>
                 <td>{t(`governance.reasons.${r.reason}`)}</td>
