@@ -113,7 +113,6 @@ export class RoomPresence extends Emitter<PresenceEvents> {
   readonly #log: Logger;
   readonly #joins: Counter<'kind' | 'resumed'>;
   readonly #reconnects: Counter;
-  readonly #stopDisconnects: () => void;
   #closed = false;
 
   constructor(private readonly o: RoomPresenceOptions) {
@@ -141,7 +140,10 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     });
     o.gateway.handle('join', JoinMessage, (ctx, msg) => this.#whenOpen(() => this.#join(ctx, msg)));
     o.gateway.handle('leave', LeaveMessage, (ctx) => this.#whenOpen(() => this.#leave(ctx)));
-    this.#stopDisconnects = o.gateway.on('disconnect', ({ ctx }) => this.#onDisconnect(ctx));
+    // Kept after close: the gateway closes last, and the connections it closes then must still mark
+    // their slots (so another process, or this one restarted, resumes or releases them). The gateway
+    // lets go of every listener when it has closed.
+    o.gateway.on('disconnect', ({ ctx }) => this.#onDisconnect(ctx));
   }
 
   /** Open rooms of a kind to `join`. */
@@ -233,8 +235,8 @@ export class RoomPresence extends Emitter<PresenceEvents> {
   }
 
   /**
-   * Idempotent: stops the grace timers (slots stay in the store for another process or a restart)
-   * and lets go of the gateway; joins are refused with `unavailable`.
+   * Idempotent: stops the grace timers (slots stay in the store for another process or a restart);
+   * joins are refused with `unavailable`.
    */
   close(): void {
     if (this.#closed) return;
@@ -242,7 +244,6 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
     this.#localRooms.clear();
-    this.#stopDisconnects();
     this.removeAllListeners();
   }
 
