@@ -14,13 +14,28 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'bench/**/*.test.ts', 'deploy/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', 'apps/web/**'],
-    environment: 'node',
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
-    // Integration suites bind their own ports and databases; files run in parallel processes.
-    pool: 'forks',
-    globalSetup: ['test/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'apps/*/src/**/*.test.ts',
+            'bench/**/*.test.ts',
+            'deploy/**/*.test.ts',
+          ],
+          exclude: ['**/node_modules/**', '**/dist/**', 'apps/web/**'],
+          environment: 'node',
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
+          // Integration suites bind their own ports and databases; files run in parallel processes.
+          pool: 'forks',
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      // The web app's component tests (React, happy-dom).
+      'apps/web/vitest.config.ts',
+    ],
   },
 });

@@ -62,6 +62,7 @@ import { MemoryRoomStateStore, type RoomStateStore } from './modules/realtime/ro
 import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
 import { CallMetrics } from './modules/signaling/call-metrics.js';
+import { MediaStateDrops } from './modules/signaling/media-state-drops.js';
 import { SignalingService } from './modules/signaling/signaling-service.js';
 import { registerSignalingTestHooks } from './modules/signaling/signaling-test-hooks.js';
 import { CallBilling } from './modules/wallet/call-billing.js';
@@ -395,7 +396,9 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         : {}),
       ...options.callBilling,
     });
+    const drops = config.testHooks ? new MediaStateDrops(logger.child({ module: 'signaling' })) : undefined;
     const signaling = new SignalingService({
+      ...(drops ? { drops } : {}),
       gateway: realtime,
       presence,
       store,
@@ -464,7 +467,12 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
           'TEST_CALL_MINUTE_SECONDS: private-call minutes are shortened',
         );
       }
-      registerSignalingTestHooks(app, signaling);
+      registerSignalingTestHooks(app, {
+        drops: drops!,
+        store,
+        gateway: realtime,
+        logger: logger.child({ module: 'signaling' }),
+      });
     }
     // live streaming: the SFU (external or embedded), its events, stream keys, WHIP/WHEP forwarding
     const sfuSecret =

@@ -175,6 +175,30 @@ describe('ChatClient', () => {
     expect(s.language).toBe('es');
   });
 
+  it('applies a chat:batch in one step: one change, then a message event per arrival', async () => {
+    const { socket, chat } = setup();
+    await vi.waitFor(() => expect(chat.status).toBe('ready'));
+    const changes: number[] = [];
+    const arrived: string[] = [];
+    chat.on('change', (s) => changes.push(messagesOf(s).length));
+    chat.on('message', (m) => arrived.push(m.id!));
+    socket.fire('chat:batch', {
+      roomId: ROOM,
+      messages: [message(30), message(31), message(32)],
+      translations: [{ roomId: ROOM, messageId: '31', language: 'es', status: 'ok', text: 'hola 31' }],
+    });
+    expect(changes).toEqual([3]);
+    expect(arrived).toEqual(['30', '31', '32']);
+    expect(messagesOf(chat.snapshot)[1]).toMatchObject({ text: 'hola 31', translated: true });
+    // A batch for another room changes nothing.
+    socket.fire('chat:batch', {
+      roomId: 'other',
+      messages: [message(40, { roomId: 'other' as never })],
+      translations: [],
+    });
+    expect(changes).toEqual([3]);
+  });
+
   it('shows the original at once, then the translation; the toggle shows the original again', async () => {
     const { socket, chat } = setup();
     await vi.waitFor(() => expect(chat.status).toBe('ready'));

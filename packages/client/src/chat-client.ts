@@ -1,8 +1,10 @@
 import {
   type Ack,
   type AnyErrorCode,
+  asRoomId,
   CHAT_REACTIONS,
   type ChatAuthor,
+  type ChatBatchEvent,
   type ChatDeleteEvent,
   ChatHistoryResult,
   type ChatMessage,
@@ -26,6 +28,7 @@ import {
   MAX_CHAT_LENGTH,
   type ReactionCount,
   type RemovedMessage,
+  type RoomId,
   type RoomState,
   type SignalingErrorMessage,
   sameLanguage,
@@ -250,7 +253,7 @@ const failure = (code: AnyErrorCode, message: string, o: FusionFlowErrorOptions 
 export class ChatClient extends Emitter<ChatEvents> {
   readonly #o: ChatClientOptions;
   readonly #c: ChatTransport;
-  readonly #roomId: string;
+  readonly #roomId: RoomId;
   readonly #messages = new Map<string, StoredMessage>();
   readonly #pending = new Map<string, PendingSend>();
   /** Translations that came before their message (or before history brought it). */
@@ -274,6 +277,8 @@ export class ChatClient extends Emitter<ChatEvents> {
   #muteTimer: ReturnType<typeof setTimeout> | undefined;
   #tipSeq = 0;
   #snapshot: ChatSnapshot | null = null;
+  /** Inside a `chat:batch`: changes are noted, and the snapshot is built and announced once at the end. */
+  #batch: { changed: boolean; arrived: string[] } | null = null;
   #closed = false;
 
   /** Open a connection of its own and join the room on it (after every reconnect too). */
@@ -294,7 +299,7 @@ export class ChatClient extends Emitter<ChatEvents> {
       owned: {
         send: (roomId, resume) =>
           connection.send('join', {
-            roomId: roomId as never,
+            roomId: asRoomId(roomId),
             ...(resume ? { resume } : {}),
             ...(o.language ? { language: o.language } : {}),
           }),
@@ -309,7 +314,7 @@ export class ChatClient extends Emitter<ChatEvents> {
     super();
     this.#o = options;
     this.#c = options.connection;
-    this.#roomId = options.roomId;
+    this.#roomId = asRoomId(options.roomId);
     const c = this.#c;
     this.#offs.push(
       c.on('status', (s) => this.#onStatus(s)),
@@ -326,10 +331,7 @@ export class ChatClient extends Emitter<ChatEvents> {
       c.on('chat:moderation', (m) => this.#onModeration(m)),
       c.on('chat:settings', (m) => this.#onSettings(m)),
       c.on('chat:tip', (m) => this.#onTip(m)),
-      c.on('chat:batch', (b) => {
-        for (const m of b.messages) this.#onMessage(m);
-        for (const t of b.translations) this.#onTranslation(t);
-      }),
+      c.on('chat:batch', (b) => this.#onBatch(b)),
     );
     this.#status = c.status === 'connected' ? 'joining' : c.status === 'closed' ? 'closed' : 'connecting';
     if (c.status === 'connected' && options.owned) options.owned.send(this.#roomId, undefined);
@@ -432,7 +434,7 @@ export class ChatClient extends Emitter<ChatEvents> {
     const m = this.#messages.get(messageId);
     const want = on ?? !m?.reactions.get(emoji)?.mine;
     const answer = await this.#request<{ count: number }>('chat:react', {
-      roomId: this.#roomId as never,
+      roomId: this.#roomId,
       messageId: messageId as ChatMessageId,
       emoji,
       on: want,
@@ -444,7 +446,7 @@ export class ChatClient extends Emitter<ChatEvents> {
   /** Delete a message (one's own, or anybody's for those who moderate). */
   async delete(messageId: string): Promise<ChatResult> {
     const answer = await this.#request('chat:delete', {
-      roomId: this.#roomId as never,
+      roomId: this.#roomId,
       messageId: messageId as ChatMessageId,
     });
     if (answer.ok) this.#remove(messageId);
@@ -463,7 +465,7 @@ export class ChatClient extends Emitter<ChatEvents> {
   ): Promise<ChatResult<{ slowModeSeconds: number; blockedWords: string[] }>> {
     const answer = await this.#request<{ slowModeSeconds: number; blockedWords: string[] }>('chat:settings', {
       ...settings,
-      roomId: this.#roomId as never,
+      roomId: this.#roomId,
     });
     if (answer.ok && this.#state) {
       this.#state = { ...this.#state, slowModeSeconds: answer.slowModeSeconds, blockedWords: answer.blockedWords };
@@ -582,9 +584,33 @@ export class ChatClient extends Emitter<ChatEvents> {
       if (pending) pending.storedId = message.id;
       this.#changed();
       if (!mine) {
-        const item = this.snapshot.items.find((i) => i.kind === 'message' && i.id === message.id);
-        if (item) this.emit('message', item as ChatMessageItem);
+        if (this.#batch) this.#batch.arrived.push(message.id);
+        else this.#announce([message.id]);
       }
+    }
+  }
+
+  /** The server's batch applied in one step: one snapshot, one `change`, then the `message` events. */
+  #onBatch(b: ChatBatchEvent): void {
+    if (b.roomId !== this.#roomId) return;
+    const batch = { changed: false, arrived: [] as string[] };
+    this.#batch = batch;
+    try {
+      for (const m of b.messages) this.#onMessage(m);
+      for (const t of b.translations) this.#onTranslation(t);
+    } finally {
+      this.#batch = null;
+    }
+    if (batch.changed) this.#changed();
+    this.#announce(batch.arrived);
+  }
+
+  /** `message` events for messages that arrived from others (live). */
+  #announce(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const wanted = new Set(ids);
+    for (const item of this.snapshot.items) {
+      if (item.kind === 'message' && item.id !== null && wanted.has(item.id)) this.emit('message', item);
     }
   }
 
@@ -665,15 +691,15 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   // --- helpers --------------------------------------------------------------------------------
 
-  async #request<T extends object = object>(
-    name: ClientMessageName,
-    body: ClientMessage<ClientMessageName>,
+  async #request<T extends object = object, N extends ClientMessageName = ClientMessageName>(
+    name: N,
+    body: ClientMessage<N>,
   ): Promise<ChatResult<T>> {
     if (this.#closed) return { ok: false, error: failure(ClientErrorCode.Closed, 'the chat is closed') };
     if (!this.#joined)
       return { ok: false, error: failure(ClientErrorCode.NotConnected, 'not connected to the room yet') };
     try {
-      const answer = (await this.#c.request<typeof name, T>(name, body as never, this.#o.requestTimeoutMs)) as Ack<T>;
+      const answer = await this.#c.request<N, T>(name, body, this.#o.requestTimeoutMs);
       return answer.ok ? answer : { ok: false, error: FusionFlowError.fromWire({ event: name, ...answer.error }) };
     } catch (err) {
       return { ok: false, error: FusionFlowError.from(err) };
@@ -682,7 +708,7 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   async #loadHistory(before: ChatMessageId | undefined): Promise<ChatResult> {
     const answer = await this.#request<ChatHistoryResult>('chat:history', {
-      roomId: this.#roomId as never,
+      roomId: this.#roomId,
       ...(before ? { before } : {}),
     });
     if (!answer.ok) return answer;
@@ -818,7 +844,7 @@ export class ChatClient extends Emitter<ChatEvents> {
     p.attempts += 1;
     clearTimeout(p.retry);
     void this.#request<{ message: ChatMessage; duplicate: boolean }>('chat:send', {
-      roomId: this.#roomId as never,
+      roomId: this.#roomId,
       text: p.text,
       clientId: p.clientId,
     }).then((answer) => {
@@ -884,6 +910,10 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #changed(): void {
     this.#snapshot = null;
+    if (this.#batch) {
+      this.#batch.changed = true;
+      return;
+    }
     this.emit('change', this.snapshot);
   }
 

@@ -457,8 +457,7 @@ export class ChatService {
   async #roomLanguages(roomId: RoomId): Promise<string[]> {
     const cached = this.#languages.get(roomId);
     if (cached) return cached;
-    const members = await this.o.presence.members(roomId);
-    const languages = [...new Set(members.map((m) => m.language))];
+    const languages = await this.o.presence.languages(roomId);
     this.#languages.set(roomId, languages);
     return languages;
   }

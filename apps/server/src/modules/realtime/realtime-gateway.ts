@@ -346,6 +346,8 @@ export class RealtimeGateway extends Emitter<GatewayEvents> {
     }
     await Promise.allSettled([...this.#connections.values()].map((c) => c.queue));
     this.#connections.clear();
+    // The disconnects above were told; nothing is left to tell anyone.
+    this.removeAllListeners();
     this.#limiter.close();
     this.#perUser.clear();
     this.#perAddress.clear();

@@ -107,15 +107,12 @@ export interface PresenceEvents {
 export class RoomPresence extends Emitter<PresenceEvents> {
   readonly #policies = new Map<RoomKind, RoomKindPolicy>();
   readonly #gates: JoinGate[] = [];
-  /** Audience rooms this process has seen a join of: their departures are not broadcast. */
-  readonly #audienceRooms = new Set<RoomId>();
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   /** Rooms with members connected to this process, and those connections (for the rooms gauge). */
   readonly #localRooms = new Map<RoomId, Set<string>>();
   readonly #log: Logger;
   readonly #joins: Counter<'kind' | 'resumed'>;
   readonly #reconnects: Counter;
-  readonly #stopDisconnects: () => void;
   #closed = false;
 
   constructor(private readonly o: RoomPresenceOptions) {
@@ -143,7 +140,10 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     });
     o.gateway.handle('join', JoinMessage, (ctx, msg) => this.#whenOpen(() => this.#join(ctx, msg)));
     o.gateway.handle('leave', LeaveMessage, (ctx) => this.#whenOpen(() => this.#leave(ctx)));
-    this.#stopDisconnects = o.gateway.on('disconnect', ({ ctx }) => this.#onDisconnect(ctx));
+    // Kept after close: the gateway closes last, and the connections it closes then must still mark
+    // their slots (so another process, or this one restarted, resumes or releases them). The gateway
+    // lets go of every listener when it has closed.
+    o.gateway.on('disconnect', ({ ctx }) => this.#onDisconnect(ctx));
   }
 
   /** Open rooms of a kind to `join`. */
@@ -162,13 +162,28 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     const now = Date.now();
     const all = await this.o.store.list(roomId);
     const live: MemberRecord[] = [];
+    let audience: boolean | undefined;
     for (const m of all) {
       if (!m.connected && m.graceUntil !== null && m.graceUntil <= now) {
         const removed = await this.o.store.remove(roomId, m.peerId, { connection: m.connection, disconnected: true });
-        if (removed) this.#announceLeft(roomId, removed, 'timeout');
+        if (!removed) continue;
+        audience ??= await this.#audienceOf(roomId);
+        this.#announceLeft(roomId, audience, removed, 'timeout');
       } else live.push(m);
     }
     return live;
+  }
+
+  /**
+   * The languages read in a room now (members whose slot has not expired). A pure read: unlike
+   * `members`, it releases no slot and broadcasts nothing, so asking it on every message is cheap.
+   */
+  async languages(roomId: RoomId): Promise<string[]> {
+    const now = Date.now();
+    const present = (await this.o.store.list(roomId)).filter(
+      (m) => m.connected || m.graceUntil === null || m.graceUntil > now,
+    );
+    return [...new Set(present.map((m) => m.language))];
   }
 
   /** The room's state; an audience room lists only its hosts unless `members` says otherwise. */
@@ -197,7 +212,7 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     this.o.gateway.emitToPeer(peerId, 'removed', notice);
     this.o.gateway.evict(roomId, peerId, removed.language);
     this.#untrack(roomId, removed.connection);
-    this.#announceLeft(roomId, removed, 'removed');
+    this.#announceLeft(roomId, await this.#audienceOf(roomId), removed, 'removed');
     this.#log.info({ roomId, peerId, reason: notice.reason }, 'peer removed');
     return true;
   }
@@ -214,7 +229,6 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     });
     this.o.gateway.clearRoom(room.id, members);
     this.#localRooms.delete(room.id);
-    this.#audienceRooms.delete(room.id);
     for (const m of members) this.#emit({ type: 'left', roomId: room.id, member: m, reason: 'ended' });
     if (members.length > 0) this.#log.info({ roomId: room.id, members: members.length }, 'room ended; members left');
   }
@@ -225,8 +239,8 @@ export class RoomPresence extends Emitter<PresenceEvents> {
   }
 
   /**
-   * Idempotent: stops the grace timers (slots stay in the store for another process or a restart)
-   * and lets go of the gateway; joins are refused with `unavailable`.
+   * Idempotent: stops the grace timers (slots stay in the store for another process or a restart);
+   * joins are refused with `unavailable`.
    */
   close(): void {
     if (this.#closed) return;
@@ -234,8 +248,6 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     for (const timer of this.#graceTimers.values()) clearTimeout(timer);
     this.#graceTimers.clear();
     this.#localRooms.clear();
-    this.#audienceRooms.clear();
-    this.#stopDisconnects();
     this.removeAllListeners();
   }
 
@@ -290,7 +302,7 @@ export class RoomPresence extends Emitter<PresenceEvents> {
       );
       for (const m of added.expired) {
         this.#clearTimer(room.id, m.peerId);
-        this.#announceLeft(room.id, m, 'timeout');
+        this.#announceLeft(room.id, this.#isAudience(room.kind), m, 'timeout');
       }
       if (!added.ok) {
         throw new AppError(ErrorCode.RoomFull, `the room is full (${policy.capacity} people at most)`);
@@ -309,7 +321,6 @@ export class RoomPresence extends Emitter<PresenceEvents> {
 
     let current = room;
     if (!resumed && policy.onJoined) current = (await policy.onJoined(room, member)) ?? room;
-    if (policy.audience) this.#audienceRooms.add(room.id);
     const everyone = await this.members(room.id);
     // An audience sees only who hosts, not each other.
     const members = policy.audience
@@ -388,7 +399,7 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     await this.o.gateway.exit(ctx);
     this.#untrack(m.roomId, ctx.id);
     if (removed) {
-      this.#announceLeft(m.roomId, removed, 'left');
+      this.#announceLeft(m.roomId, this.#isAudience(m.roomKind), removed, 'left');
       this.#log.info({ roomId: m.roomId, peerId: m.peerId }, 'peer left');
     }
   }
@@ -414,12 +425,12 @@ export class RoomPresence extends Emitter<PresenceEvents> {
       const key = `${m.roomId} ${m.peerId}`;
       const timer = setTimeout(() => {
         this.#graceTimers.delete(key);
-        void this.#expire(m.roomId, m.peerId, ctx.id);
+        void this.#expire(m.roomId, m.roomKind, m.peerId, ctx.id);
       }, graceMs);
       timer.unref();
       this.#graceTimers.set(key, timer);
     }
-    if (this.#audienceRooms.has(m.roomId) && updated.role !== 'host') return;
+    if (this.#isAudience(m.roomKind) && updated.role !== 'host') return;
     try {
       const room = await this.o.rooms.get(m.roomId);
       this.o.gateway.emitToRoom(m.roomId, 'room-state', await this.roomState(room));
@@ -428,12 +439,12 @@ export class RoomPresence extends Emitter<PresenceEvents> {
     }
   }
 
-  async #expire(roomId: RoomId, peerId: PeerId, connection: string): Promise<void> {
+  async #expire(roomId: RoomId, kind: RoomKind, peerId: PeerId, connection: string): Promise<void> {
     try {
       const removed = await this.o.store.remove(roomId, peerId, { connection, disconnected: true });
       if (removed) {
         this.#log.info({ roomId, peerId }, 'reconnect grace period over; slot released');
-        this.#announceLeft(roomId, removed, 'timeout');
+        this.#announceLeft(roomId, this.#isAudience(kind), removed, 'timeout');
       }
     } catch (err) {
       this.#log.error({ err, roomId, peerId }, 'could not release a slot');
@@ -442,8 +453,21 @@ export class RoomPresence extends Emitter<PresenceEvents> {
 
   // --- helpers --------------------------------------------------------------------------------
 
-  #announceLeft(roomId: RoomId, member: MemberRecord, reason: PeerLeftReason): void {
-    if (!this.#audienceRooms.has(roomId) || member.role === 'host') {
+  /** Audience rooms (live) broadcast no membership among viewers; the kind says so on every process. */
+  #isAudience(kind: RoomKind): boolean {
+    return this.#policies.get(kind)?.audience === true;
+  }
+
+  async #audienceOf(roomId: RoomId): Promise<boolean> {
+    try {
+      return this.#isAudience((await this.o.rooms.get(roomId)).kind);
+    } catch {
+      return false;
+    }
+  }
+
+  #announceLeft(roomId: RoomId, audience: boolean, member: MemberRecord, reason: PeerLeftReason): void {
+    if (!audience || member.role === 'host') {
       this.o.gateway.emitToRoom(roomId, 'peer-left', { peerId: member.peerId, reason }, [member.peerId]);
     }
     this.#emit({ type: 'left', roomId, member, reason });

@@ -24,6 +24,7 @@ import type { Membership, RealtimeGateway, SocketContext } from '../realtime/rea
 import type { RoomPresence } from '../realtime/room-presence.js';
 import type { MemberRecord, RoomStateStore } from '../realtime/room-state-store.js';
 import type { RoomService } from '../rooms/room-service.js';
+import type { MediaStateDrops } from './media-state-drops.js';
 
 export interface SignalingServiceOptions {
   gateway: RealtimeGateway;
@@ -36,7 +37,11 @@ export interface SignalingServiceOptions {
   admit?: (room: Room, session: Session) => Promise<void>;
   /** The same rules over the members already there, right after the join (RoomKindPolicy.confirm). */
   confirm?: (room: Room, session: Session, earlier: readonly MemberRecord[]) => void;
+  /** TEST_HOOKS only: media-state deliveries to drop. */
+  drops?: MediaStateDrops;
 }
+
+const NONE: readonly PeerId[] = [];
 
 /** Relay latency buckets in seconds (50 µs … 250 ms): the relay is one store read and one send. */
 const RELAY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
@@ -55,8 +60,6 @@ export class SignalingService {
   readonly #relay: Histogram;
   readonly #replays: Counter<'reason'>;
   readonly #iceRestarts: Counter;
-  /** Test hook (TEST_HOOKS): media-state deliveries to drop, by `roomId peerId`. */
-  readonly #drops = new Map<string, number>();
   #closed = false;
 
   constructor(private readonly o: SignalingServiceOptions) {
@@ -102,24 +105,10 @@ export class SignalingService {
     );
   }
 
-  /** TEST_HOOKS only: drop the next `count` media-state messages the server would deliver to a peer. */
-  dropNextMediaState(roomId: RoomId, peerId: PeerId, count = 1): void {
-    this.#drops.set(`${roomId} ${peerId}`, (this.#drops.get(`${roomId} ${peerId}`) ?? 0) + count);
-    this.#log.warn({ roomId, peerId, count }, 'test hook: dropping the next media-state to this peer');
-  }
-
-  /** TEST_HOOKS only: cut the transport of the connection holding a peer's slot (if on this process). */
-  async dropConnection(roomId: RoomId, peerId: PeerId): Promise<boolean> {
-    const member = await this.o.store.get(roomId, peerId);
-    const dropped = member !== undefined && this.o.gateway.dropTransport(member.connection);
-    if (dropped) this.#log.warn({ roomId, peerId }, 'test hook: connection dropped');
-    return dropped;
-  }
-
   /** Idempotent: a closed service refuses calls' messages with `unavailable`. */
   close(): void {
     this.#closed = true;
-    this.#drops.clear();
+    this.o.drops?.clear();
   }
 
   #whenOpen<T>(work: () => T): T {
@@ -189,15 +178,7 @@ export class SignalingService {
   /** Send a peer's media state to the room (or only to `to`), minus the deliveries a test hook drops. */
   #deliverMediaState(roomId: RoomId, peerId: PeerId, state: MediaState, to?: readonly PeerId[]): void {
     const body = { peerId, state };
-    const dropped: PeerId[] = [];
-    for (const [key, count] of this.#drops) {
-      const [room, target] = key.split(' ') as [RoomId, PeerId];
-      if (room !== roomId || (to && !to.includes(target))) continue;
-      dropped.push(target);
-      if (count <= 1) this.#drops.delete(key);
-      else this.#drops.set(key, count - 1);
-    }
-    if (dropped.length > 0) this.#log.warn({ roomId, peerId, dropped }, 'test hook: media-state dropped');
+    const dropped = this.o.drops?.take(roomId, peerId, to) ?? NONE;
     if (to) {
       for (const target of to) if (!dropped.includes(target)) this.o.gateway.emitToPeer(target, 'media-state', body);
     } else {

@@ -1,14 +1,19 @@
-import { AppError } from '@fusionflow/kit';
+import { AppError, type Logger } from '@fusionflow/kit';
 import { DropConnectionRequest, DropMediaStateRequest, ErrorCode } from '@fusionflow/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/http-app.js';
-import type { SignalingService } from './signaling-service.js';
+import type { RealtimeGateway } from '../realtime/realtime-gateway.js';
+import type { RoomStateStore } from '../realtime/room-state-store.js';
+import type { MediaStateDrops } from './media-state-drops.js';
 
 /**
  * TEST ONLY, registered when `TEST_HOOKS=true` (never in production): switches that make the
  * failures browser scenarios need, e.g. a lost `media-state` message.
  */
-export function registerSignalingTestHooks(app: HttpApp, signaling: SignalingService): void {
+export function registerSignalingTestHooks(
+  app: HttpApp,
+  o: { drops: MediaStateDrops; store: RoomStateStore; gateway: RealtimeGateway; logger: Logger },
+): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.post('/api/test-hooks/drop-media-state', {
     schema: {
@@ -17,7 +22,7 @@ export function registerSignalingTestHooks(app: HttpApp, signaling: SignalingSer
       body: DropMediaStateRequest,
     },
     handler: async (request, reply) => {
-      signaling.dropNextMediaState(request.body.roomId, request.body.peerId, request.body.count);
+      o.drops.drop(request.body.roomId, request.body.peerId, request.body.count);
       return reply.code(204).send();
     },
   });
@@ -28,9 +33,12 @@ export function registerSignalingTestHooks(app: HttpApp, signaling: SignalingSer
       body: DropConnectionRequest,
     },
     handler: async (request, reply) => {
-      if (!(await signaling.dropConnection(request.body.roomId, request.body.peerId))) {
+      const { roomId, peerId } = request.body;
+      const member = await o.store.get(roomId, peerId);
+      if (!member || !o.gateway.dropTransport(member.connection)) {
         throw new AppError(ErrorCode.PeerNotFound, 'no such peer connected to this process');
       }
+      o.logger.warn({ roomId, peerId }, 'test hook: connection dropped');
       return reply.code(204).send();
     },
   });
