@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from './text.js';
 
 /**
  * The doctor's report (`GET /api/admin/diagnostics`, `npm run doctor`): one check per dependency,
@@ -9,16 +10,16 @@ export type DiagnosticStatus = z.infer<typeof DiagnosticStatus>;
 
 export const DiagnosticCheck = z.object({
   /** Stable id: `database`, `redis`, `sfu`, `sfu-ice`, `turn:<url>`, `translation`, `storage`, `clock`, `tls`, `ledger`. */
-  id: z.string(),
+  id: text(),
   /** What was checked, for people. */
-  title: z.string(),
+  title: text(),
   status: DiagnosticStatus,
   /** What was found. */
-  summary: z.string(),
+  summary: text(),
   /** What to change, when something is wrong. */
-  fix: z.string().optional(),
+  fix: text().optional(),
   /** Measurements behind the verdict (addresses, realm, latency, expiry…). */
-  details: z.record(z.string(), z.unknown()).optional(),
+  details: z.record(text(), z.unknown()).optional(),
   durationMs: z.number(),
 });
 export type DiagnosticCheck = z.infer<typeof DiagnosticCheck>;
@@ -26,7 +27,7 @@ export type DiagnosticCheck = z.infer<typeof DiagnosticCheck>;
 export const DiagnosticsReport = z.object({
   /** The worst status of any check (`skipped` counts as ok). */
   status: z.enum(['ok', 'warn', 'fail']),
-  checkedAt: z.string(),
+  checkedAt: text(),
   checks: z.array(DiagnosticCheck),
 });
 export type DiagnosticsReport = z.infer<typeof DiagnosticsReport>;

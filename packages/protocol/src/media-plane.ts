@@ -141,14 +141,14 @@ export type StreamKeyResponse = z.infer<typeof StreamKeyResponse>;
  */
 export const SfuNetworkInfo = z.object({
   /** ICE_ADDRESSES: extra host candidates offered to browsers. */
-  iceAddresses: z.array(z.string()),
+  iceAddresses: z.array(text()),
   /** ICE_ONLY_ADDRESSES: only those are offered. */
   iceOnlyAddresses: z.boolean(),
   /** ICE_PORT_RANGE, or null for random ports. */
   icePortRange: z.tuple([z.number().int(), z.number().int()]).nullable(),
   /** Every address of the SFU machine's interfaces (loopback included). */
-  interfaces: z.array(z.string()),
+  interfaces: z.array(text()),
   /** The SFU's clock (ISO 8601), for the doctor's clock check. */
-  time: z.string(),
+  time: text(),
 });
 export type SfuNetworkInfo = z.infer<typeof SfuNetworkInfo>;

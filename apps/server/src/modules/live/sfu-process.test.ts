@@ -64,7 +64,11 @@ describe('the embedded SFU process', () => {
     const all = await new EmbeddedSfu({ ...embeddedOptions(), env: everySetting }).environment();
     for (const s of Object.values(sfuSettings)) {
       if (s.secret) expect(all[s.env], s.env).not.toBe('v');
-      else if (!['SFU_HOST', 'SFU_PORT', 'CONTROL_URL', 'JWKS_URL', 'JWKS', 'SFU_TRUST_PROXY'].includes(s.env))
+      else if (
+        !['SFU_HOST', 'SFU_PORT', 'CONTROL_URL', 'JWKS_URL', 'JWKS', 'SFU_TRUST_PROXY', 'OTEL_SERVICE_NAME'].includes(
+          s.env,
+        )
+      )
         expect(all[s.env], s.env).toBe('v');
     }
   });
