@@ -115,11 +115,14 @@ export function createSubscriberPeer(
   o: PeerNetworkOptions,
   codecs: { audio?: RTCRtpCodecParameters | undefined; video?: RTCRtpCodecParameters | undefined },
 ): RTCPeerConnection {
+  // A kind the publisher does not send still gets a codec, so werift 0.24 can answer the viewer's m-line for it
+  // (as inactive: SubscriberSession sends nothing there); with no codec at all it refuses the whole offer.
+  const publisher = publisherCodecs();
   return new RTCPeerConnection({
     ...network(o),
     codecs: {
-      audio: codecs.audio ? subscriberCodecs(codecs.audio) : [],
-      video: codecs.video ? subscriberCodecs(codecs.video) : [],
+      audio: subscriberCodecs(codecs.audio ?? publisher.audio[0]!),
+      video: codecs.video ? subscriberCodecs(codecs.video) : publisher.video.filter((c) => !/rtx/i.test(c.mimeType)),
     },
     headerExtensions: subscriberExtensions(),
   });
