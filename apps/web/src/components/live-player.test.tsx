@@ -44,7 +44,13 @@ vi.mock('@fusionflow/client', async (importOriginal) => ({
   ...(await importOriginal<typeof import('@fusionflow/client')>()),
   WhepPlayer: h.FakeWhepPlayer,
 }));
-vi.mock('../api', () => ({ api: h.api, wallet: {} }));
+// The ticket gate states the platform fee (wallet.packs); nobody is signed in, so no balance is read.
+vi.mock('../api', () => ({
+  api: h.api,
+  wallet: {
+    packs: () => Promise.resolve({ packs: [], providers: [], platformFeePercent: 20, studioSharePercent: 10 }),
+  },
+}));
 vi.mock('../session/session-context', () => ({ useSession: () => ({ user: null }) }));
 
 const room = (over: Partial<Room> = {}) =>
