@@ -144,16 +144,24 @@ describe('tracing a WHEP play across the control plane and the SFU', () => {
     const sessionId = player.location!.split('/').pop()!;
 
     const inTrace = () => collector.spans.filter((s) => s.traceId === traceId);
-    const session = await waitFor(
-      'the SFU session span',
-      () => inTrace().find((s) => s.service === 'fusionflow-sfu' && s.name === 'whep.session'),
+    // Each process exports its spans in its own batches: wait until the chains from the SFU session and from the
+    // grant up to their request spans have all arrived (a broken parent link times out here).
+    const { session, grantSpan } = await waitFor(
+      'the SFU session and grant spans with their parents',
+      () => {
+        const spans = inTrace();
+        const ids = new Map(spans.map((s) => [s.spanId, s]));
+        const up = (s: ExportedSpan | undefined) => (s?.parentSpanId ? ids.get(s.parentSpanId) : undefined);
+        const session = spans.find((s) => s.service === 'fusionflow-sfu' && s.name === 'whep.session');
+        const grantSpan = spans.find((s) => s.name === 'grant.issue');
+        return session && grantSpan && up(up(up(session))) && up(grantSpan) ? { session, grantSpan } : undefined;
+      },
       20_000,
     );
     const byId = new Map(inTrace().map((s) => [s.spanId, s]));
     const parentOf = (s: ExportedSpan) => (s.parentSpanId ? byId.get(s.parentSpanId) : undefined);
 
     // The grant: the control plane's request span, child of the browser's, and the grant span under it.
-    const grantSpan = inTrace().find((s) => s.name === 'grant.issue');
     expect(grantSpan, 'grant.issue span').toBeDefined();
     expect(grantSpan).toMatchObject({ service: 'ff-trace-server', attributes: { 'ff.role': 'subscribe' } });
     const grantRequest = parentOf(grantSpan!);
