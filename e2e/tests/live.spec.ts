@@ -3,7 +3,7 @@ import { expect, test } from '../support/test.js';
 import { inboundMedia, timeToFirstFrame, trackPeerConnections } from '../support/webrtc.js';
 
 // Four viewers, a late one and a reload, on a machine that may be loaded.
-test.describe.configure({ timeout: 180_000 });
+test.describe.configure({ timeout: 360_000 });
 
 test('a streamer goes live from the studio; three viewers see and hear it, a late one gets a picture at once, all are told when it stops', async ({
   page,
