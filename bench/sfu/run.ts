@@ -51,6 +51,8 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
       SFU_RATE_LIMIT_PER_MINUTE: '100000',
       ICE_DISCONNECT_GRACE_SECONDS: '300',
       MAX_SUBSCRIBERS_PER_ROOM: '10000',
+      // The admission budget is off unless asked for (BENCH_MAX_VIEWERS): the benchmark measures the media path.
+      SFU_MAX_VIEWERS: process.env.BENCH_MAX_VIEWERS ?? '0',
       INTERNAL_SECRET: ADMIN_SECRET,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -85,6 +85,18 @@ export const sfuSettings = {
   maxSubscribersPerRoom: setting('MAX_SUBSCRIBERS_PER_ROOM', read.int(1, 100_000), 'Subscribers one room may have.', {
     default: 1000,
   }),
+  maxViewers: setting(
+    'SFU_MAX_VIEWERS',
+    read.int(0, 1_000_000),
+    'WHEP sessions this SFU process holds at once, over all rooms (0: no limit). Past it a viewer gets 503 sfu_full with Retry-After; publishers never count. About 100 per core for a 2.5 Mbit/s stream (bench/README.md); see Sizing.',
+    { default: 100 },
+  ),
+  fullRetryAfterSeconds: setting(
+    'SFU_FULL_RETRY_AFTER_SECONDS',
+    read.int(1, 600),
+    'Retry-After of a WHEP request refused because the SFU is full.',
+    { default: 5 },
+  ),
   maxSdpBytes: setting('MAX_SDP_BYTES', read.int(1024, 1024 * 1024), 'Largest SDP offer or ICE fragment accepted.', {
     default: 64 * 1024,
   }),

@@ -9,12 +9,16 @@ import { createSfuHttpApp, type SfuHttpApp } from './http/http-app.js';
 import { iceServerLinks, ownIceServers } from './http/ice-links.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { SfuMetrics } from './metrics.js';
+import { guardDtlsRetransmissions } from './peer/dtls-retransmissions.js';
 import { RoomManager } from './room/room-manager.js';
+import { ViewerBudget } from './room/viewer-budget.js';
 
 export interface Sfu {
   readonly config: SfuConfig;
   readonly app: SfuHttpApp;
   readonly rooms: RoomManager;
+  /** Viewers admitted over all rooms, against `SFU_MAX_VIEWERS`. */
+  readonly viewerBudget: ViewerBudget;
   readonly auth: Authorizer;
   readonly logger: Logger;
   /** Start listening; resolves to the base URL (http://127.0.0.1:8090). */
@@ -56,6 +60,8 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
     throw new Error('INTERNAL_SECRET is required with CONTROL_URL (events and admin calls are signed with it)');
   }
   checkTurnSecret(config);
+  // Before the first peer: werift's DTLS must survive a peer that answers every copy of a retransmitted flight.
+  guardDtlsRetransmissions();
   const lifecycle = new Lifecycle(logger);
   try {
     const control =
@@ -96,6 +102,11 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       );
     }
 
+    const viewerBudget = new ViewerBudget({
+      max: config.maxViewers,
+      retryAfterSeconds: config.fullRetryAfterSeconds,
+      metrics: metrics.viewerBudget,
+    });
     const rooms = new RoomManager({
       network: {
         iceAddresses: config.iceAddresses,
@@ -107,6 +118,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
         connectTimeoutMs: config.connectTimeoutSeconds * 1000,
       },
       maxSubscribers: config.maxSubscribersPerRoom,
+      viewerBudget,
       nackCacheSize: config.nackCacheSize,
       publisherMaxBitrate: config.publisherMaxBitrate,
       pliThrottleMs: config.keyframeIntervalMs,
@@ -159,6 +171,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       config,
       app,
       rooms,
+      viewerBudget,
       auth,
       logger,
       listen: async () => {

@@ -8,6 +8,8 @@ export class SfuMetrics {
   readonly rooms: Gauge;
   readonly publishers: Gauge;
   readonly subscribers: Gauge<'room'>;
+  /** WHEP sessions held against SFU_MAX_VIEWERS, and viewers refused because it was reached. */
+  readonly viewerBudget: { inUse: Gauge; refused: Counter };
   readonly #counters: Record<keyof RoomCounts, Counter<'room'>>;
   readonly #live = new Set<RoomMetrics>();
 
@@ -24,6 +26,18 @@ export class SfuMetrics {
       labelNames: ['room'],
       registers: [registry],
     });
+    this.viewerBudget = {
+      inUse: new Gauge({
+        name: 'sfu_viewer_sessions',
+        help: 'WHEP sessions held against SFU_MAX_VIEWERS',
+        registers: [registry],
+      }),
+      refused: new Counter({
+        name: 'sfu_viewers_refused_total',
+        help: 'WHEP requests refused with 503 sfu_full (SFU_MAX_VIEWERS reached)',
+        registers: [registry],
+      }),
+    };
     const flush = () => {
       for (const room of this.#live) room.flush();
     };

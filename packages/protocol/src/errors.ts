@@ -69,6 +69,8 @@ export const ErrorCode = {
   /** WHIP/WHEP PATCH: `If-Match` names another ICE session. */
   PreconditionFailed: 'precondition_failed',
   ProtocolMismatch: 'protocol_mismatch',
+  /** WHEP: the media server holds its most viewers (`SFU_MAX_VIEWERS`); retry after `Retry-After` seconds. */
+  SfuFull: 'sfu_full',
   Unavailable: 'unavailable',
   Internal: 'internal_error',
 } as const;
@@ -157,6 +159,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   publisher_exists: 409,
   precondition_failed: 412,
   protocol_mismatch: 400,
+  sfu_full: 503,
   unavailable: 503,
   internal_error: 500,
 };

@@ -7,11 +7,14 @@ import { checkOffer } from '../peer/sdp.js';
 import { SubscriberSession } from '../whep/subscriber-session.js';
 import { PublisherSession } from '../whip/publisher-session.js';
 import type { MediaSession, SessionTimings } from './media-session.js';
+import type { ViewerBudget } from './viewer-budget.js';
 
 export interface RoomOptions {
   network: PeerNetworkOptions;
   timings: SessionTimings;
   maxSubscribers: number;
+  /** Viewers of the whole SFU (every room shares it). */
+  viewerBudget: ViewerBudget;
   nackCacheSize: number;
   publisherMaxBitrate: number;
   pliThrottleMs: number;
@@ -124,18 +127,26 @@ export class Room {
     if (this.#subscribers.size >= this.o.maxSubscribers) {
       throw new AppError(ErrorCode.RoomFull, `room ${this.name} has the most subscribers allowed`);
     }
+    // Nothing awaits from here to the session being in #subscribers: a burst cannot overshoot the budget.
+    this.o.viewerBudget.take(holder.grantId !== null && this.#byGrant.has(holder.grantId));
     const codecs = {
       audio: publisher.tracks.find((t) => t.kind === 'audio')?.codec,
       video: publisher.tracks.find((t) => t.kind === 'video')?.codec,
     };
-    const session = new SubscriberSession(
-      this.name,
-      holder.userId,
-      createSubscriberPeer(this.o.network, codecs),
-      this.o.timings,
-      this.#logger,
-      { sources: publisher.tracks, metrics: this.metrics },
-    );
+    let session: SubscriberSession;
+    try {
+      session = new SubscriberSession(
+        this.name,
+        holder.userId,
+        createSubscriberPeer(this.o.network, codecs),
+        this.o.timings,
+        this.#logger,
+        { sources: publisher.tracks, metrics: this.metrics },
+      );
+    } catch (err) {
+      this.o.viewerBudget.give();
+      throw err;
+    }
     this.#subscribers.set(session.id, session);
     session.viewers = () => this.#joined;
     session.onClosed = (s, reason) => {
@@ -185,7 +196,7 @@ export class Room {
   }
 
   #subscriberClosed(session: SubscriberSession, reason: string): void {
-    this.#subscribers.delete(session.id);
+    if (this.#subscribers.delete(session.id)) this.o.viewerBudget.give();
     if (session.connected) {
       this.#joined = Math.max(0, this.#joined - 1);
       this.#updateViewers();
