@@ -80,7 +80,11 @@ export function isFusionFlowError(err: unknown, ...codes: AnyErrorCode[]): err i
  */
 export async function errorOfResponse(response: Response): Promise<FusionFlowError> {
   const requestId = response.headers.get('x-request-id') ?? undefined;
-  const ids = requestId === undefined ? {} : { requestId };
+  const retryAfter = retryAfterSeconds(response);
+  const ids = {
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+  };
   let body: unknown;
   try {
     body = JSON.parse(await response.text());
@@ -97,6 +101,12 @@ export async function errorOfResponse(response: Response): Promise<FusionFlowErr
     `HTTP ${response.status} ${response.statusText}`.trim(),
     { status: response.status, ...ids },
   );
+}
+
+/** The seconds of a `Retry-After` header (delta-seconds form), or undefined. */
+export function retryAfterSeconds(response: Response): number | undefined {
+  const value = response.headers.get('retry-after');
+  return value !== null && /^\d{1,6}$/.test(value.trim()) ? Number(value) : undefined;
 }
 
 /** A request that never got an answer. */

@@ -54,6 +54,16 @@ export {
   type ReconcileState,
 } from './media-reconciler.js';
 export { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
+export { type BackoffOptions, backoffDelay } from './reconnect-backoff.js';
+export {
+  classifyWhepError,
+  type RetryingWhepEvents,
+  RetryingWhepPlayer,
+  type RetryingWhepPlayerOptions,
+  type RetryingWhepState,
+  retriesByDefault,
+  type WhepFailure,
+} from './retrying-whep-player.js';
 export {
   type RequestFailure,
   SignalingConnection,

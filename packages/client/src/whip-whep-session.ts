@@ -100,6 +100,12 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
     if (response.status !== 201) throw await errorOfResponse(response);
     const location = response.headers.get('location');
     this.location = location ? resolveUrl(this.o.url, location) : null;
+    if (this.#closed) {
+      // Stopped while the offer was out: the session the server just made would hold its place until ICE gives up.
+      if (this.location) await this.#fetch(this.location, { method: 'DELETE' }).catch(() => undefined);
+      await response.body?.cancel().catch(() => undefined);
+      return;
+    }
     const answer = await response.text();
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
     this.#listen(response.headers.get('link') ?? '');

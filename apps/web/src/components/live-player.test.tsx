@@ -6,31 +6,68 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { LivePlayer } from './live-player';
 
 const h = vi.hoisted(() => {
-  class FakeWhepPlayer {
-    static instances: FakeWhepPlayer[] = [];
-    readonly stream = undefined;
-    readonly listeners: ((e: SessionEvent) => void)[] = [];
+  type Failure = { reason: string; endedReason?: string; error?: unknown };
+  type Options = {
+    session: () => Promise<{ url: string; token?: string }>;
+    retry?: (failure: Failure, byDefault: boolean) => boolean | Promise<boolean>;
+  };
+  /**
+   * Stands in for the SDK's RetryingWhepPlayer (it has its own tests): asks the component for a session, tells it
+   * the states and events, and asks it whether to try again after a failure, with the SDK's own default answer.
+   */
+  class FakeRetryingWhepPlayer {
+    static instances: FakeRetryingWhepPlayer[] = [];
+    static sdk: {
+      classify: (error: unknown) => Failure;
+      byDefault: (failure: Failure) => boolean;
+    };
+    readonly listeners = new Map<string, Set<(value: unknown) => void>>();
+    sessionOptions: { url: string; token?: string } | undefined;
+    /** The component's answers to "try again?", in order. */
+    readonly decisions: boolean[] = [];
     stopped = false;
-    constructor(readonly options: { url: string; token?: string }) {
-      FakeWhepPlayer.instances.push(this);
+    constructor(readonly options: Options) {
+      FakeRetryingWhepPlayer.instances.push(this);
     }
-    on(_event: 'session', listener: (e: SessionEvent) => void) {
-      this.listeners.push(listener);
-      return () => undefined;
+    on(event: string, listener: (value: never) => void) {
+      const set = this.listeners.get(event) ?? new Set();
+      set.add(listener as (value: unknown) => void);
+      this.listeners.set(event, set);
+      return () => set.delete(listener as (value: unknown) => void);
     }
-    async start() {
+    emit(event: string, value: unknown) {
+      for (const l of this.listeners.get(event) ?? []) l(value);
+    }
+    start() {
+      void this.attempt();
       return this;
+    }
+    async attempt() {
+      this.emit('state', { state: 'connecting' });
+      try {
+        this.sessionOptions = await this.options.session();
+      } catch (error) {
+        await this.fail(FakeRetryingWhepPlayer.sdk.classify(error));
+        return;
+      }
+      this.emit('state', { state: 'playing' });
+    }
+    async fail(failure: Failure) {
+      const byDefault = FakeRetryingWhepPlayer.sdk.byDefault(failure);
+      const again = this.options.retry ? await this.options.retry(failure, byDefault) : byDefault;
+      this.decisions.push(again);
+      if (!again) this.stopped = true;
+    }
+    async fire(e: SessionEvent) {
+      this.emit('event', e);
+      if (e.type === 'ended') await this.fail({ reason: 'ended', endedReason: e.reason });
     }
     async stop() {
       this.stopped = true;
     }
-    async selectLayer() {}
-    fire(e: SessionEvent) {
-      for (const l of this.listeners) l(e);
-    }
   }
   return {
-    FakeWhepPlayer,
+    FakeRetryingWhepPlayer,
     api: {
       session: { accessToken: 'a' } as unknown,
       guest: vi.fn(),
@@ -40,10 +77,14 @@ const h = vi.hoisted(() => {
   };
 });
 
-vi.mock('@fusionflow/client', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('@fusionflow/client')>()),
-  WhepPlayer: h.FakeWhepPlayer,
-}));
+vi.mock('@fusionflow/client', async (importOriginal) => {
+  const sdk = await importOriginal<typeof import('@fusionflow/client')>();
+  h.FakeRetryingWhepPlayer.sdk = {
+    classify: sdk.classifyWhepError,
+    byDefault: (failure) => sdk.retriesByDefault(failure as Parameters<typeof sdk.retriesByDefault>[0]),
+  };
+  return { ...sdk, RetryingWhepPlayer: h.FakeRetryingWhepPlayer };
+});
 // The ticket gate states the platform fee (wallet.packs); nobody is signed in, so no balance is read.
 vi.mock('../api', () => ({
   api: h.api,
@@ -67,7 +108,7 @@ function renderPlayer(r: Room) {
 }
 
 beforeEach(() => {
-  h.FakeWhepPlayer.instances.length = 0;
+  h.FakeRetryingWhepPlayer.instances.length = 0;
   h.api.requestGrant.mockReset();
   h.api.getRoom.mockReset();
   h.api.getRoom.mockResolvedValue(room());
@@ -78,28 +119,32 @@ describe('LivePlayer state machine', () => {
     h.api.requestGrant.mockResolvedValue({ token: 'g', iceServers: [], whepUrl: '/api/whep/play/r1' });
     const { onChange } = renderPlayer(room());
     await waitFor(() => expect(screen.queryByTestId('player-status')).toBeNull());
-    const player = h.FakeWhepPlayer.instances[0]!;
-    expect(player.options).toMatchObject({ url: '/api/whep/play/r1', token: 'g' });
-    act(() => player.fire({ type: 'viewers', count: 3 }));
+    const player = h.FakeRetryingWhepPlayer.instances[0]!;
+    expect(player.sessionOptions).toMatchObject({ url: '/api/whep/play/r1', token: 'g' });
+    act(() => void player.fire({ type: 'viewers', count: 3 }));
     expect(screen.getByTestId('viewer-count').textContent).toContain('3');
     h.api.getRoom.mockResolvedValue(room({ status: 'ended' }));
-    act(() => player.fire({ type: 'ended', reason: 'publisher_left' }));
+    await act(() => player.fire({ type: 'ended', reason: 'publisher_left' }));
     await waitFor(() => expect(screen.getByTestId('stream-ended').textContent).toBe('The stream has ended.'));
     expect(onChange).toHaveBeenCalledWith(expect.objectContaining({ status: 'ended' }));
-    expect(player.stopped).toBe(true);
+    // The room is over: no other attempt.
+    expect(player.decisions).toEqual([false]);
   });
 
   it('interrupted (not ended) when the session ends while the room is still live', async () => {
     h.api.requestGrant.mockResolvedValue({ token: 'g', iceServers: [] });
     renderPlayer(room());
-    await waitFor(() => expect(h.FakeWhepPlayer.instances).toHaveLength(1));
+    await waitFor(() => expect(h.FakeRetryingWhepPlayer.instances).toHaveLength(1));
     await waitFor(() => expect(screen.queryByTestId('player-status')).toBeNull());
-    act(() => h.FakeWhepPlayer.instances[0]!.fire({ type: 'ended', reason: 'ice_failed' }));
+    const player = h.FakeRetryingWhepPlayer.instances[0]!;
+    await act(() => player.fire({ type: 'ended', reason: 'ice_failed' }));
     await waitFor(() =>
       expect(screen.getByTestId('player-status').textContent).toBe(
         'The stream was interrupted. Waiting for the streamer…',
       ),
     );
+    // Still live: the player tries again.
+    expect(player.decisions).toEqual([true]);
   });
 
   it('waits (connecting, no error shown) while nobody publishes', async () => {
@@ -124,6 +169,21 @@ describe('LivePlayer state machine', () => {
       </MemoryRouter>,
     );
     await waitFor(() => expect(container.querySelector('.player')?.hasAttribute('hidden')).toBe(true));
-    expect(h.FakeWhepPlayer.instances).toHaveLength(0);
+    // Nothing plays until a ticket is bought: no other attempt.
+    await waitFor(() => expect(h.FakeRetryingWhepPlayer.instances[0]!.decisions).toEqual([false]));
+  });
+
+  it('full: a media server at its budget (503 sfu_full) says so and keeps trying', async () => {
+    h.api.requestGrant.mockResolvedValue({ token: 'g', iceServers: [] });
+    renderPlayer(room());
+    await waitFor(() => expect(h.FakeRetryingWhepPlayer.instances).toHaveLength(1));
+    const player = h.FakeRetryingWhepPlayer.instances[0]!;
+    await waitFor(() => expect(player.sessionOptions).toBeDefined());
+    await act(() =>
+      player.fail(h.FakeRetryingWhepPlayer.sdk.classify(new FusionFlowError('sfu_full', 'full', { status: 503 }))),
+    );
+    expect(screen.getByTestId('player-status').textContent).toBe('This stream is full, retrying…');
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(player.decisions).toEqual([true]);
   });
 });

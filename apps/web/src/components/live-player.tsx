@@ -1,4 +1,4 @@
-import { isFusionFlowError, newTraceparent, WhepPlayer } from '@fusionflow/client';
+import { isFusionFlowError, newTraceparent, RetryingWhepPlayer } from '@fusionflow/client';
 import { type Room, whepUrl } from '@fusionflow/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -7,10 +7,15 @@ import { ErrorAlert } from './error-alert';
 import { TicketGate } from './ticket-gate';
 
 const RETRY_MS = 3000;
+/** The longest wait between two attempts to play. */
+const MAX_RETRY_MS = 8000;
 const POLL_MS = 5000;
 
-/** `ticket`: a paid stream this viewer has no ticket for (the grant answered 402); nothing plays until bought. */
-type State = 'waiting' | 'connecting' | 'playing' | 'interrupted' | 'ended' | 'ticket';
+/**
+ * `ticket`: a paid stream this viewer has no ticket for (the grant answered 402); nothing plays until bought.
+ * `full`: the media server refused the viewer (503 sfu_full); the player tries again.
+ */
+type State = 'waiting' | 'connecting' | 'playing' | 'interrupted' | 'full' | 'ended' | 'ticket';
 
 /** The layers, tallest first (those of unknown height last, as the SFU lists them). */
 function byHeight(l: { available: string[]; heights: Record<string, number> }): string[] {
@@ -40,7 +45,7 @@ export function LivePlayer({
     heights: Record<string, number>;
   }>({ available: [], current: null, heights: {} });
   const [quality, setQuality] = useState<string>('auto');
-  const playerRef = useRef<WhepPlayer | null>(null);
+  const playerRef = useRef<RetryingWhepPlayer | null>(null);
   /** Bumped after a ticket is bought: connect again. */
   const [attempt, setAttempt] = useState(0);
   const live = room.status === 'live';
@@ -48,77 +53,73 @@ export function LivePlayer({
   // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the signal to connect again after a ticket
   useEffect(() => {
     if (!live) return;
-    let cancelled = false;
-    let player: WhepPlayer | null = null;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    const again = (next: State) => {
-      if (cancelled) return;
-      setState(next);
-      retry = setTimeout(() => void connect(), RETRY_MS);
-    };
-    const connect = async () => {
-      if (cancelled) return;
-      try {
-        setState((s) => (s === 'interrupted' ? s : 'connecting'));
+    // The SDK's player retries by itself (a full media server, ICE failure, a closed session) with backoff; this
+    // decides the rest: what a refusal or the end of a session means for this room.
+    const viewer = new RetryingWhepPlayer({
+      session: async () => {
         if (!api.session) await api.guest();
         // One trace per play: the grant, the forwarder and the SFU session (when the operator traces).
         const traceparent = newTraceparent();
         const grant = await api.requestGrant(room.id, 'subscribe', { traceparent });
-        const p = new WhepPlayer({
+        return {
           url: grant.whepUrl ?? whepUrl(room.id),
           token: grant.token,
           iceServers: grant.iceServers,
           traceparent,
-        });
-        player = p;
-        playerRef.current = p;
-        p.on('session', (event) => {
-          if (event.type === 'viewers') setViewers(event.count);
-          if (event.type === 'layers') {
-            setLayers({ available: event.available, current: event.current, heights: event.heights ?? {} });
-          }
-          if (event.type === 'ended') {
-            void p.stop();
-            api.getRoom(room.id).then(
-              (r) => {
-                if (r.status === 'ended') {
-                  setState('ended');
-                  onChange(r);
-                } else again('interrupted');
-              },
-              () => again('interrupted'),
-            );
-          }
-        });
-        await p.start();
-        if (cancelled) {
-          await p.stop();
-          return;
-        }
-        if (videoRef.current && p.stream) videoRef.current.srcObject = p.stream;
-        setState('playing');
-        setError(null);
-      } catch (err) {
-        await player?.stop();
-        player = null;
+        };
+      },
+      backoff: { initialMs: RETRY_MS / 2, maxMs: MAX_RETRY_MS },
+      retry: async (failure, byDefault) => {
+        const err = failure.error;
         if (isFusionFlowError(err, 'room_ended')) {
           setState('ended');
-          return;
+          return false;
         }
         if (isFusionFlowError(err, 'ticket_required')) {
           setState('ticket');
-          return;
+          return false;
         }
-        if (!isFusionFlowError(err, 'no_publisher')) setError(err);
-        again('waiting');
+        if (failure.reason === 'full') {
+          setState('full');
+          return true;
+        }
+        if (failure.reason === 'ended') {
+          const r = await api.getRoom(room.id).catch(() => null);
+          if (r?.status === 'ended') {
+            setState('ended');
+            onChange(r);
+            return false;
+          }
+          setState('interrupted');
+          return true;
+        }
+        if (isFusionFlowError(err, 'no_publisher')) setState('waiting');
+        else if (!byDefault && err !== undefined) setError(err);
+        return true;
+      },
+    });
+    playerRef.current = viewer;
+    viewer.on('state', (s) => {
+      if (s.state === 'connecting')
+        setState((prev) => (prev === 'interrupted' || prev === 'full' ? prev : 'connecting'));
+      if (s.state === 'playing') {
+        setState('playing');
+        setError(null);
       }
-    };
-    void connect();
+    });
+    viewer.on('player', (p) => {
+      if (videoRef.current && p.stream) videoRef.current.srcObject = p.stream;
+    });
+    viewer.on('event', (event) => {
+      if (event.type === 'viewers') setViewers(event.count);
+      if (event.type === 'layers') {
+        setLayers({ available: event.available, current: event.current, heights: event.heights ?? {} });
+      }
+    });
+    viewer.start();
     return () => {
-      cancelled = true;
-      clearTimeout(retry);
       playerRef.current = null;
-      void player?.stop();
+      void viewer.stop();
     };
   }, [live, room.id, onChange, attempt]);
 
@@ -132,7 +133,7 @@ export function LivePlayer({
 
   const chooseQuality = (value: string) => {
     setQuality(value);
-    playerRef.current?.selectLayer(value === 'auto' ? null : value).catch((err: unknown) => setError(err));
+    playerRef.current?.player?.selectLayer(value === 'auto' ? null : value).catch((err: unknown) => setError(err));
   };
 
   // The room itself: status (a stream that has not started, or has ended) and viewers.
@@ -158,13 +159,15 @@ export function LivePlayer({
       ? t('watch.ended')
       : state === 'interrupted'
         ? t('watch.interrupted')
-        : state === 'ticket'
-          ? null
-          : room.status === 'created'
-            ? t('watch.notStarted')
-            : state === 'playing'
-              ? null
-              : t('watch.connecting');
+        : state === 'full'
+          ? t('watch.full')
+          : state === 'ticket'
+            ? null
+            : room.status === 'created'
+              ? t('watch.notStarted')
+              : state === 'playing'
+                ? null
+                : t('watch.connecting');
 
   return (
     <section className="watch" aria-label={t('watch.title')} data-testid="watch">
