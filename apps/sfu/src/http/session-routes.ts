@@ -11,9 +11,9 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { Admission, Authorizer } from '../auth/authorizer.js';
 import { parseIceFragment } from '../peer/sdp.js';
-import type { MediaSession } from '../room/media-session.js';
 import type { RoomManager } from '../room/room-manager.js';
-import { SubscriberSession } from '../whep/subscriber-session.js';
+import type { MediaSession } from '../session/media-session.js';
+import { SubscriberSession } from '../session/subscriber-session.js';
 import { bearerOf, ICE_FRAGMENT_TYPE, SDP_TYPE, type SfuHttpApp } from './http-app.js';
 
 export interface SessionRoutesOptions {

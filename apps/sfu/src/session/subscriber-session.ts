@@ -4,7 +4,7 @@ import type { RTCPeerConnection, RtcpSrPacket } from 'werift';
 import { DownTrack } from '../fanout/down-track.js';
 import type { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics } from '../metrics.js';
-import { MediaSession, type SessionListener, type SessionTimings } from '../room/media-session.js';
+import { MediaSession, type SessionListener, type SessionTimings } from './media-session.js';
 
 /** How often sender reports go out and the automatic layer choice is revisited. */
 const REPORT_INTERVAL_MS = 1000;
@@ -18,8 +18,6 @@ export class SubscriberSession extends MediaSession {
   readonly kind = 'subscriber' as const;
   readonly #downTracks: DownTrack[] = [];
   #timer: NodeJS.Timeout | undefined;
-  /** Told once the subscriber's media path is up. */
-  onJoined: (() => void) | undefined;
 
   constructor(
     room: string,
@@ -61,7 +59,7 @@ export class SubscriberSession extends MediaSession {
       const [source] = free.splice(i, 1);
       t.setDirection('sendonly');
       const dt = new DownTrack({ track: source!, transceiver: t, metrics: this.o.metrics, logger: this.logger });
-      dt.onLayerChanged = () => this.#emitLayers();
+      dt.on('layer', () => this.#emitLayers());
       this.#downTracks.push(dt);
     }
     if (this.#downTracks.length === 0) {
@@ -87,7 +85,7 @@ export class SubscriberSession extends MediaSession {
     for (const dt of this.#downTracks) dt.start();
     this.#timer = setInterval(() => this.#tick(), REPORT_INTERVAL_MS);
     this.logger.info('subscriber connected');
-    this.onJoined?.();
+    this.emit('joined', undefined);
   }
 
   /** The client's layer choice: a rid, or null for automatic. */
@@ -112,7 +110,7 @@ export class SubscriberSession extends MediaSession {
   #emitLayers(): void {
     const video = this.#downTracks.find((d) => d.kind === 'video');
     if (video && video.track.rids.length > 0) {
-      this.emit({ type: 'layers', available: video.track.rids, current: video.layer, heights: video.track.heights });
+      this.notify({ type: 'layers', available: video.track.rids, current: video.layer, heights: video.track.heights });
     }
   }
 
@@ -133,6 +131,5 @@ export class SubscriberSession extends MediaSession {
     this.#timer = undefined;
     for (const dt of this.#downTracks) dt.close();
     this.#downTracks.length = 0;
-    this.onJoined = undefined;
   }
 }
