@@ -1,7 +1,8 @@
 import { Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
 import type { MediaStreamTrack, RTCRtpCodecParameters, RTCRtpTransceiver, RtpPacket } from 'werift';
 import type { RoomMetrics } from '../metrics.js';
-import { codecNameOf, keyframeDetector, vp8KeyframeSize } from './keyframe.js';
+import { frameSizeReader } from './frame-size.js';
+import { codecNameOf, keyframeDetector } from './keyframe.js';
 import { Layer, type LayerSink } from './layer.js';
 import type { MediaPacket } from './packet-cache.js';
 
@@ -77,7 +78,7 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
     return [...this.#layers.keys()].filter((r) => r !== '');
   }
 
-  /** Each simulcast layer's picture height, where its keyframes say (VP8). */
+  /** Each simulcast layer's picture height, where its keyframes say (VP8, VP9, H.264). */
   get heights(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [rid, l] of this.#layers) if (rid !== '' && l.height !== undefined) out[rid] = l.height;
@@ -94,7 +95,7 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
     const { metrics } = this.o;
     const isKeyframe = this.#isKeyframe;
     const bySsrc = this.#bySsrc;
-    const sizeOf = codecNameOf(this.codec.mimeType) === 'vp8' ? vp8KeyframeSize : undefined;
+    const sizeOf = frameSizeReader(codecNameOf(this.codec.mimeType));
     const { unSubscribe } = track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
       const now = performance.now();
       const { header, payload } = rtp;
