@@ -123,7 +123,7 @@ class BitReader {
   }
 }
 
-function unescape(nal: Buffer): Uint8Array {
+function withoutEmulationPrevention(nal: Buffer): Uint8Array {
   const out: number[] = [];
   let zeros = 0;
   for (const b of nal) {
@@ -140,7 +140,7 @@ function unescape(nal: Buffer): Uint8Array {
 /** The size an SPS payload (after the NAL header byte) describes, or undefined for one that does not parse. */
 export function spsSize(sps: Buffer): FrameSize | undefined {
   try {
-    const r = new BitReader(unescape(sps));
+    const r = new BitReader(withoutEmulationPrevention(sps));
     const profile = r.u(8);
     r.u(16); // constraint flags, level
     r.ue(); // seq_parameter_set_id
