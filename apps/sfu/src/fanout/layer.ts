@@ -18,8 +18,9 @@ export class Layer {
   readonly #sinks = new Set<LayerSink>();
   ssrc = 0;
   lastPacketAt = 0;
-  /** Picture height its last keyframe announced (unknown until then, and for codecs whose size is not read). */
+  /** Picture size its last keyframe announced (unknown until then, and for codecs whose size is not read). */
   height: number | undefined;
+  width: number | undefined;
 
   constructor(
     /** '' without simulcast. */

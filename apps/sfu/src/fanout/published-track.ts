@@ -119,9 +119,10 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
       };
       if (packet.keyframe && sizeOf && layer.rid !== '') {
         // A keyframe says the layer's real size: the viewers' quality menu names it ("720p").
-        const height = sizeOf(payload)?.height;
-        if (height !== undefined && height !== layer.height) {
-          layer.height = height;
+        const size = sizeOf(payload);
+        if (size !== undefined && (size.height !== layer.height || size.width !== layer.width)) {
+          layer.height = size.height;
+          layer.width = size.width;
           this.emit('layers', undefined);
         }
       }

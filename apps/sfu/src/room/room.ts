@@ -29,6 +29,9 @@ export interface SessionHolder {
   grantId: string | null;
 }
 
+/** How long a viewer of a room nobody publishes to is asked to wait before trying again. */
+const NO_PUBLISHER_RETRY_AFTER_SECONDS = 2;
+
 /** What a room tells its manager. */
 export interface RoomEvents extends Record<string, unknown> {
   /** Every session the room opens (the manager indexes them by id). */
@@ -127,7 +130,13 @@ export class Room extends Emitter<RoomEvents> {
     checkOffer(offer);
     const publisher = this.#publisher;
     if (!publisher || publisher.closed || publisher.tracks.length === 0 || this.#closed) {
-      throw new AppError(ErrorCode.NoPublisher, `nobody is publishing to room ${this.name}`);
+      // draft-ietf-wish-whep: 409 with Retry-After; the player tries again and gets the stream once it starts.
+      throw new AppError(
+        ErrorCode.NoPublisher,
+        `nobody is publishing to room ${this.name}`,
+        { retryAfterSeconds: NO_PUBLISHER_RETRY_AFTER_SECONDS },
+        { 'retry-after': String(NO_PUBLISHER_RETRY_AFTER_SECONDS) },
+      );
     }
     if (this.#subscribers.size >= this.o.maxSubscribers) {
       throw new AppError(ErrorCode.RoomFull, `room ${this.name} has the most subscribers allowed`);

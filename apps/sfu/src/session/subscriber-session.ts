@@ -1,5 +1,5 @@
 import { AppError, type Logger } from '@fusionflow/kit';
-import { ErrorCode, type SfuSessionInfo } from '@fusionflow/protocol';
+import { ErrorCode, type LayerRequest, type SfuSessionInfo } from '@fusionflow/protocol';
 import type { RTCPeerConnection, RtcpSrPacket } from 'werift';
 import { DownTrack } from '../fanout/down-track.js';
 import type { PublishedTrack } from '../fanout/published-track.js';
@@ -86,6 +86,58 @@ export class SubscriberSession extends MediaSession {
     this.#timer = setInterval(() => this.#tick(), REPORT_INTERVAL_MS);
     this.logger.info('subscriber connected');
     this.emit('joined', undefined);
+  }
+
+  /** The m-line index of the video this session receives (the WHEP draft's `mediaId`); undefined without video. */
+  get videoMediaId(): string | undefined {
+    const video = this.#downTracks.find((d) => d.kind === 'video');
+    if (!video) return undefined;
+    const index = this.pc.getTransceivers().indexOf(video.transceiver);
+    return index < 0 ? undefined : String(index);
+  }
+
+  /**
+   * A layer request (FusionFlow's `{ rid }` or the WHEP draft's body): a rid pins that layer; `maxHeight`/`maxWidth`
+   * without one pins the tallest layer that fits (automatic when none fits or sizes are unknown); nothing is automatic.
+   */
+  chooseLayer(request: LayerRequest): void {
+    const mediaId = this.videoMediaId;
+    if (request.mediaId !== undefined && request.mediaId !== mediaId) {
+      throw new AppError(
+        ErrorCode.ValidationFailed,
+        `mediaId ${request.mediaId} is not the video this session receives`,
+      );
+    }
+    let rid = request.rid ?? null;
+    if (rid === null && (request.maxHeight !== undefined || request.maxWidth !== undefined)) {
+      const video = this.#downTracks.find((d) => d.kind === 'video');
+      const fitting = (video?.track.layers ?? [])
+        .filter((l) => l.rid !== '' && l.height !== undefined)
+        .filter((l) => request.maxHeight === undefined || l.height! <= request.maxHeight)
+        .filter((l) => request.maxWidth === undefined || (l.width ?? 0) <= request.maxWidth)
+        .sort((a, b) => b.height! - a.height!);
+      rid = fitting[0]?.rid ?? null;
+    }
+    this.setLayer(rid);
+  }
+
+  /**
+   * The WHEP draft's `layers` event data: the video m-line's index → its simulcast layers with the size their
+   * keyframes announced and their bitrate now (a layer without bitrate is inactive).
+   */
+  draftLayers(): Record<string, { rid: string; bitrate?: number; width?: number; height?: number }[]> {
+    const video = this.#downTracks.find((d) => d.kind === 'video');
+    const mediaId = this.videoMediaId;
+    if (!video || mediaId === undefined) return {};
+    const layers = video.track.layers
+      .filter((l) => l.rid !== '')
+      .map((l) => ({
+        rid: l.rid,
+        ...(l.meter.bps > 0 ? { bitrate: Math.round(l.meter.bps) } : {}),
+        ...(l.width !== undefined ? { width: l.width } : {}),
+        ...(l.height !== undefined ? { height: l.height } : {}),
+      }));
+    return layers.length > 0 ? { [mediaId]: layers } : {};
   }
 
   /** The client's layer choice: a rid, or null for automatic. */
