@@ -210,6 +210,40 @@ describe('ChatClient', () => {
     expect(changes).toEqual([3]);
   });
 
+  it('a chat:batch of N messages emits one change (one snapshot) however large it is', async () => {
+    const { socket, chat } = setup();
+    await vi.waitFor(() => expect(chat.status).toBe('ready'));
+    await settle();
+    const N = 50;
+    const snapshots: ChatSnapshot[] = [];
+    const arrived: ChatMessageItem[] = [];
+    chat.on('change', (s) => snapshots.push(s));
+    chat.on('message', (m) => arrived.push(m));
+    const messages = Array.from({ length: N }, (_, i) => message(100 + i));
+    socket.fire('chat:batch', {
+      roomId: ROOM,
+      messages,
+      translations: messages.map((m) => ({
+        roomId: ROOM,
+        messageId: m.id,
+        language: 'es',
+        status: 'ok',
+        text: `hola ${m.id}`,
+      })),
+    });
+    expect(snapshots).toHaveLength(1);
+    expect(messagesOf(snapshots[0]!)).toHaveLength(N);
+    expect(messagesOf(snapshots[0]!).every((m) => m.translated)).toBe(true);
+    expect(chat.snapshot).toBe(snapshots[0]);
+    // The message events read the same snapshot's items.
+    expect(arrived).toHaveLength(N);
+    expect(arrived[0]).toBe(messagesOf(snapshots[0]!)[0]);
+    // A batch of messages already shown changes nothing.
+    socket.fire('chat:batch', { roomId: ROOM, messages: messages.slice(0, 5), translations: [] });
+    expect(snapshots).toHaveLength(1);
+    expect(arrived).toHaveLength(N);
+  });
+
   it('shows the original at once, then the translation; the toggle shows the original again', async () => {
     const { socket, chat } = setup();
     await vi.waitFor(() => expect(chat.status).toBe('ready'));
