@@ -28,10 +28,10 @@ import {
 } from '@fusionflow/protocol';
 import type { io } from 'socket.io-client';
 import { ChatOutbox, type ChatResult } from './chat-outbox.js';
+import { ChatRoomRules } from './chat-room-rules.js';
 import {
   buildChatSnapshot,
   type ChatMessageItem,
-  type ChatRestriction,
   type ChatSelf,
   type ChatSnapshot,
   type ChatStatus,
@@ -126,20 +126,18 @@ export class ChatClient extends Emitter<ChatEvents> {
   readonly #timeline: ChatTimeline;
   readonly #translations: ChatTranslations;
   readonly #outbox: ChatOutbox;
-  readonly #restrictions = new Map<string, ChatRestriction>();
+  readonly #rules: ChatRoomRules;
   readonly #offs: Array<() => void> = [];
   #status: ChatStatus = 'connecting';
   #joined = false;
   #self: ChatSelf | null = null;
   /** The reader hosts the room (moderates it even before `chat:state` says). */
   #host = false;
-  #state: ChatStateEvent | null = null;
   #loadingOlder = false;
   #error: FusionFlowError | null = null;
   #removed: RemovedMessage | null = null;
   #endReason: string | null = null;
   #resume: string | undefined;
-  #muteTimer: ReturnType<typeof setTimeout> | undefined;
   #snapshot: ChatSnapshot | null = null;
   #closed = false;
 
@@ -177,10 +175,13 @@ export class ChatClient extends Emitter<ChatEvents> {
     this.#o = options;
     this.#c = options.connection;
     this.#roomId = asRoomId(options.roomId);
+    this.#rules = new ChatRoomRules({ self: () => this.#self, onExpire: () => this.#changed() });
     this.#translations = new ChatTranslations({
-      readerLanguage: () => this.#state?.language ?? this.#o.language,
-      engineAvailable: () =>
-        this.#state ? this.#state.engine !== 'none' && this.#state.translationAvailable : undefined,
+      readerLanguage: () => this.#rules.state?.language ?? this.#o.language,
+      engineAvailable: () => {
+        const state = this.#rules.state;
+        return state ? state.engine !== 'none' && state.translationAvailable : undefined;
+      },
       ...(options.translationTimeoutMs !== undefined ? { timeoutMs: options.translationTimeoutMs } : {}),
       onTimeout: () => this.#changed(),
     });
@@ -236,7 +237,7 @@ export class ChatClient extends Emitter<ChatEvents> {
       roomId: this.#roomId,
       self: this.#self,
       host: this.#host,
-      state: this.#state,
+      state: this.#rules.state,
       requestedLanguage: this.#o.language,
       messages: this.#timeline.entries(),
       translation: (id) => this.#translations.view(id),
@@ -244,7 +245,7 @@ export class ChatClient extends Emitter<ChatEvents> {
       outgoing: this.#outbox.outgoing((id) => this.#timeline.has(id)),
       hasMore: this.#timeline.hasMore,
       loadingOlder: this.#loadingOlder,
-      restrictions: this.#restrictions,
+      restrictions: this.#rules.restrictions,
       error: this.#error,
       removed: this.#removed,
       endReason: this.#endReason,
@@ -326,10 +327,7 @@ export class ChatClient extends Emitter<ChatEvents> {
       ...settings,
       roomId: this.#roomId,
     });
-    if (answer.ok && this.#state) {
-      this.#state = { ...this.#state, slowModeSeconds: answer.slowModeSeconds, blockedWords: answer.blockedWords };
-      this.#changed();
-    }
+    if (answer.ok && this.#rules.setSettings(answer.slowModeSeconds, answer.blockedWords)) this.#changed();
     return answer;
   }
 
@@ -341,7 +339,7 @@ export class ChatClient extends Emitter<ChatEvents> {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of this.#offs) off();
-    clearTimeout(this.#muteTimer);
+    this.#rules.close();
     this.#translations.close();
     this.#outbox.close();
     this.#o.owned?.close();
@@ -426,10 +424,8 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #onState(state: ChatStateEvent): void {
     if (state.roomId !== this.#roomId) return;
-    this.#state = state;
-    this.#scheduleUnmute(state.mutedUntil);
-    // Nothing is coming: say so now rather than after the timeout.
-    if (state.engine === 'none' || !state.translationAvailable) this.#translations.engineDown();
+    // No translation is coming: say so now rather than after the timeout.
+    if (this.#rules.setState(state)) this.#translations.engineDown();
     this.#changed();
   }
 
@@ -514,35 +510,12 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #onModeration(e: ChatModerationEvent): void {
     if (e.roomId !== this.#roomId) return;
-    const current = this.#restrictions.get(e.userId) ?? {};
-    const next: ChatRestriction = { ...current };
-    if (e.action === 'mute') next.mutedUntil = e.until;
-    if (e.action === 'unmute') delete next.mutedUntil;
-    if (e.action === 'ban') next.banned = true;
-    if (e.action === 'unban') delete next.banned;
-    if (next.mutedUntil === undefined && !next.banned) this.#restrictions.delete(e.userId);
-    else this.#restrictions.set(e.userId, next);
-    if (e.userId === this.#self?.userId && this.#state && !this.#state.canModerate) {
-      if (e.action === 'mute' && e.until) {
-        this.#state = { ...this.#state, canSend: false, mutedUntil: e.until };
-        this.#scheduleUnmute(e.until);
-      } else if (e.action === 'unmute') {
-        const { mutedUntil: _, ...rest } = this.#state;
-        this.#state = { ...rest, canSend: !this.#self.guest };
-        clearTimeout(this.#muteTimer);
-      }
-    }
+    this.#rules.moderation(e);
     this.#changed();
   }
 
   #onSettings(e: ChatSettingsEvent): void {
-    if (e.roomId !== this.#roomId || !this.#state) return;
-    this.#state = {
-      ...this.#state,
-      slowModeSeconds: e.slowModeSeconds,
-      ...(e.blockedWords ? { blockedWords: e.blockedWords } : {}),
-    };
-    this.#changed();
+    if (e.roomId === this.#roomId && this.#rules.setSettings(e.slowModeSeconds, e.blockedWords)) this.#changed();
   }
 
   #onTip(e: ChatTipEvent): void {
@@ -590,23 +563,6 @@ export class ChatClient extends Emitter<ChatEvents> {
     if (this.#timeline.remove(messageId)) this.#changed();
     // Not shown: a translation that came before it is not needed any more.
     else this.#translations.forget(messageId);
-  }
-
-  #scheduleUnmute(until: string | undefined): void {
-    clearTimeout(this.#muteTimer);
-    if (!until) return;
-    const wait = Date.parse(until) - Date.now();
-    if (!(wait > 0)) return;
-    this.#muteTimer = setTimeout(
-      () => {
-        if (!this.#state || this.#state.mutedUntil !== until) return;
-        const { mutedUntil: _, ...rest } = this.#state;
-        this.#state = { ...rest, canSend: !this.#self?.guest };
-        this.#changed();
-      },
-      Math.min(wait + 250, 2 ** 31 - 1),
-    );
-    (this.#muteTimer as { unref?: () => void }).unref?.();
   }
 
   #setStatus(status: ChatStatus): void {

@@ -29,6 +29,7 @@ export {
   type DistributiveOmit,
 } from './chat-client.js';
 export { ChatOutbox, type ChatOutboxOptions, type ChatResult, type ChatSendOutcome } from './chat-outbox.js';
+export { ChatRoomRules, type ChatRoomRulesOptions } from './chat-room-rules.js';
 export {
   buildChatSnapshot,
   type ChatItem,
