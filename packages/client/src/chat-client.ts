@@ -111,7 +111,7 @@ const failure = (code: AnyErrorCode, message: string, o: FusionFlowErrorOptions 
  * The chat of one room, framework-free, and the owner of its parts: the `ChatTimeline` (messages in order,
  * each once, reconciled with history pages; reactions, deletions, tips), the `ChatTranslations` (merged
  * whenever they come), the `ChatOutbox` (the reader's sends, retried with the same client id until stored)
- * and the room's chat state and moderation seen here. After each update it builds one immutable snapshot
+ * and the `ChatRoomRules` (chat state, settings, moderation seen). After each update it builds one immutable snapshot
  * (`buildChatSnapshot`) and emits `change` (React: useSyncExternalStore with `subscribe` and `getSnapshot`);
  * a `chat:batch` is one update.
  *
