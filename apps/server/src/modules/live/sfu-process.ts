@@ -24,6 +24,7 @@ const SET_BY_CONTROL_PLANE = [
   'INTERNAL_SECRET',
   'SFU_TRUST_PROXY',
   'CONFIG_FILE',
+  'SFU_REPORT_INTERVAL_SECONDS',
 ];
 
 /**
@@ -152,6 +153,8 @@ export class EmbeddedSfu {
       JWKS: this.o.jwks,
       // Only the control plane's forwarder (on loopback) may say who the client is; it sends the address it computed.
       SFU_TRUST_PROXY: 'loopback',
+      // The one SFU the control plane runs is its static node: nothing to place, so no reports.
+      SFU_REPORT_INTERVAL_SECONDS: '0',
       ...(this.o.configFile ? { CONFIG_FILE: this.o.configFile } : {}),
     });
   }
