@@ -242,7 +242,13 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
         const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
         listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
         // With a control plane: report this node (its URL, load, rooms, draining) to its media directory.
-        if (config.controlUrl && config.internalSecret && config.reportIntervalSeconds > 0 && !reporter) {
+        const wildcard = config.host === '0.0.0.0' || config.host === '::';
+        const reports = config.controlUrl && config.internalSecret && config.reportIntervalSeconds > 0;
+        if (reports && wildcard && !config.advertisedUrl && !reporter) {
+          logger.warn(
+            'SFU_HOST listens on every interface, so this node cannot tell the control plane where to reach it: set SFU_ADVERTISED_URL to report it (it does not report meanwhile)',
+          );
+        } else if (reports && config.controlUrl && config.internalSecret && !reporter) {
           const started = new NodeReporter({
             controlUrl: config.controlUrl,
             secret: config.internalSecret,

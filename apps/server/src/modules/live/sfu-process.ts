@@ -24,7 +24,6 @@ const SET_BY_CONTROL_PLANE = [
   'INTERNAL_SECRET',
   'SFU_TRUST_PROXY',
   'CONFIG_FILE',
-  'SFU_REPORT_INTERVAL_SECONDS',
 ];
 
 /**
@@ -145,6 +144,9 @@ export class EmbeddedSfu {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.o.env))
       if (v !== undefined && allowed.has(k) && !OWN_ENV.includes(k)) env[k] = v;
+    // The one SFU the control plane runs is its static node: nothing to place, so it does not report
+    // itself unless the operator asks for it (SFU_REPORT_INTERVAL_SECONDS).
+    env.SFU_REPORT_INTERVAL_SECONDS ??= '0';
     return Object.assign(env, {
       SFU_HOST: '127.0.0.1',
       SFU_PORT: '0',
@@ -153,8 +155,6 @@ export class EmbeddedSfu {
       JWKS: this.o.jwks,
       // Only the control plane's forwarder (on loopback) may say who the client is; it sends the address it computed.
       SFU_TRUST_PROXY: 'loopback',
-      // The one SFU the control plane runs is its static node: nothing to place, so no reports.
-      SFU_REPORT_INTERVAL_SECONDS: '0',
       ...(this.o.configFile ? { CONFIG_FILE: this.o.configFile } : {}),
     });
   }
