@@ -535,7 +535,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         unnamed: async (path) => {
           const m = /^\/api\/(whip\/publish|whep\/play)\/([A-Za-z0-9_-]{1,64})$/.exec(path.split('?')[0]!);
           if (!m) return undefined;
-          return placement.place(m[2]!, m[1] === 'whip/publish' ? 'publish' : 'subscribe');
+          return placement.route(m[2]!, m[1] === 'whip/publish' ? 'publish' : 'subscribe');
         },
       },
     });

@@ -84,3 +84,31 @@ describe('Placement', () => {
     expect(await refusal(placement.place('r1', 'publish'))).toEqual({ code: 'sfu_full', retryAfter: '3' });
   });
 });
+
+describe('Placement following publishers', () => {
+  const make = () =>
+    new Placement({ directory: new InMemoryMediaDirectory({ ttlMs: 10_000 }), retryAfterSeconds: 3, logger });
+  const publishing = (roomId: string) => ({ rooms: [{ roomId: roomId as never, hasPublisher: true, viewers: 0 }] });
+
+  it('moves a room origin to the node that has its publisher, unless the origin node has it too', async () => {
+    const placement = make();
+    await placement.noteReport(report('a'));
+    await placement.noteReport(report('b'));
+    await placement.directory.setOrigin('r1', 'a');
+    // The publisher came back on b (an encoder routed there): b has it, a does not.
+    await placement.noteReport(report('b', publishing('r1')));
+    expect(await placement.directory.origin('r1')).toBe('b');
+    // Both claim it (the old session not gone yet): the origin stays where it is.
+    await placement.noteReport(report('a', publishing('r1')));
+    expect(await placement.directory.origin('r1')).toBe('b');
+  });
+
+  it('routes a request that names no node without placing anything', async () => {
+    const placement = make();
+    await placement.noteReport(report('a'));
+    expect(await placement.route('r1', 'publish')).toEqual({ nodeId: 'a', url: 'http://a:8090' });
+    expect(await placement.directory.origin('r1')).toBeUndefined();
+    expect(await placement.nodeUrl('a')).toBe('http://a:8090');
+    expect(await placement.nodeUrl('../a')).toBeUndefined();
+  });
+});

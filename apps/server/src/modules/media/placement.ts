@@ -2,6 +2,7 @@ import { AppError, type Logger } from '@fusionflow/kit';
 import {
   ErrorCode,
   type GrantRole,
+  MEDIA_NODE_ID_PATTERN,
   type MediaAdminView,
   type MediaNodeView,
   type SfuNodeReport,
@@ -52,26 +53,49 @@ export class Placement {
     return this.o.directory;
   }
 
-  /** A node's report arrived: store it, and take it as the origin of rooms it publishes that have none. */
+  /**
+   * A node's report arrived: store it, and take the node as the origin of each room it says it has
+   * the publisher of, unless the room's origin is another healthy node that says so too (a room
+   * without an origin, an origin that went silent, or a publisher that came back elsewhere: the
+   * directory follows where the publisher is).
+   */
   async noteReport(report: SfuNodeReport): Promise<void> {
     await this.o.directory.upsert(report);
     this.#pending.delete(report.nodeId);
-    for (const room of report.rooms) {
-      if (!room.hasPublisher) continue;
-      if ((await this.o.directory.origin(room.roomId)) === undefined) {
-        await this.o.directory.setOrigin(room.roomId, report.nodeId);
+    const published = report.rooms.filter((r) => r.hasPublisher);
+    if (published.length === 0) return;
+    const origins = new Map((await this.o.directory.origins()).map((o) => [o.roomId, o.nodeId]));
+    const others = new Map<string, MediaNodeEntry | undefined>();
+    for (const { roomId } of published) {
+      const current = origins.get(roomId);
+      if (current === report.nodeId) continue;
+      if (current !== undefined) {
+        if (!others.has(current)) others.set(current, await this.o.directory.node(current));
+        const other = others.get(current);
+        const claims = other?.healthy && other.report.rooms.some((r) => r.roomId === roomId && r.hasPublisher);
+        if (claims) continue;
       }
+      await this.o.directory.setOrigin(roomId, report.nodeId);
     }
   }
 
   /** The node a grant for `role` in `roomId` names; undefined: no node reports (the one static SFU). */
   async place(roomId: string, role: GrantRole): Promise<PlacedNode | undefined> {
-    const placed = role === 'publish' ? await this.#placePublisher(roomId) : await this.#placeViewer(roomId);
+    const placed = role === 'publish' ? await this.#placePublisher(roomId, true) : await this.#placeViewer(roomId);
     if (placed) this.#pending.set(placed.nodeId, (this.#pending.get(placed.nodeId) ?? 0) + 1);
     return placed;
   }
 
-  async #placePublisher(roomId: string): Promise<PlacedNode | undefined> {
+  /**
+   * Where a WHIP/WHEP request that names no node goes (an encoder's stream-key WHIP, with no single
+   * SFU): as `place` would put it, but changing nothing, since nobody has checked the request yet.
+   * An encoder's room takes its origin from the node's next report.
+   */
+  async route(roomId: string, role: GrantRole): Promise<PlacedNode | undefined> {
+    return role === 'publish' ? this.#placePublisher(roomId, false) : this.#placeViewer(roomId);
+  }
+
+  async #placePublisher(roomId: string, commit: boolean): Promise<PlacedNode | undefined> {
     const nodes = await this.o.directory.nodes();
     const current = await this.o.directory.origin(roomId);
     const origin = current === undefined ? undefined : nodes.find((n) => n.report.nodeId === current);
@@ -81,8 +105,10 @@ export class Placement {
       if (nodes.length === 0) return undefined;
       throw this.#refuse('every media node is draining or unreachable');
     }
-    await this.o.directory.setOrigin(roomId, best.report.nodeId);
-    this.o.logger.info({ roomId, nodeId: best.report.nodeId }, 'room origin placed');
+    if (commit) {
+      await this.o.directory.setOrigin(roomId, best.report.nodeId);
+      this.o.logger.info({ roomId, nodeId: best.report.nodeId }, 'room origin placed');
+    }
     return placed(best);
   }
 
@@ -119,6 +145,7 @@ export class Placement {
 
   /** The URL of a node a grant named (draining and unhealthy nodes too: their sessions still end there). */
   async nodeUrl(nodeId: string): Promise<string | undefined> {
+    if (!MEDIA_NODE_ID_PATTERN.test(nodeId)) return undefined;
     return (await this.o.directory.node(nodeId))?.report.url;
   }
 
