@@ -68,6 +68,7 @@ import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
 import { CallMetrics } from './modules/signaling/call-metrics.js';
 import { MediaStateDrops } from './modules/signaling/media-state-drops.js';
+import { PresenceCallParticipants } from './modules/signaling/presence-call-participants.js';
 import { SignalingService } from './modules/signaling/signaling-service.js';
 import { registerSignalingTestHooks } from './modules/signaling/signaling-test-hooks.js';
 import { CallBilling } from './modules/wallet/call-billing.js';
@@ -402,8 +403,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const callBilling = new CallBilling({
       db,
       ledger,
-      presence,
-      gateway: realtime,
+      participants: new PresenceCallParticipants(presence, realtime),
       rooms,
       policy: { platformFeePercent: config.platformFeePercent, studioSharePercent: config.studioSharePercent },
       metrics: walletMetrics,

@@ -83,9 +83,14 @@ describe('WHIP and WHEP with werift peers', () => {
         headers: { 'content-type': 'application/json' },
         body,
       });
-    expect((await layer('{"rid":"h"}')).status).toBe(204);
-    expect((await layer('{"rid":null}')).status).toBe(204);
+    expect((await layer('{"rid":"h"}')).status).toBe(200);
+    expect((await layer('{"rid":null}')).status).toBe(200);
     expect((await layer('{"rid":"not a rid!"}')).status).toBe(400);
+    // The WHEP draft's body: the video m-line's index (the test subscriber offers video first), no rid = automatic.
+    expect((await layer('{"mediaId":"0","spatialLayerId":0,"temporalLayerId":1}')).status).toBe(200);
+    expect((await layer('{"mediaId":"0","maxHeight":360}')).status).toBe(200);
+    expect((await layer('{"mediaId":"1","rid":"h"}')).status).toBe(400);
+    expect((await layer('{"rid":"h","extra":true}')).status).toBe(400);
 
     await waitFor(() => t.events.types().includes('subscriber_joined'), 5000, 'joined event');
     expect(t.events.events.find((e) => e.type === 'publisher_started')).toMatchObject({
@@ -297,8 +302,10 @@ describe('WHIP/WHEP errors', () => {
     );
   });
 
-  it('404 to play a room nobody publishes to; 409 for a second publisher; 403 when the room is full', async () => {
-    await expectError(post('/api/whep/play/empty', offer), 404, 'no_publisher');
+  it('409 with Retry-After to play a room nobody publishes to (the WHEP draft); 409 for a second publisher; 403 when the room is full', async () => {
+    const empty = await post('/api/whep/play/empty', offer);
+    expect(empty.headers.get('retry-after')).toBe('2');
+    await expectError(empty, 409, 'no_publisher');
     const pub = await withPublisher(t, 'busy', auth);
     const second = new TestPublisher();
     await expectError(post('/api/whip/publish/busy', await second.offer()), 409, 'publisher_exists');
@@ -385,17 +392,17 @@ describe('authorization', () => {
       jwtSecret: 'a-jwt-secret-that-is-long-enough-for-hs256',
     });
     try {
-      // A token opens a session; publishing to an empty room needs no publisher, playing does (404).
-      expect((await status(t.url, '/api/whep/play/alpha', 'alpha-token')).status).toBe(404);
+      // A token opens a session; publishing to an empty room needs no publisher, playing does (409 no_publisher: authorized, nobody live).
+      expect((await status(t.url, '/api/whep/play/alpha', 'alpha-token')).status).toBe(409);
       expect((await status(t.url, '/api/whep/play/beta', 'alpha-token')).status).toBe(401);
-      expect((await status(t.url, '/api/whep/play/beta', 'global-token')).status).toBe(404);
-      expect((await status(t.url, '/api/whep/play/alpha', 'global-token')).status).toBe(404);
+      expect((await status(t.url, '/api/whep/play/beta', 'global-token')).status).toBe(409);
+      expect((await status(t.url, '/api/whep/play/alpha', 'global-token')).status).toBe(409);
       const key = new TextEncoder().encode('a-jwt-secret-that-is-long-enough-for-hs256');
       const jwt = await new SignJWT({ room: 'beta', role: 'subscribe' })
         .setProtectedHeader({ alg: 'HS256' })
         .setExpirationTime('1m')
         .sign(key);
-      expect((await status(t.url, '/api/whep/play/beta', jwt)).status).toBe(404);
+      expect((await status(t.url, '/api/whep/play/beta', jwt)).status).toBe(409);
       expect((await status(t.url, '/api/whip/publish/beta', jwt)).code).toBe('forbidden');
       expect((await status(t.url, '/api/whep/play/gamma', jwt)).code).toBe('forbidden');
       expect((await status(t.url, '/api/whep/play/beta')).code).toBe('unauthorized');
@@ -459,7 +466,7 @@ describe('authorization', () => {
     const t = await startTestSfu();
     try {
       expect(t.sfu.auth.open).toBe(true);
-      expect((await status(t.url, '/api/whep/play/free')).status).toBe(404);
+      expect((await status(t.url, '/api/whep/play/free')).status).toBe(409);
     } finally {
       await t.close();
     }

@@ -1,6 +1,14 @@
-import type { ChatMessage, JoinedMessage } from '@fusionflow/protocol';
+import {
+  asChatMessageId,
+  asRoomId,
+  asUserId,
+  type ChatAuthor,
+  type ChatMessage,
+  type JoinedMessage,
+} from '@fusionflow/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ChatClient, type ChatMessageItem, type ChatSnapshot } from './chat-client.js';
+import { ChatClient } from './chat-client.js';
+import type { ChatMessageItem, ChatSnapshot } from './chat-snapshot.js';
 import { FusionFlowError } from './fusionflow-error.js';
 
 type Ack = (answer: unknown) => void;
@@ -60,8 +68,11 @@ class FakeSocket {
 }
 
 const ROOM = 'room-1';
-const me = { userId: 'u-es', displayName: 'Lucía' };
-const streamer = { userId: 'u-en', displayName: 'Sam' };
+const me = { userId: asUserId('u-es'), displayName: 'Lucía' };
+const streamer = { userId: asUserId('u-en'), displayName: 'Sam' };
+/** The reader as the author of a stored message. */
+const meAuthor: ChatAuthor = { ...me, moderator: false };
+const id = asChatMessageId;
 
 function joined(resumed = false): JoinedMessage {
   const self = {
@@ -85,8 +96,8 @@ function joined(resumed = false): JoinedMessage {
 
 function message(id: number, over: Partial<ChatMessage> = {}): ChatMessage {
   return {
-    id: String(id),
-    roomId: ROOM,
+    id: asChatMessageId(id),
+    roomId: asRoomId(ROOM),
     clientId: `c${id}`,
     author: { ...streamer, moderator: true },
     language: 'en',
@@ -94,7 +105,7 @@ function message(id: number, over: Partial<ChatMessage> = {}): ChatMessage {
     sentAt: new Date(Date.UTC(2026, 0, 1, 0, 0, id)).toISOString(),
     reactions: [],
     ...over,
-  } as ChatMessage;
+  };
 }
 
 const state = {
@@ -193,10 +204,44 @@ describe('ChatClient', () => {
     // A batch for another room changes nothing.
     socket.fire('chat:batch', {
       roomId: 'other',
-      messages: [message(40, { roomId: 'other' as never })],
+      messages: [message(40, { roomId: asRoomId('other') })],
       translations: [],
     });
     expect(changes).toEqual([3]);
+  });
+
+  it('a chat:batch of N messages emits one change (one snapshot) however large it is', async () => {
+    const { socket, chat } = setup();
+    await vi.waitFor(() => expect(chat.status).toBe('ready'));
+    await settle();
+    const N = 50;
+    const snapshots: ChatSnapshot[] = [];
+    const arrived: ChatMessageItem[] = [];
+    chat.on('change', (s) => snapshots.push(s));
+    chat.on('message', (m) => arrived.push(m));
+    const messages = Array.from({ length: N }, (_, i) => message(100 + i));
+    socket.fire('chat:batch', {
+      roomId: ROOM,
+      messages,
+      translations: messages.map((m) => ({
+        roomId: ROOM,
+        messageId: m.id,
+        language: 'es',
+        status: 'ok',
+        text: `hola ${m.id}`,
+      })),
+    });
+    expect(snapshots).toHaveLength(1);
+    expect(messagesOf(snapshots[0]!)).toHaveLength(N);
+    expect(messagesOf(snapshots[0]!).every((m) => m.translated)).toBe(true);
+    expect(chat.snapshot).toBe(snapshots[0]);
+    // The message events read the same snapshot's items.
+    expect(arrived).toHaveLength(N);
+    expect(arrived[0]).toBe(messagesOf(snapshots[0]!)[0]);
+    // A batch of messages already shown changes nothing.
+    socket.fire('chat:batch', { roomId: ROOM, messages: messages.slice(0, 5), translations: [] });
+    expect(snapshots).toHaveLength(1);
+    expect(arrived).toHaveLength(N);
   });
 
   it('shows the original at once, then the translation; the toggle shows the original again', async () => {
@@ -216,16 +261,16 @@ describe('ChatClient', () => {
     });
     item = messagesOf(chat.snapshot)[0]!;
     expect(item).toMatchObject({ text: 'la casa es grande', translated: true, original: 'the house is big' });
-    chat.toggleOriginal('12');
+    chat.toggleOriginal(id('12'));
     expect(messagesOf(chat.snapshot)[0]).toMatchObject({
       text: 'the house is big',
       translated: false,
       showOriginal: true,
     });
-    chat.toggleOriginal('12');
+    chat.toggleOriginal(id('12'));
     expect(messagesOf(chat.snapshot)[0]!.text).toBe('la casa es grande');
     // An unsupported pair is reported, and a message in the reader's own language needs nothing.
-    socket.fire('chat:message', message(13, { language: 'fi' as never, text: 'hei' }));
+    socket.fire('chat:message', message(13, { language: 'fi', text: 'hei' }));
     socket.fire('chat:translation', { roomId: ROOM, messageId: '13', language: 'es', status: 'unsupported' });
     socket.fire('chat:message', message(14, { language: 'es', text: 'hola' }));
     const [, m13, m14] = messagesOf(chat.snapshot);
@@ -284,7 +329,7 @@ describe('ChatClient', () => {
     socket.server['chat:send'] = (body, ack) => {
       const stored = message(20, {
         clientId: body.clientId as string,
-        author: { ...me, moderator: false } as never,
+        author: meAuthor,
         language: 'es',
         text: body.text as string,
       });
@@ -313,7 +358,7 @@ describe('ChatClient', () => {
       const clientId = body.clientId as string;
       const duplicate = stored.has(clientId);
       if (!duplicate) {
-        stored.set(clientId, message(30, { clientId, author: { ...me, moderator: false } as never, language: 'es' }));
+        stored.set(clientId, message(30, { clientId, author: meAuthor, language: 'es' }));
       }
       // The first answer is lost with the connection.
       if (answer) queueMicrotask(() => ack?.({ ok: true, message: stored.get(clientId), duplicate }));
@@ -358,10 +403,10 @@ describe('ChatClient', () => {
     socket.server['chat:react'] = (body, ack) => ack?.({ ok: true, count: body.on ? 2 : 1 });
     socket.fire('chat:react', { roomId: ROOM, messageId: '1', emoji: '🔥', userId: 'u-x', on: true, count: 1 });
     expect(messagesOf(chat.snapshot)[0]!.reactions).toEqual([{ emoji: '🔥', count: 1, mine: false }]);
-    await chat.react('1', '🔥');
+    await chat.react(id('1'), '🔥');
     expect(socket.sentNamed('chat:react').at(-1)).toMatchObject({ on: true });
     expect(messagesOf(chat.snapshot)[0]!.reactions).toEqual([{ emoji: '🔥', count: 2, mine: true }]);
-    await chat.react('1', '🔥');
+    await chat.react(id('1'), '🔥');
     expect(socket.sentNamed('chat:react').at(-1)).toMatchObject({ on: false });
     expect(messagesOf(chat.snapshot)[0]!.reactions).toEqual([{ emoji: '🔥', count: 1, mine: false }]);
 

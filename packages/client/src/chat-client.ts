@@ -2,8 +2,6 @@ import {
   type Ack,
   type AnyErrorCode,
   asRoomId,
-  CHAT_REACTIONS,
-  type ChatAuthor,
   type ChatBatchEvent,
   type ChatDeleteEvent,
   ChatHistoryResult,
@@ -13,28 +11,33 @@ import {
   type ChatModerationEvent,
   type ChatReactEvent,
   type ChatReaction,
-  ChatSendResult,
   type ChatSettingsEvent,
   type ChatSettingsRequest,
   type ChatStateEvent,
   type ChatTipEvent,
-  type ChatTranslation,
   type ChatTranslationEvent,
   ClientErrorCode,
   type ClientMessage,
   type ClientMessageName,
   ErrorCode,
   type JoinedMessage,
-  MAX_CHAT_LENGTH,
-  type ReactionCount,
   type RemovedMessage,
   type RoomId,
   type RoomState,
   type SignalingErrorMessage,
-  sameLanguage,
-  type UserId,
 } from '@fusionflow/protocol';
 import type { io } from 'socket.io-client';
+import { ChatOutbox, type ChatResult } from './chat-outbox.js';
+import { ChatRoomRules } from './chat-room-rules.js';
+import {
+  buildChatSnapshot,
+  type ChatMessageItem,
+  type ChatSelf,
+  type ChatSnapshot,
+  type ChatStatus,
+} from './chat-snapshot.js';
+import { ChatTimeline } from './chat-timeline.js';
+import { ChatTranslations } from './chat-translations.js';
 import { Emitter } from './emitter.js';
 import { FusionFlowError, type FusionFlowErrorOptions } from './fusionflow-error.js';
 import { SignalingConnection, type SignalingStatus } from './signaling-connection.js';
@@ -52,109 +55,6 @@ export interface ChatTransport {
     timeoutMs?: number,
   ): Promise<Ack<T>>;
 }
-
-export type ChatStatus =
-  /** Waiting for the connection. */
-  | 'connecting'
-  /** Connected, waiting for `joined`. */
-  | 'joining'
-  /** In the room: messages come and go. */
-  | 'ready'
-  /** The connection dropped; it comes back by itself (pending messages are sent again then). */
-  | 'reconnecting'
-  /** A moderator took this user out of the room (banned). */
-  | 'removed'
-  /** The room ended. */
-  | 'ended'
-  /** The room could not be joined (see `error`). */
-  | 'failed'
-  | 'closed';
-
-/** How a message reads in the reader's language. */
-export type ChatTranslationView =
-  /** The message is in the reader's language: nothing to translate. */
-  | { status: 'original' }
-  /** The translation is on its way (the original shows meanwhile). */
-  | { status: 'pending' }
-  | { status: 'ok'; text: string }
-  /** The engine lacks the pair (`unsupported`), or there is no engine, it failed or never translated it. */
-  | { status: 'unsupported' | 'unavailable' };
-
-export interface ChatMessageItem {
-  kind: 'message';
-  /** Stable across the pending → stored step (the clientId), for React keys. */
-  key: string;
-  /** Null while the message is being sent. */
-  id: ChatMessageId | null;
-  clientId: string;
-  author: ChatAuthor;
-  /** The author's language (the original's). */
-  language: string;
-  original: string;
-  sentAt: string;
-  /** The reader wrote it. */
-  mine: boolean;
-  delivery: 'sent' | 'sending';
-  translation: ChatTranslationView;
-  /** The reader asked to see the original instead of the translation. */
-  showOriginal: boolean;
-  /** What to show: the translation when there is one and the original was not asked for. */
-  text: string;
-  /** `text` is a translation. */
-  translated: boolean;
-  /** Non-zero counts, in CHAT_REACTIONS order. */
-  reactions: ReactionCount[];
-}
-
-export interface ChatTipItem {
-  kind: 'tip';
-  key: string;
-  from: { userId: UserId; displayName: string };
-  amount: number;
-  message?: string;
-  at: string;
-}
-
-export type ChatItem = ChatMessageItem | ChatTipItem;
-
-/** What is known about another user's restrictions in this room (from moderation events seen). */
-export interface ChatRestriction {
-  mutedUntil?: string;
-  banned?: boolean;
-}
-
-/** Everything a chat view shows, immutable: a new object after every change. */
-export interface ChatSnapshot {
-  status: ChatStatus;
-  roomId: string;
-  /** Who this reader is (from `joined`). */
-  self: { userId: UserId; displayName: string; guest: boolean } | null;
-  /** The reader's language (translations come in it). */
-  language: string;
-  engine: ChatStateEvent['engine'] | null;
-  /** False: chat shows originals only (no engine, or its circuit breaker is open). */
-  translationAvailable: boolean;
-  canSend: boolean;
-  canModerate: boolean;
-  mutedUntil: string | null;
-  slowModeSeconds: number;
-  /** Moderators only. */
-  blockedWords: string[];
-  maxLength: number;
-  /** Messages (oldest first) with tips between them; messages being sent come last. */
-  items: ChatItem[];
-  hasMore: boolean;
-  loadingOlder: boolean;
-  restrictions: ReadonlyMap<string, ChatRestriction>;
-  /** Why the room could not be joined or was left (status `failed`, `removed`, `ended`). */
-  error: FusionFlowError | null;
-  removed: RemovedMessage | null;
-  /** Why the room ended, when an admin ended it with a reason (`room-state.endReason`). */
-  endReason: string | null;
-}
-
-/** What a chat request answered; a refusal carries the SDK's one failure shape. */
-export type ChatResult<T = object> = ({ ok: true } & T) | { ok: false; error: FusionFlowError };
 
 export interface ChatEvents {
   [key: string]: unknown;
@@ -198,35 +98,6 @@ export interface ChatConnectOptions {
   requestTimeoutMs?: number;
 }
 
-interface StoredMessage {
-  message: ChatMessage;
-  translation: ChatTranslationView;
-  translationTimer: ReturnType<typeof setTimeout> | undefined;
-  showOriginal: boolean;
-  reactions: Map<ChatReaction, { count: number; mine: boolean }>;
-}
-
-interface PendingSend {
-  clientId: string;
-  text: string;
-  sentAt: string;
-  inFlight: boolean;
-  attempts: number;
-  /** The stored id once `chat:message` came back before the acknowledgement. */
-  storedId: ChatMessageId | undefined;
-  retry: ReturnType<typeof setTimeout> | undefined;
-  done: (result: ChatResult<{ message: ChatMessage }>) => void;
-}
-
-/** Codes after which sending the same message again cannot help. */
-const RETRYABLE = new Set<string>([ErrorCode.Internal, ErrorCode.Unavailable]);
-const MAX_ATTEMPTS = 5;
-
-/** Decimal ids, without leading zeros: compare by length, then text. */
-export function compareMessageIds(a: string, b: string): number {
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
-}
-
 function randomClientId(): string {
   const bytes = new Uint8Array(12);
   globalThis.crypto.getRandomValues(bytes);
@@ -237,14 +108,12 @@ const failure = (code: AnyErrorCode, message: string, o: FusionFlowErrorOptions 
   new FusionFlowError(code, message, o);
 
 /**
- * The chat of one room, framework-free: keeps the messages in order, merges translations (live or
- * from history, in either order), reactions, deletions, moderation and the room's chat settings
- * into one immutable snapshot, and emits `change` after each update (React: useSyncExternalStore
- * with `subscribe` and `snapshot`).
- *
- * Sending never loses or doubles a message: each send has a client id; it shows as `sending` at
- * once, and is sent again with the same id after a reconnect (the server stores it once and
- * acknowledges with the stored message).
+ * The chat of one room, framework-free, and the owner of its parts: the `ChatTimeline` (messages in order,
+ * each once, reconciled with history pages; reactions, deletions, tips), the `ChatTranslations` (merged
+ * whenever they come), the `ChatOutbox` (the reader's sends, retried with the same client id until stored)
+ * and the `ChatRoomRules` (chat state, settings, moderation seen). After each update it builds one immutable snapshot
+ * (`buildChatSnapshot`) and emits `change` (React: useSyncExternalStore with `subscribe` and `getSnapshot`);
+ * a `chat:batch` is one update.
  *
  * It shares a connection that joins the room (a call's: pass `callClient.signaling` or attach on
  * the call's `connection` event), or opens its own with `ChatClient.connect` (a live room's page,
@@ -254,31 +123,22 @@ export class ChatClient extends Emitter<ChatEvents> {
   readonly #o: ChatClientOptions;
   readonly #c: ChatTransport;
   readonly #roomId: RoomId;
-  readonly #messages = new Map<string, StoredMessage>();
-  readonly #pending = new Map<string, PendingSend>();
-  /** Translations that came before their message (or before history brought it). */
-  readonly #early = new Map<string, ChatTranslation>();
-  readonly #tips: ChatTipItem[] = [];
-  readonly #restrictions = new Map<string, ChatRestriction>();
+  readonly #timeline: ChatTimeline;
+  readonly #translations: ChatTranslations;
+  readonly #outbox: ChatOutbox;
+  readonly #rules: ChatRoomRules;
   readonly #offs: Array<() => void> = [];
   #status: ChatStatus = 'connecting';
   #joined = false;
-  #self: ChatSnapshot['self'] = null;
+  #self: ChatSelf | null = null;
   /** The reader hosts the room (moderates it even before `chat:state` says). */
   #host = false;
-  #state: ChatStateEvent | null = null;
-  #hasMore = false;
   #loadingOlder = false;
-  #historyLoaded = false;
   #error: FusionFlowError | null = null;
   #removed: RemovedMessage | null = null;
   #endReason: string | null = null;
   #resume: string | undefined;
-  #muteTimer: ReturnType<typeof setTimeout> | undefined;
-  #tipSeq = 0;
   #snapshot: ChatSnapshot | null = null;
-  /** Inside a `chat:batch`: changes are noted, and the snapshot is built and announced once at the end. */
-  #batch: { changed: boolean; arrived: string[] } | null = null;
   #closed = false;
 
   /** Open a connection of its own and join the room on it (after every reconnect too). */
@@ -315,6 +175,28 @@ export class ChatClient extends Emitter<ChatEvents> {
     this.#o = options;
     this.#c = options.connection;
     this.#roomId = asRoomId(options.roomId);
+    this.#rules = new ChatRoomRules({ self: () => this.#self, onExpire: () => this.#changed() });
+    this.#translations = new ChatTranslations({
+      readerLanguage: () => this.#rules.state?.language ?? this.#o.language,
+      engineAvailable: () => {
+        const state = this.#rules.state;
+        return state ? state.engine !== 'none' && state.translationAvailable : undefined;
+      },
+      ...(options.translationTimeoutMs !== undefined ? { timeoutMs: options.translationTimeoutMs } : {}),
+      onTimeout: () => this.#changed(),
+    });
+    this.#timeline = new ChatTimeline({
+      ...(options.maxMessages !== undefined ? { maxMessages: options.maxMessages } : {}),
+      onForget: (id) => this.#translations.forget(id),
+    });
+    this.#outbox = new ChatOutbox({
+      transmit: (send) => this.#request('chat:send', { roomId: this.#roomId, ...send }),
+      canSend: () => this.#joined && !this.#closed,
+      finalError: () =>
+        this.#isFinal() ? (this.#error ?? failure(ClientErrorCode.Closed, 'the chat is closed')) : null,
+      onStored: (message) => this.#store(message, 'live'),
+      onChange: () => this.#changed(),
+    });
     const c = this.#c;
     this.#offs.push(
       c.on('status', (s) => this.#onStatus(s)),
@@ -350,7 +232,24 @@ export class ChatClient extends Emitter<ChatEvents> {
   readonly getSnapshot = (): ChatSnapshot => this.snapshot;
 
   get snapshot(): ChatSnapshot {
-    this.#snapshot ??= this.#build();
+    this.#snapshot ??= buildChatSnapshot({
+      status: this.#status,
+      roomId: this.#roomId,
+      self: this.#self,
+      host: this.#host,
+      state: this.#rules.state,
+      requestedLanguage: this.#o.language,
+      messages: this.#timeline.entries(),
+      translation: (id) => this.#translations.view(id),
+      tips: this.#timeline.tips(),
+      outgoing: this.#outbox.outgoing((id) => this.#timeline.has(id)),
+      hasMore: this.#timeline.hasMore,
+      loadingOlder: this.#loadingOlder,
+      restrictions: this.#rules.restrictions,
+      error: this.#error,
+      removed: this.#removed,
+      endReason: this.#endReason,
+    });
     return this.#snapshot;
   }
 
@@ -363,58 +262,26 @@ export class ChatClient extends Emitter<ChatEvents> {
    */
   send(text: string): Promise<ChatResult<{ message: ChatMessage }>> {
     const trimmed = text.trim();
-    const snap = this.snapshot;
-    if (this.#closed)
-      return Promise.resolve({ ok: false, error: failure(ClientErrorCode.Closed, 'the chat is closed') });
-    if (this.#isFinal()) {
-      return Promise.resolve({
-        ok: false,
-        error: this.#error ?? failure(ClientErrorCode.Closed, 'the chat is closed'),
-      });
+    const refuse = (error: FusionFlowError) => Promise.resolve({ ok: false as const, error });
+    if (this.#closed) return refuse(failure(ClientErrorCode.Closed, 'the chat is closed'));
+    if (this.#isFinal()) return refuse(this.#error ?? failure(ClientErrorCode.Closed, 'the chat is closed'));
+    if (trimmed.length === 0) return refuse(failure(ErrorCode.ValidationFailed, 'the message is empty'));
+    const maxLength = this.snapshot.maxLength;
+    if ([...trimmed].length > maxLength) {
+      return refuse(failure(ErrorCode.PayloadTooLarge, `a message has ${maxLength} characters at most`));
     }
-    if (trimmed.length === 0) {
-      return Promise.resolve({ ok: false, error: failure(ErrorCode.ValidationFailed, 'the message is empty') });
-    }
-    if ([...trimmed].length > snap.maxLength) {
-      return Promise.resolve({
-        ok: false,
-        error: failure(ErrorCode.PayloadTooLarge, `a message has ${snap.maxLength} characters at most`),
-      });
-    }
-    if (this.#self?.guest) {
-      return Promise.resolve({ ok: false, error: failure(ErrorCode.Forbidden, 'sign in to chat') });
-    }
-    return new Promise((resolve) => {
-      const clientId = (this.#o.newClientId ?? randomClientId)();
-      const pending: PendingSend = {
-        clientId,
-        text: trimmed,
-        sentAt: new Date().toISOString(),
-        inFlight: false,
-        attempts: 0,
-        storedId: undefined,
-        retry: undefined,
-        done: (result) => {
-          clearTimeout(pending.retry);
-          this.#pending.delete(clientId);
-          this.#changed();
-          resolve(result);
-        },
-      };
-      this.#pending.set(clientId, pending);
-      this.#changed();
-      this.#flush(pending);
-    });
+    if (this.#self?.guest) return refuse(failure(ErrorCode.Forbidden, 'sign in to chat'));
+    return this.#outbox.add((this.#o.newClientId ?? randomClientId)(), trimmed);
   }
 
   /** Load the page of messages before the oldest one shown. */
   async loadOlder(): Promise<ChatResult> {
-    const oldest = this.#sortedIds()[0];
-    if (!this.#joined || this.#loadingOlder || !this.#hasMore || oldest === undefined) return { ok: true };
+    const oldest = this.#timeline.oldestId();
+    if (!this.#joined || this.#loadingOlder || !this.#timeline.hasMore || oldest === undefined) return { ok: true };
     this.#loadingOlder = true;
     this.#changed();
     try {
-      return await this.#loadHistory(oldest as ChatMessageId);
+      return await this.#loadHistory(oldest);
     } finally {
       this.#loadingOlder = false;
       this.#changed();
@@ -422,33 +289,26 @@ export class ChatClient extends Emitter<ChatEvents> {
   }
 
   /** Show the original of a message instead of its translation, or back. */
-  toggleOriginal(messageId: string): void {
-    const m = this.#messages.get(messageId);
-    if (!m) return;
-    m.showOriginal = !m.showOriginal;
-    this.#changed();
+  toggleOriginal(messageId: ChatMessageId): void {
+    if (this.#timeline.toggleOriginal(messageId)) this.#changed();
   }
 
   /** Give a reaction, or take one's own back. */
-  async react(messageId: string, emoji: ChatReaction, on?: boolean): Promise<ChatResult<{ count: number }>> {
-    const m = this.#messages.get(messageId);
-    const want = on ?? !m?.reactions.get(emoji)?.mine;
+  async react(messageId: ChatMessageId, emoji: ChatReaction, on?: boolean): Promise<ChatResult<{ count: number }>> {
+    const want = on ?? !this.#timeline.reactedWith(messageId, emoji);
     const answer = await this.#request<{ count: number }>('chat:react', {
       roomId: this.#roomId,
-      messageId: messageId as ChatMessageId,
+      messageId,
       emoji,
       on: want,
     });
-    if (answer.ok) this.#setReaction(messageId, emoji, answer.count, want);
+    if (answer.ok && this.#timeline.setReaction(messageId, emoji, answer.count, want)) this.#changed();
     return answer;
   }
 
   /** Delete a message (one's own, or anybody's for those who moderate). */
-  async delete(messageId: string): Promise<ChatResult> {
-    const answer = await this.#request('chat:delete', {
-      roomId: this.#roomId,
-      messageId: messageId as ChatMessageId,
-    });
+  async delete(messageId: ChatMessageId): Promise<ChatResult> {
+    const answer = await this.#request('chat:delete', { roomId: this.#roomId, messageId });
     if (answer.ok) this.#remove(messageId);
     return answer;
   }
@@ -467,24 +327,23 @@ export class ChatClient extends Emitter<ChatEvents> {
       ...settings,
       roomId: this.#roomId,
     });
-    if (answer.ok && this.#state) {
-      this.#state = { ...this.#state, slowModeSeconds: answer.slowModeSeconds, blockedWords: answer.blockedWords };
-      this.#changed();
-    }
+    if (answer.ok && this.#rules.setSettings(answer.slowModeSeconds, answer.blockedWords)) this.#changed();
     return answer;
   }
 
-  /** Stop: listeners, timers and (when it is its own) the connection. Pending sends resolve as failed. Idempotent. */
+  /**
+   * Stop: listeners, its parts' timers and (when it is its own) the connection. Pending sends resolve
+   * as failed. Idempotent.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of this.#offs) off();
-    clearTimeout(this.#muteTimer);
-    for (const m of this.#messages.values()) clearTimeout(m.translationTimer);
-    for (const p of [...this.#pending.values()])
-      p.done({ ok: false, error: failure(ClientErrorCode.Closed, 'the chat is closed') });
+    this.#rules.close();
+    this.#translations.close();
+    this.#outbox.close();
     this.#o.owned?.close();
-    if (this.#status !== 'removed' && this.#status !== 'ended' && this.#status !== 'failed') this.#status = 'closed';
+    if (!this.#isFinalStatus()) this.#status = 'closed';
     this.#changed();
     this.removeAllListeners();
   }
@@ -499,7 +358,7 @@ export class ChatClient extends Emitter<ChatEvents> {
       return;
     }
     this.#joined = false;
-    if (s === 'reconnecting') this.#setStatus(this.#historyLoaded ? 'reconnecting' : 'connecting');
+    if (s === 'reconnecting') this.#setStatus(this.#timeline.historyLoaded ? 'reconnecting' : 'connecting');
     else if (s === 'closed') this.#setStatus('closed');
   }
 
@@ -513,7 +372,7 @@ export class ChatClient extends Emitter<ChatEvents> {
     this.#setStatus('ready');
     // Whatever happened while away (messages, deletions, reactions) comes with the newest page.
     void this.#loadHistory(undefined);
-    for (const p of this.#pending.values()) this.#flush(p);
+    this.#outbox.flush();
   }
 
   #onRoomState(state: RoomState): void {
@@ -550,63 +409,75 @@ export class ChatClient extends Emitter<ChatEvents> {
     this.#joined = false;
     this.#error = error;
     this.#setStatus(status);
-    for (const p of [...this.#pending.values()]) if (!p.inFlight) p.done({ ok: false, error });
+    this.#outbox.failWaiting(error);
+  }
+
+  #isFinalStatus(): boolean {
+    return this.#status === 'removed' || this.#status === 'ended' || this.#status === 'failed';
   }
 
   #isFinal(): boolean {
-    return this.#closed || this.#status === 'removed' || this.#status === 'ended' || this.#status === 'failed';
+    return this.#closed || this.#isFinalStatus();
   }
 
   // --- server events --------------------------------------------------------------------------
 
   #onState(state: ChatStateEvent): void {
     if (state.roomId !== this.#roomId) return;
-    this.#state = state;
-    this.#scheduleUnmute(state.mutedUntil);
-    if (state.engine === 'none' || !state.translationAvailable) {
-      // Nothing is coming: say so now rather than after the timeout.
-      for (const m of this.#messages.values()) {
-        if (m.translation.status !== 'pending') continue;
-        clearTimeout(m.translationTimer);
-        m.translation = { status: 'unavailable' };
-      }
-    }
+    // No translation is coming: say so now rather than after the timeout.
+    if (this.#rules.setState(state)) this.#translations.engineDown();
     this.#changed();
   }
 
   #onMessage(message: ChatMessage): void {
     if (message.roomId !== this.#roomId) return;
-    const known = this.#messages.has(message.id);
-    this.#upsert(message, 'live');
-    if (!known) {
-      const mine = message.author.userId === this.#self?.userId;
-      const pending = mine ? this.#pending.get(message.clientId) : undefined;
-      if (pending) pending.storedId = message.id;
-      this.#changed();
-      if (!mine) {
-        if (this.#batch) this.#batch.arrived.push(message.id);
-        else this.#announce([message.id]);
-      }
-    }
+    const arrived = this.#applyLive(message);
+    if (arrived === null) return;
+    this.#changed();
+    this.#announce(arrived ? [message.id] : []);
   }
 
-  /** The server's batch applied in one step: one snapshot, one `change`, then the `message` events. */
+  /**
+   * The server's batch applied in one step: every message and translation goes into the timeline first,
+   * then one snapshot is built and announced with one `change`, then the `message` events.
+   */
   #onBatch(b: ChatBatchEvent): void {
     if (b.roomId !== this.#roomId) return;
-    const batch = { changed: false, arrived: [] as string[] };
-    this.#batch = batch;
-    try {
-      for (const m of b.messages) this.#onMessage(m);
-      for (const t of b.translations) this.#onTranslation(t);
-    } finally {
-      this.#batch = null;
+    let changed = false;
+    const arrived: ChatMessageId[] = [];
+    for (const m of b.messages) {
+      if (m.roomId !== this.#roomId) continue;
+      const fromOthers = this.#applyLive(m);
+      if (fromOthers === null) continue;
+      changed = true;
+      if (fromOthers) arrived.push(m.id);
     }
-    if (batch.changed) this.#changed();
-    this.#announce(batch.arrived);
+    for (const t of b.translations) if (t.roomId === this.#roomId && this.#applyTranslation(t)) changed = true;
+    if (changed) this.#changed();
+    this.#announce(arrived);
+  }
+
+  /**
+   * A live message into the timeline, without announcing it. Null: seen before (nothing to announce);
+   * otherwise whether it came from someone else.
+   */
+  #applyLive(message: ChatMessage): boolean | null {
+    const added = this.#store(message, 'live');
+    if (!added) return null;
+    const mine = message.author.userId === this.#self?.userId;
+    if (mine) this.#outbox.echoed(message);
+    return !mine;
+  }
+
+  /** Into the timeline and its translations; true when it is new there. */
+  #store(message: ChatMessage, from: 'live' | 'history'): boolean {
+    const { message: stored, added } = this.#timeline.upsert(message, from);
+    this.#translations.track(stored, from, added);
+    return added;
   }
 
   /** `message` events for messages that arrived from others (live). */
-  #announce(ids: readonly string[]): void {
+  #announce(ids: readonly ChatMessageId[]): void {
     if (ids.length === 0) return;
     const wanted = new Set(ids);
     for (const item of this.snapshot.items) {
@@ -615,20 +486,16 @@ export class ChatClient extends Emitter<ChatEvents> {
   }
 
   #onTranslation(t: ChatTranslationEvent): void {
-    if (t.roomId !== this.#roomId) return;
-    const translation: ChatTranslation = {
-      language: t.language,
-      status: t.status,
-      ...(t.text !== undefined ? { text: t.text } : {}),
-    };
-    const m = this.#messages.get(t.messageId);
-    if (!m) {
-      this.#early.set(t.messageId, translation);
-      if (this.#early.size > 500) this.#early.delete(this.#early.keys().next().value!);
-      return;
-    }
-    this.#applyTranslation(m, translation);
-    this.#changed();
+    if (t.roomId === this.#roomId && this.#applyTranslation(t)) this.#changed();
+  }
+
+  /** True when a shown message reads differently now. */
+  #applyTranslation(t: ChatTranslationEvent): boolean {
+    return this.#translations.receive(
+      t.messageId,
+      { language: t.language, status: t.status, ...(t.text !== undefined ? { text: t.text } : {}) },
+      this.#timeline.message(t.messageId),
+    );
   }
 
   #onDelete(e: ChatDeleteEvent): void {
@@ -638,53 +505,22 @@ export class ChatClient extends Emitter<ChatEvents> {
   #onReact(e: ChatReactEvent): void {
     if (e.roomId !== this.#roomId) return;
     const mine = e.userId === this.#self?.userId ? e.on : undefined;
-    this.#setReaction(e.messageId, e.emoji, e.count, mine);
+    if (this.#timeline.setReaction(e.messageId, e.emoji, e.count, mine)) this.#changed();
   }
 
   #onModeration(e: ChatModerationEvent): void {
     if (e.roomId !== this.#roomId) return;
-    const current = this.#restrictions.get(e.userId) ?? {};
-    const next: ChatRestriction = { ...current };
-    if (e.action === 'mute') next.mutedUntil = e.until;
-    if (e.action === 'unmute') delete next.mutedUntil;
-    if (e.action === 'ban') next.banned = true;
-    if (e.action === 'unban') delete next.banned;
-    if (next.mutedUntil === undefined && !next.banned) this.#restrictions.delete(e.userId);
-    else this.#restrictions.set(e.userId, next);
-    if (e.userId === this.#self?.userId && this.#state && !this.#state.canModerate) {
-      if (e.action === 'mute' && e.until) {
-        this.#state = { ...this.#state, canSend: false, mutedUntil: e.until };
-        this.#scheduleUnmute(e.until);
-      } else if (e.action === 'unmute') {
-        const { mutedUntil: _, ...rest } = this.#state;
-        this.#state = { ...rest, canSend: !this.#self.guest };
-        clearTimeout(this.#muteTimer);
-      }
-    }
+    this.#rules.moderation(e);
     this.#changed();
   }
 
   #onSettings(e: ChatSettingsEvent): void {
-    if (e.roomId !== this.#roomId || !this.#state) return;
-    this.#state = {
-      ...this.#state,
-      slowModeSeconds: e.slowModeSeconds,
-      ...(e.blockedWords ? { blockedWords: e.blockedWords } : {}),
-    };
-    this.#changed();
+    if (e.roomId === this.#roomId && this.#rules.setSettings(e.slowModeSeconds, e.blockedWords)) this.#changed();
   }
 
   #onTip(e: ChatTipEvent): void {
     if (e.roomId !== this.#roomId) return;
-    this.#tips.push({
-      kind: 'tip',
-      key: `tip-${++this.#tipSeq}`,
-      from: e.from,
-      amount: e.amount,
-      ...(e.message ? { message: e.message } : {}),
-      at: e.at,
-    });
-    if (this.#tips.length > 50) this.#tips.shift();
+    this.#timeline.addTip(e);
     this.#changed();
     this.emit('tip', e);
   }
@@ -715,191 +551,18 @@ export class ChatClient extends Emitter<ChatEvents> {
     const parsed = ChatHistoryResult.safeParse(answer);
     if (!parsed.success)
       return { ok: false, error: failure(ClientErrorCode.InvalidResponse, 'chat:history: invalid answer') };
-    const { messages, hasMore } = parsed.data;
-    const olderKnown =
-      messages.length > 0 && this.#sortedIds().some((id) => compareMessageIds(id, messages[0]!.id) < 0);
-    if (before === undefined && messages.length > 0) {
-      // The newest page is the truth for its range: what is missing from it was deleted meanwhile.
-      const first = messages[0]!.id;
-      const last = messages.at(-1)!.id;
-      const present = new Set(messages.map((m) => m.id as string));
-      for (const id of [...this.#messages.keys()]) {
-        if (compareMessageIds(id, first) >= 0 && compareMessageIds(id, last) <= 0 && !present.has(id)) {
-          this.#forget(id);
-        }
-      }
-    } else if (before === undefined && !hasMore) {
-      // An empty room as far as history goes: everything shown was deleted (live ones came after the answer).
-      for (const id of [...this.#messages.keys()]) if (!this.#isMineRecent(id)) this.#forget(id);
+    if (this.#closed) return { ok: true };
+    for (const { message, added } of this.#timeline.applyHistory(parsed.data.messages, parsed.data.hasMore, before)) {
+      this.#translations.track(message, 'history', added);
     }
-    for (const m of messages) this.#upsert(m, 'history');
-    if (before !== undefined || !olderKnown) this.#hasMore = hasMore;
-    this.#historyLoaded = true;
     this.#changed();
     return { ok: true };
   }
 
-  /** A message of mine that may have been stored after the history page was read. */
-  #isMineRecent(id: string): boolean {
-    const m = this.#messages.get(id);
-    return !!m && Date.now() - Date.parse(m.message.sentAt) < 5000;
-  }
-
-  #upsert(message: ChatMessage, from: 'live' | 'history'): void {
-    let m = this.#messages.get(message.id);
-    if (!m) {
-      m = {
-        message,
-        translation: { status: 'original' },
-        translationTimer: undefined,
-        showOriginal: false,
-        reactions: new Map(),
-      };
-      this.#messages.set(message.id, m);
-      m.translation = this.#initialTranslation(message, from);
-      if (m.translation.status === 'pending') {
-        const timer = setTimeout(() => {
-          if (m!.translation.status !== 'pending') return;
-          m!.translation = { status: 'unavailable' };
-          this.#changed();
-        }, this.#o.translationTimeoutMs ?? 15_000);
-        (timer as { unref?: () => void }).unref?.();
-        m.translationTimer = timer;
-      }
-      this.#trim(from);
-    } else {
-      m.message = { ...message, translation: message.translation ?? m.message.translation };
-    }
-    const early = this.#early.get(message.id);
-    if (early) {
-      this.#early.delete(message.id);
-      this.#applyTranslation(m, early);
-    }
-    if (message.translation) this.#applyTranslation(m, message.translation, true);
-    // Counts from the server (the message's own list is complete for it).
-    m.reactions = new Map(message.reactions.map((r) => [r.emoji, { count: r.count, mine: r.mine }]));
-  }
-
-  #initialTranslation(message: ChatMessage, from: 'live' | 'history'): ChatTranslationView {
-    const reader = this.#state?.language ?? this.#o.language;
-    if (!reader || sameLanguage(reader, message.language)) return { status: 'original' };
-    if (message.translation) return { status: 'pending' };
-    if (this.#state && (this.#state.engine === 'none' || !this.#state.translationAvailable)) {
-      return { status: 'unavailable' };
-    }
-    // History has what was translated while it was live; nothing more comes for older messages.
-    return from === 'live' ? { status: 'pending' } : { status: 'unavailable' };
-  }
-
-  #applyTranslation(m: StoredMessage, t: ChatTranslation, fromHistory = false): void {
-    const reader = this.#state?.language ?? this.#o.language;
-    if (reader && !sameLanguage(t.language, reader)) return;
-    if (sameLanguage(t.language, m.message.language)) return;
-    if (fromHistory && m.translation.status === 'ok') return;
-    clearTimeout(m.translationTimer);
-    m.translationTimer = undefined;
-    if (t.status === 'ok' && t.text !== undefined) m.translation = { status: 'ok', text: t.text };
-    else if (t.status === 'ok') m.translation = { status: 'unavailable' };
-    else m.translation = { status: t.status };
-  }
-
-  #setReaction(messageId: string, emoji: ChatReaction, count: number, mine: boolean | undefined): void {
-    const m = this.#messages.get(messageId);
-    if (!m) return;
-    const current = m.reactions.get(emoji);
-    const next = { count, mine: mine ?? current?.mine ?? false };
-    if (count <= 0) m.reactions.delete(emoji);
-    else m.reactions.set(emoji, next);
-    this.#changed();
-  }
-
-  #remove(messageId: string): void {
-    if (!this.#messages.has(messageId)) {
-      this.#early.delete(messageId);
-      return;
-    }
-    this.#forget(messageId);
-    this.#changed();
-  }
-
-  #forget(messageId: string): void {
-    const m = this.#messages.get(messageId);
-    if (!m) return;
-    clearTimeout(m.translationTimer);
-    this.#messages.delete(messageId);
-  }
-
-  /** Keep at most `maxMessages` as new ones arrive: the oldest go (and can be loaded again). */
-  #trim(from: 'live' | 'history'): void {
-    const max = this.#o.maxMessages ?? 500;
-    if (from !== 'live' || this.#messages.size <= max) return;
-    const ids = this.#sortedIds();
-    for (const id of ids.slice(0, ids.length - max)) this.#forget(id);
-    this.#hasMore = true;
-  }
-
-  #flush(p: PendingSend): void {
-    if (p.inFlight || !this.#joined || this.#closed) return;
-    p.inFlight = true;
-    p.attempts += 1;
-    clearTimeout(p.retry);
-    void this.#request<{ message: ChatMessage; duplicate: boolean }>('chat:send', {
-      roomId: this.#roomId,
-      text: p.text,
-      clientId: p.clientId,
-    }).then((answer) => {
-      p.inFlight = false;
-      if (!this.#pending.has(p.clientId)) return;
-      if (!answer.ok && this.#isFinal()) {
-        p.done({ ok: false, error: this.#error ?? answer.error });
-        return;
-      }
-      if (answer.ok) {
-        const parsed = ChatSendResult.safeParse(answer);
-        if (parsed.success) {
-          this.#upsert(parsed.data.message, 'live');
-          p.done({ ok: true, message: parsed.data.message });
-          return;
-        }
-        p.done({ ok: false, error: failure(ClientErrorCode.InvalidResponse, 'chat:send: invalid answer') });
-        return;
-      }
-      const code = answer.error.code;
-      const transport =
-        code === ClientErrorCode.Timeout ||
-        code === ClientErrorCode.Disconnected ||
-        code === ClientErrorCode.NotConnected;
-      if (code === ClientErrorCode.Closed) return;
-      if ((transport || RETRYABLE.has(code) || code === ErrorCode.NotJoined) && p.attempts < MAX_ATTEMPTS) {
-        // Sent again with the same client id: after the next `joined`, or soon if still joined.
-        const delay =
-          code === ClientErrorCode.Disconnected || code === ClientErrorCode.NotConnected ? 0 : 500 * p.attempts;
-        if (this.#joined) p.retry = setTimeout(() => this.#flush(p), delay);
-        return;
-      }
-      p.done({ ok: false, error: answer.error });
-    });
-  }
-
-  #scheduleUnmute(until: string | undefined): void {
-    clearTimeout(this.#muteTimer);
-    if (!until) return;
-    const wait = Date.parse(until) - Date.now();
-    if (!(wait > 0)) return;
-    this.#muteTimer = setTimeout(
-      () => {
-        if (!this.#state || this.#state.mutedUntil !== until) return;
-        const { mutedUntil: _, ...rest } = this.#state;
-        this.#state = { ...rest, canSend: !this.#self?.guest };
-        this.#changed();
-      },
-      Math.min(wait + 250, 2 ** 31 - 1),
-    );
-    (this.#muteTimer as { unref?: () => void }).unref?.();
-  }
-
-  #sortedIds(): string[] {
-    return [...this.#messages.keys()].sort(compareMessageIds);
+  #remove(messageId: ChatMessageId): void {
+    if (this.#timeline.remove(messageId)) this.#changed();
+    // Not shown: a translation that came before it is not needed any more.
+    else this.#translations.forget(messageId);
   }
 
   #setStatus(status: ChatStatus): void {
@@ -910,101 +573,7 @@ export class ChatClient extends Emitter<ChatEvents> {
 
   #changed(): void {
     this.#snapshot = null;
-    if (this.#batch) {
-      this.#batch.changed = true;
-      return;
-    }
     this.emit('change', this.snapshot);
-  }
-
-  #build(): ChatSnapshot {
-    const selfId = this.#self?.userId;
-    const messages: ChatItem[] = this.#sortedIds().map((id) => {
-      const m = this.#messages.get(id)!;
-      const t = m.translation;
-      const translated = t.status === 'ok' && !m.showOriginal;
-      return {
-        kind: 'message',
-        key: m.message.author.userId === selfId ? `c:${m.message.clientId}` : `m:${id}`,
-        id: m.message.id,
-        clientId: m.message.clientId,
-        author: m.message.author,
-        language: m.message.language,
-        original: m.message.text,
-        sentAt: m.message.sentAt,
-        mine: m.message.author.userId === selfId,
-        delivery: 'sent',
-        translation: t,
-        showOriginal: m.showOriginal,
-        text: translated ? t.text : m.message.text,
-        translated,
-        reactions: CHAT_REACTIONS.flatMap((emoji) => {
-          const r = m.reactions.get(emoji);
-          return r && r.count > 0 ? [{ emoji, count: r.count, mine: r.mine }] : [];
-        }),
-      };
-    });
-    // Tips between the messages by time (both times are the server's).
-    const items: ChatItem[] = [];
-    const tips = [...this.#tips].sort((a, b) => a.at.localeCompare(b.at));
-    let ti = 0;
-    for (const item of messages) {
-      const at = (item as ChatMessageItem).sentAt;
-      while (ti < tips.length && tips[ti]!.at < at) items.push(tips[ti++]!);
-      items.push(item);
-    }
-    while (ti < tips.length) items.push(tips[ti++]!);
-    const state = this.#state;
-    const language = state?.language ?? this.#o.language ?? 'en';
-    const selfAuthor: ChatAuthor = {
-      userId: (selfId ?? '') as UserId,
-      displayName: this.#self?.displayName ?? '',
-      moderator: state?.canModerate ?? this.#host,
-    };
-    for (const p of this.#pending.values()) {
-      if (p.storedId !== undefined && this.#messages.has(p.storedId)) continue;
-      items.push({
-        kind: 'message',
-        key: `c:${p.clientId}`,
-        id: null,
-        clientId: p.clientId,
-        author: selfAuthor,
-        language,
-        original: p.text,
-        sentAt: p.sentAt,
-        mine: true,
-        delivery: 'sending',
-        translation: { status: 'original' },
-        showOriginal: false,
-        text: p.text,
-        translated: false,
-        reactions: [],
-      });
-    }
-    const guest = this.#self?.guest ?? false;
-    // Before the server's chat:state (it is not sent again when a join resumes a slot): what `joined` tells.
-    const canSend = state ? state.canSend && !guest : this.#self !== null && !guest;
-    return {
-      status: this.#status,
-      roomId: this.#roomId,
-      self: this.#self,
-      language,
-      engine: state?.engine ?? null,
-      translationAvailable: state ? state.translationAvailable && state.engine !== 'none' : true,
-      canSend,
-      canModerate: state?.canModerate ?? this.#host,
-      mutedUntil: state?.mutedUntil ?? null,
-      slowModeSeconds: state?.slowModeSeconds ?? 0,
-      blockedWords: state?.blockedWords ?? [],
-      maxLength: state?.maxLength ?? MAX_CHAT_LENGTH,
-      items,
-      hasMore: this.#hasMore,
-      loadingOlder: this.#loadingOlder,
-      restrictions: new Map(this.#restrictions),
-      error: this.#error,
-      removed: this.#removed,
-      endReason: this.#endReason,
-    };
   }
 }
 

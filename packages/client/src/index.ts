@@ -25,18 +25,27 @@ export {
   type ChatClientOptions,
   type ChatConnectOptions,
   type ChatEvents,
-  type ChatItem,
-  type ChatMessageItem,
-  type ChatRestriction,
-  type ChatResult,
-  type ChatSnapshot,
-  type ChatStatus,
-  type ChatTipItem,
-  type ChatTranslationView,
   type ChatTransport,
-  compareMessageIds,
   type DistributiveOmit,
 } from './chat-client.js';
+export { ChatOutbox, type ChatOutboxOptions, type ChatResult, type ChatSendOutcome } from './chat-outbox.js';
+export { ChatRoomRules, type ChatRoomRulesOptions } from './chat-room-rules.js';
+export {
+  buildChatSnapshot,
+  type ChatItem,
+  type ChatMessageItem,
+  type ChatOutgoing,
+  type ChatRestriction,
+  type ChatSelf,
+  type ChatSnapshot,
+  type ChatSnapshotInput,
+  type ChatStatus,
+  type ChatTimelineEntry,
+  type ChatTipItem,
+  type ChatTranslationView,
+} from './chat-snapshot.js';
+export { ChatTimeline, type ChatTimelineOptions, type ChatUpsert, compareMessageIds } from './chat-timeline.js';
+export { ChatTranslations, type ChatTranslationsOptions } from './chat-translations.js';
 export { Emitter } from './emitter.js';
 export {
   errorOfResponse,

@@ -19,7 +19,10 @@ describe('what a WHEP failure means for retrying', () => {
     expect(classifyWhepError(new FusionFlowError('network_error', 'offline', { status: 0 }))).toMatchObject({
       reason: 'network',
     });
-    expect(classifyWhepError(new FusionFlowError('no_publisher', 'none', { status: 404 }))).toMatchObject({
+    expect(
+      classifyWhepError(new FusionFlowError('no_publisher', 'none', { status: 409, retryAfterSeconds: 2 })),
+    ).toMatchObject({ reason: 'waiting', retryAfterSeconds: 2 });
+    expect(classifyWhepError(new FusionFlowError('room_full', 'full', { status: 403 }))).toMatchObject({
       reason: 'refused',
     });
     expect(classifyWhepError(new Error('setRemoteDescription failed'))).toMatchObject({ reason: 'refused' });
@@ -31,7 +34,7 @@ describe('what a WHEP failure means for retrying', () => {
   });
 
   it('retries transient failures by default, not refusals nor endings that another try cannot mend', () => {
-    for (const reason of ['full', 'unavailable', 'network', 'ice_failed', 'closed'] as const)
+    for (const reason of ['full', 'waiting', 'unavailable', 'network', 'ice_failed', 'closed'] as const)
       expect(retriesByDefault({ reason })).toBe(true);
     expect(retriesByDefault({ reason: 'refused' })).toBe(false);
     for (const endedReason of ['shutdown', 'ice_failed', 'ice_disconnected', 'ice_timeout'])

@@ -8,11 +8,12 @@ import type { MediaSessionOptions } from './whip-whep-session.js';
 /** Why an attempt to play ended. */
 export interface WhepFailure {
   /**
-   * `full`: the media server refused the viewer (`503 sfu_full`); `unavailable`: another 5xx; `network`: no answer;
+   * `full`: the media server refused the viewer (`503 sfu_full`); `waiting`: nobody publishes yet (`409 no_publisher`,
+   * with `Retry-After`); `unavailable`: another 5xx; `network`: no answer;
    * `ice_failed`: the peer connection failed or never connected; `closed`: it closed without being asked;
    * `ended`: the server ended the session (`endedReason`); `refused`: any other error (a 4xx, the grant refused).
    */
-  reason: 'full' | 'unavailable' | 'network' | 'ice_failed' | 'closed' | 'ended' | 'refused';
+  reason: 'full' | 'waiting' | 'unavailable' | 'network' | 'ice_failed' | 'closed' | 'ended' | 'refused';
   error?: unknown;
   /** The `ended` event's reason (`publisher_left`, `shutdown`, …). */
   endedReason?: string;
@@ -39,7 +40,7 @@ export interface RetryingWhepPlayerOptions {
   session: () => Promise<MediaSessionOptions>;
   backoff?: BackoffOptions;
   /**
-   * Whether to try again after `failure`; `byDefault` is the player's own answer: yes for `full`, `unavailable`,
+   * Whether to try again after `failure`; `byDefault` is the player's own answer: yes for `full`, `waiting`, `unavailable`,
    * `network`, `ice_failed`, `closed`, and `ended` by `shutdown`, `ice_failed`, `ice_disconnected`,
    * `ice_timeout`; no otherwise (a refusal, the publisher gone, the room closed, the session replaced or kicked).
    */
@@ -67,6 +68,7 @@ export function classifyWhepError(error: unknown): WhepFailure {
     error.retryAfterSeconds ?? (typeof details?.retryAfterSeconds === 'number' ? details.retryAfterSeconds : undefined);
   const withRetryAfter = retryAfterSeconds !== undefined ? { retryAfterSeconds } : {};
   if (error.code === ErrorCode.SfuFull) return { reason: 'full', error, ...withRetryAfter };
+  if (error.code === ErrorCode.NoPublisher) return { reason: 'waiting', error, ...withRetryAfter };
   if (error.code === ClientErrorCode.NetworkError || error.status === 0) return { reason: 'network', error };
   if (error.status >= 500) return { reason: 'unavailable', error, ...withRetryAfter };
   return { reason: 'refused', error };

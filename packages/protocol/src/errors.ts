@@ -157,7 +157,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   webhook_stale: 401,
   grant_revoked: 403,
   invalid_sdp: 400,
-  no_publisher: 404,
+  no_publisher: 409,
   publisher_exists: 409,
   precondition_failed: 412,
   protocol_mismatch: 400,

@@ -94,11 +94,28 @@ export type SfuRevocationRequest = z.infer<typeof SfuRevocationRequest>;
 export const SfuRevocationResponse = z.object({ kicked: z.number().int().nonnegative() });
 export type SfuRevocationResponse = z.infer<typeof SfuRevocationResponse>;
 
-/** WHEP: choose a simulcast layer (rid), or null to let the SFU follow the bandwidth estimate. */
+/**
+ * WHEP layer choice (POST <session URL>/layer), FusionFlow's `{ rid }` or draft-ietf-wish-whep's body: `rid` picks a
+ * simulcast layer, `null` or absent means automatic; `maxHeight` (or `maxWidth`) without a rid picks the tallest layer
+ * that fits; `mediaId` is the video m-line's index (default: the first video m-line). Spatial and temporal layer ids
+ * are accepted and not acted on (the SFU forwards simulcast, not SVC layers).
+ */
 export const LayerRequest = z.strictObject({
+  mediaId: text()
+    .regex(/^[0-9]{1,3}$/)
+    .optional(),
   rid: text()
     .regex(/^[A-Za-z0-9_-]{1,16}$/)
-    .nullable(),
+    .nullable()
+    .optional(),
+  spatialLayerId: z.number().int().min(0).max(15).optional(),
+  temporalLayerId: z.number().int().min(0).max(15).optional(),
+  spatialLayer: z.number().int().min(0).max(15).optional(),
+  temporalLayer: z.number().int().min(0).max(15).optional(),
+  maxSpatialLayerId: z.number().int().min(0).max(15).optional(),
+  maxTemporalLayerId: z.number().int().min(0).max(15).optional(),
+  maxWidth: z.number().int().min(1).max(16_384).optional(),
+  maxHeight: z.number().int().min(1).max(16_384).optional(),
 });
 export type LayerRequest = z.infer<typeof LayerRequest>;
 

@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RoomMetrics } from '../metrics.js';
 import { DownTrack } from './down-track.js';
+import type { Layer } from './layer.js';
 import type { MediaPacket } from './packet-cache.js';
-import type { Layer, PublishedTrack } from './published-track.js';
+import type { PublishedTrack } from './published-track.js';
 import type { RtpHeaderWriter } from './rtp-header-writer.js';
 
 /** What went out: the rewritten sequence number and timestamp of each packet, and its payload. */
@@ -15,19 +16,27 @@ vi.mock('./transport-send.js', () => ({
   },
 }));
 
+/** Layer's membership (the down-track joins and leaves through it) over a set, with a settable bitrate. */
 interface FakeLayer {
   rid: string;
-  downTracks: Set<DownTrack>;
   meter: { bps: number };
   cache: Map<number, MediaPacket>;
+  add(sink: unknown): void;
+  remove(sink: unknown): void;
+  feeds(sink: unknown): boolean;
 }
 
-const layerOf = (rid: string, bps: number): FakeLayer => ({
-  rid,
-  downTracks: new Set(),
-  meter: { bps },
-  cache: new Map(),
-});
+const layerOf = (rid: string, bps: number): FakeLayer => {
+  const sinks = new Set<unknown>();
+  return {
+    rid,
+    meter: { bps },
+    cache: new Map(),
+    add: (sink) => void sinks.add(sink),
+    remove: (sink) => void sinks.delete(sink),
+    feeds: (sink) => sinks.has(sink),
+  };
+};
 
 function setup(layers: FakeLayer[]) {
   const keyframesAsked: string[] = [];
@@ -76,7 +85,7 @@ function setup(layers: FakeLayer[]) {
     logger: logger as never,
   });
   const changes: (string | null)[] = [];
-  dt.onLayerChanged = (rid) => changes.push(rid);
+  dt.on('layer', (rid) => void changes.push(rid));
   dt.start();
   const write = (layer: FakeLayer, p: Omit<MediaPacket, 'payload' | 'marker'> & { payload?: string }) => {
     const packet: MediaPacket = {
@@ -123,8 +132,8 @@ describe('DownTrack sequence and timestamp offsets', () => {
     expect(sent.map((s) => s.ts)).toEqual([90_000, 93_000, 96_000, 96_000 + 3060, 96_000 + 3060 + 3000]);
     expect(changes).toEqual(['h', 'l']);
     expect(dt.layer).toBe('l');
-    expect(h.downTracks.has(dt)).toBe(false);
-    expect(l.downTracks.has(dt)).toBe(true);
+    expect(h.feeds(dt)).toBe(false);
+    expect(l.feeds(dt)).toBe(true);
     // A NACK in the subscriber's numbering is answered from the new layer's cache, renumbered.
     sent.length = 0;
     nack([1003]);
@@ -161,19 +170,19 @@ describe('DownTrack layer choice from the REMB estimate', () => {
     const asked = keyframesAsked.length;
     estimate(850_000);
     expect(keyframesAsked).toHaveLength(asked);
-    expect(m.downTracks.has(dt)).toBe(true);
+    expect(m.feeds(dt)).toBe(true);
     // 700 kbit/s: m no longer fits; l does.
     estimate(700_000);
     expect(keyframesAsked.at(-1)).toBe('l');
-    expect(l.downTracks.has(dt)).toBe(true);
+    expect(l.feeds(dt)).toBe(true);
     // Nothing fits: the lowest layer, not nothing.
     estimate(100_000);
-    expect(l.downTracks.has(dt)).toBe(true);
+    expect(l.feeds(dt)).toBe(true);
     // Back up to 2.5 Mbit/s: h would need 2.4 Mbit/s; it fits.
     estimate(2_500_000);
     expect(keyframesAsked.at(-1)).toBe('h');
     // A layer waited for and no longer wanted stops feeding it (m is still current until h's keyframe).
-    expect(l.downTracks.has(dt)).toBe(false);
+    expect(l.feeds(dt)).toBe(false);
     // A pinned layer wins over the estimate; unpinning follows the estimate again.
     dt.pin('l');
     expect(keyframesAsked.at(-1)).toBe('l');

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Logger } from '@fusionflow/kit';
+import { Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
 import {
   type GenericNack,
   type RTCDtlsTransport,
@@ -9,8 +9,9 @@ import {
   RtcpSrPacket,
 } from 'werift';
 import type { RoomMetrics } from '../metrics.js';
+import type { Layer } from './layer.js';
 import type { MediaPacket } from './packet-cache.js';
-import type { Layer, PublishedTrack } from './published-track.js';
+import type { PublishedTrack, TrackSubscriber } from './published-track.js';
 import { RtpHeaderWriter } from './rtp-header-writer.js';
 import { sendRtp } from './transport-send.js';
 
@@ -31,6 +32,12 @@ function ntpNow(): bigint {
 
 const seqNewer = (a: number, b: number) => a !== b && ((a - b) & 0xffff) < 0x8000;
 
+/** What a down-track tells its session. */
+export interface DownTrackEvents extends Record<string, unknown> {
+  /** The forwarded simulcast layer changed (null without simulcast). */
+  layer: string | null;
+}
+
 /**
  * One published track as one subscriber receives it (the fast path): a prebuilt header with the
  * subscriber's payload type, SSRC and extension ids; sequence numbers and timestamps shifted by
@@ -39,7 +46,7 @@ const seqNewer = (a: number, b: number) => a !== b && ((a - b) & 0xffff) < 0x800
  * PLI/FIR go to the publisher (throttled there), and the session sends sender reports with the
  * counters kept here.
  */
-export class DownTrack {
+export class DownTrack extends Emitter<DownTrackEvents> implements TrackSubscriber {
   readonly #track: PublishedTrack;
   readonly #transceiver: RTCRtpTransceiver;
   readonly #metrics: RoomMetrics;
@@ -66,10 +73,9 @@ export class DownTrack {
   waitingDrops = 0;
   /** Packets not sent: the transport could not send (not connected, no consent). */
   sendFailures = 0;
-  /** Told when the forwarded layer changes (the session reports it to its client). */
-  onLayerChanged: ((rid: string | null) => void) | undefined;
 
   constructor(o: { track: PublishedTrack; transceiver: RTCRtpTransceiver; metrics: RoomMetrics; logger: Logger }) {
+    super(logListenerErrors(o.logger));
     this.#track = o.track;
     this.#transceiver = o.transceiver;
     this.#metrics = o.metrics;
@@ -164,9 +170,9 @@ export class DownTrack {
     }
     if (!next || next === this.#target) return;
     // A layer that was waited for and is no longer wanted stops feeding this down-track.
-    if (this.#target && this.#target !== this.#current) this.#target.downTracks.delete(this);
+    if (this.#target && this.#target !== this.#current) this.#target.remove(this);
     this.#target = next;
-    next.downTracks.add(this);
+    next.add(this);
     if (next !== this.#current) {
       this.#logger.debug({ kind: this.kind, rid: next.rid, from: this.#current?.rid }, 'switching layer');
       this.#track.requestKeyframe(next.rid);
@@ -197,14 +203,14 @@ export class DownTrack {
       { rid: layer.rid, from: previous?.rid, sequenceNumber: packet.sequenceNumber },
       'layer switched',
     );
-    if (previous && previous !== layer) previous.downTracks.delete(this);
+    if (previous && previous !== layer) previous.remove(this);
     this.#current = layer;
     if (this.#lastOutSeq >= 0) {
       this.#seqOffset = (this.#lastOutSeq + 1 - packet.sequenceNumber) & 0xffff;
       const elapsed = Math.max(1, Math.round(((packet.receivedAt - this.#lastSentAt) * this.#clockRate) / 1000));
       this.#tsOffset = (this.#lastOutTs + elapsed - packet.timestamp) >>> 0;
     }
-    this.onLayerChanged?.(layer.rid === '' ? null : layer.rid);
+    this.emit('layer', layer.rid === '' ? null : layer.rid);
   }
 
   #forward(packet: MediaPacket): void {
@@ -296,6 +302,6 @@ export class DownTrack {
     this.#track.detach(this);
     this.#current = undefined;
     this.#target = undefined;
-    this.onLayerChanged = undefined;
+    this.removeAllListeners();
   }
 }

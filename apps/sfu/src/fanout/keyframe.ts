@@ -34,24 +34,6 @@ export function isVp8KeyframeStart(p: Buffer): boolean {
   return (p[i]! & 0x01) === 0; // P bit of the VP8 payload header: 0 = keyframe
 }
 
-/**
- * The picture size a VP8 keyframe's first packet announces (RFC 6386 9.1: after the 3-byte frame
- * tag, the start code 9d 01 2a, then 14-bit width and height), or undefined for any other packet.
- */
-export function vp8KeyframeSize(p: Buffer): { width: number; height: number } | undefined {
-  if (!isVp8KeyframeStart(p)) return undefined;
-  let i = 1;
-  if (p[0]! & 0x80) {
-    const x = p[1]!;
-    i = 2;
-    if (x & 0x80) i += p[i]! & 0x80 ? 2 : 1;
-    if (x & 0x40) i += 1;
-    if (x & 0x30) i += 1;
-  }
-  if (p.length < i + 10 || p[i + 3] !== 0x9d || p[i + 4] !== 0x01 || p[i + 5] !== 0x2a) return undefined;
-  return { width: p.readUInt16LE(i + 6) & 0x3fff, height: p.readUInt16LE(i + 8) & 0x3fff };
-}
-
 /** RFC 9628 (VP9): beginning of a frame (B=1) that is not inter-picture predicted (P=0). */
 export function isVp9KeyframeStart(p: Buffer): boolean {
   if (p.length < 1) return false;

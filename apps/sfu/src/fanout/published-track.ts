@@ -1,53 +1,21 @@
-import type { Logger } from '@fusionflow/kit';
+import { Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
 import type { MediaStreamTrack, RTCRtpCodecParameters, RTCRtpTransceiver, RtpPacket } from 'werift';
 import type { RoomMetrics } from '../metrics.js';
-import type { DownTrack } from './down-track.js';
-import { codecNameOf, keyframeDetector, vp8KeyframeSize } from './keyframe.js';
-import { type MediaPacket, PacketCache } from './packet-cache.js';
+import { frameSizeReader } from './frame-size.js';
+import { codecNameOf, keyframeDetector } from './keyframe.js';
+import { Layer, type LayerSink } from './layer.js';
+import type { MediaPacket } from './packet-cache.js';
 
-/** Bitrate of a layer over the last couple of seconds, for choosing layers by bandwidth. */
-class BitrateMeter {
-  #bytes = 0;
-  #windowStart = performance.now();
-  #bps = 0;
-
-  add(bytes: number, now: number): void {
-    this.#bytes += bytes;
-    const elapsed = now - this.#windowStart;
-    if (elapsed >= 1000) {
-      const current = (this.#bytes * 8000) / elapsed;
-      this.#bps = this.#bps === 0 ? current : this.#bps * 0.5 + current * 0.5;
-      this.#bytes = 0;
-      this.#windowStart = now;
-    }
-  }
-
-  get bps(): number {
-    return this.#bps;
-  }
+/** A down-track as its published track sees it: fed by a layer, told when layers appear and when the track ends. */
+export interface TrackSubscriber extends LayerSink {
+  layersChanged(): void;
+  sourceClosed(): void;
 }
 
-/**
- * One incoming RTP stream of a published track: the whole track, or one simulcast layer (rid).
- * Subscribed down-tracks get each packet once it is parsed.
- */
-export class Layer {
-  readonly cache: PacketCache;
-  readonly downTracks = new Set<DownTrack>();
-  readonly meter = new BitrateMeter();
-  ssrc = 0;
-  lastPacketAt = 0;
-  /** Picture height its last keyframe announced (VP8; unknown for other codecs). */
-  height: number | undefined;
-
-  constructor(
-    readonly track: PublishedTrack,
-    /** '' without simulcast. */
-    readonly rid: string,
-    cacheSize: number,
-  ) {
-    this.cache = new PacketCache(cacheSize);
-  }
+/** What a published track tells its session. */
+export interface PublishedTrackEvents extends Record<string, unknown> {
+  /** A simulcast layer appeared or announced its picture size: subscribers can re-pick, menus rename. */
+  layers: undefined;
 }
 
 export interface PublishedTrackOptions {
@@ -64,22 +32,21 @@ export interface PublishedTrackOptions {
  * is parsed once (by werift, on arrival), cached for NACKs, and handed to every down-track of its
  * layer, which rewrites only the header. Keyframe requests to the publisher are throttled.
  */
-export class PublishedTrack {
+export class PublishedTrack extends Emitter<PublishedTrackEvents> {
   readonly kind: 'audio' | 'video';
   readonly codec: RTCRtpCodecParameters;
   readonly #layers = new Map<string, Layer>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #isKeyframe: (payload: Buffer) => boolean;
-  readonly #downTracks = new Set<DownTrack>();
+  readonly #subscribers = new Set<TrackSubscriber>();
   /** Simulcast: which layer an SSRC belongs to (browsers send the rid only in the first packets). */
   readonly #bySsrc = new Map<number, Layer>();
   #lastPli = new Map<string, number>();
   #pliTimers = new Map<string, NodeJS.Timeout>();
   #closed = false;
-  /** Called when a layer appears (simulcast), so subscribers can re-pick. */
-  onLayersChanged: (() => void) | undefined;
 
   constructor(private readonly o: PublishedTrackOptions) {
+    super(logListenerErrors(o.logger));
     this.kind = o.transceiver.kind as 'audio' | 'video';
     this.codec = o.codec;
     this.#isKeyframe = this.kind === 'audio' ? () => true : keyframeDetector(codecNameOf(o.codec.mimeType));
@@ -111,7 +78,7 @@ export class PublishedTrack {
     return [...this.#layers.keys()].filter((r) => r !== '');
   }
 
-  /** Each simulcast layer's picture height, where its keyframes say (VP8). */
+  /** Each simulcast layer's picture height, where its keyframes say (VP8, VP9, H.264). */
   get heights(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [rid, l] of this.#layers) if (rid !== '' && l.height !== undefined) out[rid] = l.height;
@@ -123,12 +90,12 @@ export class PublishedTrack {
     if (this.#closed) return;
     const rid = track.rid ?? '';
     if (this.#layers.has(rid)) return;
-    const own = new Layer(this, rid, this.kind === 'video' ? this.o.nackCacheSize : 64);
+    const own = new Layer(rid, this.kind === 'video' ? this.o.nackCacheSize : 64);
     this.#layers.set(rid, own);
     const { metrics } = this.o;
     const isKeyframe = this.#isKeyframe;
     const bySsrc = this.#bySsrc;
-    const sizeOf = codecNameOf(this.codec.mimeType) === 'vp8' ? vp8KeyframeSize : undefined;
+    const sizeOf = frameSizeReader(codecNameOf(this.codec.mimeType));
     const { unSubscribe } = track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
       const now = performance.now();
       const { header, payload } = rtp;
@@ -152,36 +119,38 @@ export class PublishedTrack {
       };
       if (packet.keyframe && sizeOf && layer.rid !== '') {
         // A keyframe says the layer's real size: the viewers' quality menu names it ("720p").
-        const height = sizeOf(payload)?.height;
-        if (height !== undefined && height !== layer.height) {
-          layer.height = height;
-          this.onLayersChanged?.();
+        const size = sizeOf(payload);
+        if (size !== undefined && (size.height !== layer.height || size.width !== layer.width)) {
+          layer.height = size.height;
+          layer.width = size.width;
+          this.emit('layers', undefined);
         }
       }
       layer.cache.put(packet);
       layer.meter.add(payload.length, now);
       metrics.received(payload.length + 12);
-      for (const dt of layer.downTracks) dt.write(layer, packet);
+      layer.forward(packet);
     });
     this.#unsubscribe.push(unSubscribe);
     this.o.logger.debug({ kind: this.kind, rid, codec: this.codec.mimeType }, 'publisher stream started');
-    if (rid !== '') this.onLayersChanged?.();
+    if (rid !== '') this.emit('layers', undefined);
     // Anyone already waiting for this layer needs a picture to start on.
-    if (this.kind === 'video' && own.downTracks.size > 0) this.requestKeyframe(rid);
-    for (const dt of this.#downTracks) dt.layersChanged();
+    if (this.kind === 'video' && own.sinkCount > 0) this.requestKeyframe(rid);
+    for (const sub of this.#subscribers) sub.layersChanged();
   }
 
-  attach(dt: DownTrack): void {
-    this.#downTracks.add(dt);
+  attach(sub: TrackSubscriber): void {
+    this.#subscribers.add(sub);
   }
 
-  detach(dt: DownTrack): void {
-    this.#downTracks.delete(dt);
-    for (const layer of this.#layers.values()) layer.downTracks.delete(dt);
+  /** A subscriber leaves: it is told nothing more and no layer feeds it. */
+  detach(sub: TrackSubscriber): void {
+    this.#subscribers.delete(sub);
+    for (const layer of this.#layers.values()) layer.remove(sub);
   }
 
   get downTrackCount(): number {
-    return this.#downTracks.size;
+    return this.#subscribers.size;
   }
 
   /**
@@ -220,14 +189,11 @@ export class PublishedTrack {
     this.#unsubscribe.length = 0;
     for (const t of this.#pliTimers.values()) clearTimeout(t);
     this.#pliTimers.clear();
-    for (const dt of [...this.#downTracks]) dt.sourceClosed();
-    this.#downTracks.clear();
-    for (const layer of this.#layers.values()) {
-      layer.downTracks.clear();
-      layer.cache.clear();
-    }
+    for (const sub of [...this.#subscribers]) sub.sourceClosed();
+    this.#subscribers.clear();
+    for (const layer of this.#layers.values()) layer.clear();
     this.#layers.clear();
     this.#bySsrc.clear();
-    this.onLayersChanged = undefined;
+    this.removeAllListeners();
   }
 }

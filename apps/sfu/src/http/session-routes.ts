@@ -6,15 +6,15 @@ import {
   MEDIA_PATHS,
   mediaSessionPath,
   ROOM_ID_PATTERN,
-  type SessionEvent,
 } from '@fusionflow/protocol';
 import type { FastifyRequest } from 'fastify';
 import type { Admission, Authorizer } from '../auth/authorizer.js';
 import { parseIceFragment } from '../peer/sdp.js';
-import type { MediaSession } from '../room/media-session.js';
 import type { RoomManager } from '../room/room-manager.js';
-import { SubscriberSession } from '../whep/subscriber-session.js';
+import type { MediaSession } from '../session/media-session.js';
+import { SubscriberSession } from '../session/subscriber-session.js';
 import { bearerOf, ICE_FRAGMENT_TYPE, SDP_TYPE, type SfuHttpApp } from './http-app.js';
+import { eventsLink, registerSessionEvents } from './session-events.js';
 
 export interface SessionRoutesOptions {
   rooms: RoomManager;
@@ -28,7 +28,6 @@ export interface SessionRoutesOptions {
   keepAliveMs?: number;
 }
 
-const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
 const LAYER_REL = 'urn:ietf:params:whep:ext:core:layer';
 
 const kinds = {
@@ -103,7 +102,7 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
         const location = mediaSessionPath(proto, session.id);
         const links = [
           ...o.iceLinks(admission, session.id),
-          `<${location}/events>; rel="${SSE_REL}"; events="viewers,ended${proto === 'whep' ? ',layers' : ''}"`,
+          eventsLink(location, proto),
           ...(proto === 'whep' ? [`<${location}/layer>; rel="${LAYER_REL}"`] : []),
         ];
         request.log.info({ roomId: room, sessionId: session.id, via: admission.via }, `${proto} session created`);
@@ -157,37 +156,11 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
       return reply.code(200).header('content-type', ICE_FRAGMENT_TYPE).header('etag', session.etag).send(answer);
     });
 
-    app.get<{ Params: { id: string } }>(`${base}/sessions/:id/events`, async (request, reply) => {
-      const session = sessionOf(proto, request.params.id);
-      reply.hijack();
-      const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        ...(reply.getHeader('access-control-allow-origin')
-          ? { 'access-control-allow-origin': String(reply.getHeader('access-control-allow-origin')) }
-          : {}),
-      });
-      raw.write(': connected\n\n');
-      const send = (event: SessionEvent) => {
-        raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-        if (event.type === 'ended') finish();
-      };
-      const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), o.keepAliveMs ?? 15_000);
-      let unsubscribe = () => {};
-      let done = false;
-      function finish() {
-        if (done) return;
-        done = true;
-        clearInterval(keepAlive);
-        unsubscribe();
-        raw.end();
-      }
-      request.raw.on('close', finish);
-      unsubscribe = session.listen(send);
-      if (done) unsubscribe();
+    registerSessionEvents(app, {
+      proto,
+      base,
+      sessionOf: (id) => sessionOf(proto, id),
+      ...(o.keepAliveMs !== undefined ? { keepAliveMs: o.keepAliveMs } : {}),
     });
 
     if (proto === 'whep') {
@@ -201,10 +174,16 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
       app.post<{ Params: { id: string } }>(`${base}/sessions/:id/layer`, async (request, reply) => {
         const session = sessionOf(proto, request.params.id);
         const parsed = LayerRequest.safeParse(request.body);
-        if (!parsed.success) throw new AppError(ErrorCode.ValidationFailed, 'send { "rid": "<rid>" | null }');
+        if (!parsed.success) {
+          throw new AppError(
+            ErrorCode.ValidationFailed,
+            'send { "rid": "<rid>" | null } or the WHEP draft\'s { "mediaId", "rid", "maxHeight", … }',
+          );
+        }
         if (!(session instanceof SubscriberSession)) throw notFound('no such session');
-        session.setLayer(parsed.data.rid);
-        return reply.code(204).send();
+        session.chooseLayer(parsed.data);
+        // The WHEP draft answers a layer switch with 200 OK.
+        return reply.code(200).send();
       });
     }
   }

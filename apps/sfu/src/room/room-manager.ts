@@ -1,6 +1,6 @@
 import type { Logger } from '@fusionflow/kit';
 import type { SfuRoomInfo } from '@fusionflow/protocol';
-import type { MediaSession } from './media-session.js';
+import type { MediaSession } from '../session/media-session.js';
 import { Room, type RoomOptions } from './room.js';
 
 /**
@@ -35,17 +35,15 @@ export class RoomManager {
     let room = this.#rooms.get(name);
     if (!room) {
       room = new Room(name, this.o);
-      room.onEmpty = (r) => {
+      room.on('empty', (r) => {
         if (this.#rooms.get(r.name) === r) this.#rooms.delete(r.name);
-      };
-      room.onSession = (s) => {
+      });
+      room.on('session', (s) => {
         this.#sessions.set(s.id, s);
-        const previous = s.onClosed;
-        s.onClosed = (session, reason) => {
-          this.#sessions.delete(session.id);
-          previous?.(session, reason);
-        };
-      };
+        s.on('close', ({ session }) => {
+          if (this.#sessions.get(session.id) === session) this.#sessions.delete(session.id);
+        });
+      });
       this.#rooms.set(name, room);
     }
     return room;

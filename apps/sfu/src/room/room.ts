@@ -1,12 +1,12 @@
-import { AppError, type Logger } from '@fusionflow/kit';
+import { AppError, Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
 import { asRoomId, ErrorCode, type MediaEventType, type SfuRoomInfo } from '@fusionflow/protocol';
 import type { EventSink } from '../control/event-sink.js';
 import type { RoomMetrics, SfuMetrics } from '../metrics.js';
 import { createPublisherPeer, createSubscriberPeer, type PeerNetworkOptions } from '../peer/peer-factory.js';
 import { checkOffer } from '../peer/sdp.js';
-import { SubscriberSession } from '../whep/subscriber-session.js';
-import { PublisherSession } from '../whip/publisher-session.js';
-import type { MediaSession, SessionTimings } from './media-session.js';
+import type { MediaSession, SessionTimings } from '../session/media-session.js';
+import { PublisherSession } from '../session/publisher-session.js';
+import { SubscriberSession } from '../session/subscriber-session.js';
 import type { ViewerBudget } from './viewer-budget.js';
 
 export interface RoomOptions {
@@ -29,6 +29,17 @@ export interface SessionHolder {
   grantId: string | null;
 }
 
+/** How long a viewer of a room nobody publishes to is asked to wait before trying again. */
+const NO_PUBLISHER_RETRY_AFTER_SECONDS = 2;
+
+/** What a room tells its manager. */
+export interface RoomEvents extends Record<string, unknown> {
+  /** Every session the room opens (the manager indexes them by id). */
+  session: MediaSession;
+  /** Told once: the room is empty or closed (the manager forgets it). */
+  empty: Room;
+}
+
 /**
  * One broadcast: at most one publisher and any number of subscribers. The room owns its sessions;
  * when the publisher goes, every subscriber is closed (and told why); when the last session goes,
@@ -36,7 +47,7 @@ export interface SessionHolder {
  * new WHEP session with a grant replaces the one that grant opened before (a viewer who reloads
  * the page gets the new one at once; a grant shared around never opens more than one).
  */
-export class Room {
+export class Room extends Emitter<RoomEvents> {
   #publisher: PublisherSession | undefined;
   readonly #subscribers = new Map<string, SubscriberSession>();
   /** The live subscriber session of each grant id (grants are for one room, so kept here). */
@@ -45,15 +56,12 @@ export class Room {
   readonly #logger: Logger;
   #joined = 0;
   #closed = false;
-  /** Set by the manager: told once the room is empty or closed. */
-  onEmpty: ((room: Room) => void) | undefined;
-  /** Set by the manager: every session the room opens, for lookups by id. */
-  onSession: ((session: MediaSession) => void) | undefined;
 
   constructor(
     readonly name: string,
     private readonly o: RoomOptions,
   ) {
+    super(logListenerErrors(o.logger));
     this.metrics = o.metrics.forRoom(name);
     this.#logger = o.logger.child({ roomId: name });
   }
@@ -108,12 +116,12 @@ export class Room {
     );
     this.#publisher = session;
     session.viewers = () => this.#joined;
-    session.onClosed = (s, reason) => this.#publisherClosed(s as PublisherSession, reason);
-    session.onStarted = () => this.#report('publisher_started', session);
-    session.onLayersChanged = () => {
+    session.on('close', ({ reason }) => this.#publisherClosed(session, reason));
+    session.on('started', () => this.#report('publisher_started', session));
+    session.on('layers', () => {
       for (const sub of this.#subscribers.values()) sub.layersChanged();
-    };
-    this.onSession?.(session);
+    });
+    this.emit('session', session);
     this.o.metrics.publishers.inc();
     return { session, answer: await this.#negotiate(session, offer) };
   }
@@ -122,7 +130,13 @@ export class Room {
     checkOffer(offer);
     const publisher = this.#publisher;
     if (!publisher || publisher.closed || publisher.tracks.length === 0 || this.#closed) {
-      throw new AppError(ErrorCode.NoPublisher, `nobody is publishing to room ${this.name}`);
+      // draft-ietf-wish-whep: 409 with Retry-After; the player tries again and gets the stream once it starts.
+      throw new AppError(
+        ErrorCode.NoPublisher,
+        `nobody is publishing to room ${this.name}`,
+        { retryAfterSeconds: NO_PUBLISHER_RETRY_AFTER_SECONDS },
+        { 'retry-after': String(NO_PUBLISHER_RETRY_AFTER_SECONDS) },
+      );
     }
     if (this.#subscribers.size >= this.o.maxSubscribers) {
       throw new AppError(ErrorCode.RoomFull, `room ${this.name} has the most subscribers allowed`);
@@ -149,19 +163,19 @@ export class Room {
     }
     this.#subscribers.set(session.id, session);
     session.viewers = () => this.#joined;
-    session.onClosed = (s, reason) => {
-      if (holder.grantId && this.#byGrant.get(holder.grantId) === s) this.#byGrant.delete(holder.grantId);
-      this.#subscriberClosed(s as SubscriberSession, reason);
-    };
-    session.onJoined = () => {
+    session.on('close', ({ reason }) => {
+      if (holder.grantId && this.#byGrant.get(holder.grantId) === session) this.#byGrant.delete(holder.grantId);
+      this.#subscriberClosed(session, reason);
+    });
+    session.on('joined', () => {
       this.#joined++;
       this.#updateViewers();
       this.#report('subscriber_joined', session);
       // A picture within a second: ask for a keyframe now rather than at the next periodic one.
       for (const t of publisher.tracks)
         if (t.kind === 'video') for (const rid of ['', ...t.rids]) t.requestKeyframe(rid);
-    };
-    this.onSession?.(session);
+    });
+    this.emit('session', session);
     const answer = await this.#negotiate(session, offer);
     if (holder.grantId && !session.closed) {
       const previous = this.#byGrant.get(holder.grantId);
@@ -208,8 +222,8 @@ export class Room {
   #updateViewers(): void {
     this.o.metrics.subscribers.set({ room: this.name }, this.#joined);
     const event = { type: 'viewers', count: this.#joined } as const;
-    this.#publisher?.emit(event);
-    for (const s of this.#subscribers.values()) s.emit(event);
+    this.#publisher?.notify(event);
+    for (const s of this.#subscribers.values()) s.notify(event);
   }
 
   #report(type: MediaEventType, session: MediaSession, reason?: string): void {
@@ -227,10 +241,8 @@ export class Room {
     if (!this.empty) return;
     this.#closed = true;
     this.o.metrics.release(this.metrics);
-    const tell = this.onEmpty;
-    this.onEmpty = undefined;
-    this.onSession = undefined;
-    tell?.(this);
+    this.emit('empty', this);
+    this.removeAllListeners();
   }
 
   /** Close every session (the publisher first, so subscribers hear `reason`), then the room. */

@@ -1,12 +1,23 @@
 import type { Logger } from '@fusionflow/kit';
 import type { PeerId, RoomId } from '@fusionflow/protocol';
 
+/** Which copies of a `media-state` delivery to leave out (SignalingService asks on every delivery). */
+export interface MediaStateFilter {
+  /** The peers of a delivery in `roomId` (to everyone, or only `to`) whose copy is left out. */
+  take(roomId: RoomId, from: PeerId, to: readonly PeerId[] | undefined): readonly PeerId[];
+  clear(): void;
+}
+
+const NONE: readonly PeerId[] = [];
+
+/** Production: every copy is delivered; nothing is looked up or kept. */
+export const NO_DROPS: MediaStateFilter = Object.freeze({ take: () => NONE, clear: () => undefined });
+
 /**
  * TEST ONLY (`TEST_HOOKS=true`): `media-state` deliveries to drop, so browser scenarios can lose
- * one on purpose. SignalingService gets one only when the hooks are on; otherwise its delivery
- * path has nothing to look up.
+ * one on purpose. SignalingService gets one only when the hooks are on; otherwise it has NO_DROPS.
  */
-export class MediaStateDrops {
+export class MediaStateDrops implements MediaStateFilter {
   readonly #drops = new Map<string, number>();
 
   constructor(private readonly logger: Logger) {}

@@ -24,7 +24,7 @@ import type { Membership, RealtimeGateway, SocketContext } from '../realtime/rea
 import type { RoomPresence } from '../realtime/room-presence.js';
 import type { MemberRecord, RoomStateStore } from '../realtime/room-state-store.js';
 import type { RoomService } from '../rooms/room-service.js';
-import type { MediaStateDrops } from './media-state-drops.js';
+import { type MediaStateFilter, NO_DROPS } from './media-state-drops.js';
 
 export interface SignalingServiceOptions {
   gateway: RealtimeGateway;
@@ -37,11 +37,9 @@ export interface SignalingServiceOptions {
   admit?: (room: Room, session: Session) => Promise<void>;
   /** The same rules over the members already there, right after the join (RoomKindPolicy.confirm). */
   confirm?: (room: Room, session: Session, earlier: readonly MemberRecord[]) => void;
-  /** TEST_HOOKS only: media-state deliveries to drop. */
-  drops?: MediaStateDrops;
+  /** TEST_HOOKS only: media-state deliveries to drop (MediaStateDrops); NO_DROPS otherwise. */
+  drops?: MediaStateFilter;
 }
-
-const NONE: readonly PeerId[] = [];
 
 /** Relay latency buckets in seconds (50 µs … 250 ms): the relay is one store read and one send. */
 const RELAY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
@@ -60,10 +58,12 @@ export class SignalingService {
   readonly #relay: Histogram;
   readonly #replays: Counter<'reason'>;
   readonly #iceRestarts: Counter;
+  readonly #drops: MediaStateFilter;
   #closed = false;
 
   constructor(private readonly o: SignalingServiceOptions) {
     this.#log = o.logger;
+    this.#drops = o.drops ?? NO_DROPS;
     this.#signals = new Counter({
       name: 'signaling_signals_total',
       help: 'Signals relayed between call peers, by kind (offer, answer, candidate)',
@@ -108,7 +108,7 @@ export class SignalingService {
   /** Idempotent: a closed service refuses calls' messages with `unavailable`. */
   close(): void {
     this.#closed = true;
-    this.o.drops?.clear();
+    this.#drops.clear();
   }
 
   #whenOpen<T>(work: () => T): T {
@@ -178,7 +178,7 @@ export class SignalingService {
   /** Send a peer's media state to the room (or only to `to`), minus the deliveries a test hook drops. */
   #deliverMediaState(roomId: RoomId, peerId: PeerId, state: MediaState, to?: readonly PeerId[]): void {
     const body = { peerId, state };
-    const dropped = this.o.drops?.take(roomId, peerId, to) ?? NONE;
+    const dropped = this.#drops.take(roomId, peerId, to);
     if (to) {
       for (const target of to) if (!dropped.includes(target)) this.o.gateway.emitToPeer(target, 'media-state', body);
     } else {

@@ -12,10 +12,8 @@ import {
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { CallSessionsTable, Database } from '../../db/schema.js';
 import type { Session } from '../identity/access-tokens.js';
-import type { RealtimeGateway } from '../realtime/realtime-gateway.js';
-import type { PresenceEvent, RoomPresence } from '../realtime/room-presence.js';
-import type { MemberRecord } from '../realtime/room-state-store.js';
 import type { RoomService } from '../rooms/room-service.js';
+import type { CallParticipants, CallSlot, CallSlotEvent } from './call-participants.js';
 import type { Ledger } from './ledger.js';
 import { revenuePostings, type SplitPolicy, splitRevenue } from './revenue-split.js';
 import type { WalletMetrics } from './wallet-metrics.js';
@@ -23,9 +21,9 @@ import type { WalletMetrics } from './wallet-metrics.js';
 export interface CallBillingOptions {
   db: Kysely<Database>;
   ledger: Ledger;
-  presence: RoomPresence;
-  gateway: RealtimeGateway;
-  rooms: RoomService;
+  /** Who holds a slot in a call, and how to tell them (the signaling side implements it). */
+  participants: CallParticipants;
+  rooms: Pick<RoomService, 'get'>;
   policy: SplitPolicy;
   metrics: WalletMetrics;
   logger: Logger;
@@ -112,7 +110,7 @@ export class CallBilling {
     this.#staleMs = o.staleMs ?? 10 * 60_000;
     this.#graceMs = o.graceMs ?? 30_000;
     this.#log = o.logger;
-    this.#unsubscribe = o.presence.on('presence', (event) => void this.#onPresence(event));
+    this.#unsubscribe = o.participants.on('slot', (event) => void this.#onSlot(event));
     this.#sweeper = setInterval(() => void this.#sweep(), o.sweepMs ?? 5_000);
     this.#sweeper.unref();
   }
@@ -132,7 +130,7 @@ export class CallBilling {
     const price = room.pricePerMinute ?? 0;
     if (price <= 0 || session.userId === room.ownerId) return;
     if (session.isGuest) throw forbidden('sign in to book a private call');
-    this.confirm(room, session, await this.o.presence.members(room.id));
+    this.confirm(room, session, await this.o.participants.slots(room.id));
     const balance = await this.o.ledger.balance({ kind: 'wallet', ownerId: session.userId });
     if (balance < price) {
       throw new AppError(
@@ -147,7 +145,7 @@ export class CallBilling {
    * The seat rules again, right after the payer's slot was added, over the members that joined
    * before it (RoomKindPolicy.confirm): of two joins racing each other, the later one is refused.
    */
-  confirm(room: Room, session: Session, earlier: readonly MemberRecord[]): void {
+  confirm(room: Room, session: Session, earlier: readonly CallSlot[]): void {
     if ((room.pricePerMinute ?? 0) <= 0 || session.userId === room.ownerId) return;
     if (earlier.some((m) => m.userId === session.userId)) {
       throw conflict('you are already in this private call on another connection; leave there first');
@@ -215,9 +213,9 @@ export class CallBilling {
     this.#meters.clear();
   }
 
-  // --- presence -------------------------------------------------------------------------------
+  // --- slots ----------------------------------------------------------------------------------
 
-  async #onPresence(event: PresenceEvent): Promise<void> {
+  async #onSlot(event: CallSlotEvent): Promise<void> {
     if (this.#closed) return;
     try {
       if (event.type === 'joined') {
@@ -225,17 +223,13 @@ export class CallBilling {
         if (room.kind !== 'call' || (room.pricePerMinute ?? 0) <= 0 || event.member.userId === room.ownerId) return;
         await this.#start(room, event.member);
       } else if (event.type === 'left') {
-        const reason: EndReason = event.reason === 'ended' ? 'ended' : 'left';
+        const reason: EndReason = event.ended ? 'ended' : 'left';
         const meter = this.#meters.get(meterKey(event.roomId, event.member.userId));
         if (meter) await this.#end(meter, reason);
         else await this.#closeSession(event.roomId, event.member.userId, reason);
       }
-      // 'disconnected': the slot waits and media may still flow, so the meter goes on.
     } catch (err) {
-      this.#log.error(
-        { err, roomId: event.roomId, event: event.type },
-        'call billing could not follow a presence event',
-      );
+      this.#log.error({ err, roomId: event.roomId, event: event.type }, 'call billing could not follow a slot change');
     }
   }
 
@@ -266,7 +260,7 @@ export class CallBilling {
         if (this.#closed) return;
         if (this.#meters.has(meterKey(row.room_id, row.payer_id))) continue;
         const roomId = asRoomId(row.room_id);
-        const members = await this.o.presence.members(roomId);
+        const members = await this.o.participants.slots(roomId);
         const payer = members.find((m) => m.userId === row.payer_id);
         // Gone (its session ended with the released slot), or connected: its own process meters it.
         if (!payer || payer.connected) continue;
@@ -281,13 +275,13 @@ export class CallBilling {
     }
   }
 
-  async #start(room: Room, payer: MemberRecord): Promise<void> {
+  async #start(room: Room, payer: CallSlot): Promise<void> {
     const key = meterKey(room.id, payer.userId);
     const running = this.#meters.get(key);
     if (running) {
       // The payer resumed on this process: the same meter follows the new connection.
       running.connection = payer.connection;
-      this.#announceState(running, await this.o.presence.members(room.id));
+      this.#announceState(running, await this.o.participants.slots(room.id));
       return;
     }
     const now = Date.now();
@@ -331,7 +325,7 @@ export class CallBilling {
     await this.#tick(meter);
     // A payer who (re)joined learns where the meter stands even when this tick had nothing to say.
     if (meter.announced === announced && this.#meters.get(key) === meter) {
-      this.#announceState(meter, await this.o.presence.members(room.id));
+      this.#announceState(meter, await this.o.participants.slots(room.id));
     }
   }
 
@@ -366,7 +360,7 @@ export class CallBilling {
     if (meter.busy || this.#closed) return;
     meter.busy = true;
     try {
-      const members = await this.o.presence.members(meter.roomId);
+      const members = await this.o.participants.slots(meter.roomId);
       const payer = members.find((m) => m.userId === meter.payerId);
       if (!payer) {
         await this.#end(meter, 'left', members);
@@ -416,7 +410,7 @@ export class CallBilling {
    * time ran out (a minute that fell due while their connection was down) is not charged: the
    * clock stands where the paid time ended.
    */
-  async #pause(meter: Meter, now: number, members: MemberRecord[]): Promise<void> {
+  async #pause(meter: Meter, now: number, members: readonly CallSlot[]): Promise<void> {
     if (meter.pausedAt !== null) return;
     const at = Math.min(now, meter.paidUntil);
     meter.pausedAt = at;
@@ -429,7 +423,7 @@ export class CallBilling {
     this.#announce(meter, 'paused', members);
   }
 
-  async #charge(meter: Meter, members: MemberRecord[], now: number): Promise<void> {
+  async #charge(meter: Meter, members: readonly CallSlot[], now: number): Promise<void> {
     const split = splitRevenue(meter.price, this.o.policy, meter.studioId !== null);
     let outcome: { state: Selectable<CallSessionsTable>; balance: number | undefined; charged: boolean } | null;
     try {
@@ -509,15 +503,15 @@ export class CallBilling {
     this.#announce(meter, 'running', members);
   }
 
-  async #end(meter: Meter, reason: EndReason, members?: MemberRecord[]): Promise<void> {
+  async #end(meter: Meter, reason: EndReason, members?: readonly CallSlot[]): Promise<void> {
     this.#stop(meter);
     await this.#closeSession(meter.roomId, meter.payerId, reason);
-    const present = members ?? (await this.o.presence.members(meter.roomId));
+    const present = members ?? (await this.o.participants.slots(meter.roomId));
     this.#announce(meter, 'ended', present, reason);
     if (reason === 'balance') {
       const payer = present.find((m) => m.userId === meter.payerId);
       if (payer) {
-        await this.o.presence.remove(meter.roomId, payer.peerId, {
+        await this.o.participants.remove(meter.roomId, payer.peerId, {
           roomId: meter.roomId,
           reason: 'balance',
           message: 'your balance ran out, so the private call ended',
@@ -540,12 +534,17 @@ export class CallBilling {
       .execute();
   }
 
-  #announceState(meter: Meter, members: MemberRecord[]): void {
+  #announceState(meter: Meter, members: readonly CallSlot[]): void {
     this.#announce(meter, meter.pausedAt === null ? 'running' : 'paused', members);
   }
 
   /** The meter, to both sides; only the payer's copy carries the balance. */
-  #announce(meter: Meter, status: CallBillingMessage['status'], members: MemberRecord[], endReason?: EndReason): void {
+  #announce(
+    meter: Meter,
+    status: CallBillingMessage['status'],
+    members: readonly CallSlot[],
+    endReason?: EndReason,
+  ): void {
     meter.announced++;
     const now = Date.now();
     const until = meter.pausedAt ?? now;
@@ -562,12 +561,12 @@ export class CallBilling {
     };
     for (const m of members) {
       if (m.userId === meter.payerId) {
-        this.o.gateway.emitToPeer(m.peerId, 'billing', {
+        this.o.participants.tell(m.peerId, {
           ...message,
           ...(meter.balance !== undefined ? { balance: meter.balance } : {}),
         });
       } else if (m.userId === meter.streamerId) {
-        this.o.gateway.emitToPeer(m.peerId, 'billing', message);
+        this.o.participants.tell(m.peerId, message);
       }
     }
   }

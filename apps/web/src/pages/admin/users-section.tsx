@@ -4,10 +4,14 @@ import { useTranslation } from 'react-i18next';
 import { governance } from '../../api';
 import { ErrorAlert } from '../../components/error-alert';
 import { formatDateTime, formatTokens } from '../../components/format';
+import { PasswordResetLink } from './password-reset-link';
 
 const ROLES: Role[] = ['viewer', 'streamer', 'studio', 'moderator', 'admin'];
 
-/** Moderators and admins: find accounts; admins change roles; both suspend, admins reinstate. */
+/**
+ * Moderators and admins: find accounts; admins change roles and make password-reset links; both
+ * suspend, admins reinstate.
+ */
 export function UsersSection({ isAdmin }: { isAdmin: boolean }) {
   const { t, i18n } = useTranslation();
   const [q, setQ] = useState('');
@@ -167,6 +171,7 @@ function UserDetail(p: { detail: AdminUserDetail; isAdmin: boolean; onChanged: (
           </button>
         </div>
       )}
+      {p.isAdmin && <PasswordResetLink userId={d.id} />}
       <div className="field">
         <label htmlFor="gov-reason">{t('governance.reason')}</label>
         <input id="gov-reason" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />

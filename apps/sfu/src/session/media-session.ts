@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '@fusionflow/kit';
+import { Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
 import type { SessionEvent, SfuSessionInfo, SfuSessionKind } from '@fusionflow/protocol';
 import type { RTCPeerConnection } from 'werift';
 import { gathered } from '../peer/peer-factory.js';
@@ -15,6 +15,21 @@ export interface SessionTimings {
 export type SessionListener = (event: SessionEvent) => void;
 
 /**
+ * What a session tells its owners (the room and the room manager listen; nobody overwrites anybody's listener).
+ * `started` is a publisher's, `joined` a subscriber's: both mean the media path is up (ICE and DTLS).
+ */
+export interface MediaSessionEvents extends Record<string, unknown> {
+  /** What the client hears over server-sent events (`viewers`, `layers`, `ended`). */
+  event: SessionEvent;
+  /** Told once, after the session has closed (children, timers and peer connection released). */
+  close: { session: MediaSession; reason: string };
+  started: undefined;
+  joined: undefined;
+  /** A publisher's simulcast layers changed (a layer appeared, or announced its picture size). */
+  layers: undefined;
+}
+
+/**
  * werift reports a vanished peer only when ICE consent expires (30 s). A connected peer always
  * sends something (RTP, or RTCP receiver reports about once a second); this long without a packet
  * counts as `disconnected`, which starts the grace period.
@@ -25,9 +40,9 @@ const SILENCE_MS = 5000;
  * What publishers and subscribers share: an id that is also the capability to change or end the
  * session (the WHIP/WHEP resource URL), one werift peer connection, ICE state handling with a grace
  * period for `disconnected`, trickle/restart, server-sent-event listeners and an idempotent close
- * that clears every timer and subscription and tells the room.
+ * that clears every timer and subscription and tells its owners (`close`).
  */
-export abstract class MediaSession {
+export abstract class MediaSession extends Emitter<MediaSessionEvents> {
   /** 128 random bits: the session URL is the credential to PATCH or DELETE it. */
   readonly id = randomBytes(16).toString('base64url');
   readonly createdAt = new Date();
@@ -44,10 +59,9 @@ export abstract class MediaSession {
   #heard = -1;
   #heardAt = 0;
   #silent = false;
-  readonly #listeners = new Set<SessionListener>();
+  /** The client has heard `ended`: nothing more goes to it. */
+  #ended = false;
   readonly #subscriptions: (() => void)[] = [];
-  /** Set by the room: told once, after the session has closed. */
-  onClosed: ((session: MediaSession, reason: string) => void) | undefined;
 
   constructor(
     readonly room: string,
@@ -56,6 +70,7 @@ export abstract class MediaSession {
     protected readonly timings: SessionTimings,
     logger: Logger,
   ) {
+    super(logListenerErrors(logger));
     this.logger = logger.child({ sessionId: this.id });
     this.#subscriptions.push(
       pc.iceConnectionStateChange.subscribe((state) => this.#onIceState(state)).unSubscribe,
@@ -153,11 +168,9 @@ export abstract class MediaSession {
       listener({ type: 'ended', reason: 'closed' });
       return () => {};
     }
-    this.#listeners.add(listener);
+    const off = this.on('event', listener);
     this.greet(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return off;
   }
 
   /** Set by the room: the viewer count a new listener hears first. */
@@ -168,12 +181,11 @@ export abstract class MediaSession {
     if (this.viewers) listener({ type: 'viewers', count: this.viewers() });
   }
 
-  get listenerCount(): number {
-    return this.#listeners.size;
-  }
-
-  emit(event: SessionEvent): void {
-    for (const l of this.#listeners) l(event);
+  /** Tell the client (its server-sent events), until it has heard `ended`. */
+  notify(event: SessionEvent): void {
+    if (this.#ended) return;
+    if (event.type === 'ended') this.#ended = true;
+    this.emit('event', event);
   }
 
   #checkSilence(): void {
@@ -232,17 +244,16 @@ export abstract class MediaSession {
       } catch (err) {
         this.logger.error({ err }, 'error releasing session');
       }
-      if (reason !== 'deleted') this.emit({ type: 'ended', reason });
-      this.#listeners.clear();
+      if (reason !== 'deleted') this.notify({ type: 'ended', reason });
+      this.#ended = true;
       try {
         await this.pc.close();
       } catch (err) {
         this.logger.warn({ err }, 'error closing peer connection');
       }
       this.logger.info({ reason, kind: this.kind }, 'session closed');
-      const tell = this.onClosed;
-      this.onClosed = undefined;
-      tell?.(this, reason);
+      this.emit('close', { session: this, reason });
+      this.removeAllListeners();
     })();
     return this.#closing;
   }

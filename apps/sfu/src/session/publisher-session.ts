@@ -9,7 +9,7 @@ import {
 import { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics } from '../metrics.js';
 import { normalizeOffer, rejectedMids } from '../peer/sdp.js';
-import { MediaSession, type SessionTimings } from '../room/media-session.js';
+import { MediaSession, type SessionTimings } from './media-session.js';
 
 /**
  * Receive buffer of the publisher's UDP socket: a few seconds of a 2.5 Mbit/s stream, so a busy or
@@ -51,10 +51,6 @@ export class PublisherSession extends MediaSession {
   /** Mids of the m-lines the offer rejected (port 0). */
   #rejected = new Set<string>();
   #rembTimer: NodeJS.Timeout | undefined;
-  /** Told once the publisher's media path is up (ICE and DTLS). */
-  onStarted: (() => void) | undefined;
-  /** Told when a simulcast layer appears. */
-  onLayersChanged: (() => void) | undefined;
 
   constructor(
     room: string,
@@ -118,7 +114,7 @@ export class PublisherSession extends MediaSession {
       metrics: this.o.metrics,
       logger: this.logger,
     });
-    track.onLayersChanged = () => this.onLayersChanged?.();
+    track.on('layers', () => this.emit('layers', undefined));
     this.#tracks.set(t, track);
     return track;
   }
@@ -150,7 +146,7 @@ export class PublisherSession extends MediaSession {
       this.logger.debug({ err }, 'could not enlarge the receive buffer');
     }
     this.logger.info({ tracks: this.tracks.map((t) => `${t.kind}:${t.codec.mimeType}`) }, 'publisher connected');
-    this.onStarted?.();
+    this.emit('started', undefined);
   }
 
   protected release(): void {
@@ -160,7 +156,5 @@ export class PublisherSession extends MediaSession {
     this.#unsubscribe.length = 0;
     for (const track of this.#tracks.values()) track.close();
     this.#tracks.clear();
-    this.onStarted = undefined;
-    this.onLayersChanged = undefined;
   }
 }

@@ -1,10 +1,10 @@
 import { AppError, type Logger } from '@fusionflow/kit';
-import { ErrorCode, type SfuSessionInfo } from '@fusionflow/protocol';
+import { ErrorCode, type LayerRequest, type SfuSessionInfo } from '@fusionflow/protocol';
 import type { RTCPeerConnection, RtcpSrPacket } from 'werift';
 import { DownTrack } from '../fanout/down-track.js';
 import type { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics } from '../metrics.js';
-import { MediaSession, type SessionListener, type SessionTimings } from '../room/media-session.js';
+import { MediaSession, type SessionListener, type SessionTimings } from './media-session.js';
 
 /** How often sender reports go out and the automatic layer choice is revisited. */
 const REPORT_INTERVAL_MS = 1000;
@@ -18,8 +18,6 @@ export class SubscriberSession extends MediaSession {
   readonly kind = 'subscriber' as const;
   readonly #downTracks: DownTrack[] = [];
   #timer: NodeJS.Timeout | undefined;
-  /** Told once the subscriber's media path is up. */
-  onJoined: (() => void) | undefined;
 
   constructor(
     room: string,
@@ -61,7 +59,7 @@ export class SubscriberSession extends MediaSession {
       const [source] = free.splice(i, 1);
       t.setDirection('sendonly');
       const dt = new DownTrack({ track: source!, transceiver: t, metrics: this.o.metrics, logger: this.logger });
-      dt.onLayerChanged = () => this.#emitLayers();
+      dt.on('layer', () => this.#emitLayers());
       this.#downTracks.push(dt);
     }
     if (this.#downTracks.length === 0) {
@@ -87,7 +85,59 @@ export class SubscriberSession extends MediaSession {
     for (const dt of this.#downTracks) dt.start();
     this.#timer = setInterval(() => this.#tick(), REPORT_INTERVAL_MS);
     this.logger.info('subscriber connected');
-    this.onJoined?.();
+    this.emit('joined', undefined);
+  }
+
+  /** The m-line index of the video this session receives (the WHEP draft's `mediaId`); undefined without video. */
+  get videoMediaId(): string | undefined {
+    const video = this.#downTracks.find((d) => d.kind === 'video');
+    if (!video) return undefined;
+    const index = this.pc.getTransceivers().indexOf(video.transceiver);
+    return index < 0 ? undefined : String(index);
+  }
+
+  /**
+   * A layer request (FusionFlow's `{ rid }` or the WHEP draft's body): a rid pins that layer; `maxHeight`/`maxWidth`
+   * without one pins the tallest layer that fits (automatic when none fits or sizes are unknown); nothing is automatic.
+   */
+  chooseLayer(request: LayerRequest): void {
+    const mediaId = this.videoMediaId;
+    if (request.mediaId !== undefined && request.mediaId !== mediaId) {
+      throw new AppError(
+        ErrorCode.ValidationFailed,
+        `mediaId ${request.mediaId} is not the video this session receives`,
+      );
+    }
+    let rid = request.rid ?? null;
+    if (rid === null && (request.maxHeight !== undefined || request.maxWidth !== undefined)) {
+      const video = this.#downTracks.find((d) => d.kind === 'video');
+      const fitting = (video?.track.layers ?? [])
+        .filter((l) => l.rid !== '' && l.height !== undefined)
+        .filter((l) => request.maxHeight === undefined || l.height! <= request.maxHeight)
+        .filter((l) => request.maxWidth === undefined || (l.width ?? 0) <= request.maxWidth)
+        .sort((a, b) => b.height! - a.height!);
+      rid = fitting[0]?.rid ?? null;
+    }
+    this.setLayer(rid);
+  }
+
+  /**
+   * The WHEP draft's `layers` event data: the video m-line's index → its simulcast layers with the size their
+   * keyframes announced and their bitrate now (a layer without bitrate is inactive).
+   */
+  draftLayers(): Record<string, { rid: string; bitrate?: number; width?: number; height?: number }[]> {
+    const video = this.#downTracks.find((d) => d.kind === 'video');
+    const mediaId = this.videoMediaId;
+    if (!video || mediaId === undefined) return {};
+    const layers = video.track.layers
+      .filter((l) => l.rid !== '')
+      .map((l) => ({
+        rid: l.rid,
+        ...(l.meter.bps > 0 ? { bitrate: Math.round(l.meter.bps) } : {}),
+        ...(l.width !== undefined ? { width: l.width } : {}),
+        ...(l.height !== undefined ? { height: l.height } : {}),
+      }));
+    return layers.length > 0 ? { [mediaId]: layers } : {};
   }
 
   /** The client's layer choice: a rid, or null for automatic. */
@@ -112,7 +162,7 @@ export class SubscriberSession extends MediaSession {
   #emitLayers(): void {
     const video = this.#downTracks.find((d) => d.kind === 'video');
     if (video && video.track.rids.length > 0) {
-      this.emit({ type: 'layers', available: video.track.rids, current: video.layer, heights: video.track.heights });
+      this.notify({ type: 'layers', available: video.track.rids, current: video.layer, heights: video.track.heights });
     }
   }
 
@@ -133,6 +183,5 @@ export class SubscriberSession extends MediaSession {
     this.#timer = undefined;
     for (const dt of this.#downTracks) dt.close();
     this.#downTracks.length = 0;
-    this.onJoined = undefined;
   }
 }

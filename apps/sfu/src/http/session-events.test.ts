@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from '../test-peers.js';
+
+/** Reads a server-sent event stream as { event, data } pairs until `until` says stop or the stream ends. */
+async function readStream(
+  url: string,
+  until: (events: { event: string; data: unknown }[]) => boolean,
+): Promise<{ events: { event: string; data: unknown }[]; ended: boolean }> {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const reader = res.body!.getReader();
+  const events: { event: string; data: unknown }[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let ended = false;
+  while (!until(events)) {
+    const { value, done } = await reader.read();
+    if (done) {
+      ended = true;
+      break;
+    }
+    buffer += decoder.decode(value);
+    for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
+      const block = buffer.slice(0, i).split('\n');
+      buffer = buffer.slice(i + 2);
+      const event = block.find((l) => l.startsWith('event: '))?.slice(7);
+      const data = block.filter((l) => l.startsWith('data: '));
+      // The draft: one data line per event.
+      if (event) {
+        expect(data).toHaveLength(1);
+        events.push({ event, data: JSON.parse(data[0]!.slice(6)) });
+      }
+    }
+  }
+  if (!ended) await reader.cancel().catch(() => {});
+  return { events, ended };
+}
+
+describe('WHEP server-sent events as draft-ietf-wish-whep has them (POST, then GET the stream)', () => {
+  let t: TestSfu;
+  let pub: TestPublisher;
+  beforeAll(async () => {
+    t = await startTestSfu();
+    pub = new TestPublisher();
+    expect((await pub.publish(t.url, 'draft-sse')).status).toBe(201);
+    await pub.connected();
+    pub.start();
+  });
+  afterAll(async () => {
+    await pub.close();
+    await t.close();
+  });
+
+  const play = async () => {
+    const sub = new TestSubscriber();
+    const played = await sub.play(t.url, 'draft-sse');
+    expect(played.status).toBe(201);
+    const link = played.links.find((l) => l.includes('rel="urn:ietf:params:whep:ext:core:server-sent-events"'))!;
+    expect(link).toMatch(/events="active,inactive,layers,viewercount(,|")/);
+    const entry = `${t.url}${/<([^>]+)>/.exec(link)![1]}`;
+    return { sub, entry };
+  };
+  const create = (entry: string, body?: unknown) =>
+    fetch(entry, {
+      method: 'POST',
+      ...(body === undefined
+        ? {}
+        : {
+            headers: { 'content-type': 'application/json' },
+            body: typeof body === 'string' ? body : JSON.stringify(body),
+          }),
+    });
+
+  it('makes a stream of the events asked for, queued until pulled; DELETE ends it for good', async () => {
+    const { sub, entry } = await play();
+    const made = await create(entry, ['active', 'viewercount']);
+    expect(made.status).toBe(201);
+    const location = made.headers.get('location')!;
+    expect(location).toMatch(/\/events\/[A-Za-z0-9_-]{16}$/);
+    await waitFor(() => sub.videoPackets > 0, 10_000, 'media');
+    // Joined before the first pull: `active` and the count wait in the stream's queue.
+    const { events } = await readStream(`${t.url}${location}`, (e) =>
+      e.some((x) => x.event === 'viewercount' && (x.data as { viewercount: number }).viewercount === 1),
+    );
+    expect(events[0]).toEqual({ event: 'active', data: {} });
+    expect(events.every((e) => e.event === 'active' || e.event === 'viewercount')).toBe(true);
+    expect((await fetch(`${t.url}${location}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(`${t.url}${location}`)).status).toBe(404);
+    expect((await fetch(`${t.url}${location}`, { method: 'DELETE' })).status).toBe(404);
+    await sub.close();
+  });
+
+  it('refuses what the draft does not list, a body that is not a list of names, and a fifth stream', async () => {
+    const { sub, entry } = await play();
+    const unknown = await create(entry, ['active', 'scte35']);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+    expect((await create(entry, { events: ['active'] })).status).toBe(400);
+    expect((await create(entry, ['x'.repeat(40)])).status).toBe(400);
+    expect(
+      (
+        await create(
+          entry,
+          Array.from({ length: 17 }, () => 'active'),
+        )
+      ).status,
+    ).toBe(400);
+    // No body: every event the draft names.
+    for (let i = 0; i < 4; i++) expect((await create(entry)).status).toBe(201);
+    expect((await create(entry)).status).toBe(409);
+    // A stream of someone else's session is not found by guessing.
+    expect((await fetch(`${entry}/AAAAAAAAAAAAAAAA`)).status).toBe(404);
+    await sub.close();
+  });
+
+  it('says inactive and ends the stream when the publisher leaves', async () => {
+    const { sub, entry } = await play();
+    const made = await create(entry);
+    const location = made.headers.get('location')!;
+    const reading = readStream(`${t.url}${location}`, () => false);
+    await waitFor(() => sub.videoPackets > 0, 10_000, 'media');
+    await fetch(`${t.url}${pub.location}`, { method: 'DELETE' });
+    const { events, ended } = await reading;
+    expect(ended).toBe(true);
+    expect(events.map((e) => e.event)).toContain('active');
+    expect(events.at(-1)).toEqual({ event: 'inactive', data: {} });
+    // The session is gone, and its streams with it.
+    expect((await fetch(`${t.url}${location}`)).status).toBe(404);
+    await sub.close();
+  });
+});
