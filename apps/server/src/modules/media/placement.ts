@@ -115,7 +115,7 @@ export class Placement {
   async #placeViewer(roomId: string): Promise<PlacedNode | undefined> {
     const originId = await this.o.directory.origin(roomId);
     if (originId === undefined) {
-      // Nobody publishes yet (the viewer gets 404 no_publisher and retries): any usable node.
+      // Nobody publishes yet (the viewer gets 409 no_publisher with Retry-After and retries): any usable node.
       const best = this.#leastLoaded((await this.o.directory.nodes()).filter(usable));
       return best ? placed(best) : undefined;
     }
