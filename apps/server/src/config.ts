@@ -363,6 +363,18 @@ export const serverSettings = {
     'Shared HMAC secret of SFU events and admin calls (the SFU’s INTERNAL_SECRET); generated and kept in the database when unset.',
     { secret: true },
   ),
+  mediaNodeTtlSeconds: setting(
+    'MEDIA_NODE_TTL_SECONDS',
+    read.int(2, 3600),
+    'An SFU node that has not reported (SFU_REPORT_INTERVAL_SECONDS) for this long is unhealthy: placement sends it no new session. It is forgotten after ten times as long. Keep it at least three report intervals.',
+    { default: 15 },
+  ),
+  mediaFullRetryAfterSeconds: setting(
+    'MEDIA_FULL_RETRY_AFTER_SECONDS',
+    read.int(1, 600),
+    'Retry-After of a grant refused because the room’s origin node is full, draining or unhealthy (503 sfu_full).',
+    { default: 5 },
+  ),
   publisherGraceSeconds: setting(
     'PUBLISHER_GRACE_SECONDS',
     read.int(0, 3600),

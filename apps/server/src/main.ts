@@ -54,7 +54,12 @@ import { ViewerMetrics } from './modules/live/viewer-metrics.js';
 import { GrantService } from './modules/media/grant-service.js';
 import { loadGrantSigningKey } from './modules/media/grant-signing-key.js';
 import { IceServerIssuer } from './modules/media/ice-server-issuer.js';
+import { InMemoryMediaDirectory } from './modules/media/in-memory-media-directory.js';
+import type { MediaDirectory } from './modules/media/media-directory.js';
+import { registerMediaNodeRoutes } from './modules/media/media-node-routes.js';
 import { registerMediaRoutes } from './modules/media/media-routes.js';
+import { Placement } from './modules/media/placement.js';
+import { RedisMediaDirectory } from './modules/media/redis-media-directory.js';
 import { RealtimeGateway } from './modules/realtime/realtime-gateway.js';
 import { RedisRoomStateStore } from './modules/realtime/redis-room-state-store.js';
 import { RoomPresence } from './modules/realtime/room-presence.js';
@@ -333,8 +338,21 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       turnSecret: config.turnSecret,
       ttlSeconds: config.turnTtlSeconds,
     });
+    // The media directory (SFU nodes, their load, each live room's origin) and placement on it:
+    // shared by every control-plane process on Redis, in memory otherwise.
+    const directoryOptions = { ttlMs: config.mediaNodeTtlSeconds * 1000 };
+    const mediaDirectory: MediaDirectory = redis
+      ? new RedisMediaDirectory(redis, config.redisKeyPrefix, directoryOptions)
+      : new InMemoryMediaDirectory(directoryOptions);
+    lifecycle.add('media directory', () => mediaDirectory.close());
+    const placement = new Placement({
+      directory: mediaDirectory,
+      retryAfterSeconds: config.mediaFullRetryAfterSeconds,
+      logger: logger.child({ module: 'media' }),
+    });
     const grants = new GrantService({
       rooms,
+      placement,
       key: await loadGrantSigningKey(db, config.grantPrivateKey),
       ice,
       ttlSeconds: config.grantTtlSeconds,
@@ -498,10 +516,30 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     // However a live room ends (Stop, a moderator, the publisher's grace period), its SFU room closes.
     const stopLiveEvents = rooms.on('status', async (room) => {
-      if (room.kind === 'live' && room.status === 'ended') await live.roomEnded(room.id);
+      if (room.kind === 'live' && room.status === 'ended') {
+        await live.roomEnded(room.id);
+        await placement.roomEnded(room.id);
+      }
     });
     lifecycle.add('live room events', () => stopLiveEvents());
-    await registerLiveRoutes(app, { live, guard, secret: sfuSecret, publicUrl: config.publicUrl, sfuUrl, viewers });
+    await registerLiveRoutes(app, {
+      live,
+      guard,
+      secret: sfuSecret,
+      publicUrl: config.publicUrl,
+      sfuUrl,
+      viewers,
+      nodes: {
+        url: (nodeId) => placement.nodeUrl(nodeId),
+        // An encoder's WHIP (a stream key, no grant) with no single SFU: placed like a publisher's grant.
+        unnamed: async (path) => {
+          const m = /^\/api\/(whip\/publish|whep\/play)\/([A-Za-z0-9_-]{1,64})$/.exec(path.split('?')[0]!);
+          if (!m) return undefined;
+          return placement.route(m[2]!, m[1] === 'whip/publish' ? 'publish' : 'subscribe');
+        },
+      },
+    });
+    await registerMediaNodeRoutes(app, { placement, guard, secret: sfuSecret, staticUrl: sfuUrl });
 
     // Operations: what Prometheus scrapes, and the doctor.
     scrapeTargets = () => {

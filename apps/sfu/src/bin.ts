@@ -30,6 +30,12 @@ async function run(): Promise<void> {
   process.prependOnceListener('SIGINT', deadline);
   process.stdout.on('error', () => {});
   closeOnSignals(lifecycle, sfu.logger);
+  // Draining (SIGUSR2 or POST /api/admin/drain): no new sessions; close as on SIGTERM once empty or at the deadline.
+  process.on('SIGUSR2', () => sfu.startDrain());
+  sfu.drain.on('done', () => {
+    deadline();
+    void lifecycle.close('drained').then(() => process.exit(0));
+  });
   // The control plane that spawned this process closes it; if that parent dies, do not linger.
   if (process.send) {
     process.on('disconnect', () => {

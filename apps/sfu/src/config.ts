@@ -97,6 +97,28 @@ export const sfuSettings = {
     'Retry-After of a WHEP request refused because the SFU is full.',
     { default: 5 },
   ),
+  nodeId: setting(
+    'SFU_NODE_ID',
+    read.string(64).regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, ".", "_" and "-" only'),
+    'This node’s id in the control plane’s media directory (grants and WHIP/WHEP URLs name it). Default: hostname-pid.',
+  ),
+  advertisedUrl: setting(
+    'SFU_ADVERTISED_URL',
+    read.url(),
+    'Base URL the control plane reaches this node on (WHIP/WHEP forwarding, admin calls), reported with its load. Default: the URL it listens on.',
+  ),
+  reportIntervalSeconds: setting(
+    'SFU_REPORT_INTERVAL_SECONDS',
+    read.int(0, 300),
+    'With CONTROL_URL: how often this node reports its load, rooms and draining state to the control plane (signed with INTERNAL_SECRET); 0: never (the embedded SFU does not report).',
+    { default: 5 },
+  ),
+  drainDeadlineSeconds: setting(
+    'SFU_DRAIN_DEADLINE_SECONDS',
+    read.int(0, 86_400),
+    'A node drained by SIGUSR2 (or POST /api/admin/drain without deadlineSeconds) exits at the latest this long after; 0: only when its last session ends.',
+    { default: 3600 },
+  ),
   maxSdpBytes: setting('MAX_SDP_BYTES', read.int(1024, 1024 * 1024), 'Largest SDP offer or ICE fragment accepted.', {
     default: 64 * 1024,
   }),

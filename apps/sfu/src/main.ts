@@ -1,9 +1,13 @@
+import { hostname } from 'node:os';
 import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRateLimiter } from '@fusionflow/kit';
+import { asRoomId, type SfuDrainResponse, type SfuNodeReport } from '@fusionflow/protocol';
 import { Authorizer } from './auth/authorizer.js';
 import { GrantRevocations } from './auth/grant-revocations.js';
 import type { SfuConfig } from './config.js';
 import { ControlPlaneClient, type FetchLike } from './control/control-plane-client.js';
 import { discardEvents, type EventSink } from './control/event-sink.js';
+import { NodeDrain } from './control/node-drain.js';
+import { NodeReporter } from './control/node-reporter.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { createSfuHttpApp, type SfuHttpApp } from './http/http-app.js';
 import { iceServerLinks, ownIceServers } from './http/ice-links.js';
@@ -21,6 +25,14 @@ export interface Sfu {
   readonly viewerBudget: ViewerBudget;
   readonly auth: Authorizer;
   readonly logger: Logger;
+  /** This node's id in the control plane's media directory (SFU_NODE_ID). */
+  readonly nodeId: string;
+  /** Draining (POST /api/admin/drain, SIGUSR2): its `done` tells the owner to close the node. */
+  readonly drain: NodeDrain;
+  /** Start draining (SIGUSR2, POST /api/admin/drain); without a deadline, SFU_DRAIN_DEADLINE_SECONDS. */
+  startDrain(deadlineSeconds?: number): SfuDrainResponse;
+  /** What this node reports to the control plane (also when it does not report). */
+  nodeReport(): SfuNodeReport;
   /** Start listening; resolves to the base URL (http://127.0.0.1:8090). */
   listen(): Promise<string>;
   /** Close every room and session, then the HTTP server and the event client. Idempotent. */
@@ -51,6 +63,14 @@ function checkTurnSecret(config: SfuConfig): void {
       'TURN_SECRET without authentication would hand TURN credentials to anyone; set ROOM_TOKENS, AUTH_TOKEN or JWT_SECRET, or remove TURN_SECRET',
     );
   }
+}
+
+/** A node id when SFU_NODE_ID is unset: the machine's name and the process id. */
+function defaultNodeId(): string {
+  const host = hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, 48);
+  return `${host || 'sfu'}-${process.pid}`;
 }
 
 /** The one place that wires the SFU together. */
@@ -137,6 +157,36 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
     lifecycle.add('http', () => app.close());
     // Sessions close before the HTTP server so their event streams end cleanly.
     lifecycle.add('rooms', (reason) => rooms.close(reason === 'SIGTERM' || reason === 'SIGINT' ? 'shutdown' : reason));
+    const drain = new NodeDrain({
+      sessions: () => rooms.sessionCount,
+      retryAfterSeconds: config.fullRetryAfterSeconds,
+      logger: logger.child({ module: 'drain' }),
+    });
+    lifecycle.add('drain', () => drain.close());
+    const nodeId = config.nodeId ?? defaultNodeId();
+    const snapshot = (): Omit<SfuNodeReport, 'nodeId' | 'url' | 'sentAt'> => {
+      const list = rooms.list();
+      const viewers = list.reduce((n, r) => n + r.subscribers.length, 0);
+      const publishers = list.reduce((n, r) => n + (r.publisher ? 1 : 0), 0);
+      return {
+        draining: drain.draining,
+        capacity: { maxViewers: config.maxViewers },
+        load: { viewers, publishers, sessions: rooms.sessionCount },
+        rooms: list.map((r) => ({
+          roomId: asRoomId(r.room),
+          hasPublisher: r.publisher !== null,
+          viewers: r.subscribers.length,
+        })),
+      };
+    };
+    let reporter: NodeReporter | undefined;
+    let listenUrl: string | undefined;
+    // The control plane hears of a drain at once (its placement stops sending sessions here).
+    const startDrain = (deadlineSeconds?: number): SfuDrainResponse => {
+      const status = drain.start(deadlineSeconds ?? config.drainDeadlineSeconds);
+      void reporter?.reportNow();
+      return status;
+    };
     const limiter = new MemoryRateLimiter(config.rateLimitPerMinute, 60_000);
     lifecycle.add('rate limiter', () => limiter.close());
 
@@ -150,6 +200,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       rooms,
       auth,
       limiter,
+      drain,
       iceLinks: (admission, sessionId) =>
         iceServerLinks(admission.iceServers ?? ownIceServers(config, admission.userId ?? sessionId)),
     });
@@ -158,6 +209,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
         rooms,
         secret: config.internalSecret,
         revocations,
+        drain: startDrain,
         network: {
           iceAddresses: config.iceAddresses,
           iceOnlyAddresses: config.iceOnlyAddresses,
@@ -174,12 +226,44 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       viewerBudget,
       auth,
       logger,
+      nodeId,
+      drain,
+      startDrain,
+      nodeReport: () => ({
+        nodeId,
+        url: config.advertisedUrl?.replace(/\/$/, '') ?? listenUrl ?? '',
+        ...snapshot(),
+        sentAt: new Date().toISOString(),
+      }),
       listen: async () => {
         await app.listen({ host: config.host, port: config.port });
         const address = app.server.address();
         const port = typeof address === 'object' && address ? address.port : config.port;
         const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-        return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+        listenUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+        // With a control plane: report this node (its URL, load, rooms, draining) to its media directory.
+        const wildcard = config.host === '0.0.0.0' || config.host === '::';
+        const reports = config.controlUrl && config.internalSecret && config.reportIntervalSeconds > 0;
+        if (reports && wildcard && !config.advertisedUrl && !reporter) {
+          logger.warn(
+            'SFU_HOST listens on every interface, so this node cannot tell the control plane where to reach it: set SFU_ADVERTISED_URL to report it (it does not report meanwhile)',
+          );
+        } else if (reports && config.controlUrl && config.internalSecret && !reporter) {
+          const started = new NodeReporter({
+            controlUrl: config.controlUrl,
+            secret: config.internalSecret,
+            nodeId,
+            url: config.advertisedUrl?.replace(/\/$/, '') ?? listenUrl,
+            intervalMs: config.reportIntervalSeconds * 1000,
+            snapshot,
+            logger: logger.child({ module: 'node-reporter' }),
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+          });
+          reporter = started;
+          lifecycle.add('node reporter', () => started.close());
+          started.start();
+        }
+        return listenUrl;
       },
       close: (reason = 'shutdown') => lifecycle.close(reason),
     };

@@ -71,6 +71,8 @@ export const ErrorCode = {
   ProtocolMismatch: 'protocol_mismatch',
   /** WHEP: the media server holds its most viewers (`SFU_MAX_VIEWERS`); retry after `Retry-After` seconds. */
   SfuFull: 'sfu_full',
+  /** WHIP/WHEP: this media node is draining (it takes no new sessions); get a new grant after `Retry-After` seconds. */
+  SfuDraining: 'sfu_draining',
   Unavailable: 'unavailable',
   Internal: 'internal_error',
 } as const;
@@ -160,6 +162,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   precondition_failed: 412,
   protocol_mismatch: 400,
   sfu_full: 503,
+  sfu_draining: 503,
   unavailable: 503,
   internal_error: 500,
 };

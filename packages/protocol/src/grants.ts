@@ -22,6 +22,11 @@ export const GrantResponse = z.object({
   iceServers: z.array(IceServer),
   whipUrl: text().optional(),
   whepUrl: text().optional(),
+  /**
+   * The media node the session was placed on (also in the URL as `?node=`); absent when the control
+   * plane has one SFU that does not report itself (the embedded one, or SFU_URL).
+   */
+  node: text().optional(),
 });
 export type GrantResponse = z.infer<typeof GrantResponse>;
 
@@ -58,5 +63,7 @@ export const GrantClaims = z.object({
    * The media plane holds no TURN secret of its own.
    */
   ice: z.array(IceServer).max(8).optional(),
+  /** The media node the control plane placed this session on (see `GrantResponse.node`). */
+  node: text().max(64).optional(),
 });
 export type GrantClaims = z.infer<typeof GrantClaims>;

@@ -6,6 +6,7 @@ export * from './grants.js';
 export * from './identity.js';
 export * from './ids.js';
 export * from './languages.js';
+export * from './media-directory.js';
 export * from './media-plane.js';
 export * from './media-urls.js';
 export * from './rooms.js';

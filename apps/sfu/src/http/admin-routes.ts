@@ -2,6 +2,8 @@ import { networkInterfaces } from 'node:os';
 import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
 import {
   ErrorCode,
+  SfuDrainRequest,
+  type SfuDrainResponse,
   type SfuNetworkInfo,
   SfuRevocationRequest,
   type SfuRevocationResponse,
@@ -20,12 +22,19 @@ export interface AdvertisedNetwork {
 
 /**
  * The admin API the control plane calls (signed with the shared secret, like events): list rooms
- * and sessions, close a room, kick a session, revoke a user's grants (and end their sessions), and
+ * and sessions, close a room, kick a session, drain the node, revoke a user's grants (and end their sessions), and
  * what the SFU advertises for ICE (the doctor's check). Never exposed through the control plane or nginx.
  */
 export function registerAdminRoutes(
   app: SfuHttpApp,
-  o: { rooms: RoomManager; secret: string; revocations: GrantRevocations; network: AdvertisedNetwork },
+  o: {
+    rooms: RoomManager;
+    secret: string;
+    revocations: GrantRevocations;
+    network: AdvertisedNetwork;
+    /** Start draining the node (see NodeDrain). */
+    drain?: (deadlineSeconds?: number) => SfuDrainResponse;
+  },
 ): void {
   const check = async (request: FastifyRequest) => {
     const path = request.url.split('?')[0]!;
@@ -60,6 +69,14 @@ export function registerAdminRoutes(
   app.delete<{ Params: { id: string } }>('/api/admin/sessions/:id', { preHandler: check }, async (request, reply) => {
     const kicked = await o.rooms.kick(request.params.id);
     return reply.code(kicked ? 200 : 404).send({ kicked });
+  });
+
+  // Drain: no new sessions; the node exits when its last session ends or at the deadline.
+  app.post('/api/admin/drain', { preHandler: check }, async (request): Promise<SfuDrainResponse> => {
+    const parsed = SfuDrainRequest.safeParse(request.body ?? {});
+    if (!parsed.success) throw new AppError(ErrorCode.ValidationFailed, 'expected { deadlineSeconds? }');
+    if (!o.drain) throw new AppError(ErrorCode.Unavailable, 'this SFU cannot drain');
+    return o.drain(parsed.data.deadlineSeconds);
   });
 
   // A ban (one room) or a suspension (every room): the user's grants issued so far stop working and

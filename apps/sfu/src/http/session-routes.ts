@@ -20,6 +20,8 @@ export interface SessionRoutesOptions {
   rooms: RoomManager;
   auth: Authorizer;
   limiter: MemoryRateLimiter;
+  /** A draining node refuses new sessions (`503 sfu_draining`). */
+  drain?: { refuseIfDraining(): void };
   /** `Link` headers of ICE servers for a new session (the grant's, or the SFU's own). */
   iceLinks: (admission: Admission, sessionId: string) => string[];
   /** Keep-alive comment interval of server-sent events. */
@@ -76,6 +78,7 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
     app.post<{ Params: { room: string } }>(`${endpoint}/:room`, async (request, reply) => {
       const { room } = request.params;
       if (!ROOM_ID_PATTERN.test(room)) throw badRequest('room names match ^[A-Za-z0-9_-]{1,64}$');
+      o.drain?.refuseIfDraining();
       limit(request);
       if (contentType(request) !== SDP_TYPE) {
         throw new AppError(ErrorCode.UnsupportedMediaType, `send the offer as ${SDP_TYPE}`);

@@ -10,6 +10,8 @@ import {
   StreamKeyAdmitRequest,
   StreamKeyInfo,
   StreamKeyResponse,
+  sessionPathOnNode,
+  splitMediaNode,
 } from '@fusionflow/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -35,6 +37,15 @@ export async function registerLiveRoutes(
     publicUrl: string | undefined;
     /** The SFU's base URL, when it runs. */
     sfuUrl: () => string | undefined;
+    /**
+     * Several SFU nodes: the base URL of a node a grant named (`?node=` or `<node>~<session>`, see
+     * protocol's media-urls), and of the node a request that names none goes to when there is no
+     * `sfuUrl` (an encoder's WHIP with a stream key: placed like a publisher's grant).
+     */
+    nodes?: {
+      url(nodeId: string): Promise<string | undefined>;
+      unnamed(path: string): Promise<{ nodeId: string; url: string } | undefined>;
+    };
     viewers?: ViewerMetrics;
   },
 ): Promise<void> {
@@ -120,12 +131,25 @@ export async function registerLiveRoutes(
     });
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       const offeredAt = Date.now();
-      const base = o.sfuUrl();
+      const named = splitMediaNode(request.url);
+      let node = named.node;
+      let base: string | undefined;
+      if (node !== undefined) {
+        base = await o.nodes?.url(node);
+        if (!base) throw new AppError(ErrorCode.Unavailable, 'the media node this URL names is not known (any more)');
+      } else {
+        base = o.sfuUrl();
+        if (!base && o.nodes) {
+          const placed = await o.nodes.unnamed(named.url);
+          node = placed?.nodeId;
+          base = placed?.url;
+        }
+      }
       if (!base) throw new AppError(ErrorCode.Unavailable, 'the media server is not running');
       // The body goes as it came (reply-from would JSON-encode a JSON body again).
       const raw = typeof request.body === 'string' && request.body !== '' ? request.body : undefined;
       const contentType = request.headers['content-type'];
-      return reply.from(`${base}${request.url}`, {
+      return reply.from(`${base}${named.url}`, {
         ...(raw !== undefined && contentType ? { body: raw, contentType } : {}),
         // The browser's trace context stops here: tracing (when on) sends the forwarder's own span instead.
         rewriteRequestHeaders: (_req, { traceparent: _tp, tracestate: _ts, ...headers }) => ({
@@ -137,7 +161,15 @@ export async function registerLiveRoutes(
           if (isPlay(request) && typeof location === 'string') {
             o.viewers?.answered(location.slice(location.lastIndexOf('/') + 1), offeredAt);
           }
-          return headers;
+          if (node === undefined) return headers;
+          // A named node: its session URLs name it too, so PATCH, DELETE, /events and /layer reach it.
+          const onNode = (v: unknown) => (typeof v === 'string' ? sessionPathOnNode(v, node) : v);
+          const link = headers.link;
+          return {
+            ...headers,
+            ...(typeof location === 'string' ? { location: sessionPathOnNode(location, node) } : {}),
+            ...(link !== undefined ? { link: Array.isArray(link) ? link.map(onNode) : onNode(link) } : {}),
+          } as typeof headers;
         },
         onError: (rep, { error }) => {
           request.log.warn({ err: error }, 'SFU unreachable');

@@ -144,6 +144,9 @@ export class EmbeddedSfu {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.o.env))
       if (v !== undefined && allowed.has(k) && !OWN_ENV.includes(k)) env[k] = v;
+    // The one SFU the control plane runs is its static node: nothing to place, so it does not report
+    // itself unless the operator asks for it (SFU_REPORT_INTERVAL_SECONDS).
+    env.SFU_REPORT_INTERVAL_SECONDS ??= '0';
     return Object.assign(env, {
       SFU_HOST: '127.0.0.1',
       SFU_PORT: '0',

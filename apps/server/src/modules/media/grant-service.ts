@@ -7,6 +7,7 @@ import {
   type GrantResponse,
   type GrantRole,
   type IceServer,
+  onMediaNode,
   type RoomId,
   type UserId,
   whepUrl,
@@ -17,6 +18,7 @@ import type { Session } from '../identity/access-tokens.js';
 import type { RoomService } from '../rooms/room-service.js';
 import type { GrantSigningKey } from './grant-signing-key.js';
 import type { IceHolder, IceServerIssuer } from './ice-server-issuer.js';
+import type { Placement } from './placement.js';
 
 export interface GrantServiceOptions {
   rooms: RoomService;
@@ -27,6 +29,8 @@ export interface GrantServiceOptions {
   tickets: { ticketFor(userId: string, roomId: string): Promise<string | null> };
   /** Who is banned from a room (chat moderation): no grant of any kind for them. */
   bans?: { checkNotBanned(roomId: RoomId, userId: UserId, o: { fresh: true }): Promise<void> };
+  /** Which SFU node a session goes to (none: the one SFU, plain URLs). */
+  placement?: Placement;
   logger: Logger;
 }
 
@@ -52,11 +56,18 @@ export class GrantService {
     roomId: RoomId,
     role: GrantRole,
     entitlement?: string,
+    node?: string,
   ): Promise<{ token: string; exp: number; iceServers: IceServer[] }> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.o.ttlSeconds;
     const { iceServers } = this.o.ice.issue(holder, now * 1000);
-    const claims = { room: roomId, role, ice: iceServers, ...(entitlement ? { ent: entitlement } : {}) };
+    const claims = {
+      room: roomId,
+      role,
+      ice: iceServers,
+      ...(entitlement ? { ent: entitlement } : {}),
+      ...(node ? { node } : {}),
+    };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: this.o.key.kid, typ: 'JWT' })
       .setIssuer(GRANT_ISSUER)
@@ -92,11 +103,14 @@ export class GrantService {
         );
       }
     }
-    const { token, exp, iceServers } = await this.mint(session, roomId, role, entitlement ?? undefined);
-    this.o.logger.debug({ roomId, userId: session.userId, role }, 'grant issued');
+    // Placement last: a refused grant must not count as load on a node. A full or draining origin is 503 sfu_full.
+    const node = (await this.o.placement?.place(roomId, role))?.nodeId;
+    const { token, exp, iceServers } = await this.mint(session, roomId, role, entitlement ?? undefined, node);
+    this.o.logger.debug({ roomId, userId: session.userId, role, nodeId: node }, 'grant issued');
     const response: GrantResponse = { token, expiresAt: new Date(exp * 1000).toISOString(), iceServers };
-    if (role === 'publish') response.whipUrl = whipUrl(roomId, origin);
-    else response.whepUrl = whepUrl(roomId, origin);
+    if (role === 'publish') response.whipUrl = onMediaNode(whipUrl(roomId, origin), node);
+    else response.whepUrl = onMediaNode(whepUrl(roomId, origin), node);
+    if (node) response.node = node;
     return response;
   }
 }

@@ -8,7 +8,15 @@ import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { GrantService } from './grant-service.js';
 import type { IceServerIssuer } from './ice-server-issuer.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 429: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
+};
 
 export function registerMediaRoutes(
   app: HttpApp,
