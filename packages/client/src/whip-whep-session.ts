@@ -2,6 +2,7 @@ import { SessionEvent } from '@fusionflow/protocol';
 import type { FetchLike } from './api-client.js';
 import { Emitter } from './emitter.js';
 import { errorOfResponse, networkError } from './fusionflow-error.js';
+import { firstCandidates, IceTrickle } from './ice-trickle.js';
 
 /** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
 export type PeerConnectionClass = new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -15,7 +16,10 @@ export interface MediaSessionOptions {
   iceServers?: RTCIceServer[];
   fetch?: FetchLike;
   RTCPeerConnection?: PeerConnectionClass;
-  /** How long to wait for ICE gathering before sending the offer anyway. */
+  /**
+   * The longest wait for the first ICE candidates before sending the offer anyway (default 3 s); the offer goes as
+   * soon as the first candidates are there, and later ones trickle by PATCH.
+   */
   gatherTimeoutMs?: number;
   /** W3C trace context sent with every request of the session (the grant's, see `newTraceparent`). */
   traceparent?: string;
@@ -37,22 +41,6 @@ function resolveUrl(base: string, location: string): string {
   }
 }
 
-function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      pc.removeEventListener('icegatheringstatechange', check);
-      resolve();
-    };
-    const check = () => {
-      if (pc.iceGatheringState === 'complete') done();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    pc.addEventListener('icegatheringstatechange', check);
-  });
-}
-
 /**
  * One WHIP or WHEP session (RFC 9725): POST the offer, apply the answer, DELETE the session URL to
  * stop. Listens to the session's server-sent events (viewer count, layers, `ended`) when the server
@@ -63,6 +51,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   /** The session resource (absolute URL); null until started. */
   location: string | null = null;
   #events: EventSource | undefined;
+  #trickle: IceTrickle | undefined;
   #closed = false;
   readonly #fetch: FetchLike;
 
@@ -87,13 +76,17 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   }
 
   protected async negotiate(): Promise<void> {
+    // Listening before setLocalDescription starts gathering: no candidate slips by.
+    this.#trickle = new IceTrickle(this.pc, this.#fetch);
+    const first = firstCandidates(this.pc, this.o.gatherTimeoutMs ?? 3000);
     await this.pc.setLocalDescription(await this.pc.createOffer());
-    await gathered(this.pc, this.o.gatherTimeoutMs ?? 3000);
+    await first;
+    const offer = this.pc.localDescription!.sdp;
     const headers: Record<string, string> = { 'content-type': 'application/sdp' };
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
     let response: Response;
     try {
-      response = await this.#fetch(this.o.url, { method: 'POST', headers, body: this.pc.localDescription!.sdp });
+      response = await this.#fetch(this.o.url, { method: 'POST', headers, body: offer });
     } catch (err) {
       throw networkError('the media server', err);
     }
@@ -108,6 +101,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
     }
     const answer = await response.text();
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    if (this.location) this.#trickle.ready(this.location, response.headers.get('etag'), offer);
     this.#listen(response.headers.get('link') ?? '');
   }
 
@@ -133,6 +127,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   async stop(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#trickle?.close();
     this.#events?.close();
     this.removeAllListeners();
     if (this.location) {
