@@ -105,15 +105,26 @@ export class PeerSession {
     await this.#offer(false);
   }
 
-  /** Initiator: offer again (after a replay request), restarting ICE when asked. */
+  /**
+   * Initiator: offer again (after a replay request), restarting ICE when asked. An offer still
+   * unanswered is taken back first: it may have gone to a connection that died with the network
+   * (the answer never comes), and waiting for that answer would leave the call stuck.
+   */
   async renegotiate(restartIce: boolean): Promise<void> {
     if (!this.initiator || this.#closed) return;
-    if (this.#makingOffer || this.pc.signalingState !== 'stable') {
-      // One offer at a time: do it once the current one is answered.
-      this.#pendingRestart = { restartIce: restartIce || (this.#pendingRestart?.restartIce ?? false) };
+    const wanted = restartIce || (this.#pendingRestart?.restartIce ?? false);
+    if (this.#makingOffer) {
+      // An offer is being made right now: offer again once it is out (see #offer).
+      this.#pendingRestart = { restartIce: wanted };
       return;
     }
-    await this.#offer(restartIce);
+    this.#pendingRestart = undefined;
+    if (this.pc.signalingState === 'have-local-offer') {
+      this.o.log?.('unanswered offer rolled back', { peerId: this.peerId, restartIce: wanted });
+      await this.pc.setLocalDescription({ type: 'rollback' });
+      if (this.#closed) return;
+    }
+    await this.#offer(wanted);
   }
 
   async handleOffer(payload: SdpPayload): Promise<void> {
@@ -230,6 +241,8 @@ export class PeerSession {
     } finally {
       this.#makingOffer = false;
     }
+    // A renegotiation asked for while this offer was being made: it waits for the answer
+    // (handleAnswer), or a later renegotiate rolls this offer back if the answer never comes.
   }
 
   async #flushCandidates(): Promise<void> {

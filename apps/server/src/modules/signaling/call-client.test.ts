@@ -14,6 +14,17 @@ import { nodeCallClient, reaches } from './test-call-clients.js';
 /** A billed "minute" of this suite's private call: long enough for the peers to connect first. */
 const MINUTE_MS = 1500;
 
+/** Resolves once `check` holds (polled; the test's own timeout bounds the wait). */
+const until = (check: () => boolean) =>
+  new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (check()) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 20);
+  });
+
 describe('CallClient in Node (werift peer connections)', () => {
   let t: TestPlatform;
   let url: string;
@@ -97,6 +108,60 @@ describe('CallClient in Node (werift peer connections)', () => {
     a.leave();
     expect((await b.once('peer-left')).peerId).toBe(aId);
     expect(b.peers).toEqual([]);
+  });
+
+  it('an offer lost on the way is rolled back: the next transport-failed replay gets a new ICE-restart offer', async () => {
+    const owner = await t.signUp('Mover');
+    const guest = (await t.call('POST', '/api/auth/guest')).body.accessToken as string;
+    const roomId = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'call', title: 'Glare' } }))
+      .body.id as string;
+    const bPcs: RTCPeerConnection[] = [];
+    const a = client(owner.token);
+    const b = client(guest, bPcs);
+    a.setMedia({ camera: true, mic: true });
+    b.setMedia({ camera: true, mic: true });
+    const ja = await a.join(roomId);
+    const jb = await b.join(roomId);
+    const aId = ja.self.peerId;
+    const bId = jb.self.peerId;
+    expect(jb.links).toEqual([{ peerId: aId, initiatorId: bId }]);
+    await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+
+    // B (the initiator) loses its next offer on the way, as one sent to a peer whose network just went away.
+    const offers: { restartIce: boolean; dropped: boolean }[] = [];
+    const signaling = b.signaling!;
+    const send = signaling.send.bind(signaling);
+    let dropNext = true;
+    signaling.send = ((name, body) => {
+      const msg = body as { kind?: string; payload?: { restartIce?: boolean } };
+      if (name === 'signal' && msg.kind === 'offer') {
+        offers.push({ restartIce: msg.payload?.restartIce === true, dropped: dropNext });
+        if (dropNext) {
+          dropNext = false;
+          return true;
+        }
+      }
+      return send(name, body);
+    }) as typeof signaling.send;
+
+    const aSignaling = a.signaling!;
+    aSignaling.send('replay-request', { peerId: bId, reason: 'transport-failed' });
+    await until(() => offers.length > 0);
+    await until(() => bPcs[0]!.signalingState === 'have-local-offer');
+
+    // A comes back and asks again: B must not wait for the lost answer but offer anew, restarting ICE.
+    aSignaling.send('replay-request', { peerId: bId, reason: 'transport-failed' });
+    await until(() => offers.length > 1 && bPcs[0]!.signalingState === 'stable');
+    expect(offers).toEqual([
+      { restartIce: true, dropped: true },
+      { restartIce: true, dropped: false },
+    ]);
+    expect(bPcs).toHaveLength(1);
+    await until(() => bPcs[0]!.connectionState === 'connected');
+    await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+    expect((await t.call('GET', '/metrics')).body as string).toMatch(/signaling_ice_restarts_total [1-9]/);
+    a.leave();
+    b.leave();
   });
 
   it('the streamer’s client closes the peer connection when the server removes the payer', async () => {
