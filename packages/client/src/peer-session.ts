@@ -57,6 +57,8 @@ export class PeerSession {
   #pendingCandidates: (RTCIceCandidateInit | null)[] = [];
   #makingOffer = false;
   #pendingRestart: { restartIce: boolean } | undefined;
+  /** Initiator: the number of the offer last sent (an answer names the offer it answers). */
+  #revision = 0;
   #closed = false;
 
   constructor(private readonly o: PeerSessionOptions) {
@@ -139,11 +141,20 @@ export class PeerSession {
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     await this.#flushCandidates();
-    this.o.send('answer', { sdp: this.pc.localDescription?.sdp ?? answer.sdp ?? '', session: this.session });
+    this.o.send('answer', {
+      sdp: this.pc.localDescription?.sdp ?? answer.sdp ?? '',
+      session: this.session,
+      ...(payload.revision !== undefined ? { revision: payload.revision } : {}),
+    });
   }
 
   async handleAnswer(payload: SdpPayload): Promise<void> {
     if (!this.initiator || this.#closed || this.pc.signalingState !== 'have-local-offer') return;
+    if (payload.revision !== undefined && payload.revision !== this.#revision) {
+      // The answer to an offer rolled back since (it came late): the answer to the current one follows.
+      this.o.log?.('answer to an earlier offer ignored', { peerId: this.peerId, revision: payload.revision });
+      return;
+    }
     await this.pc.setRemoteDescription({ type: 'answer', sdp: payload.sdp });
     await this.#flushCandidates();
     const pending = this.#pendingRestart;
@@ -232,9 +243,11 @@ export class PeerSession {
     try {
       const offer = await this.pc.createOffer(restartIce ? { iceRestart: true } : {});
       await this.pc.setLocalDescription(offer);
+      this.#revision += 1;
       this.o.send('offer', {
         sdp: this.pc.localDescription?.sdp ?? offer.sdp ?? '',
         session: this.session,
+        revision: this.#revision,
         ...(restartIce ? { restartIce: true } : {}),
       });
       this.o.log?.('offer sent', { peerId: this.peerId, restartIce });
