@@ -175,6 +175,8 @@ export class CallClient extends Emitter<CallEvents> {
   #sampler: ReturnType<typeof setInterval> | undefined;
   #sampling = false;
   #stopWatchingNetwork: (() => void) | undefined;
+  /** The network changed while signaling was down: restart ICE once joined again. */
+  #restartOnRejoin = false;
   #closed = false;
 
   constructor(options: CallClientOptions) {
@@ -341,6 +343,7 @@ export class CallClient extends Emitter<CallEvents> {
     this.emit('joined', msg);
     if (!sameMedia(this.#desired, this.#held)) this.#signaling?.send('media-state', this.#desired);
     for (const entry of this.#peers.values()) this.#ensureConnection(entry, msg.resumed);
+    if (this.#restartOnRejoin) this.#onNetworkChange();
     this.#startSampler();
     this.#stopWatchingNetwork ??= (this.#o.watchNetwork ?? watchNetworkChanges)(() => this.#onNetworkChange());
   }
@@ -504,6 +507,12 @@ export class CallClient extends Emitter<CallEvents> {
   /** The device's network changed: every peer connection's route is suspect, restart ICE on all of them. */
   #onNetworkChange(): void {
     if (this.#closed || !this.#self) return;
+    if (this.#status !== 'joined' || !this.#signaling?.connected) {
+      // Nothing can be sent now (the signaling connection went with the network): do it once back.
+      this.#restartOnRejoin = true;
+      return;
+    }
+    this.#restartOnRejoin = false;
     this.#log('network changed; restarting ICE');
     for (const entry of this.#peers.values()) {
       const s = entry.session;

@@ -246,6 +246,28 @@ describe('CallClient in Node (werift peer connections)', () => {
       expect(networkChanged).toBeUndefined();
       b.leave();
     });
+
+    it('a network change while signaling is down restarts ICE once the client has rejoined', async () => {
+      let networkChanged: (() => void) | undefined;
+      const { a, b, aId, bId, bPcs } = await pair({
+        watchNetwork: (onChange) => {
+          networkChanged = onChange;
+          return () => {};
+        },
+      });
+      const offers = watchOffers(b);
+      const reconnecting = a.once('status', (s) => s === 'reconnecting');
+      const resumed = a.once('joined', (m) => m.resumed);
+      a.dropSignaling();
+      await reconnecting;
+      networkChanged!();
+      await resumed;
+      await until(() => offers.length > 0 && bPcs[0]!.signalingState === 'stable');
+      expect(offers).toEqual([{ restartIce: true, dropped: false }]);
+      await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+      a.leave();
+      b.leave();
+    });
   });
 
   it('the streamer’s client closes the peer connection when the server removes the payer', async () => {
