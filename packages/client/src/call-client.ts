@@ -19,6 +19,7 @@ import type { io } from 'socket.io-client';
 import { Emitter } from './emitter.js';
 import { FusionFlowError } from './fusionflow-error.js';
 import { MediaReconciler, type ReconcileOptions, type ReconcileState } from './media-reconciler.js';
+import { watchNetworkChanges } from './network-watcher.js';
 import { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
 import { SignalingConnection } from './signaling-connection.js';
 
@@ -70,9 +71,17 @@ export interface CallClientOptions {
     sampleMs?: number;
     /** A peer connection not connected this long (while both sides are signaling) is started again. */
     connectTimeoutMs?: number;
-    /** A peer connection `disconnected` this long restarts ICE. */
+    /**
+     * A peer connection that goes `disconnected` restarts ICE at once; still `disconnected` this
+     * long after that, it asks once more (the connect timeout starts over after that).
+     */
     disconnectedMs?: number;
   };
+  /**
+   * Watches the device's network and calls back on a change (default: the browser's `online` and
+   * `navigator.connection` `change` events); every peer connection then restarts ICE at once.
+   */
+  watchNetwork?: (onChange: () => void) => () => void;
   /** socket.io-client's `io` and extra options (tests). */
   io?: typeof io;
   socketOptions?: Record<string, unknown>;
@@ -165,6 +174,9 @@ export class CallClient extends Emitter<CallEvents> {
   #iceServers: RTCIceServer[] = [];
   #sampler: ReturnType<typeof setInterval> | undefined;
   #sampling = false;
+  #stopWatchingNetwork: (() => void) | undefined;
+  /** The network changed while signaling was down: restart ICE once joined again. */
+  #restartOnRejoin = false;
   #closed = false;
 
   constructor(options: CallClientOptions) {
@@ -331,7 +343,9 @@ export class CallClient extends Emitter<CallEvents> {
     this.emit('joined', msg);
     if (!sameMedia(this.#desired, this.#held)) this.#signaling?.send('media-state', this.#desired);
     for (const entry of this.#peers.values()) this.#ensureConnection(entry, msg.resumed);
+    if (this.#restartOnRejoin) this.#onNetworkChange();
     this.#startSampler();
+    this.#stopWatchingNetwork ??= (this.#o.watchNetwork ?? watchNetworkChanges)(() => this.#onNetworkChange());
   }
 
   #onRoomState(state: RoomState): void {
@@ -478,11 +492,37 @@ export class CallClient extends Emitter<CallEvents> {
     entry.notConnectedSince ??= now();
     if (state === 'failed') this.#ensureConnection(entry, false);
     if (state === 'disconnected') {
-      // Often a blip that heals by itself; if it does not, restart ICE.
+      // Most often the network changed under this side or the peer: restart ICE now rather than
+      // wait to see whether it heals (an ICE restart on a blip costs one offer and answer).
+      this.#log('peer connection disconnected; restarting ICE', { peerId: entry.state.peerId });
+      this.#ensureConnection(entry, false);
+      // Last resort, should that offer or replay request be lost: ask again.
       entry.disconnectedTimer = setTimeout(() => {
         if (entry.session === session && session.connectionState === 'disconnected')
           this.#ensureConnection(entry, false);
       }, this.#o.reconcile?.disconnectedMs ?? 3000);
+    }
+  }
+
+  /** The device's network changed: every peer connection's route is suspect, restart ICE on all of them. */
+  #onNetworkChange(): void {
+    if (this.#closed || !this.#self) return;
+    if (this.#status !== 'joined' || !this.#signaling?.connected) {
+      // Nothing can be sent now (the signaling connection went with the network): do it once back.
+      this.#restartOnRejoin = true;
+      return;
+    }
+    this.#restartOnRejoin = false;
+    this.#log('network changed; restarting ICE');
+    for (const entry of this.#peers.values()) {
+      const s = entry.session;
+      if (!entry.state.connected || !s || s.closed) {
+        this.#ensureConnection(entry, false);
+      } else if (entry.initiatorId === this.#self.peerId) {
+        this.#enqueue(entry, () => s.renegotiate(true));
+      } else {
+        this.#requestReplay(entry, 'transport-failed');
+      }
     }
   }
 
@@ -623,6 +663,7 @@ export class CallClient extends Emitter<CallEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#sampler);
+    this.#stopWatchingNetwork?.();
     for (const entry of this.#peers.values()) {
       clearTimeout(entry.disconnectedTimer);
       entry.session?.close();

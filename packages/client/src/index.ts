@@ -62,6 +62,7 @@ export {
   type ReconcileOutcome,
   type ReconcileState,
 } from './media-reconciler.js';
+export { type NetworkSignals, watchNetworkChanges } from './network-watcher.js';
 export { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
 export { type BackoffOptions, backoffDelay } from './reconnect-backoff.js';
 export {

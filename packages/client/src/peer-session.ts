@@ -57,6 +57,8 @@ export class PeerSession {
   #pendingCandidates: (RTCIceCandidateInit | null)[] = [];
   #makingOffer = false;
   #pendingRestart: { restartIce: boolean } | undefined;
+  /** Initiator: the number of the offer last sent (an answer names the offer it answers). */
+  #revision = 0;
   #closed = false;
 
   constructor(private readonly o: PeerSessionOptions) {
@@ -105,15 +107,26 @@ export class PeerSession {
     await this.#offer(false);
   }
 
-  /** Initiator: offer again (after a replay request), restarting ICE when asked. */
+  /**
+   * Initiator: offer again (after a replay request), restarting ICE when asked. An offer still
+   * unanswered is taken back first: it may have gone to a connection that died with the network
+   * (the answer never comes), and waiting for that answer would leave the call stuck.
+   */
   async renegotiate(restartIce: boolean): Promise<void> {
     if (!this.initiator || this.#closed) return;
-    if (this.#makingOffer || this.pc.signalingState !== 'stable') {
-      // One offer at a time: do it once the current one is answered.
-      this.#pendingRestart = { restartIce: restartIce || (this.#pendingRestart?.restartIce ?? false) };
+    const wanted = restartIce || (this.#pendingRestart?.restartIce ?? false);
+    if (this.#makingOffer) {
+      // An offer is being made right now: offer again once it is out (see #offer).
+      this.#pendingRestart = { restartIce: wanted };
       return;
     }
-    await this.#offer(restartIce);
+    this.#pendingRestart = undefined;
+    if (this.pc.signalingState === 'have-local-offer') {
+      this.o.log?.('unanswered offer rolled back', { peerId: this.peerId, restartIce: wanted });
+      await this.pc.setLocalDescription({ type: 'rollback' });
+      if (this.#closed) return;
+    }
+    await this.#offer(wanted);
   }
 
   async handleOffer(payload: SdpPayload): Promise<void> {
@@ -128,11 +141,20 @@ export class PeerSession {
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     await this.#flushCandidates();
-    this.o.send('answer', { sdp: this.pc.localDescription?.sdp ?? answer.sdp ?? '', session: this.session });
+    this.o.send('answer', {
+      sdp: this.pc.localDescription?.sdp ?? answer.sdp ?? '',
+      session: this.session,
+      ...(payload.revision !== undefined ? { revision: payload.revision } : {}),
+    });
   }
 
   async handleAnswer(payload: SdpPayload): Promise<void> {
     if (!this.initiator || this.#closed || this.pc.signalingState !== 'have-local-offer') return;
+    if (payload.revision !== undefined && payload.revision !== this.#revision) {
+      // The answer to an offer rolled back since (it came late): the answer to the current one follows.
+      this.o.log?.('answer to an earlier offer ignored', { peerId: this.peerId, revision: payload.revision });
+      return;
+    }
     await this.pc.setRemoteDescription({ type: 'answer', sdp: payload.sdp });
     await this.#flushCandidates();
     const pending = this.#pendingRestart;
@@ -221,15 +243,19 @@ export class PeerSession {
     try {
       const offer = await this.pc.createOffer(restartIce ? { iceRestart: true } : {});
       await this.pc.setLocalDescription(offer);
+      this.#revision += 1;
       this.o.send('offer', {
         sdp: this.pc.localDescription?.sdp ?? offer.sdp ?? '',
         session: this.session,
+        revision: this.#revision,
         ...(restartIce ? { restartIce: true } : {}),
       });
       this.o.log?.('offer sent', { peerId: this.peerId, restartIce });
     } finally {
       this.#makingOffer = false;
     }
+    // A renegotiation asked for while this offer was being made: it waits for the answer
+    // (handleAnswer), or a later renegotiate rolls this offer back if the answer never comes.
   }
 
   async #flushCandidates(): Promise<void> {

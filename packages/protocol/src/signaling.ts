@@ -82,6 +82,11 @@ export const SdpPayload = z.strictObject({
   session: SessionTag,
   /** The offer restarts ICE (a new ufrag/pwd). */
   restartIce: z.boolean().optional(),
+  /**
+   * The initiator numbers its offers within a session; an answer repeats its offer's number, so
+   * the answer to an offer that was rolled back is not applied to the one that replaced it.
+   */
+  revision: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
 });
 export type SdpPayload = z.infer<typeof SdpPayload>;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ReconcileState } from '@fusionflow/client';
+import type { CallClient, CallClientOptions, ReconcileState } from '@fusionflow/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RTCPeerConnection } from 'werift';
 import { testDatabases } from '../../db/test-databases.js';
@@ -13,6 +13,47 @@ import { nodeCallClient, reaches } from './test-call-clients.js';
  */
 /** A billed "minute" of this suite's private call: long enough for the peers to connect first. */
 const MINUTE_MS = 1500;
+
+/** Resolves once `check` holds (polled; the test's own timeout bounds the wait). */
+const until = (check: () => boolean) =>
+  new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (check()) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 20);
+  });
+
+/** The offers a client sends (restarting ICE or not); the first `drop` of them are lost on the way. */
+function watchOffers(c: CallClient, drop = 0): { restartIce: boolean; dropped: boolean }[] {
+  const offers: { restartIce: boolean; dropped: boolean }[] = [];
+  const signaling = c.signaling!;
+  const send = signaling.send.bind(signaling);
+  signaling.send = ((name, body) => {
+    const msg = body as { kind?: string; payload?: { restartIce?: boolean } };
+    if (name === 'signal' && msg.kind === 'offer') {
+      const dropped = drop > 0;
+      offers.push({ restartIce: msg.payload?.restartIce === true, dropped });
+      if (dropped) {
+        drop -= 1;
+        return true;
+      }
+    }
+    return send(name, body);
+  }) as typeof signaling.send;
+  return offers;
+}
+
+/** Makes a werift peer connection look `disconnected` to its owner, as a browser's does when the route is gone. */
+function fakeDisconnected(pc: RTCPeerConnection): () => void {
+  Object.defineProperty(pc, 'connectionState', { value: 'disconnected', configurable: true });
+  pc.onconnectionstatechange?.();
+  return () => {
+    delete (pc as { connectionState?: unknown }).connectionState;
+    pc.onconnectionstatechange?.();
+  };
+}
 
 describe('CallClient in Node (werift peer connections)', () => {
   let t: TestPlatform;
@@ -38,8 +79,8 @@ describe('CallClient in Node (werift peer connections)', () => {
   });
 
   /** A client; `pcs` collects every peer connection it makes. */
-  const client = (token: string, pcs?: RTCPeerConnection[]) => {
-    const made = nodeCallClient(url, token, pcs);
+  const client = (token: string, pcs?: RTCPeerConnection[], options?: Partial<CallClientOptions>) => {
+    const made = nodeCallClient(url, token, pcs, options);
     closers.push(made.close);
     return made.client;
   };
@@ -97,6 +138,136 @@ describe('CallClient in Node (werift peer connections)', () => {
     a.leave();
     expect((await b.once('peer-left')).peerId).toBe(aId);
     expect(b.peers).toEqual([]);
+  });
+
+  it('an offer lost on the way is rolled back: the next transport-failed replay gets a new ICE-restart offer', async () => {
+    const owner = await t.signUp('Mover');
+    const guest = (await t.call('POST', '/api/auth/guest')).body.accessToken as string;
+    const roomId = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'call', title: 'Glare' } }))
+      .body.id as string;
+    const bPcs: RTCPeerConnection[] = [];
+    const a = client(owner.token);
+    const b = client(guest, bPcs);
+    a.setMedia({ camera: true, mic: true });
+    b.setMedia({ camera: true, mic: true });
+    const ja = await a.join(roomId);
+    const jb = await b.join(roomId);
+    const aId = ja.self.peerId;
+    const bId = jb.self.peerId;
+    expect(jb.links).toEqual([{ peerId: aId, initiatorId: bId }]);
+    await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+
+    // B (the initiator) loses its next offer on the way, as one sent to a peer whose network just went away.
+    const offers = watchOffers(b, 1);
+    const aSignaling = a.signaling!;
+    aSignaling.send('replay-request', { peerId: bId, reason: 'transport-failed' });
+    await until(() => offers.length > 0);
+    await until(() => bPcs[0]!.signalingState === 'have-local-offer');
+
+    // A comes back and asks again: B must not wait for the lost answer but offer anew, restarting ICE.
+    aSignaling.send('replay-request', { peerId: bId, reason: 'transport-failed' });
+    await until(() => offers.length > 1 && bPcs[0]!.signalingState === 'stable');
+    expect(offers).toEqual([
+      { restartIce: true, dropped: true },
+      { restartIce: true, dropped: false },
+    ]);
+    expect(bPcs).toHaveLength(1);
+    await until(() => bPcs[0]!.connectionState === 'connected');
+    await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+    expect((await t.call('GET', '/metrics')).body as string).toMatch(/signaling_ice_restarts_total [1-9]/);
+    a.leave();
+    b.leave();
+  });
+
+  describe('restarts ICE at once, not after the disconnected wait', () => {
+    // The last-resort wait and the connect timeout are set far beyond the test's timeout: only an
+    // immediate restart can pass.
+    const slow = { reconcile: { disconnectedMs: 600_000, connectTimeoutMs: 600_000 } };
+
+    /** A (joined first, the responder) and B (the initiator) in a call with live media both ways. */
+    const pair = async (options: Partial<CallClientOptions> = {}) => {
+      const owner = await t.signUp('Switcher');
+      const guest = (await t.call('POST', '/api/auth/guest')).body.accessToken as string;
+      const roomId = (
+        await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'call', title: 'Switch' } })
+      ).body.id as string;
+      const aPcs: RTCPeerConnection[] = [];
+      const bPcs: RTCPeerConnection[] = [];
+      const a = client(owner.token, aPcs, { ...slow, ...options });
+      const b = client(guest, bPcs, slow);
+      a.setMedia({ camera: true, mic: true });
+      b.setMedia({ camera: true, mic: true });
+      const aId = (await a.join(roomId)).self.peerId;
+      const bId = (await b.join(roomId)).self.peerId;
+      await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+      return { a, b, aId, bId, aPcs, bPcs };
+    };
+
+    it('when the responder’s connection goes disconnected: it asks, the initiator offers an ICE restart', async () => {
+      const { a, b, aId, bId, aPcs, bPcs } = await pair();
+      const offers = watchOffers(b);
+      const restore = fakeDisconnected(aPcs[0]!);
+      await until(() => offers.length > 0 && bPcs[0]!.signalingState === 'stable');
+      expect(offers).toEqual([{ restartIce: true, dropped: false }]);
+      restore();
+      await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+      a.leave();
+      b.leave();
+    });
+
+    it('when the initiator’s connection goes disconnected: it offers an ICE restart itself', async () => {
+      const { a, b, aId, bId, bPcs } = await pair();
+      const offers = watchOffers(b);
+      const restore = fakeDisconnected(bPcs[0]!);
+      await until(() => offers.length > 0 && bPcs[0]!.signalingState === 'stable');
+      expect(offers).toEqual([{ restartIce: true, dropped: false }]);
+      restore();
+      await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+      a.leave();
+      b.leave();
+    });
+
+    it('when the device’s network changes (online, navigator.connection): ICE restarts on a connected call', async () => {
+      let networkChanged: (() => void) | undefined;
+      const { a, b, aId, bId, bPcs } = await pair({
+        watchNetwork: (onChange) => {
+          networkChanged = onChange;
+          return () => {
+            networkChanged = undefined;
+          };
+        },
+      });
+      const offers = watchOffers(b);
+      networkChanged!();
+      await until(() => offers.length > 0 && bPcs[0]!.signalingState === 'stable');
+      expect(offers).toEqual([{ restartIce: true, dropped: false }]);
+      await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+      a.leave();
+      expect(networkChanged).toBeUndefined();
+      b.leave();
+    });
+
+    it('a network change while signaling is down restarts ICE once the client has rejoined', async () => {
+      let networkChanged: (() => void) | undefined;
+      const { a, b, aId, bId, bPcs } = await pair({
+        watchNetwork: (onChange) => {
+          networkChanged = onChange;
+          return () => {};
+        },
+      });
+      const offers = watchOffers(b);
+      const reconnecting = a.once('status', (s) => s === 'reconnecting');
+      const resumed = a.once('joined', (m) => m.resumed);
+      a.dropSignaling();
+      await reconnecting;
+      networkChanged!();
+      await resumed;
+      await until(() => offers.length > 0 && bPcs[0]!.signalingState === 'stable');
+      expect(offers).toEqual([{ restartIce: true, dropped: false }]);
+      await Promise.all([reaches(a, bId, 'live-media'), reaches(b, aId, 'live-media')]);
+      a.leave();
+      b.leave();
+    });
   });
 
   it('the streamer’s client closes the peer connection when the server removes the payer', async () => {

@@ -1,4 +1,4 @@
-import { CallClient, type CallEvents, type ReconcileState } from '@fusionflow/client';
+import { CallClient, type CallClientOptions, type CallEvents, type ReconcileState } from '@fusionflow/client';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 
 /** Synthetic RTP as "camera" or "microphone" (werift counts packets where a browser counts decoded frames). */
@@ -29,19 +29,22 @@ export const createPeerConnection = (made?: RTCPeerConnection[]) => {
 
 /**
  * The SDK's CallClient in Node with werift and a fake camera and microphone; `close()` stops all
- * of it. Reconciles fast (200 ms samples) so tests do not wait. `pcs` collects every peer connection it makes.
+ * of it. Reconciles fast (200 ms samples) so tests do not wait. `pcs` collects every peer connection it makes;
+ * `options` adds to (or overrides) the client's options, `reconcile` merged.
  */
 export function nodeCallClient(
   url: string,
   token: string,
   pcs?: RTCPeerConnection[],
+  options: Partial<CallClientOptions> = {},
 ): { client: CallClient; close(): void } {
   const client = new CallClient({
     url,
     token: () => token,
     createPeerConnection: () => createPeerConnection(pcs),
     socketOptions: { transports: ['websocket'] },
-    reconcile: { sampleMs: 200, missingMs: 1000, retryMs: 1000 },
+    ...options,
+    reconcile: { sampleMs: 200, missingMs: 1000, retryMs: 1000, ...options.reconcile },
   });
   const audio = new FakeSource('audio');
   const video = new FakeSource('video');
