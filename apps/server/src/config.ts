@@ -256,8 +256,8 @@ export const serverSettings = {
   signalingPingIntervalMs: setting(
     'SIGNALING_PING_INTERVAL_MS',
     read.int(1000, 120_000),
-    'How often the server pings each real-time connection.',
-    { default: 10_000 },
+    'How often the server pings each real-time connection (with the timeout: how soon a dead connection, e.g. a phone that changed network, is noticed and its call slot starts its grace).',
+    { default: 5000 },
   ),
   signalingPingTimeoutMs: setting(
     'SIGNALING_PING_TIMEOUT_MS',
