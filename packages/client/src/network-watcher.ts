@@ -8,20 +8,24 @@ interface EventSource {
 export interface NetworkSignals {
   /** Fires `online` when the device has a network again. */
   window?: EventSource;
-  /** The Network Information API's `navigator.connection`: fires `change` on a new network (not in every browser). */
-  connection?: EventSource;
+  /**
+   * The Network Information API's `navigator.connection`: fires `change` on a new network, and also whenever its
+   * bandwidth or round-trip estimates move; only a change of `type` (wifi → cellular, where the browser tells) is a
+   * new network.
+   */
+  connection?: EventSource & { readonly type?: string };
 }
 
 function browserSignals(): NetworkSignals {
   const g = globalThis as {
     addEventListener?: unknown;
-    navigator?: { connection?: Partial<EventSource> };
+    navigator?: { connection?: Partial<EventSource> & { type?: string } };
   };
   const connection = g.navigator?.connection;
   return {
     ...(typeof g.addEventListener === 'function' ? { window: g as unknown as EventSource } : {}),
     ...(connection && typeof connection.addEventListener === 'function'
-      ? { connection: connection as EventSource }
+      ? { connection: connection as EventSource & { type?: string } }
       : {}),
   };
 }
@@ -34,10 +38,20 @@ function browserSignals(): NetworkSignals {
  */
 export function watchNetworkChanges(onChange: () => void, signals: NetworkSignals = browserSignals()): () => void {
   const listener = () => onChange();
+  const connection = signals.connection;
+  let type = connection?.type;
+  // Estimates change all the time (Chromium re-estimates as traffic flows): restarting ICE on each would churn a
+  // healthy call. Only a new `type` is a new network; where the browser does not say, `online` is the signal.
+  const onConnection = () => {
+    const now = connection?.type;
+    if (now === undefined || now === type) return;
+    type = now;
+    onChange();
+  };
   signals.window?.addEventListener('online', listener);
-  signals.connection?.addEventListener('change', listener);
+  connection?.addEventListener('change', onConnection);
   return () => {
     signals.window?.removeEventListener('online', listener);
-    signals.connection?.removeEventListener('change', listener);
+    connection?.removeEventListener('change', onConnection);
   };
 }
