@@ -80,8 +80,21 @@ test('camera and microphone toggles are seen by the other side', async ({ browse
     await expect(anaAtBen).toHaveAttribute('data-camera', 'off');
     await expect(anaAtBen.getByTestId('peer-avatar')).toBeVisible();
     await expect(anaAtBen.getByTestId('peer-video')).toBeHidden();
-    // No frames while the camera is off, and nothing to repair: audio still flows.
-    const frozen = await framesFrom(ben.page, 'Ana Toggle');
+    // No frames while the camera is off, and nothing to repair: audio still flows. The tile says "off" as soon as
+    // the media state arrives, while the camera's last frames may still be on their way: wait for the count to
+    // settle (a live camera adds about 15 every half second), then almost none for 1.5 s.
+    let frozen = await framesFrom(ben.page, 'Ana Toggle');
+    await expect
+      .poll(
+        async () => {
+          const now = await framesFrom(ben.page, 'Ana Toggle');
+          const added = now - frozen;
+          frozen = now;
+          return added;
+        },
+        { intervals: [500], timeout: 10_000, message: 'frames stop once the camera is off' },
+      )
+      .toBeLessThanOrEqual(2);
     await ana.page.waitForTimeout(1500);
     expect(await framesFrom(ben.page, 'Ana Toggle')).toBeLessThanOrEqual(frozen + 5);
     await expect(anaAtBen).toHaveAttribute('data-reconcile', 'live-media');
