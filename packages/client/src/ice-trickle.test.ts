@@ -128,7 +128,10 @@ describe('IceTrickle across an ICE restart', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(paused).toBe(true);
     // The new offer (new credentials) and a candidate of it found before the restart is answered.
-    const next = OFFER.replace('a=ice-ufrag:Ufrg', 'a=ice-ufrag:Nw2').replace('thepasswordthepasswordpw', 'anotherpasswordanotherp');
+    const next = OFFER.replace('a=ice-ufrag:Ufrg', 'a=ice-ufrag:Nw2').replace(
+      'thepasswordthepasswordpw',
+      'anotherpasswordanotherp',
+    );
     pc.localDescription = { type: 'offer', sdp: next } as RTCSessionDescription;
     const fresh = 'candidate:9 1 udp 2122260223 192.0.2.11 50001 typ host';
     pc.candidate(fresh);

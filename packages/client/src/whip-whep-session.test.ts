@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { IceRestartEvent } from './whip-whep-session.js';
 import { WhepPlayer } from './whep-client.js';
+import type { IceRestartEvent } from './whip-whep-session.js';
 
 const sdp = (ufrag: string, candidate: string) =>
   [
