@@ -154,7 +154,7 @@ describe('ICE restarts of WHEP players and WHIP publishers', () => {
     await until('media after the publisher’s restart', () => counter.packets > after + 20);
   }, 60_000);
 
-  it('starts over with a fresh grant when a restart on a network change finds the session gone (404)', async () => {
+  it('restarts ICE on a network change, and starts over with a fresh grant when the session is gone (404)', async () => {
     const { room } = await liveRoom();
     const network = fakeNetwork();
     let grants = 0;
@@ -185,6 +185,21 @@ describe('ICE restarts of WHEP players and WHIP publishers', () => {
     await until('media', () => counters[0]!.packets > 10);
     const first = players[0]!;
     const firstSession = sessionOf(first.location);
+
+    // A network change restarts ICE on the same session: no new session, media goes on.
+    const restarts: string[] = [];
+    first.on('iceRestart', (e) => restarts.push(e.state));
+    const etag = firstSession.etag;
+    network.change();
+    await until('restarted', () => restarts.includes('restarted'));
+    expect(restarts).toEqual(['restarting', 'restarted']);
+    expect(firstSession.etag).not.toBe(etag);
+    const before = counters[0]!.packets;
+    await until('media after the restart', () => counters[0]!.packets > before + 20);
+    expect(players).toHaveLength(1);
+    expect(grants).toBe(1);
+
+    // The server forgets the session: the next restart finds it gone and the player starts over.
     await firstSession.close('kicked'); // the server forgets it; the player does not know (no events in Node)
     expect((await fetch(first.location!, { method: 'DELETE' })).status).toBe(404);
 
