@@ -100,6 +100,54 @@ describe('IceTrickle', () => {
   });
 });
 
+describe('IceTrickle across an ICE restart', () => {
+  it('drops what the old credentials did not send, waits for the restart, then trickles with the new ones', async () => {
+    vi.useFakeTimers();
+    const pc = new FakePeer();
+    const calls: RequestInit[] = [];
+    let answerFirst: () => void = () => {};
+    const fetch = vi.fn(async (_url: string, init?: RequestInit) => {
+      calls.push(init!);
+      if (calls.length === 1) await new Promise<void>((r) => (answerFirst = r));
+      return new Response(null, { status: 204 });
+    });
+    const trickle = new IceTrickle(pc as unknown as RTCPeerConnection, fetch);
+    trickle.ready('https://media.example/s', '"Ufrg"', OFFER);
+    pc.candidate(srflx);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls).toHaveLength(1);
+    // A restart begins while that PATCH is out, with one more old candidate not sent yet.
+    pc.candidate(relay);
+    let paused = false;
+    void trickle.restarting().then(() => {
+      paused = true;
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(paused).toBe(false); // the old PATCH is still out
+    answerFirst();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(paused).toBe(true);
+    // The new offer (new credentials) and a candidate of it found before the restart is answered.
+    const next = OFFER.replace('a=ice-ufrag:Ufrg', 'a=ice-ufrag:Nw2').replace(
+      'thepasswordthepasswordpw',
+      'anotherpasswordanotherp',
+    );
+    pc.localDescription = { type: 'offer', sdp: next } as RTCSessionDescription;
+    const fresh = 'candidate:9 1 udp 2122260223 192.0.2.11 50001 typ host';
+    pc.candidate(fresh);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls).toHaveLength(1);
+    trickle.ready('https://media.example/s', '"Srv2"', next);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.headers).toMatchObject({ 'if-match': '"Srv2"' });
+    const body = String(calls[1]!.body).split('\r\n');
+    expect(body.slice(0, 2)).toEqual(['a=ice-ufrag:Nw2', 'a=ice-pwd:anotherpasswordanotherp']);
+    expect(body.filter((l) => l.startsWith('a=candidate:'))).toEqual([`a=${fresh}`]);
+    trickle.close();
+  });
+});
+
 describe('firstCandidates', () => {
   it('resolves a moment after the first candidate, without waiting for gathering to complete', async () => {
     vi.useFakeTimers();

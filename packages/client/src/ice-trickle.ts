@@ -10,8 +10,15 @@ const PATCH_BATCH_MS = 20;
  * for the rest of their batch), or `timeoutMs` passed. The rest trickle by PATCH (`IceTrickle`), so a player behind
  * a UDP block does not wait for a TURN/UDP allocation that never completes before it even asks to play.
  */
-export function firstCandidates(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+export function firstCandidates(
+  pc: RTCPeerConnection,
+  timeoutMs: number,
+  o: {
+    /** Called before an ICE restart's setLocalDescription: the gathering already complete is the old one's. */
+    fresh?: boolean;
+  } = {},
+): Promise<void> {
+  if (!o.fresh && pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     let batch: ReturnType<typeof setTimeout> | undefined;
     const done = () => {
@@ -47,8 +54,9 @@ function candidatesIn(sdp: string): Set<string> {
 
 /**
  * Trickle ICE for a WHIP/WHEP session (RFC 9725 4.3, RFC 8840): candidates found after the offer went out are sent
- * to the session URL as `PATCH application/trickle-ice-sdpfrag` (with the offer's ICE credentials, so it is not a
- * restart, and `If-Match` with the session's ETag), batched, then `a=end-of-candidates` once gathering completes.
+ * to the session URL as `PATCH application/trickle-ice-sdpfrag` (with the current local description's ICE
+ * credentials, so it is not a restart, and `If-Match` with the session's ETag), batched, then `a=end-of-candidates`
+ * once gathering completes. After an ICE restart (`restarting`, then `ready` again) it follows the new credentials.
  * Candidates found before the session URL is known wait for it. Best effort: a failed PATCH costs only that
  * candidate, never the session.
  */
@@ -57,6 +65,7 @@ export class IceTrickle {
   #ended = false;
   #target: { location: string; etag: string | null; known: Set<string> } | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(
@@ -71,6 +80,20 @@ export class IceTrickle {
     if (this.#closed) return;
     this.#target = { location, etag, known: candidatesIn(offer) };
     this.#schedule();
+  }
+
+  /**
+   * An ICE restart begins: nothing more goes out with the old credentials (what was not sent yet is dropped), and
+   * nothing with the new ones until `ready` names the restarted session again. Resolves once a PATCH still out has
+   * been answered, so it cannot reach the server after the restart (where its old ufrag would restart ICE again).
+   */
+  async restarting(): Promise<void> {
+    this.#target = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending.length = 0;
+    this.#ended = false;
+    await this.#inFlight;
   }
 
   close(): void {
@@ -91,7 +114,7 @@ export class IceTrickle {
     if (!this.#target || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#flush();
+      this.#inFlight = this.#flush();
     }, PATCH_BATCH_MS);
   }
 

@@ -85,4 +85,9 @@ export { isTraceparent, newTraceparent } from './trace-context.js';
 export * from './wallet-client.js';
 export { WhepPlayer } from './whep-client.js';
 export { WhipPublisher } from './whip-client.js';
-export type { MediaSessionEvents, MediaSessionOptions, PeerConnectionClass } from './whip-whep-session.js';
+export type {
+  IceRestartEvent,
+  MediaSessionEvents,
+  MediaSessionOptions,
+  PeerConnectionClass,
+} from './whip-whep-session.js';

@@ -76,7 +76,8 @@ export function classifyWhepError(error: unknown): WhepFailure {
 
 /**
  * Plays a room over WHEP and keeps playing it: when the media server is full (`503`, honouring `Retry-After`), when
- * ICE fails or the peer connection closes, or when the server ends the session for a reason worth another try, it
+ * ICE fails (also when the session's own ICE restart, on ICE `disconnected` or a network change, fails: the server
+ * no longer has the session, or ICE did not come back) or the peer connection closes, or when the server ends the session for a reason worth another try, it
  * stops that session and starts a new one with fresh options, waiting longer after each failure in a row
  * (`backoffDelay`; reset once a session connects). Each session is a `WhepPlayer`, told with `player`.
  */
@@ -166,9 +167,14 @@ export class RetryingWhepPlayer extends Emitter<RetryingWhepEvents> {
       this.emit('event', event);
       if (event.type === 'ended') void this.#fail(player, { reason: 'ended', endedReason: event.reason });
     });
+    // The session restarts ICE on its own (ICE disconnected, a network change); when that fails, start over.
+    const offRestart = player.on('iceRestart', (event) => {
+      if (event.state === 'failed') void this.#fail(player, { reason: 'ice_failed', error: event.error });
+    });
     const forget = () => {
       clearTimeout(timer);
       offSession();
+      offRestart();
       pc.removeEventListener('connectionstatechange', onState);
     };
     this.#forget.set(player, forget);

@@ -1,8 +1,10 @@
-import { SessionEvent } from '@fusionflow/protocol';
+import { ClientErrorCode, SessionEvent } from '@fusionflow/protocol';
 import type { FetchLike } from './api-client.js';
 import { Emitter } from './emitter.js';
-import { errorOfResponse, networkError } from './fusionflow-error.js';
+import { errorOfResponse, FusionFlowError, networkError } from './fusionflow-error.js';
+import { answerWithNewIce, iceCredentialsOf, iceRestartFragment } from './ice-restart.js';
 import { firstCandidates, IceTrickle } from './ice-trickle.js';
+import { watchNetworkChanges } from './network-watcher.js';
 
 /** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
 export type PeerConnectionClass = new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -23,7 +25,23 @@ export interface MediaSessionOptions {
   gatherTimeoutMs?: number;
   /** W3C trace context sent with every request of the session (the grant's, see `newTraceparent`). */
   traceparent?: string;
+  /**
+   * Restart ICE on its own (`restartIce`) when ICE goes `disconnected` and when the device's network changes
+   * (default true).
+   */
+  autoRestartIce?: boolean;
+  /** An ICE restart not connected again by then has failed (default 5 s). */
+  iceRestartTimeoutMs?: number;
+  /** Calls `onChange` on every network change, returns the stop function (default `watchNetworkChanges`). */
+  watchNetwork?: (onChange: () => void) => () => void;
 }
+
+/** How an ICE restart the session started on its own went (`restartIce` called by hand reports through its promise). */
+export type IceRestartEvent =
+  | { state: 'restarting'; cause: 'disconnected' | 'network' }
+  | { state: 'restarted' }
+  /** Neither restarted nor connected again: the session is as good as lost (start a new one). */
+  | { state: 'failed'; error: FusionFlowError };
 
 export interface MediaSessionEvents {
   [event: string]: unknown;
@@ -31,6 +49,8 @@ export interface MediaSessionEvents {
   session: SessionEvent;
   /** WHEP: a track arrived (also added to the player's `stream` where MediaStream exists). */
   track: MediaStreamTrack;
+  /** An automatic ICE restart (on ICE `disconnected` or a network change) started, succeeded or failed. */
+  iceRestart: IceRestartEvent;
 }
 
 function resolveUrl(base: string, location: string): string {
@@ -52,6 +72,11 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   location: string | null = null;
   #events: EventSource | undefined;
   #trickle: IceTrickle | undefined;
+  /** The answer now applied (the server's first answer, then its ICE credentials replaced at each restart). */
+  #answer = '';
+  #etag: string | null = null;
+  #restart: Promise<void> | undefined;
+  #stopWatching: (() => void) | undefined;
   #closed = false;
   readonly #fetch: FetchLike;
 
@@ -101,8 +126,131 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
     }
     const answer = await response.text();
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
-    if (this.location) this.#trickle.ready(this.location, response.headers.get('etag'), offer);
+    this.#answer = answer;
+    this.#etag = response.headers.get('etag');
+    if (this.location) this.#trickle.ready(this.location, this.#etag, offer);
     this.#listen(response.headers.get('link') ?? '');
+    if (this.o.autoRestartIce !== false && this.location) this.#watch();
+  }
+
+  /** The session's current ICE session as the server names it (`ETag`; a new one after each ICE restart). */
+  get etag(): string | null {
+    return this.#etag;
+  }
+
+  /**
+   * ICE restart (RFC 9725 §4.4): a new offer with new ICE credentials, its first candidates sent as
+   * `PATCH application/trickle-ice-sdpfrag` with `If-Match: "*"`, and the server's new credentials and candidates
+   * (its `200` fragment) applied to the answer; later candidates trickle with the new credentials. Resolves once
+   * ICE is connected again, fails (FusionFlowError) if the server refuses the PATCH (a session it no longer has:
+   * `404`) or ICE is not connected within `iceRestartTimeoutMs`. One restart at a time: a call while one is under
+   * way joins it.
+   */
+  restartIce(): Promise<void> {
+    if (this.#closed) return Promise.reject(new FusionFlowError(ClientErrorCode.Closed, 'the session is stopped'));
+    if (!this.location || !this.#trickle) {
+      return Promise.reject(new FusionFlowError(ClientErrorCode.NotConnected, 'the session has not started'));
+    }
+    this.#restart ??= this.#restartIce(this.location, this.#trickle).finally(() => {
+      this.#restart = undefined;
+    });
+    return this.#restart;
+  }
+
+  async #restartIce(location: string, trickle: IceTrickle): Promise<void> {
+    await trickle.restarting();
+    const offer = await this.pc.createOffer({ iceRestart: true });
+    const first = firstCandidates(this.pc, this.o.gatherTimeoutMs ?? 3000, { fresh: true });
+    await this.pc.setLocalDescription(offer);
+    await first;
+    const local = this.pc.localDescription!.sdp;
+    const body = iceRestartFragment(local);
+    if (!body) throw new FusionFlowError(ClientErrorCode.InvalidResponse, 'the new offer has no ICE credentials');
+    let response: Response;
+    try {
+      response = await this.#fetch(location, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/trickle-ice-sdpfrag', 'if-match': '*' },
+        body,
+      });
+    } catch (err) {
+      await this.#rollback();
+      throw networkError('the media server', err);
+    }
+    if (response.status !== 200) {
+      await this.#rollback();
+      throw await errorOfResponse(response);
+    }
+    const fragment = iceCredentialsOf(await response.text());
+    if (!fragment) {
+      await this.#rollback();
+      throw new FusionFlowError(ClientErrorCode.InvalidResponse, 'the ICE restart answer has no ICE credentials');
+    }
+    if (this.#closed) return;
+    const answer = answerWithNewIce(this.#answer, fragment);
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    this.#answer = answer;
+    this.#etag = response.headers.get('etag');
+    trickle.ready(location, this.#etag, local);
+    await this.#connectedAgain();
+  }
+
+  /** Back to the last answered state after a restart the server did not take (best effort). */
+  async #rollback(): Promise<void> {
+    if (this.#closed || this.pc.signalingState !== 'have-local-offer') return;
+    await this.pc.setLocalDescription({ type: 'rollback' }).catch(() => undefined);
+  }
+
+  #connectedAgain(): Promise<void> {
+    const pc = this.pc;
+    const up = () => pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
+    if (up()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (error?: FusionFlowError) => {
+        clearTimeout(timer);
+        pc.removeEventListener('iceconnectionstatechange', onState);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onState = () => {
+        if (up()) done();
+        else if (this.#closed) done(new FusionFlowError(ClientErrorCode.Closed, 'the session is stopped'));
+        else if (pc.iceConnectionState === 'failed') {
+          done(new FusionFlowError(ClientErrorCode.Disconnected, 'ICE failed after the restart'));
+        }
+      };
+      const timer = setTimeout(
+        () => done(new FusionFlowError(ClientErrorCode.Timeout, 'ICE did not connect again after the restart')),
+        this.o.iceRestartTimeoutMs ?? 5000,
+      );
+      pc.addEventListener('iceconnectionstatechange', onState);
+    });
+  }
+
+  /** Restart ICE on its own: at once when ICE goes `disconnected`, and on every network change. */
+  #watch(): void {
+    const onIce = () => {
+      if (this.pc.iceConnectionState === 'disconnected') this.#autoRestart('disconnected');
+    };
+    this.pc.addEventListener('iceconnectionstatechange', onIce);
+    const stopNetwork = (this.o.watchNetwork ?? watchNetworkChanges)(() => this.#autoRestart('network'));
+    this.#stopWatching = () => {
+      this.pc.removeEventListener('iceconnectionstatechange', onIce);
+      stopNetwork();
+    };
+  }
+
+  #autoRestart(cause: 'disconnected' | 'network'): void {
+    if (this.#closed || this.#restart) return;
+    this.emit('iceRestart', { state: 'restarting', cause });
+    this.restartIce().then(
+      () => {
+        if (!this.#closed) this.emit('iceRestart', { state: 'restarted' });
+      },
+      (err: unknown) => {
+        if (!this.#closed) this.emit('iceRestart', { state: 'failed', error: FusionFlowError.from(err) });
+      },
+    );
   }
 
   #listen(links: string): void {
@@ -127,6 +275,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   async stop(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopWatching?.();
     this.#trickle?.close();
     this.#events?.close();
     this.removeAllListeners();

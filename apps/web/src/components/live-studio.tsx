@@ -193,6 +193,12 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
         if (event.type === 'viewers') setViewers(event.count);
         if (event.type === 'ended') setPhase('preview');
       });
+      // The publisher restarts ICE itself on a network change; when that fails, go live again with a fresh grant.
+      p.on('iceRestart', (event) => {
+        if (event.state !== 'failed' || publisher.current !== p) return;
+        publisher.current = null;
+        void p.stop().then(() => goLiveAgain.current());
+      });
       publisher.current = p;
       await p.start();
       setPhase('live');
@@ -203,6 +209,10 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       setPhase('preview');
     }
   };
+
+  // The latest render's goLive (its stream follows the device pickers).
+  const goLiveAgain = useRef(goLive);
+  goLiveAgain.current = goLive;
 
   const stop = async () => {
     setPhase('stopping');

@@ -1,10 +1,28 @@
 import { type FetchLike, WhipPublisher } from '@fusionflow/client';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift';
 
-/** werift as the browser's RTCPeerConnection, on loopback only (the SDK's players and publishers take it). */
+/**
+ * werift as the browser's RTCPeerConnection, on loopback only (the SDK's players and publishers take it).
+ *
+ * One thing a browser does that werift (0.24) does not: after an ICE restart's answer, werift forgets the selected
+ * pair but, its DTLS being up, never runs connectivity checks again, so nothing is sent. A browser's ICE agent checks
+ * (and, controlling, nominates) on its own; this does the same, so ICE restarts behave as they do in a browser.
+ */
 export class LoopbackPeerConnection extends RTCPeerConnection {
   constructor() {
     super({ iceServers: [], iceUseIpv6: false, iceAdditionalHostAddresses: ['127.0.0.1'] });
+  }
+
+  override async setRemoteDescription(description: Parameters<RTCPeerConnection['setRemoteDescription']>[0]) {
+    const result = await super.setRemoteDescription(description);
+    if (description.type === 'answer') {
+      for (const dtls of this.dtlsTransports) {
+        const ice = dtls.iceTransport;
+        if (dtls.state !== 'connected' || ice.connection.nominated || ice.state === 'closed') continue;
+        ice.start().catch(() => undefined);
+      }
+    }
+    return result;
   }
 }
 

@@ -1,0 +1,91 @@
+import type { Room } from '@fusionflow/protocol';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { LiveStudio } from './live-studio';
+
+const h = vi.hoisted(() => {
+  /** Stands in for the SDK's WhipPublisher (it has its own tests): the test tells its `iceRestart` events. */
+  class FakeWhipPublisher {
+    static instances: FakeWhipPublisher[] = [];
+    readonly listeners = new Map<string, Set<(value: unknown) => void>>();
+    readonly pc = { getSenders: () => [] };
+    stopped = false;
+    constructor(readonly options: { url: string; token: string }) {
+      FakeWhipPublisher.instances.push(this);
+    }
+    on(event: string, listener: (value: never) => void) {
+      const set = this.listeners.get(event) ?? new Set();
+      set.add(listener as (value: unknown) => void);
+      this.listeners.set(event, set);
+      return () => set.delete(listener as (value: unknown) => void);
+    }
+    emit(event: string, value: unknown) {
+      for (const l of this.listeners.get(event) ?? []) l(value);
+    }
+    async start() {
+      return this;
+    }
+    async stop() {
+      this.stopped = true;
+    }
+  }
+  let grants = 0;
+  return {
+    FakeWhipPublisher,
+    api: {
+      requestGrant: vi.fn(async () => ({
+        token: `grant-${++grants}`,
+        iceServers: [],
+        whipUrl: '/api/whip/publish/r1',
+      })),
+      getRoom: vi.fn(),
+      getStreamKeyInfo: vi.fn(async () => ({ exists: false })),
+    },
+  };
+});
+
+vi.mock('@fusionflow/client', async (importOriginal) => {
+  const sdk = await importOriginal<typeof import('@fusionflow/client')>();
+  return { ...sdk, WhipPublisher: h.FakeWhipPublisher };
+});
+vi.mock('../api', () => ({ api: h.api }));
+
+const room = { id: 'r1', kind: 'live', status: 'live', title: 'Live', viewerCount: 0 } as Room;
+
+beforeEach(() => {
+  h.FakeWhipPublisher.instances.length = 0;
+  const stream = { getTracks: () => [] };
+  // jsdom's video takes only its own MediaStream.
+  Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
+    configurable: true,
+    get: () => null,
+    set: () => {},
+  });
+  Object.defineProperty(navigator, 'mediaDevices', {
+    configurable: true,
+    value: { getUserMedia: vi.fn(async () => stream), enumerateDevices: vi.fn(async () => []) },
+  });
+});
+
+describe('LiveStudio', () => {
+  it('goes live again with a fresh grant when the publisher’s own ICE restart fails, and not when it succeeds', async () => {
+    render(<LiveStudio room={room} onChange={() => {}} />);
+    const goLive = await screen.findByTestId('go-live');
+    await waitFor(() => expect((goLive as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(goLive);
+    await screen.findByTestId('on-air');
+    const first = h.FakeWhipPublisher.instances[0]!;
+    expect(first.options.token).toBe('grant-1');
+
+    act(() => first.emit('iceRestart', { state: 'restarting', cause: 'network' }));
+    act(() => first.emit('iceRestart', { state: 'restarted' }));
+    expect(h.FakeWhipPublisher.instances).toHaveLength(1);
+    expect(first.stopped).toBe(false);
+
+    act(() => first.emit('iceRestart', { state: 'failed', error: new Error('gone') }));
+    await waitFor(() => expect(h.FakeWhipPublisher.instances).toHaveLength(2));
+    expect(first.stopped).toBe(true);
+    expect(h.FakeWhipPublisher.instances[1]!.options.token).toBe('grant-2');
+    await screen.findByTestId('on-air');
+  });
+});
