@@ -48,7 +48,7 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
   // BENCH_SFU_HEAPSNAPSHOT=<dir>: the SFU writes a heap snapshot there with the publisher alone and at each N
   // (bench/sfu/heap-summary.ts sums them by constructor).
   const snapshots = process.env.BENCH_SFU_HEAPSNAPSHOT
-    ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env.BENCH_SFU_HEAPSNAPSHOT}`]
+    ? ['--heapsnapshot-signal=SIGWINCH', `--diagnostic-dir=${process.env.BENCH_SFU_HEAPSNAPSHOT}`]
     : [];
   // BENCH_SFU_BIN: another build of the SFU to measure (e.g. a copy of apps/sfu/dist made before a change).
   const bin = process.env.BENCH_SFU_BIN ?? join(root, 'apps/sfu/dist/bin.js');
@@ -83,7 +83,7 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
 async function heapSnapshot(child: ChildProcess, n: number): Promise<void> {
   const dir = process.env.BENCH_SFU_HEAPSNAPSHOT!;
   const before = new Set(readdirSync(dir));
-  child.kill('SIGUSR2');
+  child.kill('SIGWINCH'); // not SIGUSR2: that drains the SFU
   for (;;) {
     await sleep(500);
     const fresh = readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
@@ -104,11 +104,11 @@ async function heapSnapshot(child: ChildProcess, n: number): Promise<void> {
 async function sfuMemory(url: string): Promise<string> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const kib = (re: RegExp) => Math.round(Number(re.exec(text)?.[1] ?? Number.NaN) / 1024);
-  const space = (name: string, what: 'size' | 'used') =>
-    kib(new RegExp(`^nodejs_heap_space_size_${what}_bytes\\{space="${name}"\\} (\\d+)`, 'm'));
+  const space = (name: string, what: 'total' | 'used') =>
+    kib(new RegExp(`^nodejs_heap_space_size_${what}_bytes\\{[^}]*space="${name}"[^}]*\\} (\\d+)`, 'm'));
   return (
     `rss ${kib(/^process_resident_memory_bytes (\d+)/m)} KiB: heap total ${kib(/^nodejs_heap_size_total_bytes (\d+)/m)}` +
-    ` (used ${kib(/^nodejs_heap_size_used_bytes (\d+)/m)}; new space ${space('new', 'size')}, old space ${space('old', 'size')}` +
+    ` (used ${kib(/^nodejs_heap_size_used_bytes (\d+)/m)}; new space ${space('new', 'total')}, old space ${space('old', 'total')}` +
     ` used ${space('old', 'used')}), external ${kib(/^nodejs_external_memory_bytes (\d+)/m)}`
   );
 }
