@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericNack, type RTCPeerConnection, RtcpTransportLayerFeedback } from 'werift';
 import { releaseDtlsHandshakeState } from '../peer/dtls-handshake-state.js';
+import { isPooled } from '../peer/session-keys.js';
 import { startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from '../test-peers.js';
 import type { SubscriberSession } from './subscriber-session.js';
 
@@ -26,7 +27,7 @@ describe('a subscriber session’s memory', () => {
   });
   afterAll(() => t.close());
 
-  it('keeps no copy of the DTLS handshake once connected, and still forwards and answers NACKs', async () => {
+  it('keeps no copy of the DTLS handshake once connected and no key in a pool slab, and still forwards and answers NACKs', async () => {
     const pub = new TestPublisher(false);
     expect((await pub.publish(t.url, 'memory')).status).toBe(201);
     await pub.connected();
@@ -43,6 +44,18 @@ describe('a subscriber session’s memory', () => {
     expect(client.dtls.lastFlight).toEqual([]);
     expect(client.dtls.lastMessage).toEqual([]);
     expect(client.flight5).toBeUndefined();
+    // The session's keys live outside Node's shared pool, and werift's unused HMAC objects are gone.
+    const transport = session.pc.getTransceivers().find((x) => x.sender.dtlsTransport)!.sender
+      .dtlsTransport as unknown as {
+      srtp: { localContext: Record<string, unknown>; remoteContext: Record<string, unknown> };
+      srtcp: { localContext: Record<string, unknown>; remoteContext: Record<string, unknown> };
+      dtls: { cipher: { masterSecret: Buffer } };
+    };
+    const contexts = [transport.srtp, transport.srtcp].flatMap((x) => [x.localContext, x.remoteContext]);
+    const keys = contexts.flatMap((c) => [c.srtpSessionKey, c.srtpSessionSalt, c.srtcpSessionKey, c.masterKey]);
+    keys.push(transport.dtls.cipher.masterSecret);
+    for (const key of keys) expect(isPooled(key as Buffer)).toBe(false);
+    for (const c of contexts) expect([c.srtpSessionAuth, c.srtcpSessionAuth]).toEqual([undefined, undefined]);
     // The publisher's transport (the SFU is its DTLS server) keeps its last flight to answer a retransmitted flight 5.
     const server = dtlsState(room.publisher!.pc);
     expect(server.dtls.lastMessage.length).toBeGreaterThan(0);
