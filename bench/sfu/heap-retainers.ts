@@ -1,5 +1,5 @@
 // npx tsx bench/sfu/heap-retainers.ts <file.heapsnapshot> <type:name> [depth=4] [baseline.heapsnapshot]
-// Groups the nodes of one type:constructor by their retainer chain (depth links up) and sums their self sizes;
+// Groups the nodes of one type:constructor (or every node of a type: "array:") by their retainer chain (depth links up) and sums their self sizes;
 // with a baseline, prints the growth from it.
 import { readFileSync } from 'node:fs';
 
@@ -45,7 +45,7 @@ function group(f: string): Map<string, { size: number; count: number }> {
   };
   const groups = new Map<string, { size: number; count: number }>();
   for (let i = 0; i < count; i++) {
-    if (label(i) !== what) continue;
+    if (what!.endsWith(':') ? !label(i).startsWith(what!) : label(i) !== what) continue;
     const chain: string[] = [];
     let cur = i;
     for (let d = 0; d < depth; d++) {
