@@ -52,7 +52,9 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
     : [];
   // BENCH_SFU_BIN: another build of the SFU to measure (e.g. a copy of apps/sfu/dist made before a change).
   const bin = process.env.BENCH_SFU_BIN ?? join(root, 'apps/sfu/dist/bin.js');
-  const child = spawn(process.execPath, [...profile, ...snapshots, bin], {
+  // BENCH_SFU_NODE_ARGS: extra Node options for the SFU (e.g. --max-semi-space-size=4), space-separated.
+  const nodeArgs = (process.env.BENCH_SFU_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...profile, ...snapshots, bin], {
     env: {
       PATH: process.env.PATH,
       SFU_PORT: '0',
