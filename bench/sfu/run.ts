@@ -4,7 +4,7 @@
 // in a third process. For each N the SFU's CPU time is read from /proc during a measurement window.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,7 +45,16 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
   const profile = process.env.BENCH_SFU_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SFU_PROFILE}`]
     : [];
-  const child = spawn(process.execPath, [...profile, join(root, 'apps/sfu/dist/bin.js')], {
+  // BENCH_SFU_HEAPSNAPSHOT=<dir>: the SFU writes a heap snapshot there with the publisher alone and at each N
+  // (bench/sfu/heap-summary.ts sums them by constructor).
+  const snapshots = process.env.BENCH_SFU_HEAPSNAPSHOT
+    ? ['--heapsnapshot-signal=SIGWINCH', `--diagnostic-dir=${process.env.BENCH_SFU_HEAPSNAPSHOT}`]
+    : [];
+  // BENCH_SFU_BIN: another build of the SFU to measure (e.g. a copy of apps/sfu/dist made before a change).
+  const bin = process.env.BENCH_SFU_BIN ?? join(root, 'apps/sfu/dist/bin.js');
+  // BENCH_SFU_NODE_ARGS: extra Node options for the SFU (e.g. --max-semi-space-size=4), space-separated.
+  const nodeArgs = (process.env.BENCH_SFU_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...profile, ...snapshots, bin], {
     env: {
       PATH: process.env.PATH,
       SFU_PORT: '0',
@@ -70,6 +79,40 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
     });
   });
   return { child, url };
+}
+
+/** Ask the SFU for a heap snapshot (it blocks while writing it) and print its memory at that point. */
+async function heapSnapshot(child: ChildProcess, n: number): Promise<void> {
+  const dir = process.env.BENCH_SFU_HEAPSNAPSHOT!;
+  const before = new Set(readdirSync(dir));
+  child.kill('SIGWINCH'); // not SIGUSR2: that drains the SFU
+  for (;;) {
+    await sleep(500);
+    const fresh = readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    // Written once its size stops changing.
+    if (fresh.length > 0) {
+      const file = join(dir, fresh[0]!);
+      const size = statSync(file).size;
+      await sleep(1000);
+      if (statSync(file).size === size && size > 0) {
+        console.log(`N=${n} heap snapshot ${file}; SFU RSS ${rssKiB(child.pid!)} KiB`);
+        return;
+      }
+    }
+  }
+}
+
+/** The SFU's memory by kind (its Prometheus default metrics), in KiB: where its RSS goes. */
+async function sfuMemory(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const kib = (re: RegExp) => Math.round(Number(re.exec(text)?.[1] ?? Number.NaN) / 1024);
+  const space = (name: string, what: 'total' | 'used') =>
+    kib(new RegExp(`^nodejs_heap_space_size_${what}_bytes\\{[^}]*space="${name}"[^}]*\\} (\\d+)`, 'm'));
+  return (
+    `rss ${kib(/^process_resident_memory_bytes (\d+)/m)} KiB: heap total ${kib(/^nodejs_heap_size_total_bytes (\d+)/m)}` +
+    ` (used ${kib(/^nodejs_heap_size_used_bytes (\d+)/m)}; new space ${space('new', 'total')}, old space ${space('old', 'total')}` +
+    ` used ${space('old', 'used')}), external ${kib(/^nodejs_external_memory_bytes (\d+)/m)}`
+  );
 }
 
 async function forwardedBySfu(url: string): Promise<number> {
@@ -130,6 +173,7 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   await new Promise((r) => subscribers.once('message', r));
+  if (process.env.BENCH_SFU_HEAPSNAPSHOT) await heapSnapshot(sfu.child, 0);
 
   const rows: {
     n: number;
@@ -151,8 +195,10 @@ async function main(): Promise<void> {
     const cpu1 = cpuSeconds(sfu.child.pid!);
     const rss = rssKiB(sfu.child.pid!);
     const sent1 = await forwardedBySfu(sfu.url);
+    const memory = await sfuMemory(sfu.url);
     const to = nowMs();
     await sleep(DRAIN_MS);
+    if (process.env.BENCH_SFU_HEAPSNAPSHOT) await heapSnapshot(sfu.child, size);
     const stats = await ask<{ counts: number[]; p50: number; p95: number; p99: number }>(
       subscribers,
       { type: 'window', from, to },
@@ -179,6 +225,7 @@ async function main(): Promise<void> {
     console.log(
       `N=${String(size).padStart(3)}  ${usPerPacket.toFixed(1).padStart(6)} µs/packet  SFU CPU ${((100 * cpu) / (WINDOW_MS / 1000)).toFixed(0).padStart(3)}%  loss ${(loss * 100).toFixed(2)}% (SFU sent ${((100 * sfuSent) / Math.max(1, forwarded)).toFixed(1)}% of expected)  latency p50 ${stats.p50.toFixed(1)} ms p95 ${stats.p95.toFixed(1)} ms p99 ${stats.p99.toFixed(1)} ms`,
     );
+    console.log(`  SFU memory: ${memory}`);
     if (loss >= 0.01) {
       // Where did it go? Packets the SFU sent to each subscriber so far, and their ICE states.
       const res = await fetch(`${sfu.url}/api/admin/rooms`, {

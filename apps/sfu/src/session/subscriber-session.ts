@@ -4,6 +4,8 @@ import type { RTCPeerConnection, RtcpSrPacket } from 'werift';
 import { DownTrack } from '../fanout/down-track.js';
 import type { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics } from '../metrics.js';
+import { releaseDtlsHandshakeState } from '../peer/dtls-handshake-state.js';
+import { compactSessionKeys } from '../peer/session-keys.js';
 import { MediaSession, type SessionListener, type SessionTimings } from './media-session.js';
 
 /** How often sender reports go out and the automatic layer choice is revisited. */
@@ -82,6 +84,12 @@ export class SubscriberSession extends MediaSession {
   }
 
   protected onConnected(): void {
+    // The SFU is this viewer's DTLS client: once connected, werift's copy of the handshake is dead weight, and the
+    // keys it keeps for the session need not hold pool slabs (issue 17: memory per viewer).
+    for (const t of new Set(this.pc.getTransceivers().map((t) => t.sender.dtlsTransport))) {
+      releaseDtlsHandshakeState(t);
+      compactSessionKeys(t);
+    }
     for (const dt of this.#downTracks) dt.start();
     this.#timer = setInterval(() => this.#tick(), REPORT_INTERVAL_MS);
     this.logger.info('subscriber connected');
