@@ -96,7 +96,8 @@ test('camera and microphone toggles are seen by the other side', async ({ browse
       )
       .toBeLessThanOrEqual(2);
     await ana.page.waitForTimeout(1500);
-    expect(await framesFrom(ben.page, 'Ana Toggle')).toBeLessThanOrEqual(frozen + 5);
+    // A live camera adds about 45 frames in 1.5 s; Chromium still decodes a few stragglers at a low rate.
+    expect(await framesFrom(ben.page, 'Ana Toggle')).toBeLessThanOrEqual(frozen + 15);
     await expect(anaAtBen).toHaveAttribute('data-reconcile', 'live-media');
 
     await ana.page.getByTestId('toggle-mic').click();
