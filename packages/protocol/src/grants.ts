@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RecordingClaim } from './recording.js';
 import { text } from './text.js';
 
 /** What a media-plane grant allows. A `subscribe` grant can never publish. */
@@ -65,5 +66,7 @@ export const GrantClaims = z.object({
   ice: z.array(IceServer).max(8).optional(),
   /** The media node the control plane placed this session on (see `GrantResponse.node`). */
   node: text().max(64).optional(),
+  /** Publisher grants of a recorded broadcast: the recording the SFU writes (see recording.ts). */
+  rec: RecordingClaim.optional(),
 });
 export type GrantClaims = z.infer<typeof GrantClaims>;

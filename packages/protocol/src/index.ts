@@ -9,6 +9,7 @@ export * from './languages.js';
 export * from './media-directory.js';
 export * from './media-plane.js';
 export * from './media-urls.js';
+export * from './recording.js';
 export * from './rooms.js';
 export * from './signaling.js';
 export * from './text.js';
