@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
 import type { SessionEvent, SfuSessionInfo, SfuSessionKind } from '@fusionflow/protocol';
 import type { RTCPeerConnection } from 'werift';
+import { sendCloseNotify } from '../peer/dtls-close-notify.js';
 import { gathered } from '../peer/peer-factory.js';
 import { type IceFragment, iceFragmentOf, iceUfragOf, normalizeOffer, withNewIce } from '../peer/sdp.js';
 
@@ -247,6 +248,8 @@ export abstract class MediaSession extends Emitter<MediaSessionEvents> {
       if (reason !== 'deleted') this.notify({ type: 'ended', reason });
       this.#ended = true;
       try {
+        // tell the peer at once (RFC 7675 §5.2) instead of leaving it to notice unanswered consent checks
+        await sendCloseNotify(this.pc);
         await this.pc.close();
       } catch (err) {
         this.logger.warn({ err }, 'error closing peer connection');
