@@ -1,5 +1,5 @@
 import replyFrom from '@fastify/reply-from';
-import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
+import { AppError, unauthorized } from '@fusionflow/kit';
 import {
   ErrorBody,
   ErrorCode,
@@ -16,6 +16,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/http-app.js';
+import { signedInternalJson } from '../../http/internal-request.js';
 import { publicOriginOf } from '../../http/public-origin.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import type { LiveService } from './live-service.js';
@@ -84,21 +85,7 @@ export async function registerLiveRoutes(
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    const verified = (request: FastifyRequest): unknown => {
-      const body = typeof request.body === 'string' ? request.body : '';
-      const result = verifyInternalRequest(o.secret, {
-        method: request.method,
-        path: request.url.split('?')[0]!,
-        body,
-        headers: request.headers,
-      });
-      if (result !== 'ok') throw unauthorized(`internal request signature ${result}`);
-      try {
-        return JSON.parse(body);
-      } catch {
-        throw new AppError(ErrorCode.MalformedJson, 'request body is not valid JSON');
-      }
-    };
+    const verified = (request: FastifyRequest): unknown => signedInternalJson(o.secret, request);
     scope.post('/api/internal/sfu/events', { schema: { hide: true } }, async (request, reply) => {
       const event = MediaEvent.safeParse(verified(request));
       if (!event.success) throw new AppError(ErrorCode.ValidationFailed, 'not a media event', event.error.issues);

@@ -1,4 +1,4 @@
-import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
+import { AppError } from '@fusionflow/kit';
 import {
   ErrorBody,
   ErrorCode,
@@ -9,6 +9,7 @@ import {
 } from '@fusionflow/protocol';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { HttpApp } from '../../http/http-app.js';
+import { signedInternalJson } from '../../http/internal-request.js';
 import type { AuthGuard } from '../identity/auth-guard.js';
 import type { Placement } from './placement.js';
 
@@ -36,20 +37,7 @@ export async function registerMediaNodeRoutes(
       MEDIA_NODE_REPORT_PATH,
       { schema: { hide: true }, config: { rateLimit: false } },
       async (request, reply) => {
-        const body = typeof request.body === 'string' ? request.body : '';
-        const check = verifyInternalRequest(o.secret, {
-          method: request.method,
-          path: request.url.split('?')[0]!,
-          body,
-          headers: request.headers,
-        });
-        if (check !== 'ok') throw unauthorized(`internal request signature ${check}`);
-        let json: unknown;
-        try {
-          json = JSON.parse(body);
-        } catch {
-          throw new AppError(ErrorCode.MalformedJson, 'request body is not valid JSON');
-        }
+        const json = signedInternalJson(o.secret, request);
         const report = SfuNodeReport.safeParse(json);
         if (!report.success) {
           throw new AppError(ErrorCode.ValidationFailed, 'not a node report', {
