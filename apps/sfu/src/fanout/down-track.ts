@@ -132,9 +132,9 @@ export class DownTrack extends Emitter<DownTrackEvents> implements TrackSubscrib
     }
     this.#unsubscribe.push(
       sender.onGenericNack.subscribe((nack: GenericNack) => this.#onNack(nack.lost)).unSubscribe,
-      sender.onPictureLossIndication.subscribe(() => this.#requestKeyframe()).unSubscribe,
+      sender.onPictureLossIndication.subscribe(() => this.requestKeyframe()).unSubscribe,
       sender.onRtcp.subscribe((rtcp) => {
-        if (rtcp instanceof RtcpPayloadSpecificFeedback && rtcp.feedback.count === FIR_COUNT) this.#requestKeyframe();
+        if (rtcp instanceof RtcpPayloadSpecificFeedback && rtcp.feedback.count === FIR_COUNT) this.requestKeyframe();
       }).unSubscribe,
     );
     this.pick();
@@ -257,7 +257,8 @@ export class DownTrack extends Emitter<DownTrackEvents> implements TrackSubscrib
     }
   }
 
-  #requestKeyframe(): void {
+  /** Ask the publisher for a keyframe of the layer this viewer gets (throttled by the published track). */
+  requestKeyframe(): void {
     const rid = (this.#current ?? this.#target)?.rid;
     if (rid !== undefined) this.#track.requestKeyframe(rid);
   }

@@ -60,6 +60,8 @@ export abstract class MediaSession extends Emitter<MediaSessionEvents> {
   #heard = -1;
   #heardAt = 0;
   #silent = false;
+  /** ICE restarted or disconnected since media last flowed: the next `connected` resumes media. */
+  #interrupted = false;
   /** The client has heard `ended`: nothing more goes to it. */
   #ended = false;
   readonly #subscriptions: (() => void)[] = [];
@@ -140,6 +142,13 @@ export abstract class MediaSession extends Emitter<MediaSessionEvents> {
   protected abstract onConnected(): void;
 
   /**
+   * Media flows again after an ICE restart, a disconnection or a silence: what the peer missed meanwhile
+   * cannot be repaired by NACKs, so subscribers ask for a keyframe at once instead of waiting for the
+   * viewer's own picture-loss request.
+   */
+  protected onMediaResumed(): void {}
+
+  /**
    * A trickle-ICE PATCH: new candidates for the current ICE session, or (with new credentials) an
    * ICE restart, which answers with the SFU's new credentials and candidates.
    */
@@ -151,6 +160,7 @@ export abstract class MediaSession extends Emitter<MediaSessionEvents> {
       for (const c of fragment.candidates) await this.pc.addIceCandidate(c).catch(() => {});
       return undefined;
     }
+    this.#interrupted = true;
     this.#offer = withNewIce(this.#offer, fragment);
     await this.pc.setRemoteDescription({ type: 'offer', sdp: this.#offer });
     for (const c of fragment.candidates) await this.pc.addIceCandidate(c).catch(() => {});
@@ -199,6 +209,7 @@ export abstract class MediaSession extends Emitter<MediaSessionEvents> {
         this.#silent = false;
         clearTimeout(this.#graceTimer);
         this.#graceTimer = undefined;
+        this.#resumed('silence ended');
       }
     } else if (!this.#silent && now - this.#heardAt > SILENCE_MS) {
       this.#silent = true;
@@ -207,13 +218,22 @@ export abstract class MediaSession extends Emitter<MediaSessionEvents> {
     }
   }
 
+  #resumed(why: string): void {
+    this.#interrupted = false;
+    if (!this.#connected || this.#closed) return;
+    this.logger.info({ why }, 'media resumed');
+    this.onMediaResumed();
+  }
+
   #onIceState(state: string): void {
     if (this.#closed) return;
     this.logger.debug({ state }, 'ICE state');
     if (state === 'connected' || state === 'completed') {
       clearTimeout(this.#graceTimer);
       this.#graceTimer = undefined;
+      if (this.#interrupted) this.#resumed('ICE connected again');
     } else if (state === 'disconnected') {
+      this.#interrupted = true;
       this.#graceTimer ??= setTimeout(() => void this.close('ice_disconnected'), this.timings.disconnectGraceMs);
     } else if (state === 'failed') {
       void this.close('ice_failed');

@@ -186,6 +186,10 @@ export class SubscriberSession extends MediaSession {
     }
   }
 
+  protected override onMediaResumed(): void {
+    for (const dt of this.#downTracks) if (dt.kind === 'video') dt.requestKeyframe();
+  }
+
   protected release(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from '../test-peers.js';
+
+/**
+ * When a viewer's media flows again after an interruption (ICE disconnected, then connected; an ICE
+ * restart), its picture comes back with the first packets, not at the encoder's next periodic keyframe.
+ * The interruption is the state werift reports (the SFU's own peer connection announces it), so this
+ * checks the SFU's reaction, not a network.
+ */
+describe('a WHEP viewer whose transport comes back', () => {
+  let t: TestSfu;
+  beforeAll(async () => {
+    t = await startTestSfu();
+  });
+  afterAll(() => t.close());
+
+  it('gets a keyframe as soon as ICE is connected again', async () => {
+    const pub = new TestPublisher();
+    expect((await pub.publish(t.url, 'resume')).status).toBe(201);
+    await pub.connected();
+    pub.start(20, 1_000_000); // one keyframe at the start, then only when asked
+    const sub = new TestSubscriber();
+    expect((await sub.play(t.url, 'resume')).status).toBe(201);
+    await waitFor(() => sub.keyframes >= 1 && sub.videoPackets > 20, 10_000, 'video at the viewer');
+    const viewer = t.sfu.rooms
+      .room('resume')!
+      .sessions()
+      .find((s) => s.kind === 'subscriber')!;
+    await waitFor(() => viewer.connected, 5000, 'viewer connected');
+    // steady state: no keyframe comes by itself
+    const settled = sub.videoPackets;
+    await waitFor(() => sub.videoPackets > settled + 25, 5000, 'more video');
+    const before = sub.keyframes;
+    const plis = pub.plis;
+
+    viewer.pc.iceConnectionStateChange.execute('disconnected');
+    viewer.pc.iceConnectionStateChange.execute('connected');
+
+    await waitFor(() => pub.plis > plis, 5000, 'a keyframe request at the publisher');
+    await waitFor(() => sub.keyframes > before, 5000, 'a keyframe at the viewer');
+    expect(viewer.closed).toBe(false);
+    await sub.close();
+    await pub.close();
+  }, 30_000);
+});
