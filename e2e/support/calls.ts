@@ -1,4 +1,11 @@
-import type { APIRequestContext, Browser, BrowserContext, Locator, Page } from '@playwright/test';
+import type {
+  APIRequestContext,
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  Locator,
+  Page,
+} from '@playwright/test';
 import { newAccount, signUp, type TestAccount } from './accounts.js';
 import { expect } from './test.js';
 
@@ -12,9 +19,13 @@ export interface Participant {
   errors: string[];
 }
 
-/** A new browser context with a signed-up account. */
-export async function participant(browser: Browser, name: string): Promise<Participant> {
-  const context = await browser.newContext();
+/** A new browser context with a signed-up account (a browser launched by hand needs its baseURL). */
+export async function participant(
+  browser: Browser,
+  name: string,
+  options: BrowserContextOptions = {},
+): Promise<Participant> {
+  const context = await browser.newContext(options);
   const errors: string[] = [];
   context.on('weberror', (e) => errors.push(`uncaught: ${e.error().message}`));
   context.on('console', (m) => {

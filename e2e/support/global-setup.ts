@@ -8,7 +8,7 @@ import type { FullConfig } from '@playwright/test';
 // The same check as the server's suites: exactly the pairs used, the missing Debian packages named.
 import { apertiumFor } from '../../apps/server/src/modules/chat/test-apertium.js';
 import { type Apertium, CHAT_PAIRS, startApertium } from './apertium.js';
-import { type Coturn, startCoturn } from './coturn.js';
+import { type Coturn, type CoturnOptions, startCoturn } from './coturn.js';
 import { startMailbox } from './mailbox.js';
 import { E2E_ENV } from './server-env.js';
 
@@ -80,6 +80,8 @@ export interface PlatformSetup {
   translation: boolean;
   /** More settings for the server (the gateway run sets PUBLIC_URL and TRUST_PROXY). */
   env?: Record<string, string>;
+  /** Where coturn listens (the network suite puts it on its lab's uplink). */
+  coturn?: CoturnOptions;
 }
 
 /**
@@ -100,7 +102,7 @@ export async function startPlatform(config: FullConfig, setup: PlatformSetup): P
   const outputDir = config.projects[0]?.outputDir ?? join(repoRoot, 'e2e/test-results');
   mkdirSync(outputDir, { recursive: true });
   const log = createWriteStream(join(outputDir, 'server.log'));
-  const turn = await startCoturn(join(outputDir, 'coturn.log'));
+  const turn = await startCoturn(join(outputDir, 'coturn.log'), setup.coturn);
   process.env[E2E_ENV.turnPid] = String(turn.child.pid);
   process.env[E2E_ENV.turnDir] = turn.dir;
   process.env[E2E_ENV.turnUrls] = turn.urls.join(',');

@@ -25,4 +25,6 @@ export const E2E_ENV = {
   mailDir: 'FF_E2E_MAIL_DIR',
   /** Why the gateway scenarios are skipped (nginx or openssl missing), when they are. */
   gatewaySkip: 'FF_E2E_GATEWAY_SKIP',
+  /** Why the network suite is skipped (not root, iproute2, iptables or python3 missing), when it is. */
+  networksSkip: 'FF_E2E_NETWORKS_SKIP',
 } as const;

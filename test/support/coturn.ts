@@ -34,18 +34,20 @@ export interface CoturnOptions {
    * forwarding does.
    */
   externalIp?: string;
+  /** The address coturn listens and relays on (default 127.0.0.1; the network suite uses its lab's uplink). */
+  ip?: string;
 }
 
-/** A free UDP port on 127.0.0.1 whose TCP twin is free too (coturn listens on both). */
-async function freePort(): Promise<number> {
+/** A free UDP port on the address whose TCP twin is free too (coturn listens on both). */
+async function freePort(ip: string): Promise<number> {
   for (;;) {
     const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => socket.bind(0, ip, resolve));
     const { port } = socket.address();
     const tcp = createServer();
     const free = await new Promise<boolean>((resolve) => {
       tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
+      tcp.listen(port, ip, () => resolve(true));
     });
     await new Promise<void>((resolve) => (free ? tcp.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => socket.close(() => resolve()));
@@ -54,7 +56,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Whether a STUN Binding request to the port is answered (coturn is up). */
-async function answersStun(port: number): Promise<boolean> {
+async function answersStun(ip: string, port: number): Promise<boolean> {
   const socket = createSocket('udp4');
   try {
     const request = Buffer.alloc(20);
@@ -67,7 +69,7 @@ async function answersStun(port: number): Promise<boolean> {
         clearTimeout(timer);
         resolve(true);
       });
-      socket.send(request, port, '127.0.0.1');
+      socket.send(request, port, ip);
     });
   } finally {
     socket.close();
@@ -81,16 +83,17 @@ async function answersStun(port: number): Promise<boolean> {
  */
 export async function startCoturn(o: CoturnOptions = {}): Promise<Coturn> {
   const dir = mkdtempSync(join(tmpdir(), 'ff-coturn-'));
-  const port = await freePort();
-  const tlsPort = o.tls ? await freePort() : undefined;
+  const ip = o.ip ?? '127.0.0.1';
+  const port = await freePort(ip);
+  const tlsPort = o.tls ? await freePort(ip) : undefined;
   const secret = randomBytes(24).toString('base64url');
   const realm = o.realm ?? 'fusionflow.test';
   const child = spawn(
     'turnserver',
     [
       '-n',
-      '--listening-ip=127.0.0.1',
-      '--relay-ip=127.0.0.1',
+      `--listening-ip=${ip}`,
+      `--relay-ip=${ip}`,
       `--listening-port=${port}`,
       `--realm=${realm}`,
       '--use-auth-secret',
@@ -129,7 +132,7 @@ export async function startCoturn(o: CoturnOptions = {}): Promise<Coturn> {
     if (failed) throw new Error(`could not start turnserver (apt-get install coturn): ${failed.message}`);
     if (child.exitCode !== null)
       throw new Error(`turnserver exited (${child.exitCode})${o.logFile ? `; see ${o.logFile}` : ''}`);
-    if (await answersStun(port)) {
+    if (await answersStun(ip, port)) {
       return {
         dir,
         port,
@@ -137,8 +140,8 @@ export async function startCoturn(o: CoturnOptions = {}): Promise<Coturn> {
         secret,
         realm,
         urls: [
-          `turn:127.0.0.1:${port}?transport=udp`,
-          `turn:127.0.0.1:${port}?transport=tcp`,
+          `turn:${ip}:${port}?transport=udp`,
+          `turn:${ip}:${port}?transport=tcp`,
           ...(tlsPort ? [`turns:localhost:${tlsPort}?transport=tcp`] : []),
         ],
         child,
@@ -147,5 +150,5 @@ export async function startCoturn(o: CoturnOptions = {}): Promise<Coturn> {
     }
   }
   await stop();
-  throw new Error(`turnserver did not answer on 127.0.0.1:${port}`);
+  throw new Error(`turnserver did not answer on ${ip}:${port}`);
 }
