@@ -72,6 +72,8 @@ async function broadcast(studioIn: Person, viewerIn: Person): Promise<{ studio: 
   const viewerContext = await viewerBrowser.newContext({ baseURL: platformUrl() });
   await trackPeerConnections(viewerContext);
   const viewer = await viewerContext.newPage();
+  // Signed in: TURN costs the operator, so guests get STUN only (IceServerIssuer) and no relay behind a UDP block.
+  await signUp(viewer, newAccount('viewer'));
   await viewer.goto(studio.url());
   await expect.poll(async () => (await videoIn(viewer)).framesDecoded, { timeout: 40_000 }).toBeGreaterThan(0);
   return { studio, viewer };

@@ -343,7 +343,7 @@ export class CallClient extends Emitter<CallEvents> {
     this.emit('joined', msg);
     if (!sameMedia(this.#desired, this.#held)) this.#signaling?.send('media-state', this.#desired);
     for (const entry of this.#peers.values()) this.#ensureConnection(entry, msg.resumed);
-    if (this.#restartOnRejoin) this.#onNetworkChange();
+    if (this.#restartOnRejoin) this.#restartIceAll();
     this.#startSampler();
     this.#stopWatchingNetwork ??= (this.#o.watchNetwork ?? watchNetworkChanges)(() => this.#onNetworkChange());
   }
@@ -504,15 +504,24 @@ export class CallClient extends Emitter<CallEvents> {
     }
   }
 
-  /** The device's network changed: every peer connection's route is suspect, restart ICE on all of them. */
+  /**
+   * The device's network changed: every route made on the old network is suspect, the signaling connection's
+   * too (its socket lost its address and may not know it yet, so what is sent on it is lost). Reconnect
+   * signaling now (the slot resumes) and restart ICE on every peer connection once rejoined.
+   */
   #onNetworkChange(): void {
     if (this.#closed || !this.#self) return;
-    if (this.#status !== 'joined' || !this.#signaling?.connected) {
-      // Nothing can be sent now (the signaling connection went with the network): do it once back.
-      this.#restartOnRejoin = true;
-      return;
+    this.#restartOnRejoin = true;
+    if (this.#signaling?.connected) {
+      this.#log('network changed; reconnecting signaling, then restarting ICE');
+      this.#signaling.dropConnection();
     }
+  }
+
+  /** Restart ICE on every peer connection (after a network change, once signaling is back). */
+  #restartIceAll(): void {
     this.#restartOnRejoin = false;
+    if (!this.#self) return;
     this.#log('network changed; restarting ICE');
     for (const entry of this.#peers.values()) {
       const s = entry.session;

@@ -55,3 +55,8 @@ export function watchNetworkChanges(onChange: () => void, signals: NetworkSignal
     connection?.removeEventListener('change', onConnection);
   };
 }
+
+/** Whether the browser says it has no network at all (`navigator.onLine === false`); false where nobody says. */
+export function isOffline(): boolean {
+  return (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
+}

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WhepPlayer } from './whep-client.js';
 import type { IceRestartEvent } from './whip-whep-session.js';
 
@@ -110,7 +110,10 @@ function fakeNetwork() {
   };
 }
 
-async function started(patch: () => Response | Promise<Response>, extra: { autoRestartIce?: boolean } = {}) {
+async function started(
+  patch: () => Response | Promise<Response>,
+  extra: { autoRestartIce?: boolean; iceRestartTimeoutMs?: number } = {},
+) {
   const s = server(patch);
   const network = fakeNetwork();
   let pc!: FakePeer;
@@ -182,6 +185,40 @@ describe('WhipWhepSession ICE restarts', () => {
     t.network.change();
     await until('a second PATCH', () => t.patches().length === 2);
     await t.player.stop();
+  });
+
+  it('a network change while a restart waits for ICE starts a new restart at once, without waiting out the first', async () => {
+    const t = await started(restartAnswer, { iceRestartTimeoutMs: 60_000 });
+    t.pc.ice('disconnected');
+    await until('the first answer', () => t.player.etag === '"s1"');
+    // The first restart now waits for ICE on the network the device left; the device is on a new one.
+    t.network.change();
+    await until('a second PATCH', () => t.patches().length === 2);
+    expect(t.patches()[1]!.body).toContain('a=ice-ufrag:c2\r\n');
+    t.pc.ice('connected');
+    await until('restarted', () => t.events.at(-1)?.state === 'restarted');
+    expect(t.events).toEqual([
+      { state: 'restarting', cause: 'disconnected' },
+      { state: 'restarting', cause: 'network' },
+      { state: 'restarted' },
+    ]);
+    await t.player.stop();
+  });
+
+  it('does not restart on ICE disconnected while the browser is offline; the network change that follows does', async () => {
+    vi.stubGlobal('navigator', { onLine: false });
+    try {
+      const t = await started(restartAnswer);
+      t.pc.ice('disconnected');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(t.patches()).toHaveLength(0);
+      vi.stubGlobal('navigator', { onLine: true });
+      t.network.change();
+      await until('the PATCH', () => t.patches().length === 1);
+      await t.player.stop();
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('tells `failed` when the server no longer has the session (404), and rolls the offer back', async () => {

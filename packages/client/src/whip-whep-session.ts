@@ -4,7 +4,7 @@ import { Emitter } from './emitter.js';
 import { errorOfResponse, FusionFlowError, networkError } from './fusionflow-error.js';
 import { answerWithNewIce, iceCredentialsOf, iceRestartFragment } from './ice-restart.js';
 import { firstCandidates, IceTrickle } from './ice-trickle.js';
-import { watchNetworkChanges } from './network-watcher.js';
+import { isOffline, watchNetworkChanges } from './network-watcher.js';
 
 /** The RTCPeerConnection constructor to use (the browser's, or werift's in Node tests). */
 export type PeerConnectionClass = new (config?: RTCConfiguration) => RTCPeerConnection;
@@ -76,6 +76,10 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   #answer = '';
   #etag: string | null = null;
   #restart: Promise<void> | undefined;
+  /** A network change came during the restart in flight: if that one fails, start another at once. */
+  #restartAgain = false;
+  /** Ends the restart in flight's wait for ICE (it was made for the network the device just left). */
+  #cutShort: (() => void) | undefined;
   #stopWatching: (() => void) | undefined;
   #closed = false;
   readonly #fetch: FetchLike;
@@ -208,6 +212,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
     return new Promise((resolve, reject) => {
       const done = (error?: FusionFlowError) => {
         clearTimeout(timer);
+        this.#cutShort = undefined;
         pc.removeEventListener('iceconnectionstatechange', onState);
         if (error) reject(error);
         else resolve();
@@ -223,6 +228,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
         () => done(new FusionFlowError(ClientErrorCode.Timeout, 'ICE did not connect again after the restart')),
         this.o.iceRestartTimeoutMs ?? 5000,
       );
+      this.#cutShort = () => done(new FusionFlowError(ClientErrorCode.Disconnected, 'the network changed again'));
       pc.addEventListener('iceconnectionstatechange', onState);
     });
   }
@@ -241,14 +247,27 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   }
 
   #autoRestart(cause: 'disconnected' | 'network'): void {
-    if (this.#closed || this.#restart) return;
+    if (this.#closed) return;
+    if (this.#restart) {
+      // The restart in flight was made on the network the device just left: do not wait out its timeout.
+      if (cause === 'network') {
+        this.#restartAgain = true;
+        this.#cutShort?.();
+      }
+      return;
+    }
+    // Offline, a PATCH cannot go out and no candidate can be gathered: the `online` that follows restarts.
+    if (cause === 'disconnected' && isOffline()) return;
+    this.#restartAgain = false;
     this.emit('iceRestart', { state: 'restarting', cause });
     this.restartIce().then(
       () => {
         if (!this.#closed) this.emit('iceRestart', { state: 'restarted' });
       },
       (err: unknown) => {
-        if (!this.#closed) this.emit('iceRestart', { state: 'failed', error: FusionFlowError.from(err) });
+        if (this.#closed) return;
+        if (this.#restartAgain) this.#autoRestart('network');
+        else this.emit('iceRestart', { state: 'failed', error: FusionFlowError.from(err) });
       },
     );
   }
