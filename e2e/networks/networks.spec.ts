@@ -6,6 +6,7 @@ import { expect, test } from '../support/test.js';
 import { trackPeerConnections } from '../support/webrtc.js';
 import { blockUdp, connect, disconnect, HOME_NETWORK, impair, type Person, resetLab } from './support/lab.js';
 import { browserIn, pathOf, platformUrl, recordFigures, videoBackAfter, videoIn, videoOver } from './support/people.js';
+import { recordTimeline, timelineOf } from './support/timeline.js';
 
 test.describe.configure({ timeout: 150_000 });
 
@@ -35,6 +36,7 @@ async function personIn(person: Person, name: string): Promise<Participant> {
   const p = await participant(browser, name, { baseURL: platformUrl() });
   people.push(p);
   await trackPeerConnections(p.context);
+  await recordTimeline(p.context);
   return p;
 }
 
@@ -57,6 +59,7 @@ async function broadcast(studioIn: Person, viewerIn: Person): Promise<{ studio: 
   browsers.push(studioBrowser, viewerBrowser);
   const studioContext = await studioBrowser.newContext({ baseURL: platformUrl() });
   await trackPeerConnections(studioContext);
+  await recordTimeline(studioContext);
   const studio = await studioContext.newPage();
   await signUp(studio, newAccount('streamer'));
   await studio.getByRole('link', { name: 'Create room' }).click();
@@ -71,6 +74,7 @@ async function broadcast(studioIn: Person, viewerIn: Person): Promise<{ studio: 
   await expect(studio.getByTestId('on-air')).toBeVisible({ timeout: 30_000 });
   const viewerContext = await viewerBrowser.newContext({ baseURL: platformUrl() });
   await trackPeerConnections(viewerContext);
+  await recordTimeline(viewerContext);
   const viewer = await viewerContext.newPage();
   // Signed in: TURN costs the operator, so guests get STUN only (IceServerIssuer) and no relay behind a UDP block.
   await signUp(viewer, newAccount('viewer'));
@@ -140,6 +144,7 @@ for (const mover of ['a', 'b'] as const) {
       videoBackAtAnaMs: atAna,
       videoBackAtBenMs: atBen,
       peerConnections: { ana: (await videoIn(ana.page)).peers, ben: (await videoIn(ben.page)).peers },
+      timelines: { ana: await timelineOf(ana.page, up), ben: await timelineOf(ben.page, up) },
     });
   });
 }
@@ -151,6 +156,7 @@ test('network switch of a WHEP viewer: the picture comes back without the viewer
   recordFigures('watch, network switch of the viewer', {
     videoBackMs: back,
     peerConnections: (await videoIn(viewer)).peers,
+    timeline: await timelineOf(viewer, up),
   });
 });
 
@@ -162,5 +168,6 @@ test('network switch of the WHIP studio: viewers get the picture back', async ()
   recordFigures('watch, network switch of the studio', {
     videoBackAtViewerMs: back,
     studioPeerConnections: (await videoIn(studio)).peers,
+    timelines: { studio: await timelineOf(studio, up), viewer: await timelineOf(viewer, up) },
   });
 });

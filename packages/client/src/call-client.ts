@@ -512,10 +512,8 @@ export class CallClient extends Emitter<CallEvents> {
   #onNetworkChange(): void {
     if (this.#closed || !this.#self) return;
     this.#restartOnRejoin = true;
-    if (this.#signaling?.connected) {
-      this.#log('network changed; reconnecting signaling, then restarting ICE');
-      this.#signaling.dropConnection();
-    }
+    this.#log('network changed; reconnecting signaling, then restarting ICE');
+    this.#signaling?.reconnectNow();
   }
 
   /** Restart ICE on every peer connection (after a network change, once signaling is back). */

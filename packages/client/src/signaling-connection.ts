@@ -195,6 +195,20 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
     this.#socket.io.engine?.close();
   }
 
+  /**
+   * Reconnect now, without waiting out a retry's backoff (the device just got a network, or another one): a
+   * connection made on the old network is dropped first, since its socket likely died without knowing it yet.
+   */
+  reconnectNow(): void {
+    if (this.#closed) return;
+    if (this.#socket.connected) this.#socket.io.engine?.close();
+    if (this.#socket.connected) return;
+    clearTimeout(this.#retry);
+    // Socket.IO has no "retry now": leaving and connecting again cancels its pending attempt and opens at once.
+    this.#socket.disconnect();
+    this.#socket.connect();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
