@@ -19,6 +19,26 @@ export async function recordTimeline(context: BrowserContext): Promise<void> {
         super(config);
         const n = ++made;
         note(`pc${n} created`);
+        // Video in and out every 500 ms: packets, frames, keyframes (is it the network, or a missing keyframe?).
+        const sampler = setInterval(async () => {
+          if (this.connectionState === 'closed') return clearInterval(sampler);
+          const v = { inPackets: 0, inFrames: 0, inKeyframes: 0, outFrames: 0, outKeyframes: 0, outPackets: 0 };
+          (await this.getStats()).forEach((r: any) => {
+            if (r.kind !== 'video') return;
+            if (r.type === 'inbound-rtp') {
+              v.inPackets += r.packetsReceived ?? 0;
+              v.inFrames += r.framesDecoded ?? 0;
+              v.inKeyframes += r.keyFramesDecoded ?? 0;
+            } else if (r.type === 'outbound-rtp') {
+              v.outPackets += r.packetsSent ?? 0;
+              v.outFrames += r.framesEncoded ?? 0;
+              v.outKeyframes += r.keyFramesEncoded ?? 0;
+            }
+          });
+          note(
+            `pc${n} video in ${v.inPackets} pkts ${v.inFrames} frames ${v.inKeyframes} key; out ${v.outPackets} pkts ${v.outFrames} frames ${v.outKeyframes} key`,
+          );
+        }, 500);
         this.addEventListener('iceconnectionstatechange', () => note(`pc${n} ice ${this.iceConnectionState}`));
         this.addEventListener('signalingstatechange', () => note(`pc${n} signaling ${this.signalingState}`));
       }
@@ -49,6 +69,14 @@ export async function recordTimeline(context: BrowserContext): Promise<void> {
       }
       return (open as any).call(this, method, url, ...rest);
     } as typeof XMLHttpRequest.prototype.open;
+    for (const method of ['createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription'] as const) {
+      const native = Native.prototype[method] as (...args: unknown[]) => Promise<unknown>;
+      (Native.prototype as any)[method] = function (this: RTCPeerConnection, ...args: unknown[]) {
+        const type = (args[0] as { type?: string } | undefined)?.type;
+        note(`${method}${type ? ` ${type}` : ''} called`);
+        return native.apply(this, args);
+      };
+    }
     const NativeSocket = window.WebSocket;
     window.WebSocket = class extends NativeSocket {
       constructor(url: string | URL, protocols?: string | string[]) {

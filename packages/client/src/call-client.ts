@@ -147,6 +147,8 @@ interface PeerEntry {
 }
 
 const now = () => (globalThis.performance?.now?.() ?? Date.now()) as number;
+/** How long an ICE restart's checks get before a `disconnected` asks for another one (the 3 s last resort stays). */
+const RESTART_UNDER_WAY_MS = 2500;
 const sameMedia = (a: MediaState, b: MediaState) => a.camera === b.camera && a.mic === b.mic && a.screen === b.screen;
 
 /**
@@ -494,8 +496,13 @@ export class CallClient extends Emitter<CallEvents> {
     if (state === 'disconnected') {
       // Most often the network changed under this side or the peer: restart ICE now rather than
       // wait to see whether it heals (an ICE restart on a blip costs one offer and answer).
-      this.#log('peer connection disconnected; restarting ICE', { peerId: entry.state.peerId });
-      this.#ensureConnection(entry, false);
+      // Unless a restart is under way: asking again would start its checks over.
+      if (session.restartedWithin(RESTART_UNDER_WAY_MS)) {
+        this.#log('peer connection disconnected during an ICE restart; waiting for it', { peerId: entry.state.peerId });
+      } else {
+        this.#log('peer connection disconnected; restarting ICE', { peerId: entry.state.peerId });
+        this.#ensureConnection(entry, false);
+      }
       // Last resort, should that offer or replay request be lost: ask again.
       entry.disconnectedTimer = setTimeout(() => {
         if (entry.session === session && session.connectionState === 'disconnected')

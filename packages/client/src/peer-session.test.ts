@@ -44,7 +44,7 @@ class FakePeerConnection {
   }
 }
 
-const initiator = () => {
+const initiator = (freshOfferMs = 0) => {
   const pc = new FakePeerConnection();
   const sent: { kind: SignalKind; payload: SdpPayload | CandidatePayload }[] = [];
   const session = new PeerSession({
@@ -56,6 +56,7 @@ const initiator = () => {
     send: (kind, payload) => sent.push({ kind, payload }),
     onTrack: () => {},
     onConnectionState: () => {},
+    freshOfferMs,
   });
   const offers = () => sent.filter((s) => s.kind === 'offer').map((s) => s.payload as SdpPayload);
   return { pc, session, offers };
@@ -81,6 +82,28 @@ describe('PeerSession (initiator)', () => {
     await session.start();
     for (let i = 0; i < 3; i++) await session.renegotiate(true);
     expect(offers().map((o) => o.revision)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('the same request again while the restart offer is fresh shares that offer; unanswered, it is made again', async () => {
+    const { pc, session, offers } = initiator(200);
+    await session.start();
+    // The first offer is not a restart: a restart request takes it back at once.
+    await session.renegotiate(true);
+    // One network change, several triggers on the peer's side: no rollback for each.
+    await session.renegotiate(true);
+    await session.renegotiate(false);
+    expect(offers().map((o) => o.revision)).toEqual([1, 2]);
+    // No answer by the time it is 200 ms old: the offer went nowhere, so it is taken back and made again.
+    for (let i = 0; i < 100 && offers().length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(offers().at(-1)).toMatchObject({ revision: 3, restartIce: true });
+    expect(pc.calls.filter((c) => c === 'local:rollback')).toHaveLength(2);
+    // Answered in time, nothing more happens.
+    await session.handleAnswer({ sdp: 'answer-3', session: 's1', revision: 3 });
+    await session.renegotiate(true);
+    await session.handleAnswer({ sdp: 'answer-4', session: 's1', revision: 4 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(offers().map((o) => o.revision)).toEqual([1, 2, 3, 4]);
+    session.close();
   });
 
   it('the late answer to a rolled-back offer is ignored; the answer to the current one is applied', async () => {

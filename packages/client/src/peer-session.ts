@@ -28,6 +28,12 @@ export interface PeerSessionOptions {
   onTrack(track: MediaStreamTrack): void;
   onConnectionState(state: RTCPeerConnectionState): void;
   log?: (message: string, data?: Record<string, unknown>) => void;
+  /**
+   * An unanswered offer younger than this is not taken back for the same request again (default 1000 ms): one
+   * network change makes the peer ask on several triggers at once, and each rollback would restart ICE again.
+   * Still unanswered at that age, it is taken back and made again.
+   */
+  freshOfferMs?: number;
 }
 
 /** A transceiver's media kind (browsers: its receiver's track; some Node stacks name it on the transceiver). */
@@ -56,6 +62,16 @@ export class PeerSession {
   #tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null } = { audio: null, video: null };
   #pendingCandidates: (RTCIceCandidateInit | null)[] = [];
   #makingOffer = false;
+  /** The connection went `disconnected` or `failed` since it was last `connected`. */
+  #interrupted = false;
+  /** When this side last sent (initiator) or answered (responder) an ICE restart offer. */
+  #restartedAt = Number.NEGATIVE_INFINITY;
+  /** Initiator: when the offer now out was sent, and whether it restarts ICE. */
+  #offeredAt = 0;
+  #offerRestartsIce = false;
+  /** Initiator: asked again while the offer was fresh; looked at again once it is not. */
+  #recheck: ReturnType<typeof setTimeout> | undefined;
+  #recheckRestartIce = false;
   #pendingRestart: { restartIce: boolean } | undefined;
   /** Initiator: the number of the offer last sent (an answer names the offer it answers). */
   #revision = 0;
@@ -85,7 +101,14 @@ export class PeerSession {
       if (!this.#closed) this.o.onTrack(e.track);
     };
     this.pc.onconnectionstatechange = () => {
-      if (!this.#closed) this.o.onConnectionState(this.pc.connectionState);
+      if (this.#closed) return;
+      const state = this.pc.connectionState;
+      if (state === 'disconnected' || state === 'failed') this.#interrupted = true;
+      else if (state === 'connected' && this.#interrupted) {
+        this.#interrupted = false;
+        void this.#sendKeyframe();
+      }
+      this.o.onConnectionState(state);
     };
   }
 
@@ -122,6 +145,12 @@ export class PeerSession {
     }
     this.#pendingRestart = undefined;
     if (this.pc.signalingState === 'have-local-offer') {
+      const fresh = this.o.freshOfferMs ?? 1000;
+      const age = Date.now() - this.#offeredAt;
+      if (age < fresh && (this.#offerRestartsIce || !wanted)) {
+        this.#recheckLater(fresh - age, wanted);
+        return;
+      }
       this.o.log?.('unanswered offer rolled back', { peerId: this.peerId, restartIce: wanted });
       await this.pc.setLocalDescription({ type: 'rollback' });
       if (this.#closed) return;
@@ -129,8 +158,33 @@ export class PeerSession {
     await this.#offer(wanted);
   }
 
+  /** The offer out is what was asked for; if it is still unanswered once no longer fresh, offer again then. */
+  #recheckLater(ms: number, restartIce: boolean): void {
+    this.#recheckRestartIce ||= restartIce;
+    if (this.#recheck) return;
+    const revision = this.#revision;
+    this.#recheck = setTimeout(() => {
+      this.#recheck = undefined;
+      const wanted = this.#recheckRestartIce;
+      this.#recheckRestartIce = false;
+      if (this.#closed || this.#revision !== revision || this.pc.signalingState !== 'have-local-offer') return;
+      this.renegotiate(wanted).catch((err: unknown) =>
+        this.o.log?.('offer again failed', { peerId: this.peerId, error: String(err) }),
+      );
+    }, ms);
+  }
+
+  /**
+   * An ICE restart was offered or answered within the last `ms`: its checks are still running, and the
+   * `disconnected` the old route reports meanwhile is no reason to restart once more.
+   */
+  restartedWithin(ms: number): boolean {
+    return Date.now() - this.#restartedAt < ms;
+  }
+
   async handleOffer(payload: SdpPayload): Promise<void> {
     if (this.initiator || this.#closed) return;
+    if (payload.restartIce) this.#restartedAt = Date.now();
     await this.pc.setRemoteDescription({ type: 'offer', sdp: payload.sdp });
     for (const t of this.pc.getTransceivers()) {
       const kind = kindOf(t);
@@ -182,6 +236,30 @@ export class PeerSession {
     }
   }
 
+  /**
+   * Media flows again after an interruption (an ICE restart, a network switch): the peer's decoder waits for
+   * frames lost meanwhile, and a browser cannot ask its peer for a keyframe, so the sender makes one: switching
+   * its video encoding off and on restarts the encoder, whose first frame is a keyframe. Without it the picture
+   * stays frozen, with packets arriving, until the receiver's own keyframe request seconds later.
+   */
+  async #sendKeyframe(): Promise<void> {
+    for (const t of this.pc.getTransceivers()) {
+      if (kindOf(t) !== 'video' || !t.sender.track || typeof t.sender.getParameters !== 'function') continue;
+      try {
+        const off = t.sender.getParameters();
+        if (!off.encodings?.length) continue;
+        for (const e of off.encodings) e.active = false;
+        await t.sender.setParameters(off);
+        const on = t.sender.getParameters();
+        for (const e of on.encodings) e.active = true;
+        await t.sender.setParameters(on);
+        this.o.log?.('keyframe sent after an interruption', { peerId: this.peerId });
+      } catch (err) {
+        this.o.log?.('could not send a keyframe', { peerId: this.peerId, error: String(err) });
+      }
+    }
+  }
+
   /** What arrives from the peer, and over which route. */
   async stats(): Promise<PeerStats> {
     const out: PeerStats = {
@@ -230,6 +308,7 @@ export class PeerSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#recheck);
     this.pc.onicecandidate = null;
     this.pc.ontrack = null;
     this.pc.onconnectionstatechange = null;
@@ -244,6 +323,9 @@ export class PeerSession {
       const offer = await this.pc.createOffer(restartIce ? { iceRestart: true } : {});
       await this.pc.setLocalDescription(offer);
       this.#revision += 1;
+      this.#offeredAt = Date.now();
+      this.#offerRestartsIce = restartIce;
+      if (restartIce) this.#restartedAt = this.#offeredAt;
       this.o.send('offer', {
         sdp: this.pc.localDescription?.sdp ?? offer.sdp ?? '',
         session: this.session,
