@@ -89,6 +89,15 @@ describe('MediaReporter', () => {
     expect(quiet.sent).toEqual([]);
   });
 
+  it('starts the join clock again while nobody publishes yet (the wait for the streamer is no join time)', () => {
+    const { r, sent } = reporter('watch');
+    r.start(0);
+    r.restartJoinClock(5000);
+    r.observe({}, sample(5800, 2), true);
+    r.restartJoinClock(9000);
+    expect(sent[0]?.report.joinSeconds).toBe(0.8);
+  });
+
   it('takes nothing after the end, and a failing send does not throw', () => {
     const r = new MediaReporter({
       kind: 'call',

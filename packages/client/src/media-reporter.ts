@@ -61,6 +61,14 @@ export class MediaReporter {
     this.#startedAt ??= at;
   }
 
+  /**
+   * Start the join clock again, until the session has joined (a player told that nobody publishes yet: the wait for
+   * the streamer is no join time).
+   */
+  restartJoinClock(at = this.#now()): void {
+    if (!this.#joined) this.#startedAt = at;
+  }
+
   /** A connection's latest stats sample (`connection`: anything that stands for it, e.g. its RTCPeerConnection). */
   observe(connection: object, sample: StatsSample, expectVideo: boolean): void {
     if (this.#ended) return;
