@@ -114,6 +114,15 @@ describe.each(testDatabases())('media reports on $name', (db) => {
     expect((await report({ kind: 'watch', freezes: 1 }, guest, liveRoom)).status).toBe(204);
   });
 
+  it('is in the OpenAPI description with its body schema', async () => {
+    const spec = await t.call('GET', '/docs/json');
+    expect(spec.status).toBe(200);
+    const post = spec.body.paths['/api/rooms/{id}/media-reports'].post;
+    const body = post.requestBody.content['application/json'].schema;
+    expect(body.properties.kind.enum).toEqual(['call', 'watch']);
+    expect(body.properties.joinSeconds.maximum).toBe(300);
+  });
+
   it('limits each user to MEDIA_REPORTS_PER_MINUTE reports a minute (others are not affected)', async () => {
     const burster = await t.signUp('Burster');
     const statuses: number[] = [];
