@@ -9,6 +9,7 @@ import { ConnectionBadge, RelayNotice } from '../components/connection-badge';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 import { CallMeter, PrivateCallNotice, RemovedNotice } from './call-meter';
+import { callNetwork } from './call-network';
 import { useCall, wasInCall } from './use-call';
 
 /**
@@ -152,15 +153,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
   }
 
   const peers = view.peers;
-  // A peer connection ICE is restarting (it went disconnected or failed while the peer is still on signaling).
-  const mediaReconnecting = peers.some(
-    (p) => p.state.connected && (p.connection === 'disconnected' || p.connection === 'failed'),
-  );
-  // Every connection that has a route goes through TURN from this side, and the user did not ask for that.
-  const routed = peers.filter((p) => p.connection === 'connected' && p.quality?.localCandidateType);
-  const relayForced = view.relayOnly;
-  const relayedHere =
-    !relayForced && routed.length > 0 && routed.every((p) => p.quality?.localCandidateType === 'relay');
+  const { mediaReconnecting, relayedByNetwork } = callNetwork(peers, view.relayOnly);
   return (
     <section
       className="call"
@@ -180,7 +173,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
           </div>
         )
       )}
-      {relayedHere && <RelayNotice />}
+      {relayedByNetwork && <RelayNotice />}
       {view.billing && view.billing.status !== 'ended' && <CallMeter billing={view.billing} />}
       <div className={`call-grid call-grid-${Math.min(peers.length + 1, 4)}`}>
         <SelfTile
