@@ -141,7 +141,7 @@ describe('CallClient in Node (werift peer connections)', () => {
     expect(b.peers).toEqual([]);
   });
 
-  it('reports the call’s join time and route to the control plane, which counts them in call_join_seconds', async () => {
+  it('reports the call’s join time, route and ICE failures to the control plane, which counts them in its metrics', async () => {
     const owner = await t.signUp('Reporter');
     const roomId = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'call', title: 'Rep' } }))
       .body.id as string;
@@ -162,7 +162,8 @@ describe('CallClient in Node (werift peer connections)', () => {
       },
     });
     reporter.start();
-    const a = client(owner.token, undefined, { reporter });
+    const pcs: RTCPeerConnection[] = [];
+    const a = client(owner.token, pcs, { reporter });
     const b = client((await t.call('POST', '/api/auth/guest')).body.accessToken as string);
     a.setMedia({ camera: true, mic: true });
     b.setMedia({ camera: true, mic: true });
@@ -172,10 +173,17 @@ describe('CallClient in Node (werift peer connections)', () => {
     await expect.poll(() => reports.length).toBe(1);
     expect(reports[0]).toMatchObject({ kind: 'call', candidateTypes: { host: 1 } });
     expect(reports[0]!.joinSeconds).toBeGreaterThan(0);
+    // ICE fails on A's side (as a browser's connection does when its route is gone for good): counted once.
+    const pc = pcs.at(-1)!;
+    Object.defineProperty(pc, 'connectionState', { value: 'failed', configurable: true });
+    pc.onconnectionstatechange?.();
+    delete (pc as { connectionState?: unknown }).connectionState;
     a.leave();
     reporter.end();
-    expect(await Promise.all(statuses)).toEqual([204]);
+    expect(reports[1]).toMatchObject({ kind: 'call', iceFailures: { failed: 1 } });
+    expect(await Promise.all(statuses)).toEqual([204, 204]);
     const metrics = (await t.call('GET', '/metrics')).body as string;
+    expect(metrics).toMatch(/^ice_failures_total\{kind="call",reason="failed"\} [1-9]/m);
     expect(metrics).toMatch(/^call_join_seconds_count [1-9]/m);
     expect(metrics).toMatch(/^ice_candidate_type_total\{kind="call",type="host"\} [1-9]/m);
   });
