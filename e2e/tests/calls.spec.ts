@@ -49,6 +49,53 @@ test('two people in a call see each other: both decode frames', async ({ browser
   }
 });
 
+test('each tile shows how its connection is doing, and the control plane counts the join times', async ({
+  browser,
+  request,
+}, testInfo) => {
+  const people: Participant[] = [];
+  try {
+    const ana = await participant(browser, 'Ana Quality');
+    const ben = await participant(browser, 'Ben Quality');
+    people.push(ana, ben);
+    const joinsBefore = await metric(request, 'call_join_seconds_count');
+    const hostBefore = await metric(request, 'ice_candidate_type_total', 'kind="call",type="host"');
+    const url = await createCall(ana.page, 'Quality');
+    await joinCall(ana.page, url);
+    await joinCall(ben.page, url);
+    await expectDecoding(ben.page, 'Ana Quality');
+    await expectDecoding(ana.page, 'Ben Quality');
+
+    // The badge is computed from getStats: frames decoded behind it, a frame rate, a round trip, the direct path.
+    const badge = tileOf(ben.page, 'Ana Quality').getByTestId('connection-quality');
+    await expect(badge).toBeVisible();
+    await expect(badge).toHaveAttribute('data-level', /^(good|fair|poor)$/);
+    await expect(badge).toHaveAttribute('data-path', 'direct');
+    await expect.poll(async () => Number(await badge.getAttribute('data-frames'))).toBeGreaterThan(0);
+    await expect.poll(async () => Number((await badge.getAttribute('data-fps')) || 0)).toBeGreaterThan(0);
+    await expect(badge).toHaveAttribute('data-rtt', /^\d+$/);
+    await expect(badge).toHaveAttribute(
+      'aria-label',
+      /^(Good|Fair|Poor) connection: packet loss [\d.]+ %, round trip \d+ ms, \d+ frames per second, direct$/,
+    );
+    await expect(badge).toHaveAttribute('title', (await badge.getAttribute('aria-label'))!);
+    await expect(ben.page.getByTestId('relay-notice')).toHaveCount(0);
+    await expect(ben.page.getByTestId('call-reconnecting')).toHaveCount(0);
+    await ben.page.screenshot({ path: testInfo.outputPath('call-quality.png') });
+
+    // Each side reported its join (click to first frame) and its route once its first frame was decoded.
+    await expect.poll(() => metric(request, 'call_join_seconds_count')).toBeGreaterThanOrEqual(joinsBefore + 2);
+    expect(await metric(request, 'ice_candidate_type_total', 'kind="call",type="host"')).toBeGreaterThanOrEqual(
+      hostBefore + 2,
+    );
+    await ben.page.getByTestId('call-leave').click();
+    await ana.page.getByTestId('call-leave').click();
+    expect(await metric(request, 'call_join_seconds_count')).toBeGreaterThanOrEqual(1);
+  } finally {
+    await closeAll(people);
+  }
+});
+
 test('three people form a mesh: everyone decodes everyone', async ({ browser }) => {
   const people: Participant[] = [];
   try {
@@ -208,6 +255,10 @@ test('behind a network that allows only the relay, the call goes through TURN', 
     await expectDecoding(ben.page, 'Ana Relay', 30_000);
     await expect(tileOf(ana.page, 'Ben Relay')).toHaveAttribute('data-route', 'relay');
     await expect(tileOf(ben.page, 'Ana Relay')).toHaveAttribute('data-route', 'relay');
+    await expect(tileOf(ben.page, 'Ana Relay').getByTestId('connection-quality')).toHaveAttribute('data-path', 'relay');
+    await expect(tileOf(ben.page, 'Ana Relay').getByTestId('connection-quality')).toContainText('Relay');
+    // Relaying was this user's choice: no notice that the network forces it.
+    await expect(ben.page.getByTestId('relay-notice')).toHaveCount(0);
   } finally {
     await closeAll(people);
   }

@@ -1,4 +1,5 @@
 import { newAccount, signUp } from '../support/accounts.js';
+import { metric } from '../support/calls.js';
 import { expect, test } from '../support/test.js';
 import { inboundMedia, timeToFirstFrame, trackPeerConnections } from '../support/webrtc.js';
 
@@ -8,7 +9,8 @@ test.describe.configure({ timeout: 120_000 });
 test('a streamer goes live from the studio; three viewers see and hear it, a late one gets a picture at once, all are told when it stops', async ({
   page,
   browser,
-}) => {
+  request,
+}, testInfo) => {
   const streamer = newAccount('streamer');
   await signUp(page, streamer);
   await page.getByRole('link', { name: 'Create room' }).click();
@@ -50,6 +52,14 @@ test('a streamer goes live from the studio; three viewers see and hear it, a lat
       await expect.poll(async () => (await inboundMedia(v.page)).audioPackets, { timeout: 30_000 }).toBeGreaterThan(0);
     }
     await expect(page.getByTestId('viewer-count')).toHaveText('3 viewers', { timeout: 15_000 });
+    // The player shows how its connection is doing (from getStats), and each viewer reported its join.
+    const badge = viewers[0]!.page.getByTestId('connection-quality');
+    await expect(badge).toBeVisible();
+    await expect(badge).toHaveAttribute('data-path', 'direct');
+    await expect.poll(async () => Number((await badge.getAttribute('data-fps')) || 0)).toBeGreaterThan(0);
+    await expect(badge).toHaveAttribute('aria-label', /^(Good|Fair|Poor) connection: .*frames per second, direct$/);
+    await expect.poll(() => metric(request, 'watch_join_seconds_count')).toBeGreaterThanOrEqual(3);
+    await viewers[0]!.page.screenshot({ path: testInfo.outputPath('watch-quality.png') });
 
     // A viewer who joins later gets a picture within a second of connecting (keyframe on join).
     await page.waitForTimeout(5000);

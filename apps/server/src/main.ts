@@ -57,6 +57,8 @@ import { IceServerIssuer } from './modules/media/ice-server-issuer.js';
 import { InMemoryMediaDirectory } from './modules/media/in-memory-media-directory.js';
 import type { MediaDirectory } from './modules/media/media-directory.js';
 import { registerMediaNodeRoutes } from './modules/media/media-node-routes.js';
+import { MediaReportMetrics } from './modules/media/media-report-metrics.js';
+import { MEDIA_REPORTS_PER_MINUTE, registerMediaReportRoutes } from './modules/media/media-report-routes.js';
 import { registerMediaRoutes } from './modules/media/media-routes.js';
 import { Placement } from './modules/media/placement.js';
 import { RedisMediaDirectory } from './modules/media/redis-media-directory.js';
@@ -361,6 +363,15 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'media' }),
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });
+    // What clients report of their calls and watch sessions (join time, ICE path and failures, freezes).
+    const mediaReportLimiter = new MemoryRateLimiter(MEDIA_REPORTS_PER_MINUTE, 60_000);
+    lifecycle.add('media report limiter', () => mediaReportLimiter.close());
+    registerMediaReportRoutes(app, {
+      guard,
+      rooms,
+      metrics: new MediaReportMetrics(metrics),
+      limiter: mediaReportLimiter,
+    });
 
     // real time: the Socket.IO gateway on the HTTP server, room presence, and calls on top of it
     const store: RoomStateStore = redis

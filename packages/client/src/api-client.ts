@@ -12,6 +12,7 @@ import {
   IceServersResponse,
   ListRoomsResponse,
   type LoginRequest,
+  type MediaReport,
   type PasswordResetConfirm,
   PROTOCOL_VERSION,
   type RegisterRequest,
@@ -74,6 +75,8 @@ export interface RequestOptions<T> {
   auth: boolean;
   /** Extra request headers (e.g. Idempotency-Key). */
   headers?: Record<string, string>;
+  /** Let the request outlive the page (fetch `keepalive`: a report sent as the page goes away). */
+  keepalive?: boolean;
 }
 
 /**
@@ -295,6 +298,20 @@ export class ApiClient extends Emitter<ApiClientEvents> {
     });
   }
 
+  /**
+   * Report how a call or watch session's media went (see `MediaReporter`); `keepalive` when the page may be going
+   * away (leaving, `pagehide`).
+   */
+  reportMedia(roomId: string, report: MediaReport, options: { keepalive?: boolean } = {}): Promise<void> {
+    return this.#request({
+      method: 'POST',
+      path: `${roomPath(roomId)}/media-reports`,
+      body: report,
+      auth: true,
+      ...(options.keepalive ? { keepalive: true } : {}),
+    });
+  }
+
   getIceServers(): Promise<IceServersResponse> {
     return this.#request({ method: 'GET', path: '/api/ice-servers', schema: IceServersResponse, auth: true });
   }
@@ -360,6 +377,7 @@ export class ApiClient extends Emitter<ApiClientEvents> {
         headers,
         body: o.body === undefined ? undefined : JSON.stringify(o.body),
         credentials: 'include',
+        ...(o.keepalive ? { keepalive: true } : {}),
       });
     } catch (err) {
       throw networkError('the server', err);

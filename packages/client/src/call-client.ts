@@ -16,11 +16,13 @@ import {
   type ServerSignalMessage,
 } from '@fusionflow/protocol';
 import type { io } from 'socket.io-client';
+import { type ConnectionQuality, connectionQuality, type StatsSample } from './connection-quality.js';
 import { Emitter } from './emitter.js';
 import { FusionFlowError } from './fusionflow-error.js';
 import { MediaReconciler, type ReconcileOptions, type ReconcileState } from './media-reconciler.js';
+import type { MediaReporter } from './media-reporter.js';
 import { watchNetworkChanges } from './network-watcher.js';
-import { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
+import { newSessionId, type PeerConnectionFactory, PeerSession } from './peer-session.js';
 import { SignalingConnection } from './signaling-connection.js';
 
 /** Where a tab keeps its resume token, so a reload takes its slot back (the browser's sessionStorage). */
@@ -66,8 +68,13 @@ export interface CallClientOptions {
   resumeStore?: ResumeStore;
   /** The language this user reads chat in (sent in `join`); the profile's preferred language when absent. */
   language?: string;
+  /**
+   * The call's media report (see `MediaReporter`): fed every connection's stats and ICE failures. Whoever makes it
+   * starts it (the click on Join) and ends it (leaving, the page going away).
+   */
+  reporter?: MediaReporter;
   reconcile?: ReconcileOptions & {
-    /** How often getStats() is read, ms. */
+    /** How often getStats() is read, ms (the quality shown is computed over about a second of them). */
     sampleMs?: number;
     /** A peer connection not connected this long (while both sides are signaling) is started again. */
     connectTimeoutMs?: number;
@@ -90,11 +97,11 @@ export interface CallClientOptions {
 
 export type CallStatus = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'left' | 'ended' | 'failed';
 
-export type QualityLevel = 'good' | 'fair' | 'poor' | 'unknown';
-
-export interface PeerQuality extends PeerStats {
+/** How the connection to one peer is doing (see `connectionQuality`), about once a second. */
+export interface PeerQuality extends ConnectionQuality {
   peerId: PeerId;
-  level: QualityLevel;
+  /** Video frames decoded so far (video packets where the stack decodes none, e.g. werift). */
+  videoFrames: number;
 }
 
 /** A remote peer as this client sees it: the server's canonical state plus what arrives. */
@@ -139,6 +146,8 @@ interface PeerEntry {
   session: PeerSession | undefined;
   reconciler: MediaReconciler;
   quality: PeerQuality | null;
+  /** The sample the shown quality was last computed from, and the session it came from. */
+  qualityBase: { session: PeerSession; sample: StatsSample } | undefined;
   /** Serialises signaling work for this peer (offer, answer, candidates in order). */
   queue: Promise<void>;
   /** Since when the connection to this peer has not been up (ms), for the connect timeout. */
@@ -146,6 +155,8 @@ interface PeerEntry {
   disconnectedTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** The shown quality is computed over about this long (a sample a little early still counts). */
+const QUALITY_INTERVAL_MS = 900;
 const now = () => (globalThis.performance?.now?.() ?? Date.now()) as number;
 /** How long an ICE restart's checks get before a `disconnected` asks for another one (the 3 s last resort stays). */
 const RESTART_UNDER_WAY_MS = 2500;
@@ -492,7 +503,10 @@ export class CallClient extends Emitter<CallEvents> {
       return;
     }
     entry.notConnectedSince ??= now();
-    if (state === 'failed') this.#ensureConnection(entry, false);
+    if (state === 'failed') {
+      this.#o.reporter?.iceFailure('failed');
+      this.#ensureConnection(entry, false);
+    }
     if (state === 'disconnected') {
       // Most often the network changed under this side or the peer: restart ICE now rather than
       // wait to see whether it heals (an ICE restart on a blip costs one offer and answer).
@@ -567,6 +581,7 @@ export class CallClient extends Emitter<CallEvents> {
           if (at - entry.notConnectedSince >= timeout && (s || entry.initiatorId === this.#self?.peerId)) {
             entry.notConnectedSince = at;
             this.#log('peer connection did not come up; starting over', { peerId: entry.state.peerId });
+            this.#o.reporter?.iceFailure('connect_timeout');
             if (entry.initiatorId === this.#self?.peerId) {
               this.#enqueue(entry, async () => {
                 this.#replaceSession(entry, true, newSessionId());
@@ -576,16 +591,29 @@ export class CallClient extends Emitter<CallEvents> {
           }
         }
         if (!s || s.closed) continue;
-        const stats = await s.stats();
-        if (entry.session !== s) continue;
+        const stats = await s.stats(at);
+        if (!stats || entry.session !== s) continue;
         const media = entry.state.media;
+        const expectVideo = media.camera || media.screen;
+        const videoFrames = stats.decodesFrames ? stats.framesDecoded : stats.videoPackets;
         const outcome = entry.reconciler.sample({
           now: at,
-          expected: { audio: media.mic, video: media.camera || media.screen },
-          counters: { video: stats.videoFrames, audio: stats.audioPackets },
+          expected: { audio: media.mic, video: expectVideo },
+          counters: { video: videoFrames, audio: stats.audioPackets },
           transportConnected: s.connectionState === 'connected' && entry.state.connected && signalingUp,
         });
-        entry.quality = { peerId: entry.state.peerId, ...stats, level: levelOf(stats) };
+        this.#o.reporter?.observe(s, stats, expectVideo);
+        // Loss, frame rate and level compare samples about a second apart (the reconciler samples more often); the
+        // counters and the route are the latest.
+        const base = entry.qualityBase?.session === s ? entry.qualityBase.sample : undefined;
+        const fresh = connectionQuality(stats, base, { expectVideo });
+        if (!base || at - base.at >= QUALITY_INTERVAL_MS) {
+          entry.qualityBase = { session: s, sample: stats };
+          entry.quality = { peerId: entry.state.peerId, ...fresh, videoFrames };
+        } else {
+          const { level, lossPercent, framesPerSecond } = entry.quality ?? fresh;
+          entry.quality = { peerId: entry.state.peerId, ...fresh, level, lossPercent, framesPerSecond, videoFrames };
+        }
         this.emit('quality', entry.quality);
         for (const state of outcome.transitions) {
           this.emit('reconciliation', {
@@ -619,6 +647,7 @@ export class CallClient extends Emitter<CallEvents> {
       session: undefined,
       reconciler: new MediaReconciler(this.#o.reconcile),
       quality: null,
+      qualityBase: undefined,
       queue: Promise.resolve(),
       notConnectedSince: now(),
       disconnectedTimer: undefined,
@@ -691,11 +720,4 @@ export class CallClient extends Emitter<CallEvents> {
   #log(message: string, data?: Record<string, unknown>): void {
     this.#o.log?.(message, data);
   }
-}
-
-function levelOf(s: PeerStats): QualityLevel {
-  if (s.rttMs === null) return 'unknown';
-  if (s.rttMs <= 150) return 'good';
-  if (s.rttMs <= 400) return 'fair';
-  return 'poor';
 }

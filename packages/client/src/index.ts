@@ -15,7 +15,6 @@ export {
   type CallEvents,
   type CallStatus,
   type PeerQuality,
-  type QualityLevel,
   type RemotePeer,
   type ResumeStore,
   sessionResumeStore,
@@ -46,6 +45,20 @@ export {
 } from './chat-snapshot.js';
 export { ChatTimeline, type ChatTimelineOptions, type ChatUpsert, compareMessageIds } from './chat-timeline.js';
 export { ChatTranslations, type ChatTranslationsOptions } from './chat-translations.js';
+export {
+  type ConnectionQuality,
+  type ConnectionQualityOptions,
+  connectionQuality,
+  DEFAULT_QUALITY_THRESHOLDS,
+  type MediaPath,
+  mediaPathOf,
+  type QualityLevel,
+  type QualityThresholds,
+  qualityLevel,
+  readStatsSample,
+  type StatsReportLike,
+  type StatsSample,
+} from './connection-quality.js';
 export { Emitter } from './emitter.js';
 export {
   errorOfResponse,
@@ -62,8 +75,9 @@ export {
   type ReconcileOutcome,
   type ReconcileState,
 } from './media-reconciler.js';
+export { MediaReporter, type MediaReporterOptions } from './media-reporter.js';
 export { type NetworkSignals, watchNetworkChanges } from './network-watcher.js';
-export { newSessionId, type PeerConnectionFactory, PeerSession, type PeerStats } from './peer-session.js';
+export { newSessionId, type PeerConnectionFactory, PeerSession } from './peer-session.js';
 export { type BackoffOptions, backoffDelay } from './reconnect-backoff.js';
 export {
   classifyWhepError,

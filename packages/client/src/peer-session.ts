@@ -1,20 +1,8 @@
 import type { CandidatePayload, PeerId, SdpPayload, SignalKind } from '@fusionflow/protocol';
+import { readStatsSample, type StatsSample } from './connection-quality.js';
 
 /** The RTCPeerConnection to use: the browser's by default; Node tests pass another (e.g. werift's). */
 export type PeerConnectionFactory = (config: RTCConfiguration) => RTCPeerConnection;
-
-/** What one peer connection measured (cumulative counters and the route in use). */
-export interface PeerStats {
-  /** Video frames decoded (packets received where the implementation counts no frames). */
-  videoFrames: number;
-  audioPackets: number;
-  packetsLost: number;
-  /** Round-trip time of the selected candidate pair, milliseconds. */
-  rttMs: number | null;
-  /** `host`, `srflx`, `prflx` or `relay`: the local and remote candidates of the selected pair. */
-  localCandidateType: string | null;
-  remoteCandidateType: string | null;
-}
 
 export interface PeerSessionOptions {
   peerId: PeerId;
@@ -260,48 +248,10 @@ export class PeerSession {
     }
   }
 
-  /** What arrives from the peer, and over which route. */
-  async stats(): Promise<PeerStats> {
-    const out: PeerStats = {
-      videoFrames: 0,
-      audioPackets: 0,
-      packetsLost: 0,
-      rttMs: null,
-      localCandidateType: null,
-      remoteCandidateType: null,
-    };
-    if (this.#closed) return out;
-    const report = await this.pc.getStats();
-    const byId = new Map<string, Record<string, unknown>>();
-    report.forEach((s: Record<string, unknown>) => {
-      byId.set(String(s.id), s);
-    });
-    let pair: Record<string, unknown> | undefined;
-    for (const s of byId.values()) {
-      if (s.type === 'inbound-rtp') {
-        const kind = s.kind ?? s.mediaType;
-        if (kind === 'video') {
-          out.videoFrames += Number(s.framesDecoded ?? s.packetsReceived ?? 0);
-        } else if (kind === 'audio') out.audioPackets += Number(s.packetsReceived ?? 0);
-        out.packetsLost += Number(s.packetsLost ?? 0);
-      } else if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') {
-        pair = byId.get(s.selectedCandidatePairId);
-      }
-    }
-    if (!pair) {
-      for (const s of byId.values()) {
-        if (s.type === 'candidate-pair' && s.state === 'succeeded' && (s.nominated || s.selected)) pair = s;
-      }
-    }
-    if (pair) {
-      const local = byId.get(String(pair.localCandidateId));
-      const remote = byId.get(String(pair.remoteCandidateId));
-      out.localCandidateType = typeof local?.candidateType === 'string' ? local.candidateType : null;
-      out.remoteCandidateType = typeof remote?.candidateType === 'string' ? remote.candidateType : null;
-      const rtt = pair.currentRoundTripTime;
-      out.rttMs = typeof rtt === 'number' ? Math.round(rtt * 1000) : null;
-    }
-    return out;
+  /** What has arrived from the peer so far, and over which route (taken at `at`, ms); null once closed. */
+  async stats(at: number): Promise<StatsSample | null> {
+    if (this.#closed) return null;
+    return readStatsSample(await this.pc.getStats(), at);
   }
 
   /** Idempotent. */

@@ -1,4 +1,4 @@
-import { ClientErrorCode, ErrorCode, type SessionEvent } from '@fusionflow/protocol';
+import { ClientErrorCode, ErrorCode, type IceFailureReason, type SessionEvent } from '@fusionflow/protocol';
 import { Emitter } from './emitter.js';
 import { FusionFlowError } from './fusionflow-error.js';
 import { type BackoffOptions, backoffDelay } from './reconnect-backoff.js';
@@ -14,6 +14,8 @@ export interface WhepFailure {
    * `ended`: the server ended the session (`endedReason`); `refused`: any other error (a 4xx, the grant refused).
    */
   reason: 'full' | 'waiting' | 'unavailable' | 'network' | 'ice_failed' | 'closed' | 'ended' | 'refused';
+  /** `ice_failed`: how (not connected in time, ICE `failed`, or the session's own ICE restart did not connect again). */
+  ice?: IceFailureReason;
   error?: unknown;
   /** The `ended` event's reason (`publisher_left`, `shutdown`, …). */
   endedReason?: string;
@@ -151,14 +153,14 @@ export class RetryingWhepPlayer extends Emitter<RetryingWhepEvents> {
   #watch(player: WhepPlayer): void {
     const pc = player.pc;
     const timer = setTimeout(() => {
-      if (pc.connectionState !== 'connected') void this.#fail(player, { reason: 'ice_failed' });
+      if (pc.connectionState !== 'connected') void this.#fail(player, { reason: 'ice_failed', ice: 'connect_timeout' });
     }, this.o.connectTimeoutMs ?? 10_000);
     const onState = () => {
       const s = pc.connectionState;
       if (s === 'connected') {
         clearTimeout(timer);
         this.#connected(player);
-      } else if (s === 'failed') void this.#fail(player, { reason: 'ice_failed' });
+      } else if (s === 'failed') void this.#fail(player, { reason: 'ice_failed', ice: 'failed' });
       else if (s === 'closed') void this.#fail(player, { reason: 'closed' });
     };
     pc.addEventListener('connectionstatechange', onState);
@@ -169,7 +171,9 @@ export class RetryingWhepPlayer extends Emitter<RetryingWhepEvents> {
     });
     // The session restarts ICE on its own (ICE disconnected, a network change); when that fails, start over.
     const offRestart = player.on('iceRestart', (event) => {
-      if (event.state === 'failed') void this.#fail(player, { reason: 'ice_failed', error: event.error });
+      if (event.state === 'failed') {
+        void this.#fail(player, { reason: 'ice_failed', ice: 'restart_failed', error: event.error });
+      }
     });
     const forget = () => {
       clearTimeout(timer);

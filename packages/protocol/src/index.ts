@@ -8,6 +8,7 @@ export * from './ids.js';
 export * from './languages.js';
 export * from './media-directory.js';
 export * from './media-plane.js';
+export * from './media-report.js';
 export * from './media-urls.js';
 export * from './recording.js';
 export * from './rooms.js';

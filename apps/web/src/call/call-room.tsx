@@ -5,9 +5,11 @@ import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { api } from '../api';
 import { ChatPanel } from '../chat/chat-panel';
+import { ConnectionBadge, RelayNotice } from '../components/connection-badge';
 import { ErrorAlert } from '../components/error-alert';
 import { useSession } from '../session/session-context';
 import { CallMeter, PrivateCallNotice, RemovedNotice } from './call-meter';
+import { callNetwork } from './call-network';
 import { useCall, wasInCall } from './use-call';
 
 /**
@@ -151,6 +153,7 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
   }
 
   const peers = view.peers;
+  const { mediaReconnecting, relayedByNetwork } = callNetwork(peers, view.relayOnly);
   return (
     <section
       className="call"
@@ -159,11 +162,18 @@ export function CallRoom({ room, onRoomChange }: { room: Room; onRoomChange: (ro
       data-peer-id={view.self?.peerId}
       aria-label={t('call.title')}
     >
-      {view.status === 'reconnecting' && (
+      {view.status === 'reconnecting' ? (
         <div className="call-banner" role="status" data-testid="call-reconnecting">
           {t('call.reconnecting')}
         </div>
+      ) : (
+        mediaReconnecting && (
+          <div className="call-banner" role="status" data-testid="call-reconnecting" data-cause="ice">
+            {t('call.mediaReconnecting')}
+          </div>
+        )
       )}
+      {relayedByNetwork && <RelayNotice />}
       {view.billing && view.billing.status !== 'ended' && <CallMeter billing={view.billing} />}
       <div className={`call-grid call-grid-${Math.min(peers.length + 1, 4)}`}>
         <SelfTile
@@ -329,6 +339,7 @@ function PeerTile({ peer, stream }: { peer: RemotePeer; stream: MediaStream | nu
       data-frames={quality?.videoFrames ?? 0}
       data-route={quality?.localCandidateType ?? ''}
     >
+      <ConnectionBadge quality={quality} />
       {/* biome-ignore lint/a11y/useMediaCaption: a live call has no caption track (live captions are future work) */}
       <video ref={ref} playsInline autoPlay hidden={!showVideo} data-testid="peer-video" />
       {!showVideo && (
@@ -349,11 +360,6 @@ function PeerTile({ peer, stream }: { peer: RemotePeer; stream: MediaStream | nu
           <span className="tile-note">{t('call.peerReconnecting')}</span>
         ) : (
           peer.reconcile === 'replay-requested' && <span className="tile-note">{t('call.repairing')}</span>
-        )}
-        {quality && quality.level !== 'unknown' && (
-          <span className={`tile-quality tile-quality-${quality.level}`} title={t(`call.quality.${quality.level}`)}>
-            {t(`call.quality.${quality.level}`)}
-          </span>
         )}
       </figcaption>
     </figure>

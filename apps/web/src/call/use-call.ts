@@ -3,6 +3,7 @@ import {
   type CallStatus,
   ChatClient,
   FusionFlowError,
+  MediaReporter,
   type RemotePeer,
   sessionResumeStore,
 } from '@fusionflow/client';
@@ -44,6 +45,8 @@ export interface CallView {
   removed: RemovedMessage | null;
   /** The call's chat, on the call's own connection (from joining until the call ends). */
   chat: ChatClient | null;
+  /** The user asked to relay everything through TURN (so a relayed route is no news to them). */
+  relayOnly: boolean;
 }
 
 const OFF: MediaState = { camera: false, mic: false, screen: false };
@@ -55,6 +58,8 @@ const OFF: MediaState = { camera: false, mic: false, screen: false };
  */
 export function useCall(roomId: string) {
   const clientRef = useRef<CallClient | null>(null);
+  /** This call session's media report to the control plane (join time, route, ICE failures, freezes). */
+  const reporterRef = useRef<MediaReporter | null>(null);
   const chatRef = useRef<ChatClient | null>(null);
   const tracksRef = useRef<{ audio: MediaStreamTrack | null; video: MediaStreamTrack | null }>({
     audio: null,
@@ -75,6 +80,7 @@ export function useCall(roomId: string) {
     billing: null,
     removed: null,
     chat: null,
+    relayOnly: false,
   });
   const viewRef = useRef(view);
   viewRef.current = view;
@@ -125,7 +131,23 @@ export function useCall(roomId: string) {
     async (options: { relayOnly: boolean }) => {
       if (clientRef.current) return;
       const { desired, cameraId, micId } = viewRef.current;
-      patch({ status: 'joining', error: null });
+      patch({ status: 'joining', error: null, relayOnly: options.relayOnly });
+      // The join time runs from here (the click on Join) to the first frame decoded from anyone.
+      const reporter = new MediaReporter({
+        kind: 'call',
+        send: (report, final) => void api.reportMedia(roomId, report, { keepalive: final }).catch(() => undefined),
+      });
+      reporter.start();
+      reporterRef.current?.end();
+      reporterRef.current = reporter;
+      // A closed or reloaded tab ends the session here too (the request outlives the page).
+      const onPageHide = () => reporter.end();
+      window.addEventListener('pagehide', onPageHide);
+      const endReport = () => {
+        window.removeEventListener('pagehide', onPageHide);
+        reporter.end();
+        if (reporterRef.current === reporter) reporterRef.current = null;
+      };
       try {
         await setDevice('video', desired.camera, cameraId || undefined);
         await setDevice('audio', desired.mic, micId || undefined);
@@ -141,6 +163,7 @@ export function useCall(roomId: string) {
         iceTransportPolicy: options.relayOnly ? 'relay' : 'all',
         resumeStore: sessionResumeStore(),
         language,
+        reporter,
       });
       clientRef.current = client;
       // The chat shares the call's connection: attached before it connects, it sees `joined` and what follows.
@@ -153,6 +176,7 @@ export function useCall(roomId: string) {
       client.on('status', (status) => {
         patch({ status });
         if (status === 'ended' || status === 'left' || status === 'failed') {
+          endReport();
           for (const kind of ['audio', 'video'] as const) {
             tracksRef.current[kind]?.stop();
             tracksRef.current[kind] = null;
@@ -245,6 +269,7 @@ export function useCall(roomId: string) {
       }
       chatRef.current?.close();
       chatRef.current = null;
+      reporterRef.current?.end();
       for (const kind of ['audio', 'video'] as const) tracksRef.current[kind]?.stop();
     },
     [roomId],

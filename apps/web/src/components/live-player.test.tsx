@@ -23,6 +23,8 @@ const h = vi.hoisted(() => {
     };
     readonly listeners = new Map<string, Set<(value: unknown) => void>>();
     sessionOptions: { url: string; token?: string } | undefined;
+    /** The current session (a stand-in WhepPlayer: its peer connection's stats and its iceRestart events). */
+    player: unknown;
     /** The component's answers to "try again?", in order. */
     readonly decisions: boolean[] = [];
     stopped = false;
@@ -73,6 +75,7 @@ const h = vi.hoisted(() => {
       guest: vi.fn(),
       requestGrant: vi.fn(),
       getRoom: vi.fn(),
+      reportMedia: vi.fn(),
     },
   };
 });
@@ -185,5 +188,81 @@ describe('LivePlayer state machine', () => {
     expect(screen.getByTestId('player-status').textContent).toBe('This stream is full, retrying…');
     expect(screen.queryByRole('alert')).toBeNull();
     expect(player.decisions).toEqual([true]);
+  });
+
+  it('shows the connection from getStats, a banner while ICE restarts, the relay notice, and reports the join', async () => {
+    h.api.requestGrant.mockResolvedValue({ token: 'g', iceServers: [] });
+    h.api.reportMedia.mockResolvedValue(undefined);
+    renderPlayer(room());
+    await waitFor(() => expect(h.FakeRetryingWhepPlayer.instances).toHaveLength(1));
+    const viewer = h.FakeRetryingWhepPlayer.instances[0]!;
+    // A session whose peer connection decodes 25 frames a second through a TURN relay, 40 ms away.
+    let frames = 0;
+    const restarts = new Set<(e: unknown) => void>();
+    const session = {
+      stream: undefined,
+      pc: {
+        getStats: async () => {
+          frames += 25;
+          return new Map<string, Record<string, unknown>>([
+            [
+              'v',
+              {
+                id: 'v',
+                type: 'inbound-rtp',
+                kind: 'video',
+                packetsReceived: frames * 3,
+                packetsLost: 0,
+                framesDecoded: frames,
+              },
+            ],
+            ['t', { id: 't', type: 'transport', selectedCandidatePairId: 'p' }],
+            [
+              'p',
+              {
+                id: 'p',
+                type: 'candidate-pair',
+                localCandidateId: 'l',
+                remoteCandidateId: 'r',
+                currentRoundTripTime: 0.04,
+                state: 'succeeded',
+                nominated: true,
+              },
+            ],
+            ['l', { id: 'l', type: 'local-candidate', candidateType: 'relay' }],
+            ['r', { id: 'r', type: 'remote-candidate', candidateType: 'host' }],
+          ]);
+        },
+      },
+      on: (event: string, listener: (e: unknown) => void) => {
+        if (event === 'iceRestart') restarts.add(listener);
+        return () => restarts.delete(listener);
+      },
+    };
+    viewer.player = session;
+    act(() => viewer.emit('player', session));
+    const badge = await screen.findByTestId('connection-quality', {}, { timeout: 4000 });
+    await waitFor(() => expect(badge.getAttribute('data-fps')).not.toBe(''), { timeout: 4000 });
+    expect(badge.getAttribute('data-path')).toBe('relay');
+    expect(badge.getAttribute('aria-label')).toMatch(
+      /^(Good|Fair) connection: packet loss 0 %, round trip 40 ms, \d+ frames per second, through the relay server$/,
+    );
+    expect(screen.getByTestId('relay-notice').textContent).toBe(
+      'Your network blocks direct connections; using the relay.',
+    );
+    expect(h.api.reportMedia).toHaveBeenCalledWith(
+      'r1',
+      expect.objectContaining({ kind: 'watch', candidateTypes: { relay: 1 }, joinSeconds: expect.any(Number) }),
+      { keepalive: false },
+    );
+
+    act(() => {
+      for (const l of restarts) l({ state: 'restarting', cause: 'network' });
+    });
+    expect(screen.getByTestId('watch-reconnecting').textContent).toBe('The connection dropped. Reconnecting…');
+    act(() => {
+      for (const l of restarts) l({ state: 'restarted' });
+    });
+    expect(screen.queryByTestId('watch-reconnecting')).toBeNull();
   });
 });

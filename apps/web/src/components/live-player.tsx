@@ -1,8 +1,18 @@
-import { isFusionFlowError, newTraceparent, RetryingWhepPlayer } from '@fusionflow/client';
+import {
+  type ConnectionQuality,
+  connectionQuality,
+  isFusionFlowError,
+  MediaReporter,
+  newTraceparent,
+  RetryingWhepPlayer,
+  readStatsSample,
+  type StatsSample,
+} from '@fusionflow/client';
 import { type Room, whepUrl } from '@fusionflow/protocol';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
+import { ConnectionBadge, RelayNotice } from './connection-badge';
 import { ErrorAlert } from './error-alert';
 import { TicketGate } from './ticket-gate';
 
@@ -10,6 +20,8 @@ const RETRY_MS = 3000;
 /** The longest wait between two attempts to play. */
 const MAX_RETRY_MS = 8000;
 const POLL_MS = 5000;
+/** How often the connection's quality is measured (getStats). */
+const QUALITY_MS = 1000;
 
 /**
  * `ticket`: a paid stream this viewer has no ticket for (the grant answered 402); nothing plays until bought.
@@ -46,6 +58,11 @@ export function LivePlayer({
   }>({ available: [], current: null, heights: {} });
   const [quality, setQuality] = useState<string>('auto');
   const playerRef = useRef<RetryingWhepPlayer | null>(null);
+  /** This watch session's media report (join time, route, ICE failures, freezes). */
+  const reporterRef = useRef<MediaReporter | null>(null);
+  const [connection, setConnection] = useState<ConnectionQuality | null>(null);
+  /** The session restarts ICE by itself (ICE disconnected, a network change): say so until it is back. */
+  const [reconnecting, setReconnecting] = useState(false);
   /** Bumped after a ticket is bought: connect again. */
   const [attempt, setAttempt] = useState(0);
   const live = room.status === 'live';
@@ -53,6 +70,13 @@ export function LivePlayer({
   // biome-ignore lint/correctness/useExhaustiveDependencies: `attempt` is the signal to connect again after a ticket
   useEffect(() => {
     if (!live) return;
+    // The join time runs from the player starting (again from there while nobody publishes yet) to the first frame.
+    const reporter = new MediaReporter({
+      kind: 'watch',
+      send: (report, final) => void api.reportMedia(room.id, report, { keepalive: final }).catch(() => undefined),
+    });
+    reporter.start();
+    reporterRef.current = reporter;
     // The SDK's player retries by itself (a full media server, ICE failure, a closed session) with backoff; this
     // decides the rest: what a refusal or the end of a session means for this room.
     const viewer = new RetryingWhepPlayer({
@@ -71,6 +95,8 @@ export function LivePlayer({
       backoff: { initialMs: RETRY_MS / 2, maxMs: MAX_RETRY_MS },
       retry: async (failure, byDefault) => {
         const err = failure.error;
+        if (failure.ice) reporter.iceFailure(failure.ice);
+        if (failure.reason === 'waiting') reporter.restartJoinClock();
         if (isFusionFlowError(err, 'room_ended')) {
           setState('ended');
           return false;
@@ -109,6 +135,8 @@ export function LivePlayer({
     });
     viewer.on('player', (p) => {
       if (videoRef.current && p.stream) videoRef.current.srcObject = p.stream;
+      setReconnecting(false);
+      p.on('iceRestart', (e) => setReconnecting(e.state === 'restarting'));
     });
     viewer.on('event', (event) => {
       if (event.type === 'viewers') setViewers(event.count);
@@ -119,14 +147,48 @@ export function LivePlayer({
     viewer.start();
     return () => {
       playerRef.current = null;
+      reporterRef.current = null;
+      reporter.end();
+      setConnection(null);
+      setReconnecting(false);
       void viewer.stop();
     };
   }, [live, room.id, onChange, attempt]);
 
+  // The connection's quality while playing, about once a second (and what the media report needs of it).
+  useEffect(() => {
+    if (state !== 'playing') {
+      setConnection(null);
+      return;
+    }
+    let previous: { pc: RTCPeerConnection; sample: StatsSample } | undefined;
+    let busy = false;
+    const timer = setInterval(async () => {
+      const pc = playerRef.current?.player?.pc;
+      if (!pc || busy) return;
+      busy = true;
+      try {
+        const sample = readStatsSample(await pc.getStats(), performance.now());
+        const base = previous?.pc === pc ? previous.sample : undefined;
+        previous = { pc, sample };
+        setConnection(connectionQuality(sample, base, { expectVideo: true }));
+        reporterRef.current?.observe(pc, sample, true);
+      } catch {
+        // A closed peer connection has no stats: the next player's come next.
+      } finally {
+        busy = false;
+      }
+    }, QUALITY_MS);
+    return () => clearInterval(timer);
+  }, [state]);
+
   // A reload or a closed tab ends the session at once, not after the media server's ICE timeout:
   // the viewer who comes back is not counted twice meanwhile.
   useEffect(() => {
-    const leave = () => void playerRef.current?.stop();
+    const leave = () => {
+      reporterRef.current?.end();
+      void playerRef.current?.stop();
+    };
     window.addEventListener('pagehide', leave);
     return () => window.removeEventListener('pagehide', leave);
   }, []);
@@ -182,6 +244,12 @@ export function LivePlayer({
       )}
       <div className="player" hidden={state === 'ticket'}>
         <video ref={videoRef} autoPlay playsInline muted={muted} data-testid="watch-video" hidden={state === 'ended'} />
+        {state === 'playing' && <ConnectionBadge quality={connection} />}
+        {state === 'playing' && reconnecting && (
+          <p className="player-banner" role="status" data-testid="watch-reconnecting">
+            {t('watch.reconnecting')}
+          </p>
+        )}
         {message && (
           <p className="player-message" data-testid={state === 'ended' ? 'stream-ended' : 'player-status'}>
             {message}
@@ -211,6 +279,7 @@ export function LivePlayer({
           </button>
         )}
       </div>
+      {state === 'playing' && connection?.localCandidateType === 'relay' && <RelayNotice />}
       <ErrorAlert error={error} />
     </section>
   );

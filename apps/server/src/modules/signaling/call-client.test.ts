@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { CallClient, CallClientOptions, ReconcileState } from '@fusionflow/client';
+import { type CallClient, type CallClientOptions, MediaReporter, type ReconcileState } from '@fusionflow/client';
+import type { MediaReport } from '@fusionflow/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RTCPeerConnection } from 'werift';
 import { testDatabases } from '../../db/test-databases.js';
@@ -138,6 +139,53 @@ describe('CallClient in Node (werift peer connections)', () => {
     a.leave();
     expect((await b.once('peer-left')).peerId).toBe(aId);
     expect(b.peers).toEqual([]);
+  });
+
+  it('reports the call’s join time, route and ICE failures to the control plane, which counts them in its metrics', async () => {
+    const owner = await t.signUp('Reporter');
+    const roomId = (await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'call', title: 'Rep' } }))
+      .body.id as string;
+    const statuses: Promise<number>[] = [];
+    const reports: MediaReport[] = [];
+    const reporter = new MediaReporter({
+      kind: 'call',
+      send: (report, final) => {
+        reports.push(report);
+        statuses.push(
+          fetch(`${url}/api/rooms/${roomId}/media-reports`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${owner.token}` },
+            body: JSON.stringify(report),
+            keepalive: final,
+          }).then((r) => r.status),
+        );
+      },
+    });
+    reporter.start();
+    const pcs: RTCPeerConnection[] = [];
+    const a = client(owner.token, pcs, { reporter });
+    const b = client((await t.call('POST', '/api/auth/guest')).body.accessToken as string);
+    a.setMedia({ camera: true, mic: true });
+    b.setMedia({ camera: true, mic: true });
+    await a.join(roomId);
+    const jb = await b.join(roomId);
+    await reaches(a, jb.self.peerId, 'live-media');
+    await expect.poll(() => reports.length).toBe(1);
+    expect(reports[0]).toMatchObject({ kind: 'call', candidateTypes: { host: 1 } });
+    expect(reports[0]!.joinSeconds).toBeGreaterThan(0);
+    // ICE fails on A's side (as a browser's connection does when its route is gone for good): counted once.
+    const pc = pcs.at(-1)!;
+    Object.defineProperty(pc, 'connectionState', { value: 'failed', configurable: true });
+    pc.onconnectionstatechange?.();
+    delete (pc as { connectionState?: unknown }).connectionState;
+    a.leave();
+    reporter.end();
+    expect(reports[1]).toMatchObject({ kind: 'call', iceFailures: { failed: 1 } });
+    expect(await Promise.all(statuses)).toEqual([204, 204]);
+    const metrics = (await t.call('GET', '/metrics')).body as string;
+    expect(metrics).toMatch(/^ice_failures_total\{kind="call",reason="failed"\} [1-9]/m);
+    expect(metrics).toMatch(/^call_join_seconds_count [1-9]/m);
+    expect(metrics).toMatch(/^ice_candidate_type_total\{kind="call",type="host"\} [1-9]/m);
   });
 
   it('an offer lost on the way is rolled back: the next transport-failed replay gets a new ICE-restart offer', async () => {
