@@ -37,13 +37,19 @@ describe('SignalingConnection.reconnectNow', () => {
   // Retries an hour apart: without reconnectNow these tests would never see the connection come back.
   const patient = { reconnectionDelay: 3_600_000, reconnectionDelayMax: 3_600_000, transports: ['websocket'] };
 
-  it('cuts a retry’s backoff short: the connection is back at once', async () => {
+  /** A connection to a bare server, connected; both closed after the test. */
+  async function connected() {
     const server = await bareServer();
     open.push(() => new Promise((resolve) => server.io.close(() => resolve())));
     const connection = new SignalingConnection({ url: server.url, token: () => 't', socketOptions: patient });
     open.push(async () => connection.close());
     connection.connect();
     await statusIs(connection, 'connected');
+    return { server, connection };
+  }
+
+  it('cuts a retry’s backoff short: the connection is back at once', async () => {
+    const { server, connection } = await connected();
     // The transport dies under the client (as a network switch kills it): Socket.IO would retry in an hour.
     for (const socket of server.io.sockets.sockets.values()) socket.conn.close();
     await statusIs(connection, 'reconnecting');
@@ -53,12 +59,7 @@ describe('SignalingConnection.reconnectNow', () => {
   });
 
   it('drops a connection made on the old network and connects again', async () => {
-    const server = await bareServer();
-    open.push(() => new Promise((resolve) => server.io.close(() => resolve())));
-    const connection = new SignalingConnection({ url: server.url, token: () => 't', socketOptions: patient });
-    open.push(async () => connection.close());
-    connection.connect();
-    await statusIs(connection, 'connected');
+    const { server, connection } = await connected();
     const first = connection.id;
     const statuses: SignalingStatus[] = [];
     connection.on('status', (s) => statuses.push(s));
@@ -70,11 +71,7 @@ describe('SignalingConnection.reconnectNow', () => {
   });
 
   it('does nothing once closed', async () => {
-    const server = await bareServer();
-    open.push(() => new Promise((resolve) => server.io.close(() => resolve())));
-    const connection = new SignalingConnection({ url: server.url, token: () => 't', socketOptions: patient });
-    connection.connect();
-    await statusIs(connection, 'connected');
+    const { server, connection } = await connected();
     connection.close();
     connection.reconnectNow();
     await new Promise((r) => setTimeout(r, 100));
