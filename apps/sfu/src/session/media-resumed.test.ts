@@ -42,4 +42,29 @@ describe('a WHEP viewer whose transport comes back', () => {
     await sub.close();
     await pub.close();
   }, 30_000);
+
+  it('the publisher is asked for a keyframe as soon as its own ICE is connected again', async () => {
+    const pub = new TestPublisher();
+    expect((await pub.publish(t.url, 'resume-pub')).status).toBe(201);
+    await pub.connected();
+    pub.start(20, 1_000_000);
+    const sub = new TestSubscriber();
+    expect((await sub.play(t.url, 'resume-pub')).status).toBe(201);
+    await waitFor(() => sub.keyframes >= 1 && sub.videoPackets > 20, 10_000, 'video at the viewer');
+    const publisher = t.sfu.rooms
+      .room('resume-pub')!
+      .sessions()
+      .find((s) => s.kind === 'publisher')!;
+    const settled = sub.videoPackets;
+    await waitFor(() => sub.videoPackets > settled + 25, 5000, 'more video');
+    const plis = pub.plis;
+
+    publisher.pc.iceConnectionStateChange.execute('disconnected');
+    publisher.pc.iceConnectionStateChange.execute('connected');
+
+    await waitFor(() => pub.plis > plis, 5000, 'a keyframe request at the publisher');
+    expect(publisher.closed).toBe(false);
+    await sub.close();
+    await pub.close();
+  }, 30_000);
 });

@@ -135,6 +135,16 @@ export class PublisherSession extends MediaSession {
     dtls.sendRtcp([remb(this.o.maxBitrate, ssrcs)]).catch(() => {});
   }
 
+  /**
+   * The publisher's media flows again (its ICE restart, a network switch): the viewers' decoders wait for frames
+   * lost meanwhile, so ask it for a keyframe on every layer now instead of after the viewers' own requests.
+   */
+  protected override onMediaResumed(): void {
+    for (const track of this.tracks) {
+      if (track.kind === 'video') for (const layer of track.layers) track.requestKeyframe(layer.rid);
+    }
+  }
+
   protected onConnected(): void {
     this.#rembTimer = setInterval(() => this.#sendRemb(), REMB_INTERVAL_MS);
     try {
