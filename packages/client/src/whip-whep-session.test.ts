@@ -112,7 +112,7 @@ function fakeNetwork() {
 
 async function started(
   patch: () => Response | Promise<Response>,
-  extra: { autoRestartIce?: boolean; iceRestartTimeoutMs?: number } = {},
+  extra: { autoRestartIce?: boolean; iceRestartTimeoutMs?: number; iceRestartSettleMs?: number } = {},
 ) {
   const s = server(patch);
   const network = fakeNetwork();
@@ -202,6 +202,32 @@ describe('WhipWhepSession ICE restarts', () => {
       { state: 'restarting', cause: 'network' },
       { state: 'restarted' },
     ]);
+    await t.player.stop();
+  });
+
+  it('a disconnected right after a restart (the old route’s) waits for the new checks; still disconnected, it restarts', async () => {
+    const t = await started(restartAnswer, { iceRestartSettleMs: 300 });
+    t.network.change();
+    await until('the answer', () => t.player.etag === '"s1"');
+    t.pc.ice('connected');
+    await until('restarted', () => t.events.at(-1)?.state === 'restarted');
+    t.pc.ice('disconnected');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.patches()).toHaveLength(1);
+    await until('a second PATCH once settled', () => t.patches().length === 2);
+    expect(t.events.at(-1)).toEqual({ state: 'restarting', cause: 'disconnected' });
+    await t.player.stop();
+  });
+
+  it('a disconnected right after a restart that heals by itself restarts nothing', async () => {
+    const t = await started(restartAnswer, { iceRestartSettleMs: 200 });
+    t.network.change();
+    await until('the answer', () => t.player.etag === '"s1"');
+    t.pc.ice('connected');
+    t.pc.ice('disconnected');
+    t.pc.ice('connected');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(t.patches()).toHaveLength(1);
     await t.player.stop();
   });
 

@@ -32,6 +32,11 @@ export interface MediaSessionOptions {
   autoRestartIce?: boolean;
   /** An ICE restart not connected again by then has failed (default 5 s). */
   iceRestartTimeoutMs?: number;
+  /**
+   * An ICE `disconnected` this soon after a restart began is the old route's, while the new one's checks run
+   * (default 2.5 s): restart again only if it is still `disconnected` then.
+   */
+  iceRestartSettleMs?: number;
   /** Calls `onChange` on every network change, returns the stop function (default `watchNetworkChanges`). */
   watchNetwork?: (onChange: () => void) => () => void;
 }
@@ -80,6 +85,9 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   #restartAgain = false;
   /** Ends the restart in flight's wait for ICE (it was made for the network the device just left). */
   #cutShort: (() => void) | undefined;
+  /** When the last automatic restart began, and the look again at a `disconnected` that came right after it. */
+  #restartedAt = Number.NEGATIVE_INFINITY;
+  #settle: ReturnType<typeof setTimeout> | undefined;
   #stopWatching: (() => void) | undefined;
   #closed = false;
   readonly #fetch: FetchLike;
@@ -258,6 +266,17 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
     }
     // Offline, a PATCH cannot go out and no candidate can be gathered: the `online` that follows restarts.
     if (cause === 'disconnected' && isOffline()) return;
+    if (cause === 'disconnected') {
+      const wait = this.#restartedAt + (this.o.iceRestartSettleMs ?? 2500) - Date.now();
+      if (wait > 0) {
+        this.#settle ??= setTimeout(() => {
+          this.#settle = undefined;
+          if (this.pc.iceConnectionState === 'disconnected') this.#autoRestart('disconnected');
+        }, wait);
+        return;
+      }
+    }
+    this.#restartedAt = Date.now();
     this.#restartAgain = false;
     this.emit('iceRestart', { state: 'restarting', cause });
     this.restartIce().then(
@@ -294,6 +313,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
   async stop(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#settle);
     this.#stopWatching?.();
     this.#trickle?.close();
     this.#events?.close();
