@@ -84,15 +84,12 @@ export function parseIceFragment(text: string): IceFragment {
 export function withNewIce(offer: string, fragment: IceFragment): string {
   const lines = offer.split(/\r?\n/).filter((l) => l !== '');
   const out: string[] = [];
-  let inMedia = false;
   for (const line of lines) {
     if (line.startsWith('a=candidate:') || line === 'a=end-of-candidates') continue;
     if (line.startsWith('a=ice-ufrag:')) out.push(`a=ice-ufrag:${fragment.ufrag}`);
     else if (line.startsWith('a=ice-pwd:')) out.push(`a=ice-pwd:${fragment.pwd}`);
     else out.push(line);
-    if (line.startsWith('m=')) inMedia = true;
   }
-  void inMedia;
   return `${out.join('\r\n')}\r\n`;
 }
 
