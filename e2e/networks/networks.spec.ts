@@ -1,6 +1,17 @@
 import type { Browser, Page } from '@playwright/test';
 import { newAccount, signUp } from '../support/accounts.js';
-import { closeAll, createCall, expectDecoding, joinCall, type Participant, participant } from '../support/calls.js';
+import {
+  closeAll,
+  createCall,
+  expectDecoding,
+  framesFrom,
+  joinCall,
+  type Participant,
+  participant,
+  roomIdOf,
+  selfPeerId,
+  tileOf,
+} from '../support/calls.js';
 import { E2E_ENV } from '../support/server-env.js';
 import { expect, test } from '../support/test.js';
 import { trackPeerConnections } from '../support/webrtc.js';
@@ -41,7 +52,7 @@ async function personIn(person: Person, name: string): Promise<Participant> {
 }
 
 /** Ana (in a) and Ben (in b) in one call, both decoding the other. Ana joins first. */
-async function callOfTwo(title: string): Promise<{ ana: Participant; ben: Participant }> {
+async function callOfTwo(title: string): Promise<{ ana: Participant; ben: Participant; url: string }> {
   const ana = await personIn('a', 'Ana Net');
   const ben = await personIn('b', 'Ben Net');
   const url = await createCall(ana.page, title);
@@ -49,7 +60,7 @@ async function callOfTwo(title: string): Promise<{ ana: Participant; ben: Partic
   await joinCall(ben.page, url);
   await expectDecoding(ana.page, 'Ben Net', 40_000);
   await expectDecoding(ben.page, 'Ana Net', 40_000);
-  return { ana, ben };
+  return { ana, ben, url };
 }
 
 /** A streamer (in `studioIn`) live from the studio page, and a viewer (in `viewerIn`) decoding it. */
@@ -129,6 +140,28 @@ test('5% loss and 150 ms each way: the call keeps its picture', async () => {
   expect(atAna.fps).toBeGreaterThan(0);
   expect(atBen.fps).toBeGreaterThan(0);
   recordFigures('call, 5% loss + 150 ms each way', { atAna, atBen });
+});
+
+test('a lost media-state over a slow network (150 ms each way) is repaired by reconciliation', async ({ request }) => {
+  await impair({ delayMs: 150 });
+  const { ana, ben, url } = await callOfTwo('Lost message');
+  const anaAtBen = tileOf(ben.page, 'Ana Net');
+  await ana.page.getByTestId('toggle-camera').click();
+  await expect(anaAtBen).toHaveAttribute('data-camera', 'off');
+  await expect(ana.page.getByTestId('self-tile').getByText('Applying…')).toHaveCount(0);
+  // The server drops the next media-state to Ana: her own confirmation that the camera is on again.
+  const hook = await request.post('/api/test-hooks/drop-media-state', {
+    data: { roomId: roomIdOf(url), peerId: await selfPeerId(ana.page) },
+  });
+  expect(hook.status()).toBe(204);
+  await ana.page.getByTestId('toggle-camera').click();
+  const toggledAt = Date.now();
+  await expect(anaAtBen).toHaveAttribute('data-camera', 'on');
+  // Ben sees no frames, asks for a replay, and the video comes back.
+  const before = await framesFrom(ben.page, 'Ana Net');
+  await expect.poll(() => framesFrom(ben.page, 'Ana Net'), { timeout: 20_000 }).toBeGreaterThan(before);
+  await expect(anaAtBen).toHaveAttribute('data-reconcile', 'live-media');
+  recordFigures('call, lost media-state over 150 ms each way', { repairedMs: Date.now() - toggledAt });
 });
 
 for (const mover of ['a', 'b'] as const) {
