@@ -6,17 +6,15 @@ import {
   expectDecoding,
   framesFrom,
   joinCall,
+  loseCameraOnConfirmation,
   type Participant,
   participant,
-  roomIdOf,
-  selfPeerId,
-  tileOf,
 } from '../support/calls.js';
 import { E2E_ENV } from '../support/server-env.js';
 import { expect, test } from '../support/test.js';
-import { trackPeerConnections } from '../support/webrtc.js';
+import { inboundMedia, trackPeerConnections } from '../support/webrtc.js';
 import { blockUdp, connect, disconnect, HOME_NETWORK, impair, type Person, resetLab } from './support/lab.js';
-import { browserIn, pathOf, platformUrl, recordFigures, videoBackAfter, videoIn, videoOver } from './support/people.js';
+import { browserIn, pathOf, platformUrl, recordFigures, videoBackAfter, videoOver } from './support/people.js';
 import { recordTimeline, timelineOf } from './support/timeline.js';
 
 test.describe.configure({ timeout: 150_000 });
@@ -90,7 +88,7 @@ async function broadcast(studioIn: Person, viewerIn: Person): Promise<{ studio: 
   // Signed in: TURN costs the operator, so guests get STUN only (IceServerIssuer) and no relay behind a UDP block.
   await signUp(viewer, newAccount('viewer'));
   await viewer.goto(studio.url());
-  await expect.poll(async () => (await videoIn(viewer)).framesDecoded, { timeout: 40_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => (await inboundMedia(viewer)).framesDecoded, { timeout: 40_000 }).toBeGreaterThan(0);
   return { studio, viewer };
 }
 
@@ -145,18 +143,12 @@ test('5% loss and 150 ms each way: the call keeps its picture', async () => {
 test('a lost media-state over a slow network (150 ms each way) is repaired by reconciliation', async ({ request }) => {
   await impair({ delayMs: 150 });
   const { ana, ben, url } = await callOfTwo('Lost message');
-  const anaAtBen = tileOf(ben.page, 'Ana Net');
-  await ana.page.getByTestId('toggle-camera').click();
-  await expect(anaAtBen).toHaveAttribute('data-camera', 'off');
-  await expect(ana.page.getByTestId('self-tile').getByText('Applying…')).toHaveCount(0);
-  // The server drops the next media-state to Ana: her own confirmation that the camera is on again.
-  const hook = await request.post('/api/test-hooks/drop-media-state', {
-    data: { roomId: roomIdOf(url), peerId: await selfPeerId(ana.page) },
+  const { senderTile: anaAtBen, toggledAt } = await loseCameraOnConfirmation(request, {
+    sender: ana.page,
+    receiver: ben.page,
+    senderName: 'Ana Net',
+    url,
   });
-  expect(hook.status()).toBe(204);
-  await ana.page.getByTestId('toggle-camera').click();
-  const toggledAt = Date.now();
-  await expect(anaAtBen).toHaveAttribute('data-camera', 'on');
   // Ben sees no frames, asks for a replay, and the video comes back.
   const before = await framesFrom(ben.page, 'Ana Net');
   await expect.poll(() => framesFrom(ben.page, 'Ana Net'), { timeout: 20_000 }).toBeGreaterThan(before);
@@ -176,7 +168,7 @@ for (const mover of ['a', 'b'] as const) {
     recordFigures(`call, network switch of ${who}`, {
       videoBackAtAnaMs: atAna,
       videoBackAtBenMs: atBen,
-      peerConnections: { ana: (await videoIn(ana.page)).peers, ben: (await videoIn(ben.page)).peers },
+      peerConnections: { ana: (await inboundMedia(ana.page)).peers, ben: (await inboundMedia(ben.page)).peers },
       timelines: { ana: await timelineOf(ana.page, up), ben: await timelineOf(ben.page, up) },
     });
   });
@@ -188,7 +180,7 @@ test('network switch of a WHEP viewer: the picture comes back without the viewer
   const back = await videoBackAfter(viewer, up);
   recordFigures('watch, network switch of the viewer', {
     videoBackMs: back,
-    peerConnections: (await videoIn(viewer)).peers,
+    peerConnections: (await inboundMedia(viewer)).peers,
     timeline: await timelineOf(viewer, up),
   });
 });
@@ -200,7 +192,7 @@ test('network switch of the WHIP studio: viewers get the picture back', async ()
   await expect(studio.getByTestId('on-air')).toBeVisible();
   recordFigures('watch, network switch of the studio', {
     videoBackAtViewerMs: back,
-    studioPeerConnections: (await videoIn(studio)).peers,
+    studioPeerConnections: (await inboundMedia(studio)).peers,
     timelines: { studio: await timelineOf(studio, up), viewer: await timelineOf(viewer, up) },
   });
 });

@@ -7,7 +7,7 @@ import type {
   Page,
 } from '@playwright/test';
 import { newAccount, signUp, type TestAccount } from './accounts.js';
-import { expect } from './test.js';
+import { expect, isNetworkFailureLog } from './test.js';
 
 /** One person in a call: their own browser context (cookies, session), page and account. */
 export interface Participant {
@@ -29,7 +29,7 @@ export async function participant(
   const errors: string[] = [];
   context.on('weberror', (e) => errors.push(`uncaught: ${e.error().message}`));
   context.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !isNetworkFailureLog(m.text())) errors.push(`console: ${m.text()}`);
   });
   const page = await context.newPage();
   const account = newAccount('viewer', name);
@@ -112,4 +112,42 @@ export async function metric(request: APIRequestContext, name: string, labels = 
     if (match && match[1] === name && (match[2] ?? '').includes(labels)) sum += Number(match[3]);
   }
   return sum;
+}
+
+/**
+ * The sender turns its camera off and on again while the server drops its own confirmation of "on" (the next
+ * media-state to it), so the receiver is told the camera is on but no frames come: the sender never got the word
+ * to send them. `beforeOn` runs just before the camera goes on again (read a metric there). Returns when the
+ * receiver shows the camera on, with the moment it was switched on.
+ */
+export async function loseCameraOnConfirmation(
+  request: APIRequestContext,
+  o: { sender: Page; receiver: Page; senderName: string; url: string; beforeOn?: () => Promise<void> },
+): Promise<{ senderTile: Locator; toggledAt: number }> {
+  const senderTile = tileOf(o.receiver, o.senderName);
+  await o.sender.getByTestId('toggle-camera').click();
+  await expect(senderTile).toHaveAttribute('data-camera', 'off');
+  await expect(o.sender.getByTestId('self-tile').getByText('Applying…')).toHaveCount(0);
+  // The tile's frame count is sampled from getStats every 500 ms: on a loaded machine a sample taken after the
+  // toggle still counts frames decoded before it. Wait until the count stands still, so that frames counted
+  // later can only come from the repair.
+  await expect
+    .poll(
+      async () => {
+        const first = await framesFrom(o.receiver, o.senderName);
+        await o.receiver.waitForTimeout(1200);
+        return (await framesFrom(o.receiver, o.senderName)) === first;
+      },
+      { timeout: 15_000, intervals: [100] },
+    )
+    .toBe(true);
+  const hook = await request.post('/api/test-hooks/drop-media-state', {
+    data: { roomId: roomIdOf(o.url), peerId: await selfPeerId(o.sender) },
+  });
+  expect(hook.status()).toBe(204);
+  await o.beforeOn?.();
+  await o.sender.getByTestId('toggle-camera').click();
+  const toggledAt = Date.now();
+  await expect(senderTile).toHaveAttribute('data-camera', 'on');
+  return { senderTile, toggledAt };
 }

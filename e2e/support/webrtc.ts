@@ -27,30 +27,40 @@ export async function trackPeerConnections(context: BrowserContext): Promise<voi
 }
 
 export interface InboundMedia {
+  /** Peer connections the page has made so far (a new one means it started over). */
+  peers: number;
   framesDecoded: number;
   audioPackets: number;
   /** Width of the last decoded frame (0 before the first). */
   frameWidth: number;
+  freezeCount: number;
+  totalFreezesDuration: number;
 }
 
-/** framesDecoded (video) and packetsReceived (audio) of the page's newest peer connection. */
+/** Video (summed over its inbound video streams) and audio received by the page's newest peer connection. */
 export async function inboundMedia(page: Page): Promise<InboundMedia> {
   return page.evaluate(async () => {
     const peers = (window as any).__ffPeers as { pc: RTCPeerConnection }[];
+    const out = {
+      peers: peers.length,
+      framesDecoded: 0,
+      audioPackets: 0,
+      frameWidth: 0,
+      freezeCount: 0,
+      totalFreezesDuration: 0,
+    };
     const last = peers.at(-1);
-    if (!last) return { framesDecoded: 0, audioPackets: 0, frameWidth: 0 };
-    const stats = await last.pc.getStats();
-    let framesDecoded = 0;
-    let audioPackets = 0;
-    let frameWidth = 0;
-    stats.forEach((s: any) => {
+    if (!last) return out;
+    (await last.pc.getStats()).forEach((s: any) => {
       if (s.type === 'inbound-rtp' && s.kind === 'video') {
-        framesDecoded += s.framesDecoded ?? 0;
-        frameWidth = s.frameWidth ?? 0;
+        out.framesDecoded += s.framesDecoded ?? 0;
+        out.frameWidth = s.frameWidth ?? 0;
+        out.freezeCount += s.freezeCount ?? 0;
+        out.totalFreezesDuration += s.totalFreezesDuration ?? 0;
       }
-      if (s.type === 'inbound-rtp' && s.kind === 'audio') audioPackets += s.packetsReceived ?? 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPackets += s.packetsReceived ?? 0;
     });
-    return { framesDecoded, audioPackets, frameWidth };
+    return out;
   });
 }
 

@@ -110,6 +110,12 @@ export function createLab(): void {
   run('ip', ['route', 'add', '10.90.0.0/16', 'via', '10.90.0.1', 'dev', UPLINK]);
   for (const person of PEOPLE) {
     run('ip', ['netns', 'add', namespaceOf(person)]);
+    // IPv4 only: an interface's IPv6 link-local address finishing duplicate detection a second or two after it
+    // is plugged in is an address change Chromium fails requests on (ERR_NETWORK_CHANGED), at a moment no
+    // scenario chose. The lab's only network changes are the ones the scenarios make.
+    for (const knob of ['all', 'default']) {
+      run('ip', ['netns', 'exec', namespaceOf(person), 'sysctl', '-qw', `net.ipv6.conf.${knob}.disable_ipv6=1`]);
+    }
     run('ip', ['-n', namespaceOf(person), 'link', 'set', 'lo', 'up']);
     connect(person, HOME_NETWORK[person]);
   }
@@ -144,6 +150,8 @@ export function blockUdp(network: number): void {
 }
 
 let delay: ChildProcess | null = null;
+// One handler for the whole run: whatever delay process is current dies with the test process.
+process.once('exit', () => delay?.kill('SIGKILL'));
 
 function stopDelay(): void {
   delay?.kill('SIGKILL');
@@ -177,6 +185,7 @@ export async function impair(o: { lossPercent?: number; delayMs?: number }): Pro
     );
   }
   if (o.delayMs) {
+    delay?.kill('SIGKILL');
     const child = spawn(
       'ip',
       ['netns', 'exec', ROUTER, 'python3', delayScript, String(DELAY_QUEUE), String(o.delayMs)],
@@ -185,7 +194,6 @@ export async function impair(o: { lossPercent?: number; delayMs?: number }): Pro
       },
     );
     delay = child;
-    process.once('exit', () => child.kill('SIGKILL'));
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`delay-queue.py exited (${code})`)));

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../../support/chromium.js';
 import { E2E_ENV } from '../../support/server-env.js';
+import { inboundMedia } from '../../support/webrtc.js';
 import { chromiumIn, type Person } from './lab.js';
 
 /** The platform's URL as the people's browsers (and the runner) reach it: through the lab's uplink. */
@@ -47,39 +48,14 @@ export async function pathOf(page: Page): Promise<Path | null> {
   });
 }
 
-export interface VideoIn {
-  /** Peer connections the page has made so far (a new one means it started over). */
-  peers: number;
-  framesDecoded: number;
-  freezeCount: number;
-  totalFreezesDuration: number;
-}
-
-/** Video decoded by the page's newest peer connection, summed over its inbound video streams. */
-export async function videoIn(page: Page): Promise<VideoIn> {
-  return page.evaluate(async () => {
-    const peers = (window as any).__ffPeers as { pc: RTCPeerConnection }[];
-    const out = { peers: peers.length, framesDecoded: 0, freezeCount: 0, totalFreezesDuration: 0 };
-    const pc = peers.at(-1)?.pc;
-    if (!pc) return out;
-    (await pc.getStats()).forEach((s: any) => {
-      if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
-      out.framesDecoded += s.framesDecoded ?? 0;
-      out.freezeCount += s.freezeCount ?? 0;
-      out.totalFreezesDuration += s.totalFreezesDuration ?? 0;
-    });
-    return out;
-  });
-}
-
 /**
  * Milliseconds from `since` until the page decodes new video again (5 frames more than it had, on the
  * same peer connection or on a new one), sampled every 100 ms; throws after `timeoutMs`.
  */
 export async function videoBackAfter(page: Page, since: number, timeoutMs = 30_000): Promise<number> {
-  const start = await videoIn(page);
+  const start = await inboundMedia(page);
   for (;;) {
-    const now = await videoIn(page);
+    const now = await inboundMedia(page);
     const baseline = now.peers === start.peers ? start.framesDecoded : 0;
     if (now.framesDecoded >= baseline + 5) return Date.now() - since;
     if (Date.now() - since > timeoutMs) throw new Error(`no new video within ${timeoutMs} ms`);
@@ -92,9 +68,9 @@ export async function videoOver(
   page: Page,
   ms: number,
 ): Promise<{ fps: number; freezes: number; freezeSeconds: number }> {
-  const before = await videoIn(page);
+  const before = await inboundMedia(page);
   await page.waitForTimeout(ms);
-  const after = await videoIn(page);
+  const after = await inboundMedia(page);
   if (after.peers !== before.peers) throw new Error('the page started a new peer connection during the window');
   return {
     fps: ((after.framesDecoded - before.framesDecoded) * 1000) / ms,

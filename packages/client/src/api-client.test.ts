@@ -54,6 +54,7 @@ const room = {
   ownerName: 'Ada',
   ticketPrice: null,
   pricePerMinute: null,
+  record: true,
   viewerCount: 0,
   createdAt: '2025-01-01T00:00:00.000Z',
   startedAt: null,

@@ -6,15 +6,25 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SignalingConnection, type SignalingStatus } from './signaling-connection.js';
 
 /** A bare Socket.IO server on the signaling path that accepts everyone; counts the connections it was given. */
-async function bareServer(): Promise<{ url: string; io: Server; http: HttpServer; connections: () => number }> {
+async function bareServer(
+  transports: Array<'polling' | 'websocket'> = ['polling', 'websocket'],
+): Promise<{ url: string; io: Server; http: HttpServer; connections: () => number; transports: string[] }> {
   const http = createServer();
-  const io = new Server(http, { path: SIGNALING_PATH });
+  const io = new Server(http, { path: SIGNALING_PATH, transports });
   let connections = 0;
-  io.on('connection', () => {
+  const used: string[] = [];
+  io.on('connection', (socket) => {
     connections++;
+    used.push(socket.conn.transport.name);
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, io, http, connections: () => connections };
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    io,
+    http,
+    connections: () => connections,
+    transports: used,
+  };
 }
 
 const open: Array<() => Promise<void>> = [];
@@ -32,6 +42,28 @@ function statusIs(connection: SignalingConnection, wanted: SignalingStatus): Pro
     });
   });
 }
+
+describe('SignalingConnection transports', () => {
+  async function connectTo(server: Awaited<ReturnType<typeof bareServer>>) {
+    open.push(() => new Promise((resolve) => server.io.close(() => resolve())));
+    const connection = new SignalingConnection({ url: server.url, token: () => 't' });
+    open.push(async () => connection.close());
+    connection.connect();
+    await statusIs(connection, 'connected');
+  }
+
+  it('connects over a WebSocket from the start (no long-polling phase to upgrade from)', async () => {
+    const server = await bareServer();
+    await connectTo(server);
+    expect(server.transports).toEqual(['websocket']);
+  });
+
+  it('falls back to long-polling where WebSockets are refused', async () => {
+    const server = await bareServer(['polling']);
+    await connectTo(server);
+    expect(server.transports).toEqual(['polling']);
+  });
+});
 
 describe('SignalingConnection.reconnectNow', () => {
   // Retries an hour apart: without reconnectNow these tests would never see the connection come back.

@@ -84,6 +84,11 @@ export class SignalingConnection extends Emitter<SignalingEvents> {
       reconnectionDelayMax: 3000,
       randomizationFactor: 0.3,
       timeout: 10_000,
+      // WebSocket first: one round trip to connect and no long-polling phase (a poll cycle and an upgrade
+      // during which messages wait), which is what a resume after a network switch pays for. Where a proxy
+      // refuses WebSockets, the same attempt falls back to long-polling (`tryAllTransports`).
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
       auth: (cb: (data: object) => void) => {
         Promise.resolve()
           .then(() => o.token())

@@ -14,18 +14,25 @@ describe('a WHEP viewer whose transport comes back', () => {
   });
   afterAll(() => t.close());
 
-  it('gets a keyframe as soon as ICE is connected again', async () => {
+  /** A publisher sending one keyframe at the start (then only when asked), a viewer playing it, video flowing. */
+  async function steadyRoom(room: string) {
     const pub = new TestPublisher();
-    expect((await pub.publish(t.url, 'resume')).status).toBe(201);
+    expect((await pub.publish(t.url, room)).status).toBe(201);
     await pub.connected();
-    pub.start(20, 1_000_000); // one keyframe at the start, then only when asked
+    pub.start(20, 1_000_000);
     const sub = new TestSubscriber();
-    expect((await sub.play(t.url, 'resume')).status).toBe(201);
+    expect((await sub.play(t.url, room)).status).toBe(201);
     await waitFor(() => sub.keyframes >= 1 && sub.videoPackets > 20, 10_000, 'video at the viewer');
-    const viewer = t.sfu.rooms
-      .room('resume')!
-      .sessions()
-      .find((s) => s.kind === 'subscriber')!;
+    const session = (kind: 'publisher' | 'subscriber') =>
+      t.sfu.rooms
+        .room(room)!
+        .sessions()
+        .find((s) => s.kind === kind)!;
+    return { pub, sub, publisher: session('publisher'), viewer: session('subscriber') };
+  }
+
+  it('gets a keyframe as soon as ICE is connected again', async () => {
+    const { pub, sub, viewer } = await steadyRoom('resume');
     await waitFor(() => viewer.connected, 5000, 'viewer connected');
     // steady state: no keyframe comes by itself
     const settled = sub.videoPackets;
@@ -44,17 +51,7 @@ describe('a WHEP viewer whose transport comes back', () => {
   }, 30_000);
 
   it('the publisher is asked for a keyframe as soon as its own ICE is connected again', async () => {
-    const pub = new TestPublisher();
-    expect((await pub.publish(t.url, 'resume-pub')).status).toBe(201);
-    await pub.connected();
-    pub.start(20, 1_000_000);
-    const sub = new TestSubscriber();
-    expect((await sub.play(t.url, 'resume-pub')).status).toBe(201);
-    await waitFor(() => sub.keyframes >= 1 && sub.videoPackets > 20, 10_000, 'video at the viewer');
-    const publisher = t.sfu.rooms
-      .room('resume-pub')!
-      .sessions()
-      .find((s) => s.kind === 'publisher')!;
+    const { pub, sub, publisher } = await steadyRoom('resume-pub');
     const settled = sub.videoPackets;
     await waitFor(() => sub.videoPackets > settled + 25, 5000, 'more video');
     const plis = pub.plis;
