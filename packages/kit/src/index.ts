@@ -7,6 +7,8 @@ export * from './internal-signature.js';
 export * from './lifecycle.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './object-store.js';
+export * from './object-store-settings.js';
 export * from './rate-limiter.js';
 export * from './spans.js';
 export * from './trust-proxy.js';

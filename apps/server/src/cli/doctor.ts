@@ -1,4 +1,4 @@
-import { createLogger, createMetricsRegistry } from '@fusionflow/kit';
+import { createLogger, createMetricsRegistry, objectStoreConfigOf } from '@fusionflow/kit';
 import type { DiagnosticCheck, DiagnosticsReport } from '@fusionflow/protocol';
 import { Redis } from 'ioredis';
 import { pgliteDir } from '../db/data-dirs.js';
@@ -87,6 +87,7 @@ async function run(): Promise<number> {
     const doctor = new Doctor({
       database,
       redis,
+      storage: objectStoreConfigOf(config),
       sfu: {
         url: () => sfuUrl,
         embedded: !config.sfuUrl,

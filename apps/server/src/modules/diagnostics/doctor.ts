@@ -1,4 +1,4 @@
-import { Gauge, type Logger, type Registry } from '@fusionflow/kit';
+import { Gauge, type Logger, type ObjectStoreConfig, type Registry } from '@fusionflow/kit';
 import type { DiagnosticCheck, DiagnosticsReport, SfuNetworkInfo } from '@fusionflow/protocol';
 import type { Redis } from 'ioredis';
 import type { DatabaseHandle } from '../../db/database.js';
@@ -7,13 +7,13 @@ import type { SfuAdminClient } from '../live/sfu-client.js';
 import type { IceServerIssuer } from '../media/ice-server-issuer.js';
 import type { LedgerAudit } from '../wallet/ledger-audit.js';
 import { checkSfu, checkSfuIce } from './sfu-checks.js';
+import { checkStorage } from './storage-check.js';
 import {
   type ClockSource,
   checkClock,
   checkDatabase,
   checkLedger,
   checkRedis,
-  checkStorage,
   checkTls,
   checkTranslation,
   databaseClock,
@@ -39,6 +39,8 @@ export interface DoctorOptions {
   publicUrl: string | undefined;
   /** Extra trusted CA for TLS checks (tests; production trusts the system's, or NODE_EXTRA_CA_CERTS). */
   tlsCa?: string | Buffer;
+  /** The recordings' bucket (S3_* settings); absent: recordings stay on the SFU's disk. */
+  storage?: ObjectStoreConfig | undefined;
   /** Run the checks every this many seconds and publish them as metrics (0: only when asked). */
   intervalSeconds?: number;
   metrics?: Registry;
@@ -179,7 +181,7 @@ export class Doctor {
       }),
       ...this.#turnChecks(),
       this.translation(),
-      timed({ id: 'storage', title: 'Object storage' }, async () => checkStorage()),
+      timed({ id: 'storage', title: 'Object storage' }, () => checkStorage(o.storage)),
       timed({ id: 'clock', title: 'Clock' }, () =>
         checkClock([
           ...(o.database ? [databaseClock(o.database)] : []),

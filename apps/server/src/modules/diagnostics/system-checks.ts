@@ -269,16 +269,6 @@ export async function checkTranslation(o: {
   }
 }
 
-export function checkStorage(): Finding {
-  return {
-    id: 'storage',
-    title: 'Object storage',
-    status: 'skipped',
-    summary:
-      'no object storage is configured (recordings are kept nowhere yet); when it is, this check writes, reads and deletes a test object',
-  };
-}
-
 export async function checkLedger(audit: LedgerAudit): Promise<Finding> {
   const base = { id: 'ledger', title: 'Ledger invariants' };
   const r = await audit.run();
