@@ -21,6 +21,8 @@ export const ErrorCode = {
   NotRoomOwner: 'not_room_owner',
   NotFound: 'not_found',
   RoomNotFound: 'room_not_found',
+  RecordingNotFound: 'recording_not_found',
+  RecordingRoomMismatch: 'recording_room_mismatch',
   Conflict: 'conflict',
   EmailTaken: 'email_taken',
   /** A password-reset link that is unknown, used already or expired. */
@@ -128,6 +130,8 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   not_room_owner: 403,
   not_found: 404,
   room_not_found: 404,
+  recording_not_found: 404,
+  recording_room_mismatch: 409,
   conflict: 409,
   email_taken: 409,
   reset_token_invalid: 400,

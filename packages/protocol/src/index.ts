@@ -11,6 +11,7 @@ export * from './media-plane.js';
 export * from './media-report.js';
 export * from './media-urls.js';
 export * from './recording.js';
+export * from './replays.js';
 export * from './rooms.js';
 export * from './signaling.js';
 export * from './text.js';

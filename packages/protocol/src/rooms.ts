@@ -22,12 +22,18 @@ export const CreateRoomRequest = z
     title: RoomTitle,
     /** Tokens a viewer pays once to watch a `live` room. */
     ticketPrice: TokenAmount.optional(),
+    /** Live rooms: record each broadcast as a replay (default true). */
+    record: z.boolean().optional(),
     /** Tokens charged per started minute of a private `call` room. */
     pricePerMinute: TokenAmount.optional(),
   })
   .refine((r) => r.ticketPrice === undefined || r.kind === 'live', {
     message: 'ticketPrice applies to live rooms only',
     path: ['ticketPrice'],
+  })
+  .refine((r) => r.record === undefined || r.kind === 'live', {
+    message: 'record applies to live rooms only',
+    path: ['record'],
   })
   .refine((r) => r.pricePerMinute === undefined || r.kind === 'call', {
     message: 'pricePerMinute applies to call rooms only',
@@ -55,6 +61,8 @@ export const Room = z.object({
   ownerName: text(),
   ticketPrice: z.number().int().nullable(),
   pricePerMinute: z.number().int().nullable(),
+  /** Live rooms: whether broadcasts are recorded (replays); false for calls. */
+  record: z.boolean(),
   viewerCount: z.number().int(),
   createdAt: text(),
   startedAt: text().nullable(),
