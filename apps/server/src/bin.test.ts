@@ -96,7 +96,7 @@ describe('the server process', () => {
       expect(after).toMatch(/Translation\s+off: chat is shown as written/);
       expect(after).toMatch(/TURN\s+off: .*\n\s+Run coturn \(deploy\/coturn\/\) and set TURN_URLS and TURN_SECRET/);
       expect(after).toMatch(/Redis\s+off: .*\n\s+To run several processes, set REDIS_URL/);
-      expect(after).toMatch(/S3 storage\s+not supported yet/);
+      expect(after).toMatch(/S3 storage\s+off: recordings stay on the SFU’s disk/);
       expect(out).not.toContain('"url":"/api/rooms?status=live"');
       expect(out).not.toContain('incoming request');
       expect(out).not.toContain('request completed');

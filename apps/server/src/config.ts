@@ -1,4 +1,13 @@
-import { ConfigError, type ConfigOf, loadConfig, read, setting, type TrustProxy } from '@fusionflow/kit';
+import {
+  ConfigError,
+  type ConfigOf,
+  loadConfig,
+  objectStoreConfigOf,
+  objectStoreSettings,
+  read,
+  setting,
+  type TrustProxy,
+} from '@fusionflow/kit';
 import { TokenPack } from '@fusionflow/protocol';
 import { z } from 'zod';
 
@@ -381,6 +390,23 @@ export const serverSettings = {
     'A live room whose publisher dropped without ending it (an encoder crash) ends after this long without a new publisher.',
     { default: 60 },
   ),
+  recordingFormat: setting(
+    'RECORDING_FORMAT',
+    read.oneOf(['webm', 'ivf-ogg']),
+    'How the SFU records a broadcast of a room with record on: webm (one WebM file, audio and video) or ivf-ogg (one IVF per video track, one Ogg per audio track).',
+    { default: 'webm' },
+  ),
+  recordingsDir: setting(
+    'RECORDINGS_DIR',
+    read.string(),
+    'Directory of recorded broadcasts (replays) on local disk, passed to the embedded SFU; default <DATA_DIR>/recordings. A separate SFU host needs S3 (or shared storage) for replays to play.',
+  ),
+  recordingRetentionDays: setting(
+    'RECORDING_RETENTION_DAYS',
+    read.int(0, 36500),
+    'Ready replays older than this many days are deleted (files, objects and rows); 0 keeps them forever.',
+    { default: 0 },
+  ),
   translationEngine: setting(
     'TRANSLATION_ENGINE',
     read.oneOf(['none', 'libretranslate', 'apertium']),
@@ -461,6 +487,8 @@ export const serverSettings = {
     'Re-check the ledger’s invariants (sums, balances) from the database this often (one scan of the entries) and publish them as metrics; 0 never.',
     { default: 300 },
   ),
+  /** The recordings' bucket, as the SFU has it: replays are served from it by presigned URLs, and retention deletes there. */
+  ...objectStoreSettings,
   otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
   otelServiceName: setting('OTEL_SERVICE_NAME', read.string(100), 'Service name in traces.', {
     default: 'fusionflow-server',
@@ -502,6 +530,8 @@ export function loadServerConfig(env: Record<string, string | undefined>): Serve
   if (config.translationEngine !== 'none' && !config.translationUrl) {
     throw new ConfigError([`TRANSLATION_URL: required when TRANSLATION_ENGINE is ${config.translationEngine}`]);
   }
+  // All S3 settings or none: a half-configured store is refused at start, not at the first replay.
+  objectStoreConfigOf(config);
   return config;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ConcurrencyLimit,
@@ -8,7 +8,9 @@ import {
   Lifecycle,
   type Logger,
   MemoryRateLimiter,
+  objectStoreConfigOf,
 } from '@fusionflow/kit';
+import { RecordingFormat } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { demoConvenienceOn, isLoopbackHost, type ServerConfig } from './config.js';
@@ -66,6 +68,8 @@ import { RealtimeGateway } from './modules/realtime/realtime-gateway.js';
 import { RedisRoomStateStore } from './modules/realtime/redis-room-state-store.js';
 import { RoomPresence } from './modules/realtime/room-presence.js';
 import { MemoryRoomStateStore, type RoomStateStore } from './modules/realtime/room-state-store.js';
+import { RecordingService } from './modules/replays/recording-service.js';
+import { registerReplayRoutes } from './modules/replays/replay-routes.js';
 import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
 import { CallMetrics } from './modules/signaling/call-metrics.js';
@@ -352,6 +356,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       retryAfterSeconds: config.mediaFullRetryAfterSeconds,
       logger: logger.child({ module: 'media' }),
     });
+    const recordings = new RecordingService({ db, format: RecordingFormat.parse(config.recordingFormat) });
     const grants = new GrantService({
       rooms,
       placement,
@@ -360,9 +365,11 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       ttlSeconds: config.grantTtlSeconds,
       tickets: wallet,
       bans: chatRules,
+      recordings,
       logger: logger.child({ module: 'media' }),
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });
+    registerReplayRoutes(app, recordings);
     // What clients report of their calls and watch sessions (join time, ICE path and failures, freezes).
     const mediaReportLimiter = new MemoryRateLimiter(MEDIA_REPORTS_PER_MINUTE, 60_000);
     lifecycle.add('media report limiter', () => mediaReportLimiter.close());
@@ -537,6 +544,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       live,
       guard,
       secret: sfuSecret,
+      recordings,
       publicUrl: config.publicUrl,
       sfuUrl,
       viewers,
@@ -589,6 +597,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       ledger: ledgerAudit,
       publicUrl: config.publicUrl,
       ...(options.tlsCa ? { tlsCa: options.tlsCa } : {}),
+      storage: objectStoreConfigOf(config),
       intervalSeconds: config.diagnosticsIntervalSeconds,
       metrics,
       logger: logger.child({ module: 'doctor' }),
@@ -680,6 +689,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
             secret: sfuSecret,
             jwks: JSON.stringify(grants.jwks()),
             configFile: config.sfuConfigFile,
+            recordingsDir: config.recordingsDir ?? join(config.dataDir, 'recordings'),
             logger: logger.child({ module: 'live' }),
           });
           const started = embedded;

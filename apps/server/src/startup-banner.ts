@@ -1,3 +1,4 @@
+import { type ObjectStoreSettings, objectStoreConfigOf } from '@fusionflow/kit';
 import type { DiagnosticCheck } from '@fusionflow/protocol';
 import { isLoopbackHost, type ServerConfig } from './config.js';
 import type { DemoAccount } from './modules/identity/demo-accounts.js';
@@ -7,7 +8,8 @@ export interface StartupState {
   config: Pick<
     ServerConfig,
     'host' | 'demoAccounts' | 'paymentsDevProvider' | 'redisUrl' | 'translationEngine' | 'smtpUrl'
-  >;
+  > &
+    ObjectStoreSettings;
   embeddedDatabase: boolean;
   demoAccounts: readonly DemoAccount[];
   devProvider: boolean;
@@ -127,11 +129,22 @@ function optionalParts(s: StartupState): OptionalPart[] {
           state: 'off: no "forgot password" link; an admin makes reset links instead.',
           howTo: 'Set SMTP_URL=smtp://user:password@mail.example.com:587 (and PUBLIC_URL for the links).',
         },
-    {
-      name: 'S3 storage',
-      state: 'not supported yet: recordings are not kept in object storage.',
-    },
+    s3Part(s.config),
   ];
+}
+
+function s3Part(config: ObjectStoreSettings): OptionalPart {
+  const store = objectStoreConfigOf(config);
+  if (!store) {
+    return {
+      name: 'S3 storage',
+      state: 'off: recordings stay on the SFU’s disk (DATA_DIR/recordings for the embedded SFU).',
+      howTo:
+        'To keep them in MinIO, Ceph RGW or AWS S3, set S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY (and S3_ENDPOINT).',
+    };
+  }
+  const where = store.endpoint ? `at ${store.endpoint}` : `in AWS S3 (${store.region})`;
+  return { name: 'S3 storage', state: `on: recordings are kept in bucket ${store.bucket} ${where}.` };
 }
 
 const upperFirst = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);

@@ -49,10 +49,29 @@ export interface RoomsTable {
   status: 'created' | 'live' | 'ended';
   ticket_price: number | null;
   price_per_minute: number | null;
+  /** Live rooms: whether the SFU records each broadcast (a replay). */
+  record: Generated<boolean>;
   viewer_count: Generated<number>;
   created_at: Generated<Date>;
   started_at: Timestamp | null;
   ended_at: Timestamp | null;
+}
+
+/** One recorded broadcast (a replay); `files` is a JSON array of RecordingFile. */
+export interface RecordingsTable {
+  id: string;
+  room_id: string;
+  owner_id: string;
+  status: 'pending' | 'recording' | 'ready' | 'failed';
+  format: 'webm' | 'ivf-ogg';
+  started_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  duration_ms: Generated<number>;
+  files: Generated<string>;
+  title: string;
+  hidden: Generated<boolean>;
+  created_at: Generated<Date>;
+  deleted_at: Timestamp | null;
 }
 
 /** Secrets generated on first start (signing keys, token secrets) and shared by every server process. */
@@ -309,6 +328,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   password_resets: PasswordResetsTable;
   rooms: RoomsTable;
+  recordings: RecordingsTable;
   server_keys: ServerKeysTable;
   accounts: AccountsTable;
   account_balances: AccountBalancesView;

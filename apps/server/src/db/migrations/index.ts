@@ -12,6 +12,7 @@ import * as roomModerators from './0012-room-moderators.js';
 import * as reports from './0013-reports.js';
 import * as platformSettings from './0014-platform-settings.js';
 import * as passwordResets from './0015-password-resets.js';
+import * as recordings from './0016-recordings.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0013-reports': reports,
   '0014-platform-settings': platformSettings,
   '0015-password-resets': passwordResets,
+  '0016-recordings': recordings,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -6,6 +6,7 @@ import {
   isWhepPlayPath,
   MEDIA_PATHS,
   MediaEvent,
+  RecordingReport,
   RoomParams,
   StreamKeyAdmitRequest,
   StreamKeyInfo,
@@ -19,6 +20,7 @@ import type { HttpApp } from '../../http/http-app.js';
 import { signedInternalJson } from '../../http/internal-request.js';
 import { publicOriginOf } from '../../http/public-origin.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
+import type { RecordingService } from '../replays/recording-service.js';
 import type { LiveService } from './live-service.js';
 import type { ViewerMetrics } from './viewer-metrics.js';
 
@@ -35,6 +37,8 @@ export async function registerLiveRoutes(
     live: LiveService;
     guard: AuthGuard;
     secret: string;
+    /** What the SFU reports of the recordings it writes (POST /api/internal/sfu/recordings). */
+    recordings?: Pick<RecordingService, 'report'>;
     publicUrl: string | undefined;
     /** The SFU's base URL, when it runs. */
     sfuUrl: () => string | undefined;
@@ -90,6 +94,14 @@ export async function registerLiveRoutes(
       const event = MediaEvent.safeParse(verified(request));
       if (!event.success) throw new AppError(ErrorCode.ValidationFailed, 'not a media event', event.error.issues);
       await o.live.handleEvent(event.data);
+      return reply.code(204).send();
+    });
+    scope.post('/api/internal/sfu/recordings', { schema: { hide: true } }, async (request, reply) => {
+      const report = RecordingReport.safeParse(verified(request));
+      if (!report.success)
+        throw new AppError(ErrorCode.ValidationFailed, 'not a recording report', report.error.issues);
+      if (!o.recordings) throw new AppError(ErrorCode.RecordingNotFound, 'this server keeps no recordings');
+      await o.recordings.report(report.data);
       return reply.code(204).send();
     });
     scope.post('/api/internal/sfu/admit', { schema: { hide: true } }, async (request) => {

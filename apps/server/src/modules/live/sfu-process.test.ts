@@ -6,7 +6,7 @@ import { RTCPeerConnection } from 'werift';
 import { sfuSettings } from '../../../../sfu/src/config.js';
 import { testDatabases } from '../../db/test-databases.js';
 import { startTestPlatform } from '../../test-support.js';
-import { EmbeddedSfu, OWN_ENV } from './sfu-process.js';
+import { EmbeddedSfu, INHERITED_SECRETS, OWN_ENV } from './sfu-process.js';
 
 /** Secrets of the control plane: none of them may reach the media process. */
 const CONTROL_PLANE_SECRETS = {
@@ -59,12 +59,12 @@ describe('the embedded SFU process', () => {
     for (const key of Object.keys(CONTROL_PLANE_SECRETS)) expect(env, key).not.toHaveProperty(key);
     expect(env).toMatchObject({ ...SFU_OWN, INTERNAL_SECRET: 'the-internal-secret-the-sfu-shares-with-us' });
     expect(env).not.toHaveProperty('OTHER');
-    // Every setting the SFU declares is either passed on (non-secret), never inherited (secret), set by the control
+    // Every setting the SFU declares is either passed on (non-secret, or the bucket's keys), never inherited (secret), set by the control
     // plane itself, or one the SFU keeps its own value of (OWN_ENV, e.g. its service name in traces).
     const everySetting = Object.fromEntries(Object.values(sfuSettings).map((s) => [s.env, 'v']));
     const all = await new EmbeddedSfu({ ...embeddedOptions(), env: everySetting }).environment();
     for (const s of Object.values(sfuSettings)) {
-      if (s.secret) expect(all[s.env], s.env).not.toBe('v');
+      if (s.secret && !INHERITED_SECRETS.includes(s.env)) expect(all[s.env], s.env).not.toBe('v');
       else if (OWN_ENV.includes(s.env)) expect(all[s.env], s.env).toBeUndefined();
       else if (!['SFU_HOST', 'SFU_PORT', 'CONTROL_URL', 'JWKS_URL', 'JWKS', 'SFU_TRUST_PROXY'].includes(s.env))
         expect(all[s.env], s.env).toBe('v');

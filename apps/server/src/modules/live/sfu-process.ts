@@ -14,6 +14,13 @@ const PROCESS_ENV = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'NODE_ENV
 /** Settings both read that name the control plane itself: the SFU keeps its own default (its traces say "fusionflow-sfu"). */
 export const OWN_ENV = ['OTEL_SERVICE_NAME'];
 
+/**
+ * Secrets the embedded SFU does take: the recordings bucket's keys, which both processes hold for
+ * the same bucket (the SFU uploads, the control plane presigns and deletes). Without them an
+ * S3_ENDPOINT/S3_BUCKET passed on would be refused by the SFU's all-or-nothing check.
+ */
+export const INHERITED_SECRETS = ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
+
 /** SFU settings the control plane sets itself (below), so the operator's environment never does. */
 const SET_BY_CONTROL_PLANE = [
   'SFU_HOST',
@@ -51,7 +58,8 @@ export function sfuEntry(): { command: string; args: string[]; settingsModule: s
  * The environment variables the embedded SFU may take from the control plane's environment: its
  * own settings as its config.ts declares them (read from the SFU's module, so the list cannot
  * drift), except its secrets — standalone credentials (ROOM_TOKENS, AUTH_TOKEN, JWT_SECRET,
- * TURN_SECRET) would bypass the control plane's grants — and those the control plane sets itself.
+ * TURN_SECRET) would bypass the control plane's grants — except the recordings bucket's keys
+ * (INHERITED_SECRETS), and those the control plane sets itself.
  * Everything else in the control plane's environment (its database, Redis, payment, TURN and
  * translation secrets) never reaches the media process.
  */
@@ -60,7 +68,7 @@ export async function sfuInheritedSettings(): Promise<string[]> {
     sfuSettings: Record<string, Setting<unknown>>;
   };
   return Object.values(module.sfuSettings)
-    .filter((s) => !s.secret && !SET_BY_CONTROL_PLANE.includes(s.env))
+    .filter((s) => (!s.secret || INHERITED_SECRETS.includes(s.env)) && !SET_BY_CONTROL_PLANE.includes(s.env))
     .map((s) => s.env);
 }
 
@@ -83,6 +91,8 @@ export interface EmbeddedSfuOptions {
   secret: string;
   jwks: string;
   configFile: string | undefined;
+  /** Where the SFU writes recordings (the control plane's RECORDINGS_DIR), so local replays can be served. */
+  recordingsDir?: string;
   logger: Logger;
   /** Wait before the first restart, doubled on each restart that follows (1 s), up to `restartMaxMs` (30 s). */
   restartFirstMs?: number;
@@ -156,6 +166,7 @@ export class EmbeddedSfu {
       // Only the control plane's forwarder (on loopback) may say who the client is; it sends the address it computed.
       SFU_TRUST_PROXY: 'loopback',
       ...(this.o.configFile ? { CONFIG_FILE: this.o.configFile } : {}),
+      ...(this.o.recordingsDir ? { RECORDINGS_DIR: this.o.recordingsDir } : {}),
     });
   }
 

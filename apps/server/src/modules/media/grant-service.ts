@@ -8,6 +8,7 @@ import {
   type GrantRole,
   type IceServer,
   onMediaNode,
+  type RecordingClaim,
   type RoomId,
   type UserId,
   whepUrl,
@@ -31,6 +32,8 @@ export interface GrantServiceOptions {
   bans?: { checkNotBanned(roomId: RoomId, userId: UserId, o: { fresh: true }): Promise<void> };
   /** Which SFU node a session goes to (none: the one SFU, plain URLs). */
   placement?: Placement;
+  /** Recorded rooms: the recording a publish grant names (`rec`); none when the room does not record. */
+  recordings?: { claimFor(roomId: string): Promise<RecordingClaim | null> };
   logger: Logger;
 }
 
@@ -61,12 +64,14 @@ export class GrantService {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.o.ttlSeconds;
     const { iceServers } = this.o.ice.issue(holder, now * 1000);
+    const rec = role === 'publish' ? await this.o.recordings?.claimFor(roomId) : null;
     const claims = {
       room: roomId,
       role,
       ice: iceServers,
       ...(entitlement ? { ent: entitlement } : {}),
       ...(node ? { node } : {}),
+      ...(rec ? { rec } : {}),
     };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: this.o.key.kid, typ: 'JWT' })

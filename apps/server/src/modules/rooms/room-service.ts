@@ -30,6 +30,7 @@ function toRoom(row: RoomWithOwner): Room {
     ownerName: row.owner_name,
     ticketPrice: row.ticket_price,
     pricePerMinute: row.price_per_minute,
+    record: row.kind === 'live' && row.record,
     viewerCount: row.viewer_count,
     createdAt: row.created_at.toISOString(),
     startedAt: row.started_at ? new Date(row.started_at).toISOString() : null,
@@ -105,6 +106,7 @@ export class RoomService extends Emitter<RoomEvents> {
           status: 'created',
           ticket_price: input.ticketPrice ?? null,
           price_per_minute: input.pricePerMinute ?? null,
+          record: input.kind === 'live' ? (input.record ?? true) : false,
           // Millisecond precision, like the page cursor that carries it (PostgreSQL keeps microseconds).
           created_at: new Date(),
         })

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { conflict, notFound } from '@fusionflow/kit';
+import {
+  ErrorCode,
+  type RecordingClaim,
+  type RecordingFormat,
+  type RecordingReport,
+  type Replay,
+  RoomId,
+  UserId,
+} from '@fusionflow/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+
+export interface RecordingServiceOptions {
+  db: Kysely<Database>;
+  format: RecordingFormat;
+}
+
+/**
+ * The control plane's side of recording: decides which broadcast is recorded (names the recording
+ * in the publisher's grant) and keeps what the SFU reports of its files.
+ */
+export class RecordingService {
+  constructor(private readonly o: RecordingServiceOptions) {}
+
+  /**
+   * The recording a publish grant for this room carries: the room's recording still pending or
+   * being written (a publisher that reconnects continues it), else a new one; none when the room
+   * does not record.
+   */
+  async claimFor(roomId: string): Promise<RecordingClaim | null> {
+    const room = await this.o.db
+      .selectFrom('rooms')
+      .select(['id', 'owner_id', 'kind', 'record', 'title'])
+      .where('id', '=', roomId)
+      .executeTakeFirst();
+    if (room?.kind !== 'live' || !room.record) return null;
+    return this.o.db.transaction().execute(async (tx) => {
+      const open = await tx
+        .selectFrom('recordings')
+        .select(['id', 'format'])
+        .where('room_id', '=', roomId)
+        .where('status', 'in', ['pending', 'recording'])
+        .where('deleted_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst();
+      if (open) return { id: open.id, format: open.format };
+      const id = randomBytes(16).toString('base64url');
+      await tx
+        .insertInto('recordings')
+        .values({
+          id,
+          room_id: roomId,
+          owner_id: room.owner_id,
+          status: 'pending',
+          format: this.o.format,
+          title: room.title,
+          started_at: null,
+          ended_at: null,
+          deleted_at: null,
+          created_at: new Date(),
+        })
+        .execute();
+      return { id, format: this.o.format };
+    });
+  }
+
+  /**
+   * What the SFU says of a recording (idempotent: the same report twice changes nothing). A ready
+   * recording stays ready: a later report may only move its files (local → s3).
+   */
+  async report(report: RecordingReport): Promise<void> {
+    const row = await this.o.db
+      .selectFrom('recordings')
+      .select(['id', 'room_id', 'status'])
+      .where('id', '=', report.id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) throw notFound(`no recording ${report.id}`, ErrorCode.RecordingNotFound);
+    if (row.room_id !== report.room)
+      throw conflict('the recording belongs to another room', ErrorCode.RecordingRoomMismatch);
+    if (row.status === 'ready' && report.status !== 'ready') return;
+    await this.o.db
+      .updateTable('recordings')
+      .set({
+        status: report.status,
+        format: report.format,
+        started_at: new Date(report.startedAt),
+        ended_at: report.endedAt ? new Date(report.endedAt) : null,
+        duration_ms: report.durationMs,
+        ...(report.files.length > 0 || report.status !== 'recording' ? { files: JSON.stringify(report.files) } : {}),
+      })
+      .where('id', '=', report.id)
+      .execute();
+  }
+
+  /** The room's latest recording that is not hidden (any status), for viewers of an ended broadcast. */
+  async latestForRoom(roomId: string): Promise<Replay> {
+    const row = await this.o.db
+      .selectFrom('recordings')
+      .innerJoin('rooms', 'rooms.id', 'recordings.room_id')
+      .innerJoin('users', 'users.id', 'recordings.owner_id')
+      .selectAll('recordings')
+      .select(['users.display_name as owner_name', 'rooms.ticket_price'])
+      .where('recordings.room_id', '=', roomId)
+      .where('recordings.hidden', '=', false)
+      .where('recordings.deleted_at', 'is', null)
+      .orderBy('recordings.created_at', 'desc')
+      .executeTakeFirst();
+    if (!row) throw notFound('this room has no replay');
+    const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
+    return {
+      id: row.id,
+      roomId: RoomId.parse(row.room_id),
+      ownerId: UserId.parse(row.owner_id),
+      ownerName: row.owner_name,
+      title: row.title,
+      status: row.status,
+      startedAt: iso(row.started_at),
+      endedAt: iso(row.ended_at),
+      durationMs: row.duration_ms,
+      hidden: row.hidden,
+      ticketPrice: row.ticket_price,
+      createdAt: new Date(row.created_at).toISOString(),
+    };
+  }
+}
