@@ -1,4 +1,12 @@
-import { type ConfigOf, loadConfig, read, setting, type TrustProxy } from '@fusionflow/kit';
+import {
+  type ConfigOf,
+  loadConfig,
+  objectStoreConfigOf,
+  objectStoreSettings,
+  read,
+  setting,
+  type TrustProxy,
+} from '@fusionflow/kit';
 import { z } from 'zod';
 
 /** `room1:abc;room2:def` → { room1: 'abc', room2: 'def' } (seed 004's ROOM_TOKENS). */
@@ -202,6 +210,18 @@ export const sfuSettings = {
     'Packets per video track kept to answer NACKs (retransmissions).',
     { default: 512 },
   ),
+  recordingsDir: setting(
+    'RECORDINGS_DIR',
+    read.string(4096),
+    'Where the SFU writes recordings of broadcasts (<id>.webm, and <id>.json while an upload to S3 is due). A separate SFU host needs S3 (or storage shared with the control plane) for replays to play.',
+    { default: './data/recordings' },
+  ),
+  publisherGraceSeconds: setting(
+    'PUBLISHER_GRACE_SECONDS',
+    read.int(0, 600),
+    'A publisher whose transport drops (reload, network) may come back this long with a grant for the same recording and continue it; after it (or at once on a WHIP DELETE, the streamer’s Stop) the recording is finalised.',
+    { default: 30 },
+  ),
   otelEndpoint: setting('OTEL_EXPORTER_OTLP_ENDPOINT', read.url(), 'OTLP/HTTP endpoint; tracing is on when set.'),
   otelServiceName: setting(
     'OTEL_SERVICE_NAME',
@@ -209,12 +229,17 @@ export const sfuSettings = {
     'Service name in traces (the embedded SFU always uses the default).',
     { default: 'fusionflow-sfu' },
   ),
+  /** Recordings in S3 (uploaded when final, local file deleted once the object is confirmed). */
+  ...objectStoreSettings,
 };
 
 export type SfuConfig = ConfigOf<typeof sfuSettings>;
 
 export function loadSfuConfig(env: Record<string, string | undefined>): SfuConfig {
-  return loadConfig(sfuSettings, { env, file: env.CONFIG_FILE });
+  const config = loadConfig(sfuSettings, { env, file: env.CONFIG_FILE });
+  // All S3 settings or none: a half-configured store is refused at start, not at the first upload.
+  objectStoreConfigOf(config);
+  return config;
 }
 
 /** A complete config for tests: defaults with overrides, loopback ICE only. */

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger, signInternalRequest } from '@fusionflow/kit';
-import { type MediaEvent, StreamKeyAdmitResponse } from '@fusionflow/protocol';
+import { type MediaEvent, type RecordingReport, StreamKeyAdmitResponse } from '@fusionflow/protocol';
 import type { EventSink, MediaEventInput } from './event-sink.js';
 
 const EVENTS_PATH = '/api/internal/sfu/events';
+const RECORDINGS_PATH = '/api/internal/sfu/recordings';
 const ADMIT_PATH = '/api/internal/sfu/admit';
 const MAX_QUEUE = 10_000;
 const MAX_ATTEMPTS = 6;
@@ -13,12 +14,12 @@ const CLOSE_WAIT_MS = 3000;
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 /**
- * The SFU's side of the internal API: signed events to the control plane, delivered in order with
- * retries (each carries the room's absolute subscriber count, so a dropped one heals on the next),
- * and stream-key admission.
+ * The SFU's side of the internal API: signed events and recording reports to the control plane,
+ * delivered in order with retries (each event carries the room's absolute subscriber count, so a
+ * dropped one heals on the next; a report is idempotent), and stream-key admission.
  */
 export class ControlPlaneClient implements EventSink {
-  readonly #queue: MediaEvent[] = [];
+  readonly #queue: { path: string; type: string; body: string }[] = [];
   #draining: Promise<void> | undefined;
   #closed = false;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -27,11 +28,21 @@ export class ControlPlaneClient implements EventSink {
   constructor(private readonly o: { baseUrl: string; secret: string; logger: Logger; fetch?: FetchLike }) {}
 
   report(event: MediaEventInput): void {
+    const full: MediaEvent = { id: randomUUID(), at: new Date().toISOString(), ...event };
+    this.#enqueue(EVENTS_PATH, full.type, JSON.stringify(full));
+  }
+
+  /** A recording's status (POST /api/internal/sfu/recordings), in order with the events. */
+  reportRecording(report: RecordingReport): void {
+    this.#enqueue(RECORDINGS_PATH, `recording:${report.status}`, JSON.stringify(report));
+  }
+
+  #enqueue(path: string, type: string, body: string): void {
     if (this.#closed) return;
     if (this.#queue.length >= MAX_QUEUE) {
       this.o.logger.error({ dropped: this.#queue.shift()?.type }, 'event queue full; dropped the oldest event');
     }
-    this.#queue.push({ id: randomUUID(), at: new Date().toISOString(), ...event });
+    this.#queue.push({ path, type, body });
     this.#draining ??= this.#drain().finally(() => {
       this.#draining = undefined;
     });
@@ -43,7 +54,7 @@ export class ControlPlaneClient implements EventSink {
       let delivered = false;
       for (let attempt = 1; attempt <= MAX_ATTEMPTS && !delivered; attempt++) {
         try {
-          const res = await this.#post(EVENTS_PATH, JSON.stringify(event));
+          const res = await this.#post(event.path, event.body);
           // 4xx other than 429 will not get better by retrying.
           delivered = res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429);
           if (!res.ok) this.o.logger.warn({ status: res.status, type: event.type }, 'control plane refused an event');
