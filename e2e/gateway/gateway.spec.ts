@@ -76,6 +76,7 @@ test('a streamer goes live, a viewer watches and they chat, through the gateway'
     ).toHaveText('Hello from behind the gateway');
 
     await page.getByTestId('stop-live').click();
+    await page.getByTestId('stop-confirm').click();
     await expect(viewer.getByTestId('stream-ended')).toBeVisible({ timeout: 15_000 });
   } finally {
     await context.close();

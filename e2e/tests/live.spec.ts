@@ -94,8 +94,15 @@ test('a streamer goes live from the studio; three viewers see and hear it, a lat
     await page.waitForTimeout(3000);
     expect(await page.getByTestId('viewer-count').textContent()).toBe('4 viewers');
 
-    // Stop ends the broadcast and the room; every viewer is told.
+    // Stop asks first: "Keep streaming" changes nothing.
     await page.getByTestId('stop-live').click();
+    await expect(page.getByRole('dialog')).toContainText('End the broadcast?');
+    await page.getByTestId('stop-cancel').click();
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    await expect(page.getByTestId('room-status')).toHaveText('Live');
+    // Stop, confirmed, ends the broadcast and the room; every viewer is told.
+    await page.getByTestId('stop-live').click();
+    await page.getByTestId('stop-confirm').click();
     await expect(page.getByTestId('room-status')).toHaveText('Ended');
     for (const v of viewers) await expect(v.page.getByTestId('stream-ended')).toBeVisible({ timeout: 15_000 });
   } finally {

@@ -12,6 +12,7 @@ import { ForgotPasswordPage } from './pages/forgot-password-page';
 import { HomePage } from './pages/home-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { ProfilePage } from './pages/profile-page';
+import { ReplayPage } from './pages/replay-page';
 import { ResetPasswordPage } from './pages/reset-password-page';
 import { RoomPage } from './pages/room-page';
 import { SignInPage } from './pages/sign-in-page';
@@ -101,6 +102,7 @@ export function App() {
               }
             />
             <Route path="/rooms/:id" element={<RoomPage />} />
+            <Route path="/replays/:id" element={<ReplayPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </main>

@@ -40,6 +40,7 @@ const h = vi.hoisted(() => {
       })),
       getRoom: vi.fn(),
       getStreamKeyInfo: vi.fn(async () => ({ exists: false })),
+      endRoom: vi.fn(async () => ({ id: 'r1', kind: 'live', status: 'ended', title: 'Live', viewerCount: 0 })),
     },
   };
 });
@@ -87,5 +88,58 @@ describe('LiveStudio', () => {
     expect(first.stopped).toBe(true);
     expect(h.FakeWhipPublisher.instances[1]!.options.token).toBe('grant-2');
     await screen.findByTestId('on-air');
+  });
+
+  async function goLive() {
+    const button = await screen.findByTestId('go-live');
+    await waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(false));
+    fireEvent.click(button);
+    await screen.findByTestId('on-air');
+    return h.FakeWhipPublisher.instances.at(-1)!;
+  }
+
+  it('asks before stopping: "Keep streaming" and Escape keep the stream, "End the broadcast" stops it', async () => {
+    const onChange = vi.fn();
+    render(<LiveStudio room={room} onChange={onChange} />);
+    const publisher = await goLive();
+
+    fireEvent.click(screen.getByTestId('stop-live'));
+    const dialog = screen.getByRole('dialog', { name: 'End the broadcast?' });
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Keep streaming' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Keep streaming' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(publisher.stopped).toBe(false);
+
+    fireEvent.click(screen.getByTestId('stop-live'));
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(publisher.stopped).toBe(false);
+    expect(dialog).toBeTruthy();
+
+    fireEvent.click(screen.getByTestId('stop-live'));
+    fireEvent.click(screen.getByRole('button', { name: 'End the broadcast' }));
+    await waitFor(() => expect(publisher.stopped).toBe(true));
+    await waitFor(() => expect(h.api.endRoom).toHaveBeenCalledWith('r1'));
+    await waitFor(() => expect(onChange).toHaveBeenCalled());
+  });
+
+  it('registers the beforeunload prompt only while live', async () => {
+    const add = vi.spyOn(window, 'addEventListener');
+    const remove = vi.spyOn(window, 'removeEventListener');
+    render(<LiveStudio room={room} onChange={() => {}} />);
+    await screen.findByTestId('go-live');
+    expect(add.mock.calls.some(([type]) => type === 'beforeunload')).toBe(false);
+    await goLive();
+    expect(add.mock.calls.some(([type]) => type === 'beforeunload')).toBe(true);
+    const event = new Event('beforeunload', { cancelable: true });
+    window.dispatchEvent(event);
+    expect(event.defaultPrevented).toBe(true);
+
+    fireEvent.click(screen.getByTestId('stop-live'));
+    fireEvent.click(screen.getByRole('button', { name: 'End the broadcast' }));
+    await screen.findByTestId('go-live');
+    expect(remove.mock.calls.some(([type]) => type === 'beforeunload')).toBe(true);
+    add.mockRestore();
+    remove.mockRestore();
   });
 });

@@ -1,4 +1,4 @@
-import { isFusionFlowError, newTraceparent, WhipPublisher } from '@fusionflow/client';
+import { backoffDelay, classifyWhepError, isFusionFlowError, newTraceparent, WhipPublisher } from '@fusionflow/client';
 import { type Room, type StreamKeyInfo, whipUrl } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -17,6 +17,12 @@ const SIMULCAST: RTCRtpEncodingParameters[] = [
 
 /** How often the room is fetched again while live (status and viewer count). */
 const POLL_MS = 3000;
+/**
+ * Going live again by itself (the publisher's own ICE restart failed, as after a network switch): Chromium fails the
+ * first requests after a network change, so a network error or a busy server is retried this many times (backoff up
+ * to 4 s) before the studio gives up and shows the error.
+ */
+const AUTO_ATTEMPTS = 8;
 
 type Phase = 'preview' | 'connecting' | 'live' | 'stopping';
 
@@ -76,6 +82,43 @@ function CopyField({
   );
 }
 
+/** "End the broadcast?": Stop asks first; Escape or "Keep streaming" keeps the stream going. */
+function StopDialog({ onConfirm, onCancel }: { onConfirm: () => void; onCancel: () => void }) {
+  const { t } = useTranslation();
+  const titleId = useId();
+  const keepRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const previous = document.activeElement as HTMLElement | null;
+    keepRef.current?.focus();
+    return () => previous?.focus?.();
+  }, []);
+  return (
+    <div
+      className="dialog"
+      role="dialog"
+      aria-modal="true"
+      aria-labelledby={titleId}
+      data-testid="stop-dialog"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.stopPropagation();
+          onCancel();
+        }
+      }}
+    >
+      <h2 id={titleId}>{t('studio.stopConfirmTitle')}</h2>
+      <div className="dialog-actions">
+        <button type="button" className="button button-danger" data-testid="stop-confirm" onClick={onConfirm}>
+          {t('studio.stopConfirm')}
+        </button>
+        <button ref={keepRef} type="button" className="button" data-testid="stop-cancel" onClick={onCancel}>
+          {t('studio.keepStreaming')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
 /** The streamer's side of a live room: preview with device pickers, Go live / Stop, encoder settings. */
 export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
   const { t } = useTranslation();
@@ -90,6 +133,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   const [error, setError] = useState<unknown>(null);
   const [keyInfo, setKeyInfo] = useState<StreamKeyInfo | null>(null);
   const [streamKey, setStreamKey] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
   const cameraSelect = useId();
   const micSelect = useId();
   const ended = room.status === 'ended';
@@ -152,6 +196,18 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     [stream],
   );
 
+  // Leaving the page while live asks first (the browser shows its own prompt).
+  const live = phase === 'live';
+  useEffect(() => {
+    if (!live) return;
+    const ask = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', ask);
+    return () => window.removeEventListener('beforeunload', ask);
+  }, [live]);
+
   // Room status and viewer count (an encoder such as OBS may be the one streaming).
   useEffect(() => {
     if (ended) return;
@@ -172,7 +228,9 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     api.getStreamKeyInfo(room.id).then(setKeyInfo, () => {});
   }, [room.id, ended]);
 
-  const goLive = async () => {
+  /** `attempt` > 0: the studio goes live again by itself (see AUTO_ATTEMPTS); 0: the streamer pressed Go live. */
+  const goLive = async (attempt = 0) => {
+    clearTimeout(retry.current);
     if (!stream) return;
     setError(null);
     setPhase('connecting');
@@ -197,7 +255,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       p.on('iceRestart', (event) => {
         if (event.state !== 'failed' || publisher.current !== p) return;
         publisher.current = null;
-        void p.stop().then(() => goLiveAgain.current());
+        void p.stop().then(() => goLiveAgain.current(1));
       });
       publisher.current = p;
       await p.start();
@@ -205,16 +263,27 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     } catch (err) {
       await publisher.current?.stop();
       publisher.current = null;
+      const failure = classifyWhepError(err).reason;
+      if (attempt > 0 && attempt < AUTO_ATTEMPTS && ['network', 'unavailable', 'full'].includes(failure)) {
+        retry.current = setTimeout(
+          () => void goLiveAgain.current(attempt + 1),
+          backoffDelay(attempt - 1, { maxMs: 4000 }),
+        );
+        return;
+      }
       setError(err);
       setPhase('preview');
     }
   };
+  const retry = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(retry.current), []);
 
   // The latest render's goLive (its stream follows the device pickers).
   const goLiveAgain = useRef(goLive);
   goLiveAgain.current = goLive;
 
   const stop = async () => {
+    clearTimeout(retry.current);
     setPhase('stopping');
     setError(null);
     const p = publisher.current;
@@ -282,7 +351,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
               className="button button-danger"
               data-testid="stop-live"
               disabled={phase === 'stopping'}
-              onClick={() => void stop()}
+              onClick={() => setConfirming(true)}
             >
               {phase === 'stopping' ? t('studio.stopping') : t('studio.stop')}
             </button>
@@ -299,6 +368,15 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
           )}
         </div>
       </div>
+      {confirming && (
+        <StopDialog
+          onConfirm={() => {
+            setConfirming(false);
+            void stop();
+          }}
+          onCancel={() => setConfirming(false)}
+        />
+      )}
       <ErrorAlert error={error} />
       <details className="encoder">
         <summary>{t('studio.encoderTitle')}</summary>

@@ -27,6 +27,7 @@ function CreateRoomForm({ user }: { user: User }) {
   const [kind, setKind] = useState<RoomKind>(broadcaster ? 'live' : 'call');
   const [title, setTitle] = useState('');
   const [ticketPrice, setTicketPrice] = useState('');
+  const [record, setRecord] = useState(true);
   const [pricePerMinute, setPricePerMinute] = useState('');
   const [roomId, setRoomId] = useState('');
   const [pending, setPending] = useState(false);
@@ -36,7 +37,9 @@ function CreateRoomForm({ user }: { user: User }) {
     event.preventDefault();
     setPending(true);
     setError(null);
-    const request: CreateRoomRequest = { kind, title };
+    // `record` (live rooms, default on) is the issue 11 contract's CreateRoom field.
+    const request: CreateRoomRequest & { record?: boolean } = { kind, title };
+    if (kind === 'live') request.record = record;
     if (roomId.trim()) request.id = roomId.trim() as CreateRoomRequest['id'];
     const price = kind === 'live' ? tokens(ticketPrice) : broadcaster ? tokens(pricePerMinute) : undefined;
     if (price !== undefined) {
@@ -103,6 +106,19 @@ function CreateRoomForm({ user }: { user: User }) {
             <p className="hint" id={`${id}-ticket-hint`}>
               {t('createRoom.ticketPriceHint')}
             </p>
+          </div>
+        )}
+        {kind === 'live' && (
+          <div className="field">
+            <label>
+              <input
+                type="checkbox"
+                data-testid="record-broadcast"
+                checked={record}
+                onChange={(e) => setRecord(e.target.checked)}
+              />{' '}
+              {t('createRoom.record')}
+            </label>
           </div>
         )}
         {kind === 'call' && broadcaster && (

@@ -7,7 +7,9 @@ import { api } from '../api';
 import { CallRoom } from '../call/call-room';
 import { RoomChat } from '../chat/room-chat';
 import { CopyLinkButton } from '../components/copy-link-button';
+import { EndedBroadcast } from '../components/ended-broadcast';
 import { ErrorAlert } from '../components/error-alert';
+import { formatDuration } from '../components/format';
 import { LivePlayer } from '../components/live-player';
 import { LiveStudio } from '../components/live-studio';
 import { RoomBadges } from '../components/room-badges';
@@ -57,6 +59,11 @@ export function RoomPage() {
   return <RoomView room={room} onChange={setRoom} />;
 }
 
+/** The end-of-broadcast summary's duration, between two instants. */
+function duration(from: string, to: string): string {
+  return formatDuration(Date.parse(to) - Date.parse(from));
+}
+
 function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
   const { t, i18n } = useTranslation();
   const { user, restoring } = useSession();
@@ -87,13 +94,6 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
       setPending(null);
     }
   };
-
-  const stage =
-    room.status === 'ended'
-      ? t('room.stageEnded')
-      : room.status === 'live'
-        ? t('room.stageLive')
-        : t('room.stagePending');
 
   return (
     <article className="room">
@@ -144,6 +144,8 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         <div className={room.status === 'ended' ? undefined : 'room-live'}>
           {isHost ? (
             <LiveStudio room={room} onChange={onChange} />
+          ) : room.status === 'ended' ? (
+            <EndedBroadcast room={room} />
           ) : (
             <LivePlayer room={room} onChange={onChange} onTicket={() => setChatKey((k) => k + 1)} />
           )}
@@ -151,9 +153,14 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         </div>
       )}
       {room.kind === 'live' && isHost && room.status === 'ended' && (
-        <div className={`stage stage-${room.status}`}>
-          <p>{stage}</p>
-        </div>
+        <section className={`stage stage-${room.status}`} data-testid="broadcast-summary">
+          <p>{t('room.broadcastEnded')}</p>
+          {room.startedAt && room.endedAt && (
+            <p data-testid="broadcast-duration">
+              {t('room.broadcastDuration', { duration: duration(room.startedAt, room.endedAt) })}
+            </p>
+          )}
+        </section>
       )}
       {/* Tips are for broadcasts; a call is not one. */}
       {room.kind === 'live' && !isHost && user !== null && user.role !== 'guest' && room.status !== 'ended' && (
