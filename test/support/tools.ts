@@ -32,5 +32,6 @@ export const tools = {
   openssl: () => externalTool('openssl', 'openssl', 'FF_REQUIRE_OPENSSL'),
   pgDump: () => externalTool('pg_dump', 'postgresql-client', 'FF_REQUIRE_PG_DUMP'),
   pgRestore: () => externalTool('pg_restore', 'postgresql-client', 'FF_REQUIRE_PG_DUMP'),
+  ffprobe: () => externalTool('ffprobe', 'ffmpeg', 'FF_REQUIRE_FFMPEG'),
   systemdAnalyze: () => externalTool('systemd-analyze', 'systemd', 'FF_REQUIRE_SYSTEMD_ANALYZE'),
 };

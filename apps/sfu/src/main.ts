@@ -1,6 +1,14 @@
 import { hostname } from 'node:os';
-import { createLogger, createMetricsRegistry, Lifecycle, type Logger, MemoryRateLimiter } from '@fusionflow/kit';
-import { asRoomId, type SfuDrainResponse, type SfuNodeReport } from '@fusionflow/protocol';
+import {
+  createLogger,
+  createMetricsRegistry,
+  Lifecycle,
+  type Logger,
+  MemoryRateLimiter,
+  ObjectStore,
+  objectStoreConfigOf,
+} from '@fusionflow/kit';
+import { asRoomId, type RecordingReport, type SfuDrainResponse, type SfuNodeReport } from '@fusionflow/protocol';
 import { Authorizer } from './auth/authorizer.js';
 import { GrantRevocations } from './auth/grant-revocations.js';
 import type { SfuConfig } from './config.js';
@@ -14,6 +22,8 @@ import { iceServerLinks, ownIceServers } from './http/ice-links.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { SfuMetrics } from './metrics.js';
 import { guardDtlsRetransmissions } from './peer/dtls-retransmissions.js';
+import { BroadcastRecordings } from './recording/broadcast-recordings.js';
+import { RecordingUploader } from './recording/recording-uploader.js';
 import { RoomManager } from './room/room-manager.js';
 import { ViewerBudget } from './room/viewer-budget.js';
 
@@ -23,6 +33,8 @@ export interface Sfu {
   readonly rooms: RoomManager;
   /** Viewers admitted over all rooms, against `SFU_MAX_VIEWERS`. */
   readonly viewerBudget: ViewerBudget;
+  /** Recordings in progress. */
+  readonly recordings: BroadcastRecordings;
   readonly auth: Authorizer;
   readonly logger: Logger;
   /** This node's id in the control plane's media directory (SFU_NODE_ID). */
@@ -43,6 +55,8 @@ export interface SfuOptions {
   logger?: Logger;
   /** Events go here instead of the control plane (tests). */
   events?: EventSink;
+  /** Recording reports go here instead of the control plane (tests). */
+  recordingReports?: (report: RecordingReport) => void;
   fetch?: FetchLike;
 }
 
@@ -127,6 +141,41 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       retryAfterSeconds: config.fullRetryAfterSeconds,
       metrics: metrics.viewerBudget,
     });
+    const reportRecording =
+      options.recordingReports ??
+      (control
+        ? (report: RecordingReport) => control.reportRecording(report)
+        : (report: RecordingReport) =>
+            logger.info({ recording: report.id, status: report.status }, 'recording (no control plane to tell)'));
+    // With S3: finished recordings move to the bucket (the local file is deleted once the object is confirmed).
+    const store = objectStoreConfigOf(config);
+    const uploader = store
+      ? new RecordingUploader({
+          store: new ObjectStore(store, { logger: logger.child({ module: 'object-store' }) }),
+          dir: config.recordingsDir,
+          logger: logger.child({ module: 'uploader' }),
+          onUploaded: reportRecording,
+        })
+      : undefined;
+    if (uploader) {
+      lifecycle.add('uploader', () => uploader.close());
+      uploader.start().catch((err: unknown) => logger.error({ err }, 'recordings left for upload could not be read'));
+    }
+    const recordings = new BroadcastRecordings({
+      dir: config.recordingsDir,
+      graceMs: config.publisherGraceSeconds * 1000,
+      logger: logger.child({ module: 'recordings' }),
+      report: reportRecording,
+      ...(uploader
+        ? {
+            onReady: (report: RecordingReport) => {
+              uploader.submit(report).catch((err: unknown) => logger.error({ err }, 'recording not queued for upload'));
+            },
+          }
+        : {}),
+    });
+    // After the rooms (LIFO): publishers end with `shutdown`, then every recording is finalised.
+    lifecycle.add('recordings', () => recordings.close());
     const rooms = new RoomManager({
       network: {
         iceAddresses: config.iceAddresses,
@@ -144,6 +193,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       pliThrottleMs: config.keyframeIntervalMs,
       metrics,
       events,
+      recordings,
       logger: logger.child({ module: 'rooms' }),
     });
 
@@ -224,6 +274,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       app,
       rooms,
       viewerBudget,
+      recordings,
       auth,
       logger,
       nodeId,

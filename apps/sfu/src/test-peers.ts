@@ -15,7 +15,7 @@ import {
 } from 'werift';
 import { type SfuConfig, testSfuConfig } from './config.js';
 import type { EventSink, MediaEventInput } from './control/event-sink.js';
-import { createSfu, type Sfu } from './main.js';
+import { createSfu, type Sfu, type SfuOptions } from './main.js';
 
 const sameIds = () => {
   const mid = useSdesMid();
@@ -44,9 +44,12 @@ export interface TestSfu {
   close(): Promise<void>;
 }
 
-export async function startTestSfu(overrides: Partial<SfuConfig> = {}): Promise<TestSfu> {
+export async function startTestSfu(
+  overrides: Partial<SfuConfig> = {},
+  options: Pick<SfuOptions, 'recordingReports'> = {},
+): Promise<TestSfu> {
   const events = new RecordingEvents();
-  const sfu = await createSfu(testSfuConfig(overrides), { events });
+  const sfu = await createSfu(testSfuConfig(overrides), { events, ...options });
   const url = await sfu.listen();
   return { sfu, url, events, close: () => sfu.close('test over') };
 }
@@ -183,6 +186,28 @@ export class TestPublisher {
       this.sendFrame(key);
       n++;
     }, intervalMs);
+  }
+
+  /**
+   * Send captured RTP packets (a fixture) at their capture times divided by `speed`, keeping their
+   * payloads, sequence numbers and timestamps; resolves when the last one is sent.
+   */
+  replay(packets: { kind: 'audio' | 'video'; atMs: number; rtp: Buffer }[], speed = 1): Promise<void> {
+    const started = performance.now();
+    let i = 0;
+    return new Promise((resolve) => {
+      this.#timer = setInterval(() => {
+        const at = (performance.now() - started) * speed;
+        for (; i < packets.length && packets[i]!.atMs <= at; i++) {
+          const p = packets[i]!;
+          (p.kind === 'video' ? this.video : this.audio).writeRtp(RtpPacket.deSerialize(p.rtp));
+        }
+        if (i >= packets.length) {
+          clearInterval(this.#timer);
+          resolve();
+        }
+      }, 5);
+    });
   }
 
   stop(): void {

@@ -7,6 +7,7 @@ import {
   GrantClaims,
   type GrantRole,
   type IceServer,
+  type RecordingClaim,
   STREAM_KEY_PREFIX,
 } from '@fusionflow/protocol';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
@@ -20,6 +21,8 @@ export interface Admission {
   grantId: string | null;
   /** The ICE servers the grant carries for its holder's `Link` headers; undefined without a grant. */
   iceServers: IceServer[] | undefined;
+  /** The recording a publish grant names (`rec`): this broadcast is recorded under that id. */
+  recording?: RecordingClaim | undefined;
 }
 
 const shared = (via: 'room_token' | 'auth_token' | 'open'): Admission => ({
@@ -129,7 +132,7 @@ export class Authorizer {
         if (this.o.revocations?.revoked(claims.sub, room, claims.iat)) {
           throw forbidden('this grant was revoked', ErrorCode.GrantRevoked);
         }
-        return { userId: claims.sub, via: 'grant', grantId: claims.jti, iceServers: claims.ice };
+        return { userId: claims.sub, via: 'grant', grantId: claims.jti, iceServers: claims.ice, recording: claims.rec };
       } catch (err) {
         if (err instanceof AppError) throw err;
         if (err instanceof errors.JWTExpired) throw unauthorized('the grant has expired', ErrorCode.TokenExpired);

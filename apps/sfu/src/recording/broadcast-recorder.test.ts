@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import type { RecordingReport, RoomId } from '@fusionflow/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaPacket } from '../fanout/packet-cache.js';
 import { BroadcastRecorder } from './broadcast-recorder.js';
+import { ffprobe, ffprobeAvailable, PROBE_TIMEOUT_MS } from './fixtures/ffprobe.js';
 import { type CapturedPacket, readRtpFixture, VP8_OPUS_10S } from './fixtures/rtp-fixture.js';
 import { vp8DescriptorLength } from './frame-assembler.js';
 
@@ -74,31 +74,11 @@ function inspectWebm(path: string) {
   };
 }
 
-/**
- * Whether ffprobe runs here, checked once in `beforeAll` (its hook timeout covers a cold start: the first
- * ffprobe on a freshly installed, busy machine loads libavcodec from disk).
- */
 let hasFfprobe = false;
 beforeAll(() => {
-  try {
-    execFileSync('ffprobe', ['-version'], { stdio: 'ignore' });
-    hasFfprobe = true;
-  } catch {
-    if (process.env.FF_REQUIRE_FFMPEG === '1') throw new Error('ffprobe missing (Debian package ffmpeg)');
-    console.warn('skipping the ffprobe checks: ffprobe missing (Debian package ffmpeg)');
-  }
+  hasFfprobe = ffprobeAvailable();
 });
-
-function ffprobe(path: string): { duration: number; codecs: string[] } | undefined {
-  if (!hasFfprobe) return undefined;
-  const out = JSON.parse(
-    execFileSync('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', path]).toString(),
-  ) as { format: { duration: string }; streams: { codec_name: string }[] };
-  return { duration: Number(out.format.duration), codecs: out.streams.map((s) => s.codec_name).sort() };
-}
-
-/** The tests that run ffprobe (a child process) get more than the default time on a loaded machine. */
-const PROBE_TIMEOUT_MS = 60_000;
+const probeOf = (path: string) => (hasFfprobe ? ffprobe(path) : undefined);
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -136,16 +116,16 @@ describe('BroadcastRecorder', () => {
       expect(reports.map((r) => r.status)).toEqual(['recording', 'ready']);
       expect(final.files).toHaveLength(1);
       expect(final.files[0]).toMatchObject({ name: 'rec_test_0001.webm', storage: 'local', contentType: 'video/webm' });
-      const info = inspectWebm(rec.path);
+      const info = inspectWebm(rec.paths[0]!);
       expect(info.codecs.sort()).toEqual(['A_OPUS', 'V_VP8']);
       expect(info.cues).toBe(true);
       expect(info.seekHead).toBe(true);
       expect(Math.abs(info.durationMs - 10_000)).toBeLessThanOrEqual(1000);
       expect(Math.abs(final.durationMs - 10_000)).toBeLessThanOrEqual(1000);
-      const probe = ffprobe(rec.path);
-      if (probe) {
-        expect(probe.codecs).toEqual(['opus', 'vp8']);
-        expect(Math.abs(probe.duration - 10)).toBeLessThanOrEqual(1);
+      const probed = probeOf(rec.paths[0]!);
+      if (probed) {
+        expect(probed.codecs).toEqual(['opus', 'vp8']);
+        expect(Math.abs(probed.duration - 10)).toBeLessThanOrEqual(1);
       }
     },
     PROBE_TIMEOUT_MS,
@@ -165,11 +145,11 @@ describe('BroadcastRecorder', () => {
       for (const p of firstHalf) rec.push(p.kind, toMediaPacket(p, p.atMs + 20_000));
       const final = await rec.close();
       expect(reports.map((r) => r.status)).toEqual(['recording', 'ready']);
-      const info = inspectWebm(rec.path);
+      const info = inspectWebm(rec.paths[0]!);
       expect(Math.abs(info.durationMs - 10_000)).toBeLessThanOrEqual(1000);
       expect(final.files).toHaveLength(1);
-      const probe = ffprobe(rec.path);
-      if (probe) expect(Math.abs(probe.duration - 10)).toBeLessThanOrEqual(1);
+      const probed = probeOf(rec.paths[0]!);
+      if (probed) expect(Math.abs(probed.duration - 10)).toBeLessThanOrEqual(1);
     },
     PROBE_TIMEOUT_MS,
   );

@@ -4,6 +4,7 @@ import type { Logger } from '@fusionflow/kit';
 import type { RecordingClaim, RecordingReport, RoomId } from '@fusionflow/protocol';
 import type { MediaPacket } from '../fanout/packet-cache.js';
 import { type AssembledFrame, FrameAssembler } from './frame-assembler.js';
+import { IvfOggWriter, type RecordedFile } from './ivf-ogg-writer.js';
 import { WebmWriter } from './webm-writer.js';
 
 export interface BroadcastRecorderOptions {
@@ -15,7 +16,8 @@ export interface BroadcastRecorderOptions {
   requestKeyframe: () => void;
   /** Each report (`recording` on the first media, then `ready` or `failed`). */
   report: (report: RecordingReport) => void;
-  now?: () => number;
+  /** The publisher's video codec (VP8 unless said). */
+  videoCodec?: 'vp8' | 'vp9';
 }
 
 const CLOCK = { audio: 48_000, video: 90_000 } as const;
@@ -35,17 +37,18 @@ function vp8Size(frame: Buffer): { width: number; height: number } | undefined {
 }
 
 /**
- * Records one broadcast (a publisher's Opus audio and best VP8 video) into ONE WebM file
- * `<dir>/<id>.webm`. Owned by the room's publisher session; a publisher that comes back within the
- * grace period calls `resume()` and the same file goes on. `close()` is idempotent.
+ * Records one broadcast (a publisher's Opus audio and best VP8 or VP9 video) into ONE WebM file
+ * `<dir>/<id>.webm` (format `ivf-ogg`: `<dir>/<id>.ivf` and `<dir>/<id>.ogg`). Owned by
+ * BroadcastRecordings; a publisher that comes back within the grace period calls `resume()` and the
+ * same file goes on. `close()` is idempotent.
  */
 export class BroadcastRecorder {
   readonly id: string;
-  readonly path: string;
-  readonly #writer: WebmWriter;
+  /** The file (WebM) or files (IVF and Ogg) being written. */
+  readonly paths: string[];
+  readonly #writer: WebmWriter | IvfOggWriter;
   readonly #assemblers: { audio: FrameAssembler; video: FrameAssembler };
   readonly #timelines: { audio?: TrackTimeline; video?: TrackTimeline } = {};
-  readonly #now: () => number;
   /** Recording time origin (performance.now() of the first video keyframe). */
   #origin: number | undefined;
   /** A resumed publisher: its media continues from the end of what was written. */
@@ -55,18 +58,27 @@ export class BroadcastRecorder {
 
   constructor(private readonly o: BroadcastRecorderOptions) {
     this.id = o.claim.id;
-    this.path = join(o.dir, `${o.claim.id}.webm`);
-    this.#writer = new WebmWriter(this.path);
-    this.#now = o.now ?? (() => performance.now());
+    if (o.claim.format === 'ivf-ogg') {
+      const writer = new IvfOggWriter(join(o.dir, o.claim.id));
+      this.#writer = writer;
+      this.paths = writer.paths;
+    } else {
+      this.#writer = new WebmWriter(join(o.dir, `${o.claim.id}.webm`));
+      this.paths = [this.#writer.path];
+    }
     this.#assemblers = {
       audio: new FrameAssembler('opus', (f) => this.#frame('audio', f)),
       video: new FrameAssembler(
-        'vp8',
+        this.videoCodec,
         (f) => this.#frame('video', f),
         () => o.requestKeyframe(),
       ),
     };
     o.requestKeyframe();
+  }
+
+  get videoCodec(): 'vp8' | 'vp9' {
+    return this.o.videoCodec ?? 'vp8';
   }
 
   get bytesWritten(): number {
@@ -95,12 +107,23 @@ export class BroadcastRecorder {
     this.o.requestKeyframe();
   }
 
+  /**
+   * The video comes from another RTP stream of the same publisher (another simulcast layer): its
+   * timestamps start afresh, placed at its arrival time; the audio goes on untouched.
+   */
+  switchVideo(): void {
+    if (this.#closing) return;
+    this.#assemblers.video.reset();
+    this.#timelines.video = undefined;
+    this.o.requestKeyframe();
+  }
+
   #frame(kind: 'audio' | 'video', f: AssembledFrame): void {
     if (!this.#writer.started) {
       if (kind !== 'video' || !f.keyframe) return;
-      const size = vp8Size(f.data);
+      const size = this.videoCodec === 'vp8' ? vp8Size(f.data) : undefined;
       this.#writer.start([
-        { kind: 'video', codec: 'VP8', width: size?.width, height: size?.height },
+        { kind: 'video', codec: this.videoCodec === 'vp8' ? 'VP8' : 'VP9', width: size?.width, height: size?.height },
         { kind: 'audio', codec: 'OPUS', channels: 2 },
       ]);
     }
@@ -130,8 +153,7 @@ export class BroadcastRecorder {
     }
   }
 
-  #reportOf(status: RecordingReport['status'], endedAt: string | null, bytes = 0): RecordingReport {
-    const name = `${this.id}.webm`;
+  #reportOf(status: RecordingReport['status'], endedAt: string | null, files: RecordedFile[] = []): RecordingReport {
     return {
       id: this.id,
       room: this.o.room,
@@ -140,7 +162,7 @@ export class BroadcastRecorder {
       startedAt: this.#startedAt ?? new Date().toISOString(),
       endedAt,
       durationMs: Math.round(this.#writer.durationMs),
-      files: status === 'ready' ? [{ name, storage: 'local', key: name, bytes, contentType: 'video/webm' }] : [],
+      files: files.map((f) => ({ ...f, storage: 'local' as const, key: f.name })),
     };
   }
 
@@ -150,17 +172,23 @@ export class BroadcastRecorder {
     return this.#closing;
   }
 
+  async #finishFiles(): Promise<RecordedFile[]> {
+    const w = this.#writer;
+    if (w instanceof IvfOggWriter) return (await w.finish()).files;
+    const { bytes } = await w.finish();
+    return [{ name: `${this.id}.webm`, bytes, contentType: 'video/webm' }];
+  }
+
   async #finish(): Promise<RecordingReport> {
     const endedAt = new Date().toISOString();
     let report: RecordingReport;
     if (!this.#writer.started || this.#writer.frames === 0) {
       await this.#writer.abort();
-      await rm(this.path, { force: true });
+      await Promise.all(this.paths.map((p) => rm(p, { force: true })));
       report = this.#reportOf('failed', endedAt);
     } else {
       try {
-        const { bytes } = await this.#writer.finish();
-        report = this.#reportOf('ready', endedAt, bytes);
+        report = this.#reportOf('ready', endedAt, await this.#finishFiles());
       } catch (err) {
         this.o.log.warn({ recording: this.id, err }, 'recording could not be finalised');
         report = this.#reportOf('failed', endedAt);

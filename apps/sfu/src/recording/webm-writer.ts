@@ -116,7 +116,7 @@ function voidOf(total: number): Buffer {
 }
 
 /** OpusHead (RFC 7845 §5.1), the Opus track's CodecPrivate. */
-function opusHead(channels: number, preSkip: number): Buffer {
+export function opusHead(channels: number, preSkip: number): Buffer {
   const b = Buffer.alloc(19);
   b.write('OpusHead', 0, 'ascii');
   b[8] = 1;
@@ -126,7 +126,7 @@ function opusHead(channels: number, preSkip: number): Buffer {
   return b;
 }
 
-const OPUS_PRE_SKIP = 312;
+export const OPUS_PRE_SKIP = 312;
 /** Reserved at the start of the segment for the SeekHead written at the end. */
 const SEEK_HEAD_SPACE = 96;
 /** A cluster holds at most this long (block times are int16 ms relative to the cluster). */

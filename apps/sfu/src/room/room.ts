@@ -1,9 +1,10 @@
 import { AppError, Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
-import { asRoomId, ErrorCode, type MediaEventType, type SfuRoomInfo } from '@fusionflow/protocol';
+import { asRoomId, ErrorCode, type MediaEventType, type RecordingClaim, type SfuRoomInfo } from '@fusionflow/protocol';
 import type { EventSink } from '../control/event-sink.js';
 import type { RoomMetrics, SfuMetrics } from '../metrics.js';
 import { createPublisherPeer, createSubscriberPeer, type PeerNetworkOptions } from '../peer/peer-factory.js';
 import { checkOffer } from '../peer/sdp.js';
+import type { BroadcastRecordings } from '../recording/broadcast-recordings.js';
 import type { MediaSession, SessionTimings } from '../session/media-session.js';
 import { PublisherSession } from '../session/publisher-session.js';
 import { SubscriberSession } from '../session/subscriber-session.js';
@@ -20,6 +21,8 @@ export interface RoomOptions {
   pliThrottleMs: number;
   metrics: SfuMetrics;
   events: EventSink;
+  /** Recordings of broadcasts whose publish grant names one. */
+  recordings?: BroadcastRecordings;
   logger: Logger;
 }
 
@@ -27,6 +30,8 @@ export interface RoomOptions {
 export interface SessionHolder {
   userId: string | null;
   grantId: string | null;
+  /** The recording the publish grant names (`rec`). */
+  recording?: RecordingClaim | undefined;
 }
 
 /** How long a viewer of a room nobody publishes to is asked to wait before trying again. */
@@ -123,7 +128,11 @@ export class Room extends Emitter<RoomEvents> {
     });
     this.emit('session', session);
     this.o.metrics.publishers.inc();
-    return { session, answer: await this.#negotiate(session, offer) };
+    const answer = await this.#negotiate(session, offer);
+    this.o.recordings
+      ?.attach(this.name, session, holder.recording)
+      .catch((err: unknown) => this.#logger.error({ err }, 'the broadcast could not be recorded'));
+    return { session, answer };
   }
 
   async subscribe(offer: string, holder: SessionHolder): Promise<{ session: SubscriberSession; answer: string }> {
