@@ -41,10 +41,10 @@ export async function gatheredOffer(pc: RTCPeerConnection): Promise<string> {
   return pc.localDescription!.sdp;
 }
 
-export async function exchange(url: string, pc: RTCPeerConnection): Promise<string> {
+export async function exchange(url: string, pc: RTCPeerConnection, token?: string): Promise<string> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/sdp' },
+    headers: { 'content-type': 'application/sdp', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: await gatheredOffer(pc),
   });
   if (res.status !== 201) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);

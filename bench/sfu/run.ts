@@ -4,12 +4,14 @@
 // in a third process. For each N the SFU's CPU time is read from /proc during a measurement window.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { signInternalRequest } from '@fusionflow/kit';
+import { GRANT_AUDIENCE, GRANT_ISSUER } from '@fusionflow/protocol';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createPublisherPeer, exchange, nowMs, payload, RtpHeader, RtpPacket, sendTimeToRtp } from './peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,6 +24,38 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 10_000);
 const DRAIN_MS = 1500;
 const CLK_TCK = 100;
 const ADMIN_SECRET = randomBytes(24).toString('base64url');
+/**
+ * BENCH_RECORD=1: the broadcast is recorded (the publisher's grant names a recording, as the control plane's
+ * does for a room with record on), to measure what recording adds. Viewers then play with a shared token.
+ */
+const RECORD = process.env.BENCH_RECORD === '1';
+const recording = RECORD
+  ? await (async () => {
+      const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA' };
+      const grant = await new SignJWT({
+        room: 'bench',
+        role: 'publish',
+        rec: { id: 'bench_recording', format: 'webm' },
+      })
+        .setProtectedHeader({ alg: 'EdDSA', kid: 'bench' })
+        .setIssuer(GRANT_ISSUER)
+        .setAudience(GRANT_AUDIENCE)
+        .setSubject('bench-publisher')
+        .setIssuedAt()
+        .setJti(randomBytes(8).toString('hex'))
+        .setExpirationTime('2h')
+        .sign(privateKey);
+      const viewerToken = randomBytes(24).toString('base64url');
+      process.env.BENCH_VIEWER_TOKEN = viewerToken;
+      const dir = mkdtempSync(join(tmpdir(), 'ff-bench-recordings-'));
+      return {
+        grant,
+        env: { JWKS: JSON.stringify({ keys: [jwk] }), AUTH_TOKEN: viewerToken, RECORDINGS_DIR: dir },
+        dir,
+      };
+    })()
+  : undefined;
 
 /** The SFU's own log of the last run, for when a number looks wrong. */
 const SFU_LOG = join(tmpdir(), 'fusionflow-bench-sfu.log');
@@ -67,6 +101,7 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
       // The admission budget is off unless asked for (BENCH_MAX_VIEWERS): the benchmark measures the media path.
       SFU_MAX_VIEWERS: process.env.BENCH_MAX_VIEWERS ?? '0',
       INTERNAL_SECRET: ADMIN_SECRET,
+      ...recording?.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -141,7 +176,7 @@ async function main(): Promise<void> {
   // The SFU logs at warn, so the "running" line must be info: start it at info for the URL only.
   const sfu = await startSfuInfo();
   const pub = createPublisherPeer();
-  await exchange(`${sfu.url}/api/whip/publish/bench`, pub.pc);
+  await exchange(`${sfu.url}/api/whip/publish/bench`, pub.pc, recording?.grant);
   while (pub.pc.connectionState !== 'connected') await sleep(50);
 
   // Publisher: 250 packets/s, a keyframe every 2 s and when the SFU asks (PLI), as an encoder
@@ -270,6 +305,11 @@ async function main(): Promise<void> {
     );
   });
   console.log(`SFU log: ${SFU_LOG}`);
+  if (recording) {
+    const file = join(recording.dir, 'bench_recording.webm');
+    console.log(`recorded: ${file} (${statSync(file).size} bytes)`);
+    rmSync(recording.dir, { recursive: true, force: true });
+  }
   console.log(
     `\nLargest N measured with < 1% loss: ${best ? best.n : 'none'} (the SFU is one Node process: one core).` +
       `\nAt ${largest.usPerPacket.toFixed(1)} µs per forwarded packet one core forwards 2.5 Mbit/s to about ${Math.floor(perCore)} subscribers (N = ${largest.n}).`,

@@ -82,7 +82,7 @@ async function connect(url: string, n: number): Promise<void> {
     await Promise.all(
       Array.from({ length: Math.min(batch, n - i) }, async () => {
         const pc = createSubscriberPeer();
-        const location = await exchange(url, pc);
+        const location = await exchange(url, pc, process.env.BENCH_VIEWER_TOKEN);
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('subscriber did not connect')), 20_000);
           const sub = pc.connectionStateChange.subscribe((s) => {

@@ -40,22 +40,43 @@ export function opusSamples(packet: Buffer): number {
   return (frames * frameMs10 * 48) / 10;
 }
 
-/** One queue of positioned writes to a file opened on first use. */
+/** Appended bytes are written in batches of about this size (one write per frame would cost a syscall each). */
+const BATCH_BYTES = 64 * 1024;
+
+/** One queue of positioned writes to a file opened on first use; appends are batched. */
 class QueuedFile {
   #file: Promise<FileHandle> | undefined;
   #chain: Promise<void> = Promise.resolve();
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
   error: Error | undefined;
   bytes = 0;
 
   constructor(readonly path: string) {}
 
   append(buf: Buffer): void {
-    const at = this.bytes;
+    this.#batch.push(buf);
+    this.#batchBytes += buf.length;
     this.bytes += buf.length;
-    this.writeAt(buf, at);
+    if (this.#batchBytes >= BATCH_BYTES) this.#flush();
   }
 
+  /** Overwrite bytes already appended (a header field). */
   writeAt(buf: Buffer, at: number): void {
+    this.#flush();
+    this.#write(buf, at);
+  }
+
+  #flush(): void {
+    if (this.#batchBytes === 0) return;
+    const buf = Buffer.concat(this.#batch, this.#batchBytes);
+    const at = this.bytes - this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#write(buf, at);
+  }
+
+  #write(buf: Buffer, at: number): void {
     this.#file ??= open(this.path, 'w');
     const file = this.#file;
     this.#chain = this.#chain.then(async () => {
@@ -69,6 +90,7 @@ class QueuedFile {
   }
 
   async close(sync: boolean): Promise<void> {
+    this.#flush();
     await this.#chain;
     if (!this.#file) return;
     const file = await this.#file.catch(() => undefined);
