@@ -1,0 +1,92 @@
+import { newAccount, signUp } from '../support/accounts.js';
+import { expect, test } from '../support/test.js';
+import { inboundMedia, trackPeerConnections } from '../support/webrtc.js';
+
+test.describe.configure({ timeout: 150_000 });
+
+/** What the replay's <video> has played: frames shown, position, duration. */
+const playback = (v: HTMLVideoElement) => ({
+  frames: v.getVideoPlaybackQuality().totalVideoFrames,
+  currentTime: v.currentTime,
+  duration: v.duration,
+  paused: v.paused,
+});
+
+test('a recorded broadcast becomes a replay: the viewer of the ended broadcast follows the link, the replay plays and seeks', async ({
+  page,
+  browser,
+}, testInfo) => {
+  const streamer = newAccount('streamer');
+  await signUp(page, streamer);
+  await page.getByRole('link', { name: 'Create room' }).click();
+  await page.getByLabel(/^Live broadcast/).check();
+  const title = `Recorded ${Date.now()}`;
+  await page.getByLabel('Title', { exact: true }).fill(title);
+  // Recording is on by default.
+  await expect(page.getByLabel('Record this broadcast')).toBeChecked();
+  await page.getByRole('button', { name: 'Create room' }).click();
+  await expect(page).toHaveURL(/\/rooms\/[A-Za-z0-9_-]+$/);
+  const roomUrl = page.url();
+  await expect
+    .poll(() => page.getByTestId('studio-preview').evaluate((v: HTMLVideoElement) => v.videoWidth))
+    .toBeGreaterThan(0);
+  await page.getByTestId('go-live').click();
+  await expect(page.getByTestId('room-status')).toHaveText('Live', { timeout: 15_000 });
+
+  const context = await browser.newContext();
+  try {
+    await trackPeerConnections(context);
+    const viewer = await context.newPage();
+    await viewer.goto(roomUrl);
+    await expect.poll(async () => (await inboundMedia(viewer)).framesDecoded, { timeout: 30_000 }).toBeGreaterThan(0);
+
+    // About 8 s of broadcast, then Stop (confirmed).
+    await page.waitForTimeout(8000);
+    await page.getByTestId('stop-live').click();
+    await page.getByTestId('stop-confirm').click();
+    await expect(page.getByTestId('room-status')).toHaveText('Ended');
+    await expect(page.getByTestId('broadcast-summary')).toBeVisible();
+
+    // The viewer sees one ended state, then the replay link as soon as the recording is ready.
+    await expect(viewer.getByTestId('stream-ended')).toBeVisible({ timeout: 15_000 });
+    const link = viewer.getByTestId('watch-replay');
+    await expect(link).toBeVisible({ timeout: 60_000 });
+    await link.click();
+    await expect(viewer).toHaveURL(/\/replays\/[A-Za-z0-9_-]+$/);
+
+    const video = viewer.getByTestId('replay-video');
+    await expect(video).toBeVisible();
+    await video.evaluate((v: HTMLVideoElement) => {
+      v.muted = true;
+      return v.play();
+    });
+    await expect
+      .poll(async () => (await video.evaluate(playback)).frames, {
+        timeout: 20_000,
+        message: 'the replay shows frames',
+      })
+      .toBeGreaterThan(10);
+    const played = await video.evaluate(playback);
+    console.log(`replay: duration ${played.duration.toFixed(2)} s, ${played.frames} frames shown`);
+    // The file says how long it is (Duration in the WebM header): about the 8 s broadcast.
+    expect(played.duration).toBeGreaterThan(5);
+    expect(played.duration).toBeLessThan(20);
+
+    // Seeking (the file has cues; the server answers range requests) to 5 s plays on from there.
+    await video.evaluate(
+      (v: HTMLVideoElement) =>
+        new Promise<void>((resolve) => {
+          v.addEventListener('seeked', () => resolve(), { once: true });
+          v.currentTime = 5;
+        }),
+    );
+    const after = await video.evaluate(playback);
+    expect(after.currentTime).toBeGreaterThanOrEqual(4.9);
+    await expect
+      .poll(async () => (await video.evaluate(playback)).frames, { timeout: 10_000 })
+      .toBeGreaterThan(after.frames);
+    await viewer.screenshot({ path: testInfo.outputPath('replay.png') });
+  } finally {
+    await context.close();
+  }
+});
