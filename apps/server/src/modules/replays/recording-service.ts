@@ -3,6 +3,7 @@ import { conflict, notFound } from '@fusionflow/kit';
 import {
   ErrorCode,
   type RecordingClaim,
+  type RecordingFile,
   type RecordingFormat,
   type RecordingReport,
   type Replay,
@@ -85,13 +86,27 @@ export class RecordingService {
   async report(report: RecordingReport): Promise<void> {
     const row = await this.o.db
       .selectFrom('recordings')
-      .select(['id', 'room_id', 'status'])
+      .select(['id', 'room_id', 'status', 'deleted_at', 'files'])
       .where('id', '=', report.id)
-      .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (!row) throw notFound(`no recording ${report.id}`, ErrorCode.RecordingNotFound);
     if (row.room_id !== report.room)
       throw conflict('the recording belongs to another room', ErrorCode.RecordingRoomMismatch);
+    if (row.deleted_at !== null) {
+      // Deleted while the SFU was still writing or uploading it: what it reports now (an object
+      // uploaded after the delete) is noted for the replay sweep to remove; nothing else changes.
+      const known: RecordingFile[] = JSON.parse(row.files);
+      const key = (f: RecordingFile) => `${f.storage} ${f.key}`;
+      const added = report.files.filter((f) => !known.some((k) => key(k) === key(f)));
+      if (added.length > 0) {
+        await this.o.db
+          .updateTable('recordings')
+          .set({ files: JSON.stringify([...known, ...added]) })
+          .where('id', '=', report.id)
+          .execute();
+      }
+      return;
+    }
     if (row.status === 'ready' && report.status !== 'ready') return;
     await this.o.db
       .updateTable('recordings')
