@@ -58,7 +58,7 @@ export type UpdateReplayRequest = z.infer<typeof UpdateReplayRequest>;
  * GET /api/replays/:id/media/:name?token=: one local file of a replay (HTTP Range). The name is
  * checked against the recording's files, not here: anything else is 404, whatever it looks like.
  */
-export const ReplayMediaParams = z.strictObject({ id: z.string().max(128), name: z.string().max(256) });
+export const ReplayMediaParams = z.strictObject({ id: text().max(128), name: text().max(256) });
 export type ReplayMediaParams = z.infer<typeof ReplayMediaParams>;
 export const ReplayMediaQuery = z.strictObject({ token: text().max(512).optional() });
 export type ReplayMediaQuery = z.infer<typeof ReplayMediaQuery>;
