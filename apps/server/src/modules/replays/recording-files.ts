@@ -1,4 +1,5 @@
-import { lstat, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, rm } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { isSafeObjectKey, type Logger, type ObjectStore } from '@fusionflow/kit';
 import type { RecordingFile } from '@fusionflow/protocol';
@@ -52,6 +53,33 @@ export class RecordingFiles {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+  }
+
+  /**
+   * Open a local file for reading (not through a symlink, regular files only), or undefined when
+   * it is not there. The caller closes the handle (a read stream of it closes it when done).
+   */
+  async open(file: RecordingFile): Promise<{ handle: FileHandle; bytes: number } | undefined> {
+    if (file.storage !== 'local') return undefined;
+    const path = this.localPath(file.key);
+    if (!path) return undefined;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'EISDIR') return undefined;
+      throw err;
+    }
+    const info = await handle.stat().catch(async (err: unknown) => {
+      await handle.close();
+      throw err;
+    });
+    if (!info.isFile()) {
+      await handle.close();
+      return undefined;
+    }
+    return { handle, bytes: info.size };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +198,10 @@ describe.each(testDatabases())('the replays API ($name)', (db) => {
     expect(middle.status).toBe(206);
     expect(middle.headers['content-length']).toBe('100');
     expect(middle.body.equals(content.subarray(100, 200))).toBe(true);
+    const head = await t.platform.app.inject({ method: 'HEAD', url });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe(String(FILE_BYTES));
+    expect(head.rawPayload.length).toBe(0);
     const beyond = await raw('bytes=999999999-');
     expect(beyond.status).toBe(416);
     expect(beyond.headers['content-range']).toBe(`bytes */${FILE_BYTES}`);
@@ -241,6 +245,32 @@ describe.each(testDatabases())('the replays API ($name)', (db) => {
     expect((await media(`/api/replays/${id}/media/${id}.webm%00.txt?token=${token}`)).status).toBe(400);
   });
 
+  it('never reads through a symlink or a key that leaves the recordings directory', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'ff-outside-'));
+    try {
+      writeFileSync(join(outside, 'passwd'), 'root:x:0:0');
+      const linked = await recorded(await newRoom());
+      const url = (await playback(linked.id)).body.url as string;
+      rmSync(join(dir, linked.name));
+      symlinkSync(join(outside, 'passwd'), join(dir, linked.name));
+      expect((await media(url)).status).toBe(404);
+      expect((await playback(linked.id)).status).toBe(404);
+      const escaping = await recorded(await newRoom());
+      await t.database.db
+        .updateTable('recordings')
+        .set({
+          files: JSON.stringify([
+            { name: escaping.name, storage: 'local', key: '../../etc/passwd', bytes: 10, contentType: 'video/webm' },
+          ]),
+        })
+        .where('id', '=', escaping.id)
+        .execute();
+      expect((await playback(escaping.id)).status).toBe(404);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('keeps a paid broadcast’s replay for ticket holders (402 without), its owner and admins', async () => {
     const room = await newRoom({ ticketPrice: 50 });
     const { id } = await recorded(room);
@@ -274,6 +304,22 @@ describe.each(testDatabases())('the replays API ($name)', (db) => {
     expect(allowed.status).toBe(200);
     expect((await media(allowed.body.url)).status).toBe(200);
     expect((await t.call('GET', `/api/replays/${id}/chat`, { token: fan.token })).status).toBe(200);
+  });
+
+  it('serves a file whose report names a content type that is not audio or video as plain bytes', async () => {
+    const { id, name } = await recorded(await newRoom());
+    await t.database.db
+      .updateTable('recordings')
+      .set({
+        files: JSON.stringify([{ name, storage: 'local', key: name, bytes: FILE_BYTES, contentType: 'text/html' }]),
+      })
+      .where('id', '=', id)
+      .execute();
+    const res = await playback(id);
+    expect(res.body.contentType).toBe('application/octet-stream');
+    const got = await media(res.body.url);
+    expect(got.headers['content-type']).toBe('application/octet-stream');
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('plays only ready replays', async () => {

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import {
   ErrorBody,
   ListReplaysQuery,
@@ -136,17 +136,27 @@ export function registerReplayRoutes(app: HttpApp, { recordings, replays, guard 
         .header('accept-ranges', 'bytes')
         .header('cache-control', 'private, max-age=600')
         .header('content-type', file.contentType);
+      const body = async (o?: { start: number; end: number }) => {
+        // HEAD: the headers only; an empty stream keeps the Content-Length set here.
+        if (request.method !== 'HEAD') return file.handle.createReadStream(o);
+        await file.handle.close();
+        return Readable.from([]);
+      };
       if (range.kind === 'unsatisfiable') {
+        await file.handle.close();
         return reply.code(416).header('content-range', `bytes */${file.bytes}`).send();
       }
       if (range.kind === 'whole') {
-        return reply.code(200).header('content-length', file.bytes).send(createReadStream(file.path));
+        return reply
+          .code(200)
+          .header('content-length', file.bytes)
+          .send(await body());
       }
       return reply
         .code(206)
         .header('content-range', `bytes ${range.start}-${range.end}/${file.bytes}`)
         .header('content-length', range.end - range.start + 1)
-        .send(createReadStream(file.path, { start: range.start, end: range.end }));
+        .send(await body({ start: range.start, end: range.end }));
     },
   });
 }

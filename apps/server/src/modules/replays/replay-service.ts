@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { AppError, conflict, forbidden, type Logger, notFound } from '@fusionflow/kit';
 import {
   type ChatMessage,
@@ -18,7 +19,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/schema.js';
 import type { Session } from '../identity/access-tokens.js';
 import type { MediaTokens } from './media-token.js';
-import type { LocalRecordingFile, RecordingFiles } from './recording-files.js';
+import type { RecordingFiles } from './recording-files.js';
 
 export interface ReplayServiceOptions {
   db: Kysely<Database>;
@@ -43,14 +44,19 @@ export interface ReplayServiceOptions {
   now?: () => Date;
 }
 
-/** A playable file of a replay, local and on disk now, for the media route. */
-export interface ReplayMediaFile extends LocalRecordingFile {
+/** A playable file of a replay, local and open, for the media route (which closes `handle`). */
+export interface ReplayMediaFile {
+  handle: FileHandle;
+  bytes: number;
   contentType: string;
 }
 
 const Files = z.array(RecordingFile);
-/** What a media route may answer a file as; anything else in a report is served as bytes. */
-const SAFE_CONTENT_TYPE = /^[a-z]+\/[a-z0-9.+-]+$/i;
+/**
+ * What a replay file may be served as: audio and video only. Anything else in a report (text/html
+ * would run as a page of this origin) is served as plain bytes.
+ */
+const SAFE_CONTENT_TYPE = /^(video|audio)\/[a-z0-9.+-]{1,48}$/i;
 const FILE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const RECORDING_ID = /^[A-Za-z0-9_-]{8,64}$/;
 /** Deleted recordings whose files are retried per sweep. */
@@ -170,9 +176,9 @@ export class ReplayService {
     const row = await this.row(id);
     if (!row || row.deleted_at !== null || row.status !== 'ready') throw missing();
     const file = Files.parse(JSON.parse(row.files)).find((f) => f.name === name && f.storage === 'local');
-    const local = file && (await this.o.files.openable(file));
-    if (!file || !local) throw missing();
-    return { ...local, contentType: safeContentType(file.contentType) };
+    const opened = file && (await this.o.files.open(file));
+    if (!file || !opened) throw missing();
+    return { ...opened, contentType: safeContentType(file.contentType) };
   }
 
   /** The broadcast's chat, each message at its offset from the recording's start, in the reader's language. */
