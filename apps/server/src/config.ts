@@ -404,7 +404,7 @@ export const serverSettings = {
   recordingRetentionDays: setting(
     'RECORDING_RETENTION_DAYS',
     read.int(0, 36500),
-    'Ready replays older than this many days are deleted (files, objects and rows); 0 keeps them forever.',
+    'Recordings (ready or failed) that ended more than this many days ago are deleted: their local files and S3 objects go, the row stays marked deleted; checked every 10 minutes. 0 keeps them forever.',
     { default: 0 },
   ),
   translationEngine: setting(

@@ -8,9 +8,10 @@ import {
   Lifecycle,
   type Logger,
   MemoryRateLimiter,
+  ObjectStore,
   objectStoreConfigOf,
 } from '@fusionflow/kit';
-import { RecordingFormat } from '@fusionflow/protocol';
+import { REPLAY_PLAYBACK_TTL_SECONDS, RecordingFormat } from '@fusionflow/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { demoConvenienceOn, isLoopbackHost, type ServerConfig } from './config.js';
@@ -68,8 +69,12 @@ import { RealtimeGateway } from './modules/realtime/realtime-gateway.js';
 import { RedisRoomStateStore } from './modules/realtime/redis-room-state-store.js';
 import { RoomPresence } from './modules/realtime/room-presence.js';
 import { MemoryRoomStateStore, type RoomStateStore } from './modules/realtime/room-state-store.js';
+import { MediaTokens } from './modules/replays/media-token.js';
+import { RecordingFiles } from './modules/replays/recording-files.js';
 import { RecordingService } from './modules/replays/recording-service.js';
 import { registerReplayRoutes } from './modules/replays/replay-routes.js';
+import { ReplayService } from './modules/replays/replay-service.js';
+import { ReplaySweep } from './modules/replays/replay-sweep.js';
 import { registerRoomRoutes } from './modules/rooms/room-routes.js';
 import { RoomService } from './modules/rooms/room-service.js';
 import { CallMetrics } from './modules/signaling/call-metrics.js';
@@ -120,6 +125,7 @@ export interface Platform {
     ledgerAudit: LedgerAudit;
     audit: AuditLog;
     suspensions: SuspensionService;
+    replays: ReplayService;
   };
   /** The SFU's base URL (external, or the embedded one once `listen()` started it). */
   sfuUrl(): string | undefined;
@@ -369,7 +375,6 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       logger: logger.child({ module: 'media' }),
     });
     registerMediaRoutes(app, { grants, ice, guard, publicUrl: config.publicUrl });
-    registerReplayRoutes(app, recordings);
     // What clients report of their calls and watch sessions (join time, ICE path and failures, freezes).
     const mediaReportLimiter = new MemoryRateLimiter(MEDIA_REPORTS_PER_MINUTE, 60_000);
     lifecycle.add('media report limiter', () => mediaReportLimiter.close());
@@ -480,6 +485,29 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       metrics,
       logger: logger.child({ module: 'chat' }),
     });
+    // replays: the recordings of broadcasts as viewers watch them (files on the shared disk or in S3)
+    const s3 = objectStoreConfigOf(config);
+    const recordingStore = s3 ? new ObjectStore(s3, { logger: logger.child({ module: 'replays' }) }) : undefined;
+    if (recordingStore) lifecycle.add('recording store', () => recordingStore.close());
+    const replays = new ReplayService({
+      db,
+      files: new RecordingFiles({
+        dir: config.recordingsDir ?? join(config.dataDir, 'recordings'),
+        store: recordingStore,
+        logger: logger.child({ module: 'replays' }),
+      }),
+      // Media URLs are signed with the sessions' secret (a key derived from it for this purpose only).
+      tokens: new MediaTokens({ secret: accessSecret, ttlSeconds: REPLAY_PLAYBACK_TTL_SECONDS }),
+      tickets: wallet,
+      chat,
+      currentRole: async (userId) =>
+        (await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role ?? null,
+      retentionDays: config.recordingRetentionDays,
+      logger: logger.child({ module: 'replays' }),
+    });
+    registerReplayRoutes(app, { recordings, replays, guard });
+    const replaySweep = new ReplaySweep({ replays, logger: logger.child({ module: 'replays' }) });
+    lifecycle.add('replay sweep', () => replaySweep.close());
     const stopRoomEvents = rooms.on('status', (room) => presence.roomChanged(room));
     lifecycle.add('realtime', async (reason) => {
       // Intake first (no connection, no queued frame reaches a module that is closing), then the
@@ -673,6 +701,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         ledgerAudit,
         audit,
         suspensions,
+        replays,
       },
       sfuUrl,
       demoAccounts: demo,
@@ -699,6 +728,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
         void live.reconcile().catch((err: unknown) => logger.warn({ err }, 'could not reconcile live rooms'));
         ledgerAudit.start();
         doctor.start();
+        replaySweep.start();
         return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       },
       close: (reason = 'close') => lifecycle.close(reason),

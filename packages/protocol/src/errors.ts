@@ -23,6 +23,8 @@ export const ErrorCode = {
   RoomNotFound: 'room_not_found',
   RecordingNotFound: 'recording_not_found',
   RecordingRoomMismatch: 'recording_room_mismatch',
+  /** A replay's media URL whose token is missing, expired or not one the control plane signed. */
+  InvalidToken: 'invalid_token',
   Conflict: 'conflict',
   EmailTaken: 'email_taken',
   /** A password-reset link that is unknown, used already or expired. */
@@ -132,6 +134,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   room_not_found: 404,
   recording_not_found: 404,
   recording_room_mismatch: 409,
+  invalid_token: 403,
   conflict: 409,
   email_taken: 409,
   reset_token_invalid: 400,

@@ -104,9 +104,9 @@ describe('ReplayPage', () => {
     expect(video.getAttribute('src')).toBe('/media/paid.webm?token=t');
   });
 
-  it('shows not found on 404', async () => {
+  it.each(['not_found', 'recording_not_found'] as const)('shows not found on 404 %s', async (code) => {
     h.api.request.mockReset();
-    h.api.request.mockRejectedValue(new FusionFlowError('not_found', 'no', { status: 404 }));
+    h.api.request.mockRejectedValue(new FusionFlowError(code, 'no', { status: 404 }));
     renderPage();
     expect(await screen.findByText(/not found|does not exist/i)).toBeTruthy();
   });

@@ -54,7 +54,8 @@ export function ReplayPage() {
       },
       (err: unknown) => {
         if (cancelled) return;
-        if (isFusionFlowError(err, 'not_found')) setMissing(true);
+        // The API answers a missing, deleted or hidden replay with recording_not_found.
+        if (isFusionFlowError(err, 'not_found', 'recording_not_found')) setMissing(true);
         else setError(err);
       },
     );

@@ -13,6 +13,7 @@ import * as reports from './0013-reports.js';
 import * as platformSettings from './0014-platform-settings.js';
 import * as passwordResets from './0015-password-resets.js';
 import * as recordings from './0016-recordings.js';
+import * as recordingsOpenUnique from './0017-recordings-open-unique.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0014-platform-settings': platformSettings,
   '0015-password-resets': passwordResets,
   '0016-recordings': recordings,
+  '0017-recordings-open-unique': recordingsOpenUnique,
 };
 
 export const migrationProvider: MigrationProvider = {

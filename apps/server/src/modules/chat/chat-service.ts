@@ -11,6 +11,7 @@ import {
   ChatDeleteRequest,
   ChatHistoryRequest,
   type ChatHistoryResult,
+  type ChatMessage,
   type ChatMessageId,
   ChatModerateRequest,
   ChatReactRequest,
@@ -33,8 +34,11 @@ import type { RoomService } from '../rooms/room-service.js';
 import { ChatFanout } from './chat-fanout.js';
 import type { ChatModeration, Restrictions } from './chat-moderation.js';
 import type { ChatRules } from './chat-rules.js';
-import { type ChatStore, textHash } from './chat-store.js';
+import { type ChatReader, type ChatStore, textHash } from './chat-store.js';
 import type { Translator } from './translator.js';
+
+/** Translations a replay's chat asks for at once. */
+const REPLAY_TRANSLATIONS_AT_ONCE = 8;
 
 export interface ChatServiceOptions {
   gateway: RealtimeGateway;
@@ -206,8 +210,8 @@ export class ChatService {
     const page = await this.o.store.history(msg.roomId, { userId: ctx.session.userId, language }, msg.before);
     // Messages sent before anyone read this language here have no translation yet: ask for them
     // now and send each to this reader as it comes (after the acknowledgement with the page).
-    const missing = page.messages.filter((m) => m.translation === undefined && !sameLanguage(m.language, language));
-    if (missing.length > 0 && this.o.translator.engineName !== 'none') {
+    const missing = this.#untranslated(page.messages, language);
+    if (missing.length > 0) {
       const work = (async () => {
         // After the acknowledgement is on its way; newest first (the reader looks at the bottom).
         await new Promise((resolve) => setImmediate(resolve));
@@ -226,6 +230,42 @@ export class ChatService {
       void work.finally(() => this.#pending.delete(work));
     }
     return page;
+  }
+
+  /**
+   * A broadcast's chat for its replay: the room's messages sent in the window, read like
+   * `chat:history` (reactions, cached translations), with the translations it lacks into the
+   * reader's language asked for now and awaited (an HTTP answer has no later `chat:translation`).
+   * Who may read it is the caller's decision (the replay's access rule).
+   */
+  async sentBetween(
+    roomId: RoomId,
+    reader: ChatReader,
+    window: { from: Date; to: Date },
+    limit: number,
+  ): Promise<ChatMessage[]> {
+    const messages = await this.#whenOpen(() => this.o.store.sentBetween(roomId, reader, window, limit));
+    const missing = this.#untranslated(messages, reader.language);
+    // A few at a time: the translator queues and bounds the engine's work; a full queue answers `unavailable`.
+    for (let i = 0; i < missing.length; i += REPLAY_TRANSLATIONS_AT_ONCE) {
+      await Promise.all(
+        missing.slice(i, i + REPLAY_TRANSLATIONS_AT_ONCE).map(async (m) => {
+          const outcome = await this.o.translator.translate(m.language, reader.language, m.text, textHash(m.text));
+          m.translation = {
+            language: reader.language,
+            status: outcome.status,
+            ...(outcome.status === 'ok' ? { text: outcome.text } : {}),
+          };
+        }),
+      );
+    }
+    return messages;
+  }
+
+  /** Messages the reader reads in another language and that have no translation yet (none without an engine). */
+  #untranslated(messages: ChatMessage[], language: string): ChatMessage[] {
+    if (this.o.translator.engineName === 'none') return [];
+    return messages.filter((m) => m.translation === undefined && !sameLanguage(m.language, language));
   }
 
   async #delete(ctx: SocketContext, msg: ChatDeleteRequest): Promise<void> {

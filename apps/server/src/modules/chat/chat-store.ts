@@ -35,6 +35,13 @@ export interface StoredMessage {
 }
 
 type Row = Selectable<ChatMessagesTable>;
+type HistoryRow = Row & { translated: string | null };
+
+/** Who reads a history: reactions say which are theirs (none for an anonymous reader), translations come in their language. */
+export interface ChatReader {
+  userId: UserId | null;
+  language: string;
+}
 
 function toMessage(row: Row, reactions: ReactionCount[] = []): ChatMessage {
   return {
@@ -48,6 +55,23 @@ function toMessage(row: Row, reactions: ReactionCount[] = []): ChatMessage {
     reactions,
   };
 }
+
+/** A room's messages that were not deleted, each with its translation into the reader's language if cached. */
+function historyQuery(db: Kysely<Database>, roomId: RoomId, reader: ChatReader) {
+  return db
+    .selectFrom('chat_messages as m')
+    .leftJoin('translation_cache as t', (join) =>
+      join
+        .onRef('t.source', '=', 'm.language')
+        .onRef('t.text_hash', '=', 'm.text_hash')
+        .on('t.target', '=', reader.language),
+    )
+    .selectAll('m')
+    .select('t.translated')
+    .where('m.room_id', '=', roomId)
+    .where('m.deleted_at', 'is', null);
+}
+type HistoryQuery = ReturnType<typeof historyQuery>;
 
 /** Chat messages and reactions in the database (PGlite or PostgreSQL). */
 export class ChatStore {
@@ -108,40 +132,54 @@ export class ChatStore {
    */
   async history(
     roomId: RoomId,
-    reader: { userId: UserId; language: string },
+    reader: ChatReader,
     before?: ChatMessageId,
     limit = CHAT_HISTORY_PAGE,
   ): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
-    let query = this.db
-      .selectFrom('chat_messages as m')
-      .leftJoin('translation_cache as t', (join) =>
-        join
-          .onRef('t.source', '=', 'm.language')
-          .onRef('t.text_hash', '=', 'm.text_hash')
-          .on('t.target', '=', reader.language),
-      )
-      .selectAll('m')
-      .select('t.translated')
-      .where('m.room_id', '=', roomId)
-      .where('m.deleted_at', 'is', null)
-      .orderBy('m.id', 'desc')
-      .limit(limit + 1);
-    if (before !== undefined) query = query.where('m.id', '<', Number(before));
-    const rows = await query.execute();
+    const rows = await this.#read(roomId, reader, (query) => {
+      const page = query.orderBy('m.id', 'desc').limit(limit + 1);
+      return before === undefined ? page : page.where('m.id', '<', Number(before));
+    });
     const hasMore = rows.length > limit;
-    const page = rows.slice(0, limit).reverse();
+    return { messages: await this.#messages(rows.slice(0, limit).reverse(), reader), hasMore };
+  }
+
+  /**
+   * A room's messages sent from `from` to `to` (a broadcast's chat, for its replay), oldest first,
+   * at most `limit`, read like `history` (reactions, cached translations into the reader's language).
+   */
+  async sentBetween(
+    roomId: RoomId,
+    reader: ChatReader,
+    window: { from: Date; to: Date },
+    limit: number,
+  ): Promise<ChatMessage[]> {
+    const rows = await this.#read(roomId, reader, (query) =>
+      query
+        .where('m.created_at', '>=', window.from)
+        .where('m.created_at', '<=', window.to)
+        .orderBy('m.id', 'asc')
+        .limit(limit),
+    );
+    return this.#messages(rows, reader);
+  }
+
+  #read(roomId: RoomId, reader: ChatReader, shape: (query: HistoryQuery) => HistoryQuery): Promise<HistoryRow[]> {
+    return shape(historyQuery(this.db, roomId, reader)).execute();
+  }
+
+  async #messages(rows: HistoryRow[], reader: ChatReader): Promise<ChatMessage[]> {
     const reactions = await this.#reactions(
-      page.map((r) => r.id),
+      rows.map((r) => r.id),
       reader.userId,
     );
-    const messages = page.map((row) => {
+    return rows.map((row) => {
       const message = toMessage(row, reactions.get(row.id));
       if (row.translated !== null && !sameLanguage(row.language, reader.language)) {
         message.translation = { language: reader.language, status: 'ok', text: row.translated };
       }
       return message;
     });
-    return { messages, hasMore };
   }
 
   /** Soft-delete a message; false when it was not there (or already deleted). */
@@ -182,7 +220,7 @@ export class ChatStore {
     return row.count;
   }
 
-  async #reactions(ids: number[], reader: UserId): Promise<Map<number, ReactionCount[]>> {
+  async #reactions(ids: number[], reader: UserId | null): Promise<Map<number, ReactionCount[]>> {
     const out = new Map<number, ReactionCount[]>();
     if (ids.length === 0) return out;
     const rows = await this.db
@@ -191,7 +229,7 @@ export class ChatStore {
         'message_id',
         'emoji',
         sql<number>`count(*)::int`.as('count'),
-        sql<boolean>`bool_or(user_id = ${reader})`.as('mine'),
+        sql<boolean>`coalesce(bool_or(user_id = ${reader}), false)`.as('mine'),
       ])
       .where('message_id', 'in', ids)
       .groupBy(['message_id', 'emoji'])

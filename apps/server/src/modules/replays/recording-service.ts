@@ -3,6 +3,7 @@ import { conflict, notFound } from '@fusionflow/kit';
 import {
   ErrorCode,
   type RecordingClaim,
+  type RecordingFile,
   type RecordingFormat,
   type RecordingReport,
   type Replay,
@@ -36,21 +37,23 @@ export class RecordingService {
       .where('id', '=', roomId)
       .executeTakeFirst();
     if (room?.kind !== 'live' || !room.record) return null;
-    return this.o.db.transaction().execute(async (tx) => {
-      const open = await tx
+    // One open recording per room (a partial unique index): of grants issued at once, one insert
+    // wins and every other finds the winner's row.
+    const open = () =>
+      this.o.db
         .selectFrom('recordings')
         .select(['id', 'format'])
         .where('room_id', '=', roomId)
         .where('status', 'in', ['pending', 'recording'])
         .where('deleted_at', 'is', null)
-        .orderBy('created_at', 'desc')
         .executeTakeFirst();
-      if (open) return { id: open.id, format: open.format };
-      const id = randomBytes(16).toString('base64url');
-      await tx
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const existing = await open();
+      if (existing) return { id: existing.id, format: existing.format };
+      const inserted = await this.o.db
         .insertInto('recordings')
         .values({
-          id,
+          id: randomBytes(16).toString('base64url'),
           room_id: roomId,
           owner_id: room.owner_id,
           status: 'pending',
@@ -61,9 +64,19 @@ export class RecordingService {
           deleted_at: null,
           created_at: new Date(),
         })
-        .execute();
-      return { id, format: this.o.format };
-    });
+        .onConflict((oc) =>
+          oc
+            .column('room_id')
+            .where('status', 'in', ['pending', 'recording'])
+            .where('deleted_at', 'is', null)
+            .doNothing(),
+        )
+        .returning(['id', 'format'])
+        .executeTakeFirst();
+      if (inserted) return { id: inserted.id, format: inserted.format };
+      // Lost the race; the winner's row is there now (unless it was finished in between: try again).
+    }
+    throw conflict('could not claim a recording for the room; try again');
   }
 
   /**
@@ -73,13 +86,27 @@ export class RecordingService {
   async report(report: RecordingReport): Promise<void> {
     const row = await this.o.db
       .selectFrom('recordings')
-      .select(['id', 'room_id', 'status'])
+      .select(['id', 'room_id', 'status', 'deleted_at', 'files'])
       .where('id', '=', report.id)
-      .where('deleted_at', 'is', null)
       .executeTakeFirst();
     if (!row) throw notFound(`no recording ${report.id}`, ErrorCode.RecordingNotFound);
     if (row.room_id !== report.room)
       throw conflict('the recording belongs to another room', ErrorCode.RecordingRoomMismatch);
+    if (row.deleted_at !== null) {
+      // Deleted while the SFU was still writing or uploading it: what it reports now (an object
+      // uploaded after the delete) is noted for the replay sweep to remove; nothing else changes.
+      const known: RecordingFile[] = JSON.parse(row.files);
+      const key = (f: RecordingFile) => `${f.storage} ${f.key}`;
+      const added = report.files.filter((f) => !known.some((k) => key(k) === key(f)));
+      if (added.length > 0) {
+        await this.o.db
+          .updateTable('recordings')
+          .set({ files: JSON.stringify([...known, ...added]) })
+          .where('id', '=', report.id)
+          .execute();
+      }
+      return;
+    }
     if (row.status === 'ready' && report.status !== 'ready') return;
     await this.o.db
       .updateTable('recordings')

@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../db/test-databases.js';
 import { startTestPlatform, type TestPlatform } from '../../test-support.js';
+import { RecordingService } from './recording-service.js';
 
 const secret = 'a-shared-secret-between-control-and-media';
 
@@ -86,6 +87,22 @@ describe.each(testDatabases())('recordings on the control plane ($name)', (db) =
     const next = await publishClaims(room.id);
     expect(next.rec?.id).toBeDefined();
     expect(next.rec?.id).not.toBe(first.rec?.id);
+  });
+
+  it('names one recording for a burst of parallel publish grants (one open recording per room)', async () => {
+    const room = await newRoom();
+    const service = new RecordingService({ db: t.database.db, format: 'webm' });
+    const claims = await Promise.all(Array.from({ length: 10 }, () => service.claimFor(room.id)));
+    expect(new Set(claims.map((c) => c?.id)).size).toBe(1);
+    const grants = await Promise.all(Array.from({ length: 5 }, () => publishClaims(room.id)));
+    expect(new Set(grants.map((g) => g.rec?.id))).toEqual(new Set([claims[0]?.id]));
+    const open = await t.database.db
+      .selectFrom('recordings')
+      .select('id')
+      .where('room_id', '=', room.id)
+      .where('status', 'in', ['pending', 'recording'])
+      .execute();
+    expect(open).toHaveLength(1);
   });
 
   it('names no recording for a room with record off', async () => {
