@@ -13,6 +13,7 @@ import * as reports from './0013-reports.js';
 import * as platformSettings from './0014-platform-settings.js';
 import * as passwordResets from './0015-password-resets.js';
 import * as recordings from './0016-recordings.js';
+import * as userHandles from './0018-user-handles.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0014-platform-settings': platformSettings,
   '0015-password-resets': passwordResets,
   '0016-recordings': recordings,
+  '0018-user-handles': userHandles,
 };
 
 export const migrationProvider: MigrationProvider = {
