@@ -24,6 +24,14 @@ describe('RoomCard', () => {
     expect(screen.getByRole('link', { name: 'Evening show' }).getAttribute('href')).toBe('/rooms/r1');
   });
 
+  it('shows a host name as text, whatever it contains', () => {
+    renderCard(roomFixture({ ownerName: '<i>Ann</i> {{x}}' }));
+    const host = screen.getByTestId('channel-link');
+    expect(host.textContent).toBe('<i>Ann</i> {{x}}');
+    expect(host.querySelector('i')).toBeNull();
+    expect(host.closest('p')?.textContent).toBe('Hosted by <i>Ann</i> {{x}}');
+  });
+
   it('has no paid badge for a free broadcast and no viewer count for a call', () => {
     renderCard(roomFixture({ kind: 'call', pricePerMinute: 3 }));
     expect(screen.queryByTestId('paid-badge')).toBeNull();

@@ -19,8 +19,13 @@ export function RoomCard({ room }: { room: Room }) {
       <p className="room-card-host">
         <Trans
           i18nKey="room.hostedByLink"
-          values={{ name: room.ownerName }}
-          components={{ channel: <Link to={channelPath(room.ownerHandle)} data-testid="channel-link" /> }}
+          components={{
+            channel: (
+              <Link to={channelPath(room.ownerHandle)} data-testid="channel-link">
+                {room.ownerName}
+              </Link>
+            ),
+          }}
         />
       </p>
       <p className="room-card-meta">

@@ -102,8 +102,13 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
           <p className="room-host">
             <Trans
               i18nKey="room.hostedByLink"
-              values={{ name: room.ownerName }}
-              components={{ channel: <Link to={channelPath(room.ownerHandle)} data-testid="channel-link" /> }}
+              components={{
+                channel: (
+                  <Link to={channelPath(room.ownerHandle)} data-testid="channel-link">
+                    {room.ownerName}
+                  </Link>
+                ),
+              }}
             />{' '}
             <RoomBadges room={room} />
           </p>
