@@ -21,6 +21,8 @@ import { getOrCreateServerKey } from './db/server-keys.js';
 import { registerHealthRoutes, type ScrapeTargets } from './http/health-routes.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import { registerWebApp } from './http/web-app.js';
+import { registerChannelRoutes } from './modules/channels/channel-routes.js';
+import { ChannelService } from './modules/channels/channel-service.js';
 import { ChatModeration } from './modules/chat/chat-moderation.js';
 import { ChatRules } from './modules/chat/chat-rules.js';
 import { ChatService } from './modules/chat/chat-service.js';
@@ -301,6 +303,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     // rooms
     const rooms = new RoomService(db, logger.child({ module: 'rooms' }), audit);
     registerRoomRoutes(app, rooms, guard);
+    registerChannelRoutes(app, new ChannelService(db, rooms));
 
     // token economy
     const walletMetrics = createWalletMetrics(metrics);

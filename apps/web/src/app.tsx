@@ -6,6 +6,7 @@ import { AdminConsolePage } from './pages/admin-console-page';
 import { AdminDiagnosticsPage } from './pages/admin-diagnostics-page';
 import { AdminLedgerPage } from './pages/admin-ledger-page';
 import { AdminPayoutsPage } from './pages/admin-payouts-page';
+import { ChannelPage } from './pages/channel-page';
 import { CreateRoomPage } from './pages/create-room-page';
 import { EarningsPage } from './pages/earnings-page';
 import { ForgotPasswordPage } from './pages/forgot-password-page';
@@ -103,6 +104,7 @@ export function App() {
             />
             <Route path="/rooms/:id" element={<RoomPage />} />
             <Route path="/replays/:id" element={<ReplayPage />} />
+            <Route path="/c/:handle" element={<ChannelPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Routes>
         </main>

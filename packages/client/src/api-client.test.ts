@@ -36,6 +36,7 @@ const user = {
   id: 'u1',
   email: 'ada@example.com',
   displayName: 'Ada',
+  handle: 'ada',
   role: 'streamer',
   language: 'en',
   createdAt: '2025-01-01T00:00:00.000Z',
@@ -52,6 +53,7 @@ const room = {
   status: 'created',
   ownerId: 'u1',
   ownerName: 'Ada',
+  ownerHandle: 'ada',
   ticketPrice: null,
   pricePerMinute: null,
   record: true,
@@ -216,6 +218,22 @@ describe('ApiClient', () => {
     expect(page.rooms).toHaveLength(1);
     await client.getRoom('a b/c');
     expect(f.calls.map((c) => c.url)).toEqual(['/api/rooms?status=live&limit=10', '/api/rooms/a%20b%2Fc']);
+  });
+
+  it('fetches a channel by handle, parsed with the Channel schema', async () => {
+    const channel = {
+      handle: 'ada',
+      ownerId: 'u1',
+      displayName: 'Ada',
+      live: { ...room, status: 'live' },
+      latestRoom: room,
+    };
+    const f = fakeFetch(() => json(200, channel));
+    const client = new ApiClient({ fetch: f.fetch });
+    expect(await client.getChannel('Ada')).toEqual(channel);
+    expect(f.calls.map((c) => c.url)).toEqual(['/api/channels/Ada']);
+    const bad = new ApiClient({ fetch: fakeFetch(() => json(200, { ...channel, live: 'yes' })).fetch });
+    await expect(bad.getChannel('ada')).rejects.toMatchObject({ code: 'invalid_response' });
   });
 
   it('updates the held user after a profile change', async () => {

@@ -3,6 +3,7 @@ import {
   AuthOptionsResponse,
   AuthResponse,
   type ChangePasswordRequest,
+  Channel,
   ClientErrorCode,
   type CreateRoomRequest,
   DiagnosticsReport,
@@ -264,6 +265,18 @@ export class ApiClient extends Emitter<ApiClientEvents> {
 
   endRoom(id: string): Promise<Room> {
     return this.#request({ method: 'POST', path: `${roomPath(id)}/end`, schema: Room, auth: true });
+  }
+
+  // --- channels -------------------------------------------------------------------------------
+
+  /** A streamer's channel by handle (case-insensitive): the broadcast live now, if any, and the latest one. */
+  getChannel(handle: string): Promise<Channel> {
+    return this.#request({
+      method: 'GET',
+      path: `/api/channels/${encodeURIComponent(handle)}`,
+      schema: Channel,
+      auth: false,
+    });
   }
 
   // --- media ----------------------------------------------------------------------------------

@@ -21,12 +21,16 @@ export const ErrorCode = {
   NotRoomOwner: 'not_room_owner',
   NotFound: 'not_found',
   RoomNotFound: 'room_not_found',
+  /** No account has this handle (GET /api/channels/:handle). */
+  ChannelNotFound: 'channel_not_found',
   RecordingNotFound: 'recording_not_found',
   RecordingRoomMismatch: 'recording_room_mismatch',
   /** A replay's media URL whose token is missing, expired or not one the control plane signed. */
   InvalidToken: 'invalid_token',
   Conflict: 'conflict',
   EmailTaken: 'email_taken',
+  /** Another account has this handle (sign-up, profile). */
+  HandleTaken: 'handle_taken',
   /** A password-reset link that is unknown, used already or expired. */
   ResetTokenInvalid: 'reset_token_invalid',
   RoomIdTaken: 'room_id_taken',
@@ -132,11 +136,13 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   not_room_owner: 403,
   not_found: 404,
   room_not_found: 404,
+  channel_not_found: 404,
   recording_not_found: 404,
   recording_room_mismatch: 409,
   invalid_token: 403,
   conflict: 409,
   email_taken: 409,
+  handle_taken: 409,
   reset_token_invalid: 400,
   room_id_taken: 409,
   room_ended: 409,

@@ -20,5 +20,14 @@ describe('identity schemas', () => {
     expect(UpdateMeRequest.safeParse({}).success).toBe(false);
     expect(UpdateMeRequest.safeParse({ language: 'pt-BR' }).success).toBe(true);
     expect(UpdateMeRequest.safeParse({ language: 'Spanish' }).success).toBe(false);
+    expect(UpdateMeRequest.parse({ handle: ' Ann-Lee ' })).toEqual({ handle: 'ann-lee' });
+    expect(UpdateMeRequest.safeParse({ handle: 'admin' }).success).toBe(false);
+  });
+
+  it('takes an optional handle at sign-up, lowercased', () => {
+    const base = { email: 'a@b.co', password: 'long enough', displayName: 'A' };
+    expect(RegisterRequest.parse(base).handle).toBeUndefined();
+    expect(RegisterRequest.parse({ ...base, handle: 'Night-Owl' }).handle).toBe('night-owl');
+    expect(RegisterRequest.safeParse({ ...base, handle: 'no' }).success).toBe(false);
   });
 });

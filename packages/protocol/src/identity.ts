@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Handle } from './handle.js';
 import { UserId } from './ids.js';
 import { text } from './text.js';
 
@@ -26,6 +27,8 @@ export const RegisterRequest = z.strictObject({
   email: Email,
   password: Password,
   displayName: DisplayName,
+  /** The channel's address (`/c/<handle>`); derived from the display name when absent. */
+  handle: Handle.optional(),
   role: SelfServiceRole.optional(),
   language: Language.optional(),
 });
@@ -70,9 +73,11 @@ export const UpdateMeRequest = z
   .strictObject({
     displayName: DisplayName.optional(),
     language: Language.optional(),
+    /** A new channel address; the old one stops working (409 handle_taken when someone has it). */
+    handle: Handle.optional(),
   })
-  .refine((v) => v.displayName !== undefined || v.language !== undefined, {
-    message: 'give at least one of displayName, language',
+  .refine((v) => v.displayName !== undefined || v.language !== undefined || v.handle !== undefined, {
+    message: 'give at least one of displayName, language, handle',
   });
 export type UpdateMeRequest = z.infer<typeof UpdateMeRequest>;
 
@@ -89,6 +94,8 @@ export const User = z.object({
   id: UserId,
   email: text().nullable(),
   displayName: text(),
+  /** The account's channel address (`/c/<handle>`), lowercase; null for guests. */
+  handle: text().nullable(),
   role: SessionRole,
   language: text(),
   /** The studio that manages this streamer (accounts only). */

@@ -59,6 +59,8 @@ export const Room = z.object({
   status: RoomStatus,
   ownerId: UserId,
   ownerName: text(),
+  /** The owner's channel address (`/c/<handle>`). */
+  ownerHandle: text(),
   ticketPrice: z.number().int().nullable(),
   pricePerMinute: z.number().int().nullable(),
   /** Live rooms: whether broadcasts are recorded (replays); false for calls. */

@@ -8,6 +8,8 @@ export interface UsersTable {
   email: string;
   password_hash: string;
   display_name: string;
+  /** The channel's address (`/c/<handle>`), unique, lowercase. */
+  handle: string;
   role: 'viewer' | 'streamer' | 'studio' | 'moderator' | 'admin';
   language: string;
   /** The studio that manages this streamer, if any. */

@@ -1,9 +1,10 @@
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
+import { RecentReplays } from '../components/recent-replays';
 import { RoomListSection } from '../components/room-list-section';
 import { useSession } from '../session/session-context';
 
-/** What is live now and what starts soon; anyone can browse. */
+/** What is live now, the latest replays and what starts soon; anyone can browse. */
 export function HomePage() {
   const { t } = useTranslation();
   const { user, restoring } = useSession();
@@ -25,6 +26,7 @@ export function HomePage() {
           ))}
       </div>
       <RoomListSection status="live" heading={t('home.liveNow')} empty={t('home.noLive')} />
+      <RecentReplays />
       <RoomListSection status="created" heading={t('home.startingSoon')} empty={t('home.noSoon')} />
     </>
   );

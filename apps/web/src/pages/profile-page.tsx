@@ -1,9 +1,13 @@
+import { isFusionFlowError } from '@fusionflow/client';
 import type { User } from '@fusionflow/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router-dom';
 import { api } from '../api';
 import { ChangePasswordForm } from '../components/change-password-form';
+import { channelPath } from '../components/channel-link';
 import { ErrorAlert } from '../components/error-alert';
+import { HandleField, handleProblem } from '../components/handle-field';
 import { LanguageSelect } from '../components/language-select';
 import { MyReports } from '../components/my-reports';
 import { useSession } from '../session/session-context';
@@ -20,18 +24,21 @@ function ProfileForm({ user }: { user: User }) {
   const id = useId();
   const [displayName, setDisplayName] = useState(user.displayName);
   const [language, setLanguage] = useState(user.language);
+  const [handle, setHandle] = useState(user.handle ?? '');
   const [pending, setPending] = useState(false);
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
+    if (handleProblem(handle)) return;
     setPending(true);
     setSaved(false);
     setError(null);
     try {
       // The session listener switches the interface language when the preferred one changes.
-      await api.updateMe({ displayName, language });
+      const newHandle = handle.trim().toLowerCase();
+      await api.updateMe({ displayName, language, ...(newHandle !== user.handle ? { handle: newHandle } : {}) });
       setSaved(true);
     } catch (err) {
       setError(err);
@@ -53,6 +60,16 @@ function ProfileForm({ user }: { user: User }) {
         <dd>{user.email}</dd>
         <dt>{t('profile.role')}</dt>
         <dd>{t(`roles.${user.role}`)}</dd>
+        {user.handle && (
+          <>
+            <dt>{t('profile.channel')}</dt>
+            <dd>
+              <Link to={channelPath(user.handle)} data-testid="my-channel">
+                {`/c/${user.handle}`}
+              </Link>
+            </dd>
+          </>
+        )}
         {memberSince && (
           <>
             <dt>{t('profile.memberSince')}</dt>
@@ -61,7 +78,8 @@ function ProfileForm({ user }: { user: User }) {
         )}
       </dl>
       <form className="form" onSubmit={(e) => void submit(e)}>
-        <ErrorAlert error={error} />
+        {/* A taken handle is shown at its field. */}
+        <ErrorAlert error={isFusionFlowError(error, 'handle_taken') ? null : error} />
         <div className="field">
           <label htmlFor={`${id}-name`}>{t('profile.displayName')}</label>
           <input
@@ -76,6 +94,16 @@ function ProfileForm({ user }: { user: User }) {
             }}
           />
         </div>
+        <HandleField
+          id={`${id}-handle`}
+          value={handle}
+          serverError={error}
+          onChange={(value) => {
+            setHandle(value);
+            setSaved(false);
+            if (isFusionFlowError(error, 'handle_taken')) setError(null);
+          }}
+        />
         <div className="field">
           <label htmlFor={`${id}-language`}>{t('profile.language')}</label>
           <LanguageSelect

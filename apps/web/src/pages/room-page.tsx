@@ -1,17 +1,17 @@
 import { isFusionFlowError } from '@fusionflow/client';
 import type { Room } from '@fusionflow/protocol';
 import { useEffect, useState } from 'react';
-import { useTranslation } from 'react-i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { CallRoom } from '../call/call-room';
 import { RoomChat } from '../chat/room-chat';
+import { ChannelLink, channelPath } from '../components/channel-link';
 import { CopyLinkButton } from '../components/copy-link-button';
-import { EndedBroadcast } from '../components/ended-broadcast';
 import { ErrorAlert } from '../components/error-alert';
 import { formatDuration } from '../components/format';
-import { LivePlayer } from '../components/live-player';
 import { LiveStudio } from '../components/live-studio';
+import { LiveViewer } from '../components/live-viewer';
 import { RoomBadges } from '../components/room-badges';
 import { RoomModerators } from '../components/room-moderators';
 import { TipForm } from '../components/tip-form';
@@ -70,8 +70,6 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
   const [pending, setPending] = useState<'end' | null>(null);
   const [confirmingEnd, setConfirmingEnd] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  /** Bumped when a ticket is bought: a paid room's chat opens to ticket holders only, so it joins again. */
-  const [chatKey, setChatKey] = useState(0);
 
   const isHost = user !== null && user.id === room.ownerId;
   // Live rooms go live when their stream starts (the studio below), calls with their first member:
@@ -102,7 +100,17 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
         <div>
           <h1>{room.title}</h1>
           <p className="room-host">
-            {t('room.hostedBy', { name: room.ownerName })} <RoomBadges room={room} />
+            <Trans
+              i18nKey="room.hostedByLink"
+              components={{
+                channel: (
+                  <Link to={channelPath(room.ownerHandle)} data-testid="channel-link">
+                    {room.ownerName}
+                  </Link>
+                ),
+              }}
+            />{' '}
+            <RoomBadges room={room} />
           </p>
         </div>
         <div className="room-actions">
@@ -143,13 +151,13 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
       {room.kind === 'live' && !restoring && (
         <div className={room.status === 'ended' ? undefined : 'room-live'}>
           {isHost ? (
-            <LiveStudio room={room} onChange={onChange} />
-          ) : room.status === 'ended' ? (
-            <EndedBroadcast room={room} />
+            <>
+              <LiveStudio room={room} onChange={onChange} />
+              {room.status !== 'ended' && <RoomChat room={room} />}
+            </>
           ) : (
-            <LivePlayer room={room} onChange={onChange} onTicket={() => setChatKey((k) => k + 1)} />
+            <LiveViewer room={room} onChange={onChange} />
           )}
-          {room.status !== 'ended' && <RoomChat key={chatKey} room={room} />}
         </div>
       )}
       {room.kind === 'live' && isHost && room.status === 'ended' && (
@@ -174,7 +182,9 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
           <dt>{t('room.statusLabel')}</dt>
           <dd data-testid="room-status">{t(`room.status.${room.status}`)}</dd>
           <dt>{t('room.host')}</dt>
-          <dd>{room.ownerName}</dd>
+          <dd>
+            <ChannelLink handle={room.ownerHandle} name={room.ownerName} />
+          </dd>
           {room.kind === 'live' ? (
             <>
               <dt>{t('room.ticketPrice')}</dt>

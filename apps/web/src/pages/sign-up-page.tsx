@@ -1,9 +1,11 @@
+import { isFusionFlowError } from '@fusionflow/client';
 import type { SelfServiceRole } from '@fusionflow/protocol';
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
+import { HandleField, handleProblem } from '../components/handle-field';
 import { LanguageSelect } from '../components/language-select';
 import { browserPreferredLanguage, uiLanguageFor } from '../i18n/languages';
 import { returnPath } from '../session/return-path';
@@ -16,6 +18,7 @@ export function SignUpPage() {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');
+  const [handle, setHandle] = useState('');
   const [role, setRole] = useState<SelfServiceRole>('viewer');
   const [language, setLanguage] = useState(browserPreferredLanguage);
   const [pending, setPending] = useState(false);
@@ -23,10 +26,12 @@ export function SignUpPage() {
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
+    const chosen = handle.trim().toLowerCase();
+    if (chosen && handleProblem(chosen)) return;
     setPending(true);
     setError(null);
     try {
-      await api.register({ email, password, displayName, role, language });
+      await api.register({ email, password, displayName, role, language, ...(chosen ? { handle: chosen } : {}) });
       navigate(returnPath(location.state) ?? '/', { replace: true });
     } catch (err) {
       setError(err);
@@ -39,7 +44,7 @@ export function SignUpPage() {
       <title>{`${t('signUp.title')} · ${t('app.name')}`}</title>
       <h1>{t('signUp.title')}</h1>
       <form className="form" onSubmit={(e) => void submit(e)}>
-        <ErrorAlert error={error} />
+        <ErrorAlert error={isFusionFlowError(error, 'handle_taken') ? null : error} />
         <div className="field">
           <label htmlFor={`${id}-email`}>{t('signUp.email')}</label>
           <input
@@ -84,6 +89,16 @@ export function SignUpPage() {
             {t('signUp.displayNameHint')}
           </p>
         </div>
+        <HandleField
+          id={`${id}-handle`}
+          value={handle}
+          optional
+          serverError={error}
+          onChange={(value) => {
+            setHandle(value);
+            if (isFusionFlowError(error, 'handle_taken')) setError(null);
+          }}
+        />
         <fieldset className="field choices">
           <legend>{t('signUp.role')}</legend>
           <label className="choice">

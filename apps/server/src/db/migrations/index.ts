@@ -14,6 +14,7 @@ import * as platformSettings from './0014-platform-settings.js';
 import * as passwordResets from './0015-password-resets.js';
 import * as recordings from './0016-recordings.js';
 import * as recordingsOpenUnique from './0017-recordings-open-unique.js';
+import * as userHandles from './0018-user-handles.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '0015-password-resets': passwordResets,
   '0016-recordings': recordings,
   '0017-recordings-open-unique': recordingsOpenUnique,
+  '0018-user-handles': userHandles,
 };
 
 export const migrationProvider: MigrationProvider = {

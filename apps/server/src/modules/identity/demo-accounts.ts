@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { getOrCreateServerKey } from '../../db/server-keys.js';
 import type { PasswordHasher } from './password-hasher.js';
+import { freeHandle } from './user-handles.js';
 
 export interface DemoAccount {
   email: string;
@@ -46,6 +47,7 @@ export async function ensureDemoAccounts(db: Kysely<Database>, hasher: PasswordH
         email: account.email,
         password_hash: await hasher.hash(password),
         display_name: account.displayName,
+        handle: await freeHandle(db, account.displayName),
         role: account.role,
         language: 'en',
       })

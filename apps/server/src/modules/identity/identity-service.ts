@@ -32,6 +32,7 @@ import type { AuditLog } from '../governance/audit-log.js';
 import type { AccessTokens, Session } from './access-tokens.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher } from './password-hasher.js';
+import { freeHandle } from './user-handles.js';
 
 /** What a successful sign-in (or refresh) hands back: the access token and a new refresh token. */
 export interface SignedIn {
@@ -92,6 +93,11 @@ export interface IdentityEvents {
   'session-ended': { sessionId: string; message?: string };
 }
 
+/** 409 handle_taken: another account has this handle. */
+function handleTaken(handle: string): AppError {
+  return conflict(`the handle "${handle}" is taken`, ErrorCode.HandleTaken);
+}
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 export function toUser(row: UserRow): User {
@@ -99,6 +105,7 @@ export function toUser(row: UserRow): User {
     id: asUserId(row.id),
     email: row.email,
     displayName: row.display_name,
+    handle: row.handle,
     role: row.role,
     language: row.language,
     studioId: row.studio_id === null ? null : asUserId(row.studio_id),
@@ -123,9 +130,10 @@ export class IdentityService extends Emitter<IdentityEvents> {
     if (!perIp.allowed) throw rateLimited(perIp.retryAfterSeconds, 'too many sign-ups from this address; try later');
     const taken = await this.o.db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
     if (taken) throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+    if (input.handle !== undefined) await this.#refuseTakenHandle(input.handle);
     const passwordHash = await this.o.hashing.register.run(() => this.o.hasher.hash(input.password));
-    try {
-      return await this.o.db.transaction().execute(async (tx) => {
+    return this.#insertWithHandle(input.handle, input.displayName, (handle) =>
+      this.o.db.transaction().execute(async (tx) => {
         const row = await tx
           .insertInto('users')
           .values({
@@ -133,19 +141,43 @@ export class IdentityService extends Emitter<IdentityEvents> {
             email: input.email,
             password_hash: passwordHash,
             display_name: input.displayName,
+            handle,
             role: input.role ?? 'viewer',
             language: input.language ?? 'en',
           })
           .returningAll()
           .executeTakeFirstOrThrow();
-        this.o.logger.info({ userId: row.id, role: row.role }, 'account registered');
+        this.o.logger.info({ userId: row.id, role: row.role, handle }, 'account registered');
         return this.#signIn(tx, row, randomUUID());
-      });
-    } catch (err) {
-      if (isUniqueViolation(err, 'users_email_key')) {
-        throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+      }),
+    );
+  }
+
+  async #refuseTakenHandle(handle: string, except?: string): Promise<void> {
+    let q = this.o.db.selectFrom('users').select('id').where('handle', '=', handle);
+    if (except) q = q.where('id', '<>', except);
+    if (await q.executeTakeFirst()) throw handleTaken(handle);
+  }
+
+  /**
+   * Insert an account with the handle asked for (taken: 409 handle_taken) or one derived from the
+   * display name (taken meanwhile by a concurrent sign-up: derive again). A taken email is 409 email_taken.
+   */
+  async #insertWithHandle<T>(asked: string | undefined, displayName: string, insert: (handle: string) => Promise<T>) {
+    for (let attempt = 1; ; attempt++) {
+      const handle = asked ?? (await freeHandle(this.o.db, displayName));
+      try {
+        return await insert(handle);
+      } catch (err) {
+        if (isUniqueViolation(err, 'users_email_key')) {
+          throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
+        }
+        if (isUniqueViolation(err, 'users_handle_key')) {
+          if (asked !== undefined) throw handleTaken(asked);
+          if (attempt < 5) continue;
+        }
+        throw err;
       }
-      throw err;
     }
   }
 
@@ -154,7 +186,7 @@ export class IdentityService extends Emitter<IdentityEvents> {
     const taken = await this.o.db.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
     if (taken) throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
     const passwordHash = await this.o.hashing.register.run(() => this.o.hasher.hash(input.password));
-    try {
+    return this.#insertWithHandle(undefined, input.displayName, async (handle) => {
       const row = await this.o.db
         .insertInto('users')
         .values({
@@ -162,18 +194,14 @@ export class IdentityService extends Emitter<IdentityEvents> {
           email: input.email,
           password_hash: passwordHash,
           display_name: input.displayName,
+          handle,
           role: input.role,
           language: 'en',
         })
         .returningAll()
         .executeTakeFirstOrThrow();
       return toUser(row);
-    } catch (err) {
-      if (isUniqueViolation(err, 'users_email_key')) {
-        throw conflict('an account with this email already exists', ErrorCode.EmailTaken);
-      }
-      throw err;
-    }
+    });
   }
 
   async login(input: LoginRequest, ip: string): Promise<SignedIn> {
@@ -442,7 +470,15 @@ export class IdentityService extends Emitter<IdentityEvents> {
       sessionId: id,
     });
     return {
-      user: { id, email: null, displayName, role: 'guest', language: 'en', createdAt: new Date().toISOString() },
+      user: {
+        id,
+        email: null,
+        displayName,
+        handle: null,
+        role: 'guest',
+        language: 'en',
+        createdAt: new Date().toISOString(),
+      },
       accessToken: token,
       accessTokenExpiresAt: expiresAt,
     };
@@ -456,16 +492,24 @@ export class IdentityService extends Emitter<IdentityEvents> {
 
   async updateMe(session: Session, patch: UpdateMeRequest): Promise<User> {
     if (session.isGuest) throw forbidden('guests have no profile; sign up first');
-    const row = await this.o.db
-      .updateTable('users')
-      .set({
-        ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
-        ...(patch.language !== undefined ? { language: patch.language } : {}),
-        updated_at: new Date(),
-      })
-      .where('id', '=', session.userId)
-      .returningAll()
-      .executeTakeFirst();
+    if (patch.handle !== undefined) await this.#refuseTakenHandle(patch.handle, session.userId);
+    let row: UserRow | undefined;
+    try {
+      row = await this.o.db
+        .updateTable('users')
+        .set({
+          ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
+          ...(patch.language !== undefined ? { language: patch.language } : {}),
+          ...(patch.handle !== undefined ? { handle: patch.handle } : {}),
+          updated_at: new Date(),
+        })
+        .where('id', '=', session.userId)
+        .returningAll()
+        .executeTakeFirst();
+    } catch (err) {
+      if (patch.handle !== undefined && isUniqueViolation(err, 'users_handle_key')) throw handleTaken(patch.handle);
+      throw err;
+    }
     if (!row) throw notFound('no such account');
     return toUser(row);
   }

@@ -18,7 +18,7 @@ import type { Database, RoomsTable } from '../../db/schema.js';
 import type { AuditLog } from '../governance/audit-log.js';
 import type { Session } from '../identity/access-tokens.js';
 
-type RoomWithOwner = Selectable<RoomsTable> & { owner_name: string };
+type RoomWithOwner = Selectable<RoomsTable> & { owner_name: string; owner_handle: string };
 
 function toRoom(row: RoomWithOwner): Room {
   return {
@@ -28,6 +28,7 @@ function toRoom(row: RoomWithOwner): Room {
     status: row.status,
     ownerId: asUserId(row.owner_id),
     ownerName: row.owner_name,
+    ownerHandle: row.owner_handle,
     ticketPrice: row.ticket_price,
     pricePerMinute: row.price_per_minute,
     record: row.kind === 'live' && row.record,
@@ -83,7 +84,7 @@ export class RoomService extends Emitter<RoomEvents> {
       .selectFrom('rooms')
       .innerJoin('users', 'users.id', 'rooms.owner_id')
       .selectAll('rooms')
-      .select('users.display_name as owner_name');
+      .select(['users.display_name as owner_name', 'users.handle as owner_handle']);
   }
 
   async create(owner: Session, input: CreateRoomRequest): Promise<Room> {
@@ -144,6 +145,17 @@ export class RoomService extends Emitter<RoomEvents> {
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return { rooms: page.map(toRoom), nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
+  /** An owner's most recently created live room (a broadcast), whatever its status; null when none. */
+  async latestBroadcastOf(ownerId: string): Promise<Room | null> {
+    const row = await this.#select()
+      .where('rooms.owner_id', '=', ownerId)
+      .where('rooms.kind', '=', 'live')
+      .orderBy('rooms.created_at', 'desc')
+      .orderBy('rooms.id', 'desc')
+      .executeTakeFirst();
+    return row ? toRoom(row) : null;
   }
 
   async update(actor: Session, id: RoomId, patch: UpdateRoomRequest): Promise<Room> {

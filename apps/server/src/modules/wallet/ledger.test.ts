@@ -25,6 +25,7 @@ describe.each(testDatabases())('Ledger on $name', (db) => {
         email: `${userId}@example.com`,
         password_hash: 'x',
         display_name: 'L',
+        handle: `l-${userId}`.slice(0, 30),
         role: 'viewer',
         language: 'en',
       })
