@@ -306,6 +306,43 @@ describe.each(testDatabases())('the replays API ($name)', (db) => {
     expect((await t.call('GET', `/api/replays/${id}/chat`, { token: fan.token })).status).toBe(200);
   });
 
+  it('sells the ticket of an ended paid broadcast while it has a ready replay, and not otherwise', async () => {
+    const fan = await t.signUp('Late fan');
+    const packs = (await t.call('GET', '/api/wallet/packs')).body.packs as { id: string; priceCents: number }[];
+    const bought = await t.call('POST', '/api/wallet/purchases', {
+      token: fan.token,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { packId: packs[0]!.id, expectedPriceCents: packs[0]!.priceCents, provider: 'dev' },
+    });
+    expect(bought.status).toBe(201);
+    const buy = (room: string) =>
+      t.call('POST', `/api/rooms/${room}/tickets`, {
+        token: fan.token,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { expectedPrice: 30 },
+      });
+    const end = async (room: string) =>
+      expect((await t.call('POST', `/api/rooms/${room}/end`, { token: owner.token })).status).toBe(200);
+
+    const withoutReplay = await newRoom({ ticketPrice: 30 });
+    await recorded(withoutReplay, { status: 'recording' });
+    await end(withoutReplay);
+    const refused = await buy(withoutReplay);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('room_ended');
+    const hidden = await newRoom({ ticketPrice: 30 });
+    await recorded(hidden, { hidden: true });
+    await end(hidden);
+    expect((await buy(hidden)).status).toBe(409);
+
+    const withReplay = await newRoom({ ticketPrice: 30 });
+    const { id } = await recorded(withReplay);
+    await end(withReplay);
+    expect((await playback(id, fan.token)).status).toBe(402);
+    expect((await buy(withReplay)).status).toBe(201);
+    expect((await playback(id, fan.token)).status).toBe(200);
+  });
+
   it('serves a file whose report names a content type that is not audio or video as plain bytes', async () => {
     const { id, name } = await recorded(await newRoom());
     await t.database.db

@@ -323,13 +323,29 @@ export class WalletService extends Emitter<WalletEvents> {
     return { tip, balance: posted.balances.get(`wallet:${from.userId}`) ?? (await this.balance(from.userId)) };
   }
 
+  /** Whether an ended room has a replay a ticket opens (ready, not hidden, not deleted). */
+  async #hasReplay(roomId: RoomId): Promise<boolean> {
+    const row = await this.o.db
+      .selectFrom('recordings')
+      .select('id')
+      .where('room_id', '=', roomId)
+      .where('status', '=', 'ready')
+      .where('hidden', '=', false)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async buyTicket(ctx: RequestContext, roomId: RoomId, req: TicketRequest): Promise<TicketResponse> {
     const buyer = ctx.session;
     const refuse = (err: AppError) => this.#refuse('ticket', err);
     if (buyer.isGuest) throw refuse(forbidden('sign in to buy a ticket'));
     const room = await this.#roomWithOwner(roomId);
     if (room.kind !== 'live') throw refuse(conflict('tickets are for live rooms', ErrorCode.WrongRoomKind));
-    if (room.status === 'ended') throw refuse(conflict('the room has ended', ErrorCode.RoomEnded));
+    // After the broadcast the ticket is for its replay: sold while one is ready and visible.
+    if (room.status === 'ended' && !(await this.#hasReplay(roomId))) {
+      throw refuse(conflict('the room has ended and has no replay', ErrorCode.RoomEnded));
+    }
     if (room.owner_id === buyer.userId) throw refuse(badRequest('you own this room; you need no ticket'));
     const owner = { id: room.owner_id, studio_id: room.studio_id };
     const entitlement = await this.o.ledger
