@@ -508,7 +508,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
       retentionDays: config.recordingRetentionDays,
       logger: logger.child({ module: 'replays' }),
     });
-    registerReplayRoutes(app, { recordings, replays, guard });
+    registerReplayRoutes(app, { replays, guard });
     const replaySweep = new ReplaySweep({ replays, logger: logger.child({ module: 'replays' }) });
     lifecycle.add('replay sweep', () => replaySweep.close());
     const stopRoomEvents = rooms.on('status', (room) => presence.roomChanged(room));

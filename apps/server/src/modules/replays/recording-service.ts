@@ -6,9 +6,6 @@ import {
   type RecordingFile,
   type RecordingFormat,
   type RecordingReport,
-  type Replay,
-  RoomId,
-  UserId,
 } from '@fusionflow/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
@@ -120,36 +117,5 @@ export class RecordingService {
       })
       .where('id', '=', report.id)
       .execute();
-  }
-
-  /** The room's latest recording that is not hidden (any status), for viewers of an ended broadcast. */
-  async latestForRoom(roomId: string): Promise<Replay> {
-    const row = await this.o.db
-      .selectFrom('recordings')
-      .innerJoin('rooms', 'rooms.id', 'recordings.room_id')
-      .innerJoin('users', 'users.id', 'recordings.owner_id')
-      .selectAll('recordings')
-      .select(['users.display_name as owner_name', 'rooms.ticket_price'])
-      .where('recordings.room_id', '=', roomId)
-      .where('recordings.hidden', '=', false)
-      .where('recordings.deleted_at', 'is', null)
-      .orderBy('recordings.created_at', 'desc')
-      .executeTakeFirst();
-    if (!row) throw notFound('this room has no replay');
-    const iso = (d: Date | string | null) => (d ? new Date(d).toISOString() : null);
-    return {
-      id: row.id,
-      roomId: RoomId.parse(row.room_id),
-      ownerId: UserId.parse(row.owner_id),
-      ownerName: row.owner_name,
-      title: row.title,
-      status: row.status,
-      startedAt: iso(row.started_at),
-      endedAt: iso(row.ended_at),
-      durationMs: row.duration_ms,
-      hidden: row.hidden,
-      ticketPrice: row.ticket_price,
-      createdAt: new Date(row.created_at).toISOString(),
-    };
   }
 }

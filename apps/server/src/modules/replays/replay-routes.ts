@@ -18,7 +18,6 @@ import { z } from 'zod';
 import type { HttpApp } from '../../http/http-app.js';
 import { type AuthGuard, sessionOf } from '../identity/auth-guard.js';
 import { parseByteRange } from './byte-range.js';
-import type { RecordingService } from './recording-service.js';
 import type { ReplayService } from './replay-service.js';
 
 const errors = {
@@ -32,13 +31,12 @@ const errors = {
 };
 
 export interface ReplayRoutesOptions {
-  recordings: RecordingService;
   replays: ReplayService;
   guard: AuthGuard;
 }
 
 /** Replays of broadcasts (see docs/protocol.md). */
-export function registerReplayRoutes(app: HttpApp, { recordings, replays, guard }: ReplayRoutesOptions): void {
+export function registerReplayRoutes(app: HttpApp, { replays, guard }: ReplayRoutesOptions): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/api/rooms/:id/replay', {
     schema: {
@@ -47,7 +45,7 @@ export function registerReplayRoutes(app: HttpApp, { recordings, replays, guard 
       params: RoomParams,
       response: { 200: Replay, ...errors },
     },
-    handler: async (request) => recordings.latestForRoom(request.params.id),
+    handler: async (request) => replays.latestForRoom(request.params.id),
   });
 
   r.get('/api/replays', {

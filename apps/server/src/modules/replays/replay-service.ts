@@ -250,6 +250,18 @@ export class ReplayService {
   }
 
   /** The recording with what a Replay shows (owner's name, the room's ticket price); deleted ones too. */
+  /** The room's latest recording that is not hidden (any status), for viewers of an ended broadcast. */
+  async latestForRoom(roomId: string): Promise<Replay> {
+    const row = await this.#select()
+      .where('recordings.room_id', '=', roomId)
+      .where('recordings.hidden', '=', false)
+      .where('recordings.deleted_at', 'is', null)
+      .orderBy('recordings.created_at', 'desc')
+      .executeTakeFirst();
+    if (!row) throw notFound('this room has no replay');
+    return toReplay(row);
+  }
+
   row(id: string) {
     return this.#select().where('recordings.id', '=', id).executeTakeFirst();
   }
