@@ -1,4 +1,5 @@
 import { newAccount, signUp } from '../support/accounts.js';
+import { goLiveInNewRoom } from '../support/studio.js';
 import { expect, test } from '../support/test.js';
 import { inboundMedia, trackPeerConnections } from '../support/webrtc.js';
 
@@ -18,20 +19,10 @@ test('a recorded broadcast becomes a replay: the viewer of the ended broadcast f
 }, testInfo) => {
   const streamer = newAccount('streamer');
   await signUp(page, streamer);
-  await page.getByRole('link', { name: 'Create room' }).click();
-  await page.getByLabel(/^Live broadcast/).check();
-  const title = `Recorded ${Date.now()}`;
-  await page.getByLabel('Title', { exact: true }).fill(title);
   // Recording is on by default.
-  await expect(page.getByLabel('Record this broadcast')).toBeChecked();
-  await page.getByRole('button', { name: 'Create room' }).click();
-  await expect(page).toHaveURL(/\/rooms\/[A-Za-z0-9_-]+$/);
-  const roomUrl = page.url();
-  await expect
-    .poll(() => page.getByTestId('studio-preview').evaluate((v: HTMLVideoElement) => v.videoWidth))
-    .toBeGreaterThan(0);
-  await page.getByTestId('go-live').click();
-  await expect(page.getByTestId('room-status')).toHaveText('Live', { timeout: 15_000 });
+  const roomUrl = await goLiveInNewRoom(page, `Recorded ${Date.now()}`, (form) =>
+    expect(form.getByLabel('Record this broadcast')).toBeChecked(),
+  );
 
   const context = await browser.newContext();
   try {

@@ -1,4 +1,5 @@
 import { newAccount, signUp } from '../support/accounts.js';
+import { goLiveInNewRoom } from '../support/studio.js';
 import { expect, test } from '../support/test.js';
 import { inboundMedia, trackPeerConnections } from '../support/webrtc.js';
 
@@ -8,17 +9,7 @@ test('the studio sends simulcast; a viewer switches between layers and keeps dec
   const streamer = newAccount('streamer');
   await trackPeerConnections(page.context());
   await signUp(page, streamer);
-  await page.getByRole('link', { name: 'Create room' }).click();
-  await page.getByLabel(/^Live broadcast/).check();
-  await page.getByLabel('Title', { exact: true }).fill(`Simulcast ${Date.now()}`);
-  await page.getByRole('button', { name: 'Create room' }).click();
-  await expect(page).toHaveURL(/\/rooms\/[A-Za-z0-9_-]+$/);
-  const roomUrl = page.url();
-  await expect
-    .poll(() => page.getByTestId('studio-preview').evaluate((v: HTMLVideoElement) => v.videoWidth))
-    .toBeGreaterThan(0);
-  await page.getByTestId('go-live').click();
-  await expect(page.getByTestId('room-status')).toHaveText('Live', { timeout: 15_000 });
+  const roomUrl = await goLiveInNewRoom(page, `Simulcast ${Date.now()}`);
 
   const context = await browser.newContext();
   try {
