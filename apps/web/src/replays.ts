@@ -29,8 +29,13 @@ const ReplayList: ResponseSchema<Replay[]> = {
   },
 };
 
-/** Past broadcasts, newest first: a channel's (`owner`) or everyone's; only those ready to play. */
-export async function listReplays(params: { owner?: string; limit?: number } = {}): Promise<Replay[]> {
+/**
+ * Past broadcasts, newest first: a channel's (`owner`) or everyone's; only those ready to play. Hidden ones are left
+ * out unless `includeHidden` (the server sends them only to their owner, who manages them).
+ */
+export async function listReplays(
+  params: { owner?: string; limit?: number; includeHidden?: boolean } = {},
+): Promise<Replay[]> {
   const query = new URLSearchParams();
   if (params.owner !== undefined) query.set('owner', params.owner);
   if (params.limit !== undefined) query.set('limit', String(params.limit));
@@ -41,5 +46,5 @@ export async function listReplays(params: { owner?: string; limit?: number } = {
     schema: ReplayList,
     auth: true,
   });
-  return replays.filter((r) => r.status === 'ready' && !r.hidden);
+  return replays.filter((r) => r.status === 'ready' && (params.includeHidden === true || !r.hidden));
 }

@@ -236,6 +236,40 @@ describe('ApiClient', () => {
     await expect(bad.getChannel('ada')).rejects.toMatchObject({ code: 'invalid_response' });
   });
 
+  it('renames, hides and deletes a replay with the session token, parsed with the Replay schema', async () => {
+    const replay = {
+      id: 'rec00000001',
+      roomId: 'r1',
+      ownerId: 'u1',
+      ownerName: 'Ada',
+      title: 'New title',
+      status: 'ready',
+      startedAt: null,
+      endedAt: null,
+      durationMs: 1000,
+      hidden: true,
+      ticketPrice: null,
+      createdAt: '2025-01-01T00:00:00.000Z',
+    };
+    const { client, calls } = await signedIn((call) =>
+      call.method === 'DELETE' ? new Response(null, { status: 204 }) : json(200, replay),
+    );
+    expect(await client.updateReplay('rec00000001', { title: 'New title', hidden: true })).toEqual(replay);
+    await expect(client.deleteReplay('rec 0/1')).resolves.toBeUndefined();
+    expect(calls.slice(1)).toMatchObject([
+      {
+        url: 'http://api.test/api/replays/rec00000001',
+        method: 'PATCH',
+        body: { title: 'New title', hidden: true },
+        headers: { authorization: 'Bearer old', 'content-type': 'application/json' },
+      },
+      { url: 'http://api.test/api/replays/rec%200%2F1', method: 'DELETE', body: undefined },
+    ]);
+    expect(calls[2]?.headers['content-type']).toBeUndefined();
+    const refused = await signedIn(() => error(403, 'forbidden', 'not your replay'));
+    await expect(refused.client.deleteReplay('rec00000001')).rejects.toMatchObject({ code: 'forbidden', status: 403 });
+  });
+
   it('updates the held user after a profile change', async () => {
     const { client } = await signedIn(() => json(200, { ...user, language: 'es' }));
     const seen: string[] = [];

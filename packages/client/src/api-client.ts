@@ -17,12 +17,14 @@ import {
   type PasswordResetConfirm,
   PROTOCOL_VERSION,
   type RegisterRequest,
+  Replay,
   Room,
   type RoomKind,
   type RoomStatus,
   StreamKeyInfo,
   StreamKeyResponse,
   type UpdateMeRequest,
+  type UpdateReplayRequest,
   type UpdateRoomRequest,
   User,
 } from '@fusionflow/protocol';
@@ -279,6 +281,18 @@ export class ApiClient extends Emitter<ApiClientEvents> {
     });
   }
 
+  // --- replays -------------------------------------------------------------------------------
+
+  /** Rename or hide (or show again) a replay: its owner or an admin. */
+  updateReplay(id: string, patch: UpdateReplayRequest): Promise<Replay> {
+    return this.#request({ method: 'PATCH', path: replayPath(id), body: patch, schema: Replay, auth: true });
+  }
+
+  /** Delete a replay and its files for good: its owner or an admin. */
+  deleteReplay(id: string): Promise<void> {
+    return this.#request({ method: 'DELETE', path: replayPath(id), auth: true });
+  }
+
   // --- media ----------------------------------------------------------------------------------
 
   /**
@@ -422,6 +436,10 @@ export class ApiClient extends Emitter<ApiClientEvents> {
 
 function roomPath(id: string): string {
   return `/api/rooms/${encodeURIComponent(id)}`;
+}
+
+function replayPath(id: string): string {
+  return `/api/replays/${encodeURIComponent(id)}`;
 }
 
 /** The response body as JSON; `ok: false` when it is empty or not JSON. */

@@ -3,6 +3,7 @@ import { type Room, type StreamKeyInfo, whipUrl } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
+import { ConfirmDialog } from './confirm-dialog';
 import { ErrorAlert } from './error-alert';
 
 /**
@@ -76,43 +77,6 @@ function CopyField({
         )}
         <button type="button" className="button" onClick={() => void copy()}>
           {copied ? t('studio.copied') : t('studio.copy')}
-        </button>
-      </div>
-    </div>
-  );
-}
-
-/** "End the broadcast?": Stop asks first; Escape or "Keep streaming" keeps the stream going. */
-function StopDialog({ onConfirm, onCancel }: { onConfirm: () => void; onCancel: () => void }) {
-  const { t } = useTranslation();
-  const titleId = useId();
-  const keepRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    const previous = document.activeElement as HTMLElement | null;
-    keepRef.current?.focus();
-    return () => previous?.focus?.();
-  }, []);
-  return (
-    <div
-      className="dialog"
-      role="dialog"
-      aria-modal="true"
-      aria-labelledby={titleId}
-      data-testid="stop-dialog"
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.stopPropagation();
-          onCancel();
-        }
-      }}
-    >
-      <h2 id={titleId}>{t('studio.stopConfirmTitle')}</h2>
-      <div className="dialog-actions">
-        <button type="button" className="button button-danger" data-testid="stop-confirm" onClick={onConfirm}>
-          {t('studio.stopConfirm')}
-        </button>
-        <button ref={keepRef} type="button" className="button" data-testid="stop-cancel" onClick={onCancel}>
-          {t('studio.keepStreaming')}
         </button>
       </div>
     </div>
@@ -369,7 +333,11 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
         </div>
       </div>
       {confirming && (
-        <StopDialog
+        <ConfirmDialog
+          title={t('studio.stopConfirmTitle')}
+          confirmLabel={t('studio.stopConfirm')}
+          cancelLabel={t('studio.keepStreaming')}
+          testIdPrefix="stop"
           onConfirm={() => {
             setConfirming(false);
             void stop();

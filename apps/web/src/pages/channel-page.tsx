@@ -7,6 +7,7 @@ import { api } from '../api';
 import { ErrorAlert } from '../components/error-alert';
 import { LiveViewer } from '../components/live-viewer';
 import { ReplayCard } from '../components/replay-card';
+import { ReplayManageControls } from '../components/replay-manage-controls';
 import { listReplays } from '../replays';
 import { useSession } from '../session/session-context';
 
@@ -83,16 +84,22 @@ function ChannelView({ channel, onRoomChange }: { channel: Channel; onRoomChange
   useEffect(() => {
     if (live) return;
     let cancelled = false;
-    listReplays({ owner: channel.ownerId }).then(
+    // The owner also gets their hidden replays, to show them again.
+    listReplays({ owner: channel.ownerId, includeHidden: isOwner }).then(
       (list) => !cancelled && setReplays(list),
       (err: unknown) => !cancelled && setReplaysError(err),
     );
     return () => {
       cancelled = true;
     };
-  }, [channel.ownerId, live]);
+  }, [channel.ownerId, live, isOwner]);
 
-  const latest = replays?.[0] ?? null;
+  // The owner's changes are applied to the list as the server answers them (no reload).
+  const replaced = (next: Replay) => setReplays((list) => list?.map((r) => (r.id === next.id ? next : r)) ?? list);
+  const removed = (id: string) => setReplays((list) => list?.filter((r) => r.id !== id) ?? list);
+
+  // The latest replay everyone can watch (the owner's hidden ones are not offered).
+  const latest = replays?.find((r) => !r.hidden) ?? null;
   const upcoming = channel.latestRoom?.status === 'created' ? channel.latestRoom : null;
   return (
     <article className="room channel" data-testid="channel-page">
@@ -158,7 +165,9 @@ function ChannelView({ channel, onRoomChange }: { channel: Channel; onRoomChange
           {replays !== null && replays.length > 0 && (
             <ul className="room-grid">
               {replays.map((r) => (
-                <ReplayCard key={r.id} replay={r} />
+                <ReplayCard key={r.id} replay={r}>
+                  {isOwner && <ReplayManageControls replay={r} onChange={replaced} onDelete={removed} />}
+                </ReplayCard>
               ))}
             </ul>
           )}
