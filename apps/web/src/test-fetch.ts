@@ -2,9 +2,12 @@ import { vi } from 'vitest';
 
 /**
  * Component tests talk to the real API client over a stubbed `fetch`: each route answers with a JSON body
- * (or an error status), so the responses go through the protocol's schemas as in the browser.
+ * (or an error status), so the responses go through the protocol's schemas as in the browser. A route that is a
+ * function is given the request (its method and body), and a `null` body answers with no content (204).
  */
-export type FakeRoute = { status?: number; body: unknown } | (() => { status?: number; body: unknown });
+export type FakeRoute =
+  | { status?: number; body: unknown }
+  | ((init?: RequestInit) => { status?: number; body: unknown });
 
 export function stubFetch(routes: Record<string, FakeRoute>) {
   const calls: string[] = [];
@@ -15,7 +18,8 @@ export function stubFetch(routes: Record<string, FakeRoute>) {
     const route =
       key === undefined ? { status: 404, body: { error: { code: 'not_found', message: 'no route' } } } : routes[key];
     const { status = 200, body } =
-      typeof route === 'function' ? route() : (route as { status?: number; body: unknown });
+      typeof route === 'function' ? route(init) : (route as { status?: number; body: unknown });
+    if (body === null) return new Response(null, { status });
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   });
   vi.stubGlobal('fetch', fetch);
