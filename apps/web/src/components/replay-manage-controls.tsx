@@ -121,7 +121,8 @@ export function ReplayManageControls({
           </div>
         </form>
       ) : (
-        <div className="room-actions">
+        // Named after the replay: a screen reader hears which replay's Rename/Hide/Delete it is on.
+        <div className="room-actions" role="group" aria-label={replay.title}>
           <button
             type="button"
             className="button"
