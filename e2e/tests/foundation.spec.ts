@@ -58,14 +58,22 @@ test('a streamer signs up, signs out, signs in, creates a live room, goes live a
     await visitor.close();
   }
 
-  // The host ends the room; it leaves the home page.
+  // The host ends the room; it leaves "Live now", and its recording is listed among the recent replays.
   await page.goto(roomUrl);
   await page.getByRole('button', { name: 'End room' }).click();
   await page.getByRole('button', { name: 'Yes, end it' }).click();
   await expect(page.getByTestId('room-status')).toHaveText('Ended');
   await page.getByRole('link', { name: 'Home', exact: true }).click();
-  await expect(page.getByRole('region', { name: 'Live now' })).toBeVisible();
-  await expect(page.getByText(title)).toHaveCount(0);
+  const live = page.getByRole('region', { name: 'Live now' });
+  await expect(live).toBeVisible();
+  await expect(live.getByText(title)).toHaveCount(0);
+  // The recording is final a moment after the room ends; the home page lists replays as it loads.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByRole('region', { name: 'Recent replays' }).getByRole('link', { name: title })).toBeVisible({
+      timeout: 2000,
+    });
+  }).toPass({ timeout: 30_000 });
 });
 
 test('the interface follows the preferred language set in the profile', async ({ page }) => {
