@@ -121,8 +121,7 @@ export function ReplayManageControls({
           </div>
         </form>
       ) : (
-        // Named after the replay: a screen reader hears which replay's Rename/Hide/Delete it is on.
-        <div className="room-actions" role="group" aria-label={replay.title}>
+        <div className="room-actions">
           <button
             type="button"
             className="button"
