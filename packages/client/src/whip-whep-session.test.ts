@@ -282,3 +282,27 @@ describe('WhipWhepSession ICE restarts', () => {
     await expect(auto.player.restartIce()).rejects.toMatchObject({ code: 'closed' });
   });
 });
+
+describe('WhipWhepSession endings', () => {
+  it('stop() ends the session on the server (DELETE) and closes the peer connection', async () => {
+    const t = await started(restartAnswer);
+    await t.player.stop();
+    expect(t.calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
+    expect(t.pc.iceConnectionState).toBe('closed');
+    await t.player.stop();
+    expect(t.calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
+  });
+
+  it('drop() closes the peer connection without a DELETE (the server sees a drop), once; a later stop() does nothing', async () => {
+    const t = await started(restartAnswer);
+    await t.player.drop();
+    expect(t.pc.iceConnectionState).toBe('closed');
+    await t.player.drop();
+    await t.player.stop();
+    expect(t.calls.filter((c) => c.method === 'DELETE')).toHaveLength(0);
+    // Closed for good: a network change starts no ICE restart.
+    t.network.change();
+    expect(t.patches()).toHaveLength(0);
+    expect(t.network.watching).toBe(0);
+  });
+});

@@ -311,6 +311,20 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
    * leaves no session (and no ghost viewer) behind on the media server.
    */
   async stop(): Promise<void> {
+    await this.#close(true);
+  }
+
+  /**
+   * Leave without ending the session: close the peer connection (the browser tells the media server with a DTLS
+   * close_notify) and send no DELETE. The server sees a dropped connection, not a deliberate stop, and keeps what a
+   * drop keeps for its grace period: a studio that reloads this way continues the same broadcast and recording, and
+   * its viewers resume by themselves. Idempotent; never throws.
+   */
+  async drop(): Promise<void> {
+    await this.#close(false);
+  }
+
+  async #close(end: boolean): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#settle);
@@ -318,7 +332,7 @@ export abstract class WhipWhepSession extends Emitter<MediaSessionEvents> {
     this.#trickle?.close();
     this.#events?.close();
     this.removeAllListeners();
-    if (this.location) {
+    if (end && this.location) {
       await this.#fetch(this.location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
     }
     this.pc.close();
