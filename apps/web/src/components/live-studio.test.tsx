@@ -28,6 +28,10 @@ const h = vi.hoisted(() => {
     async stop() {
       this.stopped = true;
     }
+    dropped = false;
+    async drop() {
+      this.dropped = true;
+    }
   }
   let grants = 0;
   return {
@@ -55,6 +59,7 @@ const room = { id: 'r1', kind: 'live', status: 'live', title: 'Live', viewerCoun
 
 beforeEach(() => {
   h.FakeWhipPublisher.instances.length = 0;
+  sessionStorage.clear();
   const stream = { getTracks: () => [] };
   // jsdom's video takes only its own MediaStream.
   Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
@@ -141,5 +146,35 @@ describe('LiveStudio', () => {
     expect(remove.mock.calls.some(([type]) => type === 'beforeunload')).toBe(true);
     add.mockRestore();
     remove.mockRestore();
+  });
+
+  it('a reload while live drops the stream (no DELETE) and the reloaded studio goes live again by itself', async () => {
+    const first = render(<LiveStudio room={room} onChange={() => {}} />);
+    const publisher = await goLive();
+    window.dispatchEvent(new Event('pagehide'));
+    expect(publisher.dropped).toBe(true);
+    expect(publisher.stopped).toBe(false);
+    first.unmount();
+
+    // The page loads again: on air without a click, with a fresh grant.
+    render(<LiveStudio room={room} onChange={() => {}} />);
+    await screen.findByTestId('on-air');
+    expect(h.FakeWhipPublisher.instances).toHaveLength(2);
+    // It holds once: the next load is a plain studio.
+    expect(sessionStorage.length).toBe(0);
+  });
+
+  it('a studio hidden while not live, or loaded long after, does not go live by itself', async () => {
+    const first = render(<LiveStudio room={room} onChange={() => {}} />);
+    await screen.findByTestId('go-live');
+    window.dispatchEvent(new Event('pagehide'));
+    first.unmount();
+    expect(sessionStorage.length).toBe(0);
+
+    sessionStorage.setItem('fusionflow.studio.resume.r1', String(Date.now() - 5 * 60_000));
+    render(<LiveStudio room={room} onChange={() => {}} />);
+    const button = await screen.findByTestId('go-live');
+    await waitFor(() => expect((button as HTMLButtonElement).disabled).toBe(false));
+    expect(h.FakeWhipPublisher.instances).toHaveLength(0);
   });
 });

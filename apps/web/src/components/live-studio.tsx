@@ -27,6 +27,29 @@ const AUTO_ATTEMPTS = 8;
 
 type Phase = 'preview' | 'connecting' | 'live' | 'stopping';
 
+/** A studio hidden while live (a reload) goes live again by itself when it loads within this time. */
+const RESUME_WITHIN_MS = 60_000;
+const resumeKey = (roomId: string) => `fusionflow.studio.resume.${roomId}`;
+
+function markResume(roomId: string): void {
+  try {
+    sessionStorage.setItem(resumeKey(roomId), String(Date.now()));
+  } catch {
+    // Storage refused (private mode): the streamer presses Go live again.
+  }
+}
+
+/** Whether this page load follows a reload of a live studio (and forget it: it holds once). */
+function takeResume(roomId: string): boolean {
+  try {
+    const at = Number(sessionStorage.getItem(resumeKey(roomId)));
+    sessionStorage.removeItem(resumeKey(roomId));
+    return at > 0 && Date.now() - at < RESUME_WITHIN_MS;
+  } catch {
+    return false;
+  }
+}
+
 function CopyField({
   label,
   value,
@@ -140,19 +163,26 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     if (videoRef.current) videoRef.current.srcObject = stream;
   }, [stream]);
 
-  // Stop everything when leaving the page, a reload or a closed tab included (the stream then does
-  // not linger on the media server, where it would refuse the studio's next Go live).
+  // Leaving the studio inside the app ends the stream (DELETE). A reload or a closed tab only drops it: the media
+  // server keeps the broadcast and its recording for its grace period, viewers wait, and a reloaded studio goes live
+  // again by itself (the same broadcast, the same recording).
   useEffect(() => {
     const leave = () => {
       void publisher.current?.stop();
       publisher.current = null;
     };
-    window.addEventListener('pagehide', leave);
+    const hide = () => {
+      const p = publisher.current;
+      publisher.current = null;
+      if (p) markResume(room.id);
+      void p?.drop();
+    };
+    window.addEventListener('pagehide', hide);
     return () => {
-      window.removeEventListener('pagehide', leave);
+      window.removeEventListener('pagehide', hide);
       leave();
     };
-  }, []);
+  }, [room.id]);
   useEffect(
     () => () => {
       for (const tr of stream?.getTracks() ?? []) tr.stop();
@@ -228,7 +258,10 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       await publisher.current?.stop();
       publisher.current = null;
       const failure = classifyWhepError(err).reason;
-      if (attempt > 0 && attempt < AUTO_ATTEMPTS && ['network', 'unavailable', 'full'].includes(failure)) {
+      // Going live again by itself, the dropped session may not be gone from the media server yet (`publisher_exists`).
+      const passing =
+        ['network', 'unavailable', 'full'].includes(failure) || isFusionFlowError(err, 'publisher_exists');
+      if (attempt > 0 && attempt < AUTO_ATTEMPTS && passing) {
         retry.current = setTimeout(
           () => void goLiveAgain.current(attempt + 1),
           backoffDelay(attempt - 1, { maxMs: 4000 }),
@@ -245,6 +278,14 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   // The latest render's goLive (its stream follows the device pickers).
   const goLiveAgain = useRef(goLive);
   goLiveAgain.current = goLive;
+
+  // Back from a reload while live: on air again as soon as the camera is open.
+  const resume = useRef(takeResume(room.id));
+  useEffect(() => {
+    if (!stream || !resume.current) return;
+    resume.current = false;
+    if (room.status === 'live') void goLiveAgain.current(1);
+  }, [stream, room.status]);
 
   const stop = async () => {
     clearTimeout(retry.current);
