@@ -68,6 +68,9 @@ describe('ReplayManageControls (the owner on their channel page)', () => {
     const { fetch } = stubChannel((init) => ({ body: { ...first, ...JSON.parse(String(init?.body)) } }));
     renderChannel();
     const c = await card('rec-first-0001');
+    // The controls are a group named after their replay (a screen reader tells which replay they act on).
+    const group = c.getByRole('group', { name: 'Manage the replay “Tuesday”' });
+    expect(within(group).getByRole('button', { name: 'Delete' })).toBeTruthy();
     fireEvent.click(c.getByRole('button', { name: 'Rename' }));
     const input = c.getByTestId('replay-rename-input') as HTMLInputElement;
     expect(input.value).toBe('Tuesday');

@@ -76,7 +76,9 @@ export function ReplayManageControls({
     });
 
   return (
-    <div className="replay-manage" data-testid="replay-manage">
+    <fieldset className="replay-manage" data-testid="replay-manage">
+      {/* Which replay a screen reader's Rename, Hide and Delete are for: the group is named after it. */}
+      <legend className="visually-hidden">{t('replayManage.group', { title: replay.title })}</legend>
       {editing ? (
         <form className="replay-rename" onSubmit={save} noValidate>
           <div className="field">
@@ -168,6 +170,6 @@ export function ReplayManageControls({
           onCancel={() => setConfirming(false)}
         />
       )}
-    </div>
+    </fieldset>
   );
 }
