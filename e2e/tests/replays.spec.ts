@@ -23,6 +23,7 @@ test('a recorded broadcast becomes a replay: the viewer of the ended broadcast f
   const roomUrl = await goLiveInNewRoom(page, `Recorded ${Date.now()}`, (form) =>
     expect(form.getByLabel('Record this broadcast')).toBeChecked(),
   );
+  const wentLive = Date.now();
 
   const context = await browser.newContext();
   try {
@@ -31,11 +32,18 @@ test('a recorded broadcast becomes a replay: the viewer of the ended broadcast f
     await viewer.goto(roomUrl);
     await expect.poll(async () => (await inboundMedia(viewer)).framesDecoded, { timeout: 30_000 }).toBeGreaterThan(0);
 
-    // About 8 s of broadcast, then Stop (confirmed).
+    // The streamer says something in the chat; it replays beside the video at its moment.
+    const box = page.getByTestId('chat').getByLabel('Message', { exact: true });
+    await box.fill('Hello from the live show');
+    await box.press('Enter');
+    await expect(page.getByTestId('chat-text').filter({ hasText: 'Hello from the live show' })).toHaveCount(1);
+
+    // About 8 s more of broadcast, then Stop (confirmed).
     await page.waitForTimeout(8000);
     await page.getByTestId('stop-live').click();
     await page.getByTestId('stop-confirm').click();
     await expect(page.getByTestId('room-status')).toHaveText('Ended');
+    const broadcastSeconds = (Date.now() - wentLive) / 1000;
     await expect(page.getByTestId('broadcast-summary')).toBeVisible();
 
     // The viewer sees one ended state, then the replay link as soon as the recording is ready.
@@ -59,9 +67,10 @@ test('a recorded broadcast becomes a replay: the viewer of the ended broadcast f
       .toBeGreaterThan(10);
     const played = await video.evaluate(playback);
     console.log(`replay: duration ${played.duration.toFixed(2)} s, ${played.frames} frames shown`);
-    // The file says how long it is (Duration in the WebM header): about the 8 s broadcast.
-    expect(played.duration).toBeGreaterThan(5);
-    expect(played.duration).toBeLessThan(20);
+    // The file says how long it is (Duration in the WebM header): as long as the broadcast, from the studio's Go live
+    // (just before `wentLive`) to Stop.
+    expect(played.duration).toBeGreaterThan(broadcastSeconds - 4);
+    expect(played.duration).toBeLessThan(broadcastSeconds + 4);
 
     // Seeking (the file has cues; the server answers range requests) to 5 s plays on from there.
     await video.evaluate(
@@ -76,6 +85,11 @@ test('a recorded broadcast becomes a replay: the viewer of the ended broadcast f
     await expect
       .poll(async () => (await video.evaluate(playback)).frames, { timeout: 10_000 })
       .toBeGreaterThan(after.frames);
+    // Near the end every message of the broadcast has been said: the chat beside the video shows it.
+    await video.evaluate((v: HTMLVideoElement) => {
+      v.currentTime = Math.max(0, v.duration - 0.5);
+    });
+    await expect(viewer.getByTestId('replay-chat')).toContainText('Hello from the live show', { timeout: 10_000 });
     await viewer.screenshot({ path: testInfo.outputPath('replay.png') });
   } finally {
     await context.close();

@@ -33,6 +33,23 @@ test('the studio sends simulcast; a viewer switches between layers and keeps dec
       .toBeGreaterThan(before + 10);
     await quality.selectOption('h');
     await expect.poll(async () => (await inboundMedia(viewer)).frameWidth, { timeout: 20_000 }).toBe(640);
+
+    // The recording keeps the best layer the studio sends, whichever one the viewer watched: past its first seconds
+    // (while the studio's bandwidth estimate ramps up it may send only the small layer) the replay is 640 wide.
+    await quality.selectOption('l');
+    await page.getByTestId('stop-live').click();
+    await page.getByTestId('stop-confirm').click();
+    await viewer.getByTestId('watch-replay').click({ timeout: 60_000 });
+    const replay = viewer.getByTestId('replay-video');
+    await expect
+      .poll(() => replay.evaluate((v: HTMLVideoElement) => v.duration), { timeout: 20_000 })
+      .toBeGreaterThan(5);
+    await replay.evaluate(async (v: HTMLVideoElement) => {
+      v.muted = true;
+      v.currentTime = v.duration - 1.5;
+      await v.play();
+    });
+    await expect.poll(() => replay.evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBe(640);
   } finally {
     await context.close();
   }
