@@ -48,6 +48,10 @@ test('a recorded broadcast becomes a replay: the viewer of the ended broadcast f
 
     // The viewer sees one ended state, then the replay link as soon as the recording is ready.
     await expect(viewer.getByTestId('stream-ended')).toBeVisible({ timeout: 15_000 });
+    // The chat the viewer was reading stays, closed for sending.
+    const chat = viewer.getByTestId('chat');
+    await expect(chat.getByTestId('chat-text').filter({ hasText: 'Hello from the live show' })).toHaveCount(1);
+    await expect(chat.getByLabel('Message', { exact: true })).toHaveCount(0);
     const link = viewer.getByTestId('watch-replay');
     await expect(link).toBeVisible({ timeout: 60_000 });
     await link.click();

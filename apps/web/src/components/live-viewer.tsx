@@ -6,15 +6,19 @@ import { LivePlayer } from './live-player';
 
 /**
  * A viewer's side of a broadcast, wherever it is watched (the room page, the channel page): the player and
- * the chat while it is on, one offline state with the replay link once it has ended.
+ * the chat while it is on, one offline state with the replay link once it has ended (the chat stays readable).
  */
 export function LiveViewer({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
   /** Bumped when a ticket is bought: a paid room's chat opens to ticket holders only, so it joins again. */
   const [chatKey, setChatKey] = useState(0);
-  if (room.status === 'ended') return <EndedBroadcast room={room} />;
   return (
     <>
-      <LivePlayer room={room} onChange={onChange} onTicket={() => setChatKey((k) => k + 1)} />
+      {room.status === 'ended' ? (
+        <EndedBroadcast room={room} />
+      ) : (
+        <LivePlayer room={room} onChange={onChange} onTicket={() => setChatKey((k) => k + 1)} />
+      )}
+      {/* Mounted in both states: the chat of a broadcast that ends while watched stays readable. */}
       <RoomChat key={chatKey} room={room} />
     </>
   );
