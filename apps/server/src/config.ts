@@ -387,8 +387,8 @@ export const serverSettings = {
   publisherGraceSeconds: setting(
     'PUBLISHER_GRACE_SECONDS',
     read.int(0, 3600),
-    'A live room whose publisher dropped without ending it (an encoder crash) ends after this long without a new publisher.',
-    { default: 60 },
+    'A live room whose publisher dropped without ending it (a reload, a network switch, an encoder crash, a WHIP DELETE from an encoder) ends after this long without a new publisher. The SFU reads the same setting for how long a dropped publisher’s recording waits: set both to the same value.',
+    { default: 30 },
   ),
   recordingFormat: setting(
     'RECORDING_FORMAT',
