@@ -2,6 +2,7 @@ import {
   AdminPasswordResetResponse,
   AuthOptionsResponse,
   AuthResponse,
+  BroadcastSummary,
   type ChangePasswordRequest,
   Channel,
   ClientErrorCode,
@@ -267,6 +268,11 @@ export class ApiClient extends Emitter<ApiClientEvents> {
 
   endRoom(id: string): Promise<Room> {
     return this.#request({ method: 'POST', path: `${roomPath(id)}/end`, schema: Room, auth: true });
+  }
+
+  /** A live room's broadcast in numbers (duration, viewers, earnings, chat): its owner or an admin. */
+  getRoomSummary(id: string): Promise<BroadcastSummary> {
+    return this.#request({ method: 'GET', path: `${roomPath(id)}/summary`, schema: BroadcastSummary, auth: true });
   }
 
   // --- channels -------------------------------------------------------------------------------

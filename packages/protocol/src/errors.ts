@@ -36,6 +36,8 @@ export const ErrorCode = {
   RoomIdTaken: 'room_id_taken',
   RoomEnded: 'room_ended',
   InvalidTransition: 'invalid_transition',
+  /** A live room's summary before it ever went live. */
+  RoomNotStarted: 'room_not_started',
   WrongRoomKind: 'wrong_room_kind',
   /** A call has its four peers, a private call its payer, or (WHEP) the SFU its most subscribers. */
   RoomFull: 'room_full',
@@ -147,6 +149,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   room_id_taken: 409,
   room_ended: 409,
   invalid_transition: 409,
+  room_not_started: 409,
   wrong_room_kind: 409,
   room_full: 403,
   not_joined: 409,

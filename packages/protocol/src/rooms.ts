@@ -90,3 +90,26 @@ export const ListRoomsResponse = z.object({
 export type ListRoomsResponse = z.infer<typeof ListRoomsResponse>;
 
 export const RoomParams = z.strictObject({ id: RoomId });
+
+/**
+ * A live room's broadcast in numbers, for its streamer (GET /api/rooms/:id/summary). While the room
+ * is still live the figures run up to now. Token amounts are what the streamer's earnings account
+ * received: after the platform fee and any studio share.
+ */
+export const BroadcastSummary = z.object({
+  roomId: RoomId,
+  status: z.enum(['live', 'ended']),
+  /** From going live to ending (or now), whole seconds. */
+  durationSeconds: z.number().int().min(0),
+  peakViewers: z.number().int().min(0),
+  /** The viewer count averaged over the time live (its time integral / duration), one decimal. */
+  averageViewers: z.number().min(0),
+  /** Tokens the streamer earned from tips in this room. */
+  tipsEarned: z.number().int(),
+  /** Tickets bought for this room (for the broadcast or, afterwards, its replay). */
+  ticketsSold: z.number().int().min(0),
+  ticketsEarned: z.number().int(),
+  /** Chat messages in the room, not counting those a moderator (or their author) deleted. */
+  messages: z.number().int().min(0),
+});
+export type BroadcastSummary = z.infer<typeof BroadcastSummary>;

@@ -54,6 +54,12 @@ export interface RoomsTable {
   /** Live rooms: whether the SFU records each broadcast (a replay). */
   record: Generated<boolean>;
   viewer_count: Generated<number>;
+  /** Live rooms: the most viewers at once while live. */
+  peak_viewers: Generated<number>;
+  /** Live rooms: the viewer count integrated over the time live (viewer·seconds), up to `viewers_at`. */
+  viewer_seconds: Generated<number>;
+  /** While live: when `viewer_seconds` was last brought up to date (the count is constant since). */
+  viewers_at: Timestamp | null;
   created_at: Generated<Date>;
   started_at: Timestamp | null;
   ended_at: Timestamp | null;

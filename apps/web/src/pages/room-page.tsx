@@ -6,10 +6,10 @@ import { Link, useParams } from 'react-router-dom';
 import { api } from '../api';
 import { CallRoom } from '../call/call-room';
 import { RoomChat } from '../chat/room-chat';
+import { BroadcastSummary } from '../components/broadcast-summary';
 import { ChannelLink, channelPath } from '../components/channel-link';
 import { CopyLinkButton } from '../components/copy-link-button';
 import { ErrorAlert } from '../components/error-alert';
-import { formatDuration } from '../components/format';
 import { LiveStudio } from '../components/live-studio';
 import { LiveViewer } from '../components/live-viewer';
 import { RoomBadges } from '../components/room-badges';
@@ -57,11 +57,6 @@ export function RoomPage() {
   }
   if (!room) return <p className="muted">{t('app.loading')}</p>;
   return <RoomView room={room} onChange={setRoom} />;
-}
-
-/** The end-of-broadcast summary's duration, between two instants. */
-function duration(from: string, to: string): string {
-  return formatDuration(Date.parse(to) - Date.parse(from));
 }
 
 function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => void }) {
@@ -160,16 +155,7 @@ function RoomView({ room, onChange }: { room: Room; onChange: (room: Room) => vo
           )}
         </div>
       )}
-      {room.kind === 'live' && isHost && room.status === 'ended' && (
-        <section className={`stage stage-${room.status}`} data-testid="broadcast-summary">
-          <p>{t('room.broadcastEnded')}</p>
-          {room.startedAt && room.endedAt && (
-            <p data-testid="broadcast-duration">
-              {t('room.broadcastDuration', { duration: duration(room.startedAt, room.endedAt) })}
-            </p>
-          )}
-        </section>
-      )}
+      {room.kind === 'live' && isHost && room.status === 'ended' && <BroadcastSummary room={room} />}
       {/* Tips are for broadcasts; a call is not one. */}
       {room.kind === 'live' && !isHost && user !== null && user.role !== 'guest' && room.status !== 'ended' && (
         <TipForm roomId={room.id} />

@@ -15,6 +15,7 @@ import * as passwordResets from './0015-password-resets.js';
 import * as recordings from './0016-recordings.js';
 import * as recordingsOpenUnique from './0017-recordings-open-unique.js';
 import * as userHandles from './0018-user-handles.js';
+import * as roomViewerStats from './0019-room-viewer-stats.js';
 
 /**
  * Every migration, in order. Names sort lexically; never rename or edit one that has shipped:
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0016-recordings': recordings,
   '0017-recordings-open-unique': recordingsOpenUnique,
   '0018-user-handles': userHandles,
+  '0019-room-viewer-stats': roomViewerStats,
 };
 
 export const migrationProvider: MigrationProvider = {

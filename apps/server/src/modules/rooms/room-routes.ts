@@ -1,4 +1,5 @@
 import {
+  BroadcastSummary,
   CreateRoomRequest,
   ErrorBody,
   ListRoomsQuery,
@@ -64,5 +65,16 @@ export function registerRoomRoutes(app: HttpApp, rooms: RoomService, guard: Auth
       response: { 200: Room, ...errors },
     },
     handler: async (request) => rooms.end(sessionOf(request), request.params.id, { requestId: request.id }),
+  });
+
+  r.get('/api/rooms/:id/summary', {
+    preHandler: guard.account,
+    schema: {
+      tags: ['rooms'],
+      summary: "A live room's broadcast in numbers: duration, viewers, earnings, chat (owner or admin)",
+      params: RoomParams,
+      response: { 200: BroadcastSummary, ...errors },
+    },
+    handler: async (request) => rooms.summary(sessionOf(request), request.params.id),
   });
 }

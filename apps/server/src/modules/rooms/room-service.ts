@@ -3,6 +3,7 @@ import { badRequest, conflict, Emitter, forbidden, type Logger, logListenerError
 import {
   asRoomId,
   asUserId,
+  type BroadcastSummary,
   type CreateRoomRequest,
   ErrorCode,
   type ListRoomsQuery,
@@ -12,11 +13,12 @@ import {
   type RoomStatus,
   type UpdateRoomRequest,
 } from '@fusionflow/protocol';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { isUniqueViolation } from '../../db/database.js';
 import type { Database, RoomsTable } from '../../db/schema.js';
 import type { AuditLog } from '../governance/audit-log.js';
 import type { Session } from '../identity/access-tokens.js';
+import { broadcastSummary } from './broadcast-summary.js';
 
 type RoomWithOwner = Selectable<RoomsTable> & { owner_name: string; owner_handle: string };
 
@@ -37,6 +39,16 @@ function toRoom(row: RoomWithOwner): Room {
     startedAt: row.started_at ? new Date(row.started_at).toISOString() : null,
     endedAt: row.ended_at ? new Date(row.ended_at).toISOString() : null,
   };
+}
+
+/**
+ * Viewer·seconds since the integral was last brought up to date: the current count times the time
+ * since `viewers_at`, while live (never negative); 0 otherwise. An SQL expression over the row.
+ */
+function elapsedViewerSeconds(now: Date) {
+  return sql<number>`(case when status = 'live' and viewers_at is not null
+    then viewer_count * greatest(0, extract(epoch from (${now}::timestamptz - viewers_at)))::float8
+    else 0 end)`;
 }
 
 const BROADCASTER_ROLES = new Set(['streamer', 'studio', 'admin']);
@@ -70,13 +82,17 @@ export interface RoomEvents {
  */
 export class RoomService extends Emitter<RoomEvents> {
   readonly #endReasons = new Map<RoomId, string>();
+  readonly #now: () => Date;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly logger: Logger,
     private readonly audit?: AuditLog,
+    /** Tests: the clock that stamps going live, ending and viewer-count changes. */
+    options: { now?: () => Date } = {},
   ) {
     super(logListenerErrors(logger));
+    this.#now = options.now ?? (() => new Date());
   }
 
   #select() {
@@ -214,14 +230,31 @@ export class RoomService extends Emitter<RoomEvents> {
     return this.#endReasons.get(id);
   }
 
-  /** Viewers watching a live room now, as the media plane reports them. */
+  /**
+   * Viewers watching a live room now, as the media plane reports them. While the room is live the
+   * same statement keeps its statistics: the peak, and the integral of the count over time (the
+   * old count times the time since `viewers_at`). One UPDATE, so concurrent reports serialize on
+   * the row lock and each adds its own interval; `greatest` keeps a report stamped a little
+   * earlier than one already applied from adding a negative interval.
+   */
   async setViewerCount(id: RoomId, count: number): Promise<void> {
+    const now = this.#now();
     await this.db
       .updateTable('rooms')
-      .set({ viewer_count: count })
+      .set({
+        viewer_seconds: sql`viewer_seconds + ${elapsedViewerSeconds(now)}`,
+        viewers_at: sql`case when status = 'live' then greatest(viewers_at, ${now}::timestamptz) end`,
+        peak_viewers: sql`case when status = 'live' then greatest(peak_viewers, ${count}::integer) else peak_viewers end`,
+        viewer_count: count,
+      })
       .where('id', '=', id)
       .where('status', '!=', 'ended')
       .execute();
+  }
+
+  /** Statistics and earnings of a live room's broadcast (its owner or an admin). */
+  summary(actor: Session, id: RoomId): Promise<BroadcastSummary> {
+    return broadcastSummary(this.db, actor, id, this.#now());
   }
 
   /**
@@ -231,10 +264,27 @@ export class RoomService extends Emitter<RoomEvents> {
    */
   async transition(id: RoomId, to: Exclude<RoomStatus, 'created'>): Promise<Room> {
     const from: RoomStatus[] = to === 'live' ? ['created'] : ['created', 'live'];
-    const now = new Date();
+    const now = this.#now();
     const updated = await this.db
       .updateTable('rooms')
-      .set(to === 'live' ? { status: 'live', started_at: now } : { status: 'ended', ended_at: now, viewer_count: 0 })
+      .set(
+        to === 'live'
+          ? {
+              status: 'live',
+              started_at: now,
+              // Viewers already waiting count from now on.
+              viewers_at: now,
+              peak_viewers: sql`greatest(peak_viewers, viewer_count)`,
+            }
+          : {
+              status: 'ended',
+              ended_at: now,
+              // Close the integral at the moment the broadcast ends.
+              viewer_seconds: sql`viewer_seconds + ${elapsedViewerSeconds(now)}`,
+              viewers_at: null,
+              viewer_count: 0,
+            },
+      )
       .where('id', '=', id)
       .where('status', 'in', from)
       .executeTakeFirst();
