@@ -134,11 +134,24 @@ test('a paid broadcast’s replay needs its ticket and plays after buying one; t
       })
       .toBeGreaterThan(10);
 
-    // The streamer goes live again: the same channel address now shows that broadcast, playing.
-    await page.goto('/');
-    await goLiveInNewRoom(page, `Next show ${Date.now()}`);
+    // The summary counts the ticket bought for the replay (30 tokens, 24 after the platform's 20%).
+    await page.reload();
+    await expect(page.getByTestId('summary-tickets')).toContainText('1 sold');
+    // The streamer goes live again from the summary (a new broadcast with the same title and price):
+    // the same channel address now shows it, playing, and the viewer's ticket is for the earlier broadcast only.
+    await page.getByTestId('go-live-again').click();
+    await expect(page).toHaveURL(/\/rooms\/[A-Za-z0-9_-]+$/);
+    await expect
+      .poll(() => page.getByTestId('studio-preview').evaluate((v: HTMLVideoElement) => v.videoWidth))
+      .toBeGreaterThan(0);
+    await page.getByTestId('go-live').click();
+    await expect(page.getByTestId('room-status')).toHaveText('Live', { timeout: 15_000 });
     await viewer.goto(channel);
-    await expect(viewer.getByTestId('channel-live-title')).toContainText('Next show');
+    await expect(viewer.getByTestId('channel-live-title')).toContainText('Paid replay');
+    await expect(viewer.getByTestId('ticket-gate')).toContainText('A ticket costs 30 tokens.');
+    await viewer.getByTestId('ticket-gate').getByRole('button', { name: 'Buy a ticket for 30 tokens' }).click();
+    await viewer.getByTestId('ticket-gate').getByRole('button', { name: 'Pay 30 tokens' }).click();
+    await viewer.getByTestId('ticket-receipt').getByRole('button', { name: 'Watch now' }).click();
     await expect.poll(async () => (await inboundMedia(viewer)).framesDecoded, { timeout: 30_000 }).toBeGreaterThan(0);
     await stopBroadcast(page);
   } finally {

@@ -44,7 +44,10 @@ test('a recorded broadcast becomes a replay: the viewer of the ended broadcast f
     await page.getByTestId('stop-confirm').click();
     await expect(page.getByTestId('room-status')).toHaveText('Ended');
     const broadcastSeconds = (Date.now() - wentLive) / 1000;
+    // The streamer's summary: one viewer watched all along, one chat message.
     await expect(page.getByTestId('broadcast-summary')).toBeVisible();
+    await expect(page.getByTestId('summary-peak-viewers')).toHaveText('1');
+    await expect(page.getByTestId('summary-messages')).toHaveText('1');
 
     // The viewer sees one ended state, then the replay link as soon as the recording is ready.
     await expect(viewer.getByTestId('stream-ended')).toBeVisible({ timeout: 15_000 });
