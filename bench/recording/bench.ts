@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordingFormat, RoomId } from '@fusionflow/protocol';
+import { vp8DescriptorLength } from '../../apps/sfu/src/codec/vp8-payload.js';
 import { BroadcastRecorder } from '../../apps/sfu/src/recording/broadcast-recorder.js';
 import { readRtpFixture, VP8_OPUS_10S } from '../../apps/sfu/src/recording/fixtures/rtp-fixture.js';
-import { vp8DescriptorLength } from '../../apps/sfu/src/recording/frame-assembler.js';
 import { percentile } from '../lib/stats.js';
 
 const log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as never;

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordingReport, RoomId } from '@fusionflow/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { vp8DescriptorLength } from '../codec/vp8-payload.js';
 import type { MediaPacket } from '../fanout/packet-cache.js';
 import { BroadcastRecorder } from './broadcast-recorder.js';
 import { type CapturedPacket, readRtpFixture, VP8_OPUS_10S } from './fixtures/rtp-fixture.js';
 import { ffprobe, ffprobeAvailable, PROBE_TIMEOUT_MS } from './fixtures/test-ffprobe.js';
-import { vp8DescriptorLength } from './frame-assembler.js';
 
 const silentLog = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as never;
 

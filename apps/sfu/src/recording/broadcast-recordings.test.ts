@@ -6,10 +6,10 @@ import { GRANT_AUDIENCE, GRANT_ISSUER, type RecordingReport } from '@fusionflow/
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpPacket } from 'werift';
+import { vp8DescriptorLength } from '../codec/vp8-payload.js';
 import { startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from '../test-peers.js';
 import { readRtpFixture, VP8_OPUS_10S } from './fixtures/rtp-fixture.js';
 import { ffmpegDecodes, ffprobe, ffprobeAvailable, PROBE_TIMEOUT_MS } from './fixtures/test-ffprobe.js';
-import { vp8DescriptorLength } from './frame-assembler.js';
 
 /** Whether an RTP packet (VP8) starts a keyframe. */
 function startsVp8Keyframe(rtp: Buffer): boolean {
