@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordingFormat, RoomId } from '@fusionflow/protocol';
+import { isVp8KeyframeStart } from '../../apps/sfu/src/codec/vp8-payload.js';
 import { BroadcastRecorder } from '../../apps/sfu/src/recording/broadcast-recorder.js';
 import { readRtpFixture, VP8_OPUS_10S } from '../../apps/sfu/src/recording/fixtures/rtp-fixture.js';
-import { vp8DescriptorLength } from '../../apps/sfu/src/recording/frame-assembler.js';
 import { percentile } from '../lib/stats.js';
 
 const log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as never;
@@ -20,8 +20,7 @@ const fixture = readRtpFixture(VP8_OPUS_10S).map((c) => {
   let off = 12 + (b[0]! & 0x0f) * 4;
   if (b[0]! & 0x10) off += 4 + b.readUInt16BE(off + 2) * 4;
   const payload = Buffer.from(b.subarray(off));
-  const d = c.kind === 'video' ? vp8DescriptorLength(payload) : 0;
-  const keyframe = c.kind === 'audio' || (d >= 0 && (payload[0]! & 0x10) !== 0 && (payload[d]! & 0x01) === 0);
+  const keyframe = c.kind === 'audio' || isVp8KeyframeStart(payload);
   return {
     kind: c.kind,
     packet: {

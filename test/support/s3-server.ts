@@ -25,6 +25,18 @@ export interface TestS3Server {
   stop(): Promise<void>;
 }
 
+/** The object-store settings (endpoint, bucket, credentials, path-style) that reach a test server. */
+export function s3rverStoreConfig(s3: TestS3Server) {
+  return {
+    endpoint: s3.endpoint,
+    bucket: s3.bucket,
+    accessKeyId: S3RVER_KEY,
+    secretAccessKey: S3RVER_KEY,
+    region: 'us-east-1',
+    forcePathStyle: true,
+  };
+}
+
 /**
  * A real S3 API (s3rver from npm, SigV4 checked, multipart, Range, presigned URLs) on 127.0.0.1 with
  * a random port, its data in a fresh temp directory, one bucket made. Tests stop it in afterAll.

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RtpHeader } from 'werift';
-import { isH264KeyframeStart, isVp8KeyframeStart, isVp9KeyframeStart } from './keyframe.js';
+import { isVp8KeyframeStart } from '../codec/vp8-payload.js';
+import { isVp9KeyframeStart } from '../codec/vp9-payload.js';
+import { isH264KeyframeStart } from './keyframe.js';
 import { PacketCache } from './packet-cache.js';
 import { RtpHeaderWriter } from './rtp-header-writer.js';
 

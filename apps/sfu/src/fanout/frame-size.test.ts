@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { isVp8KeyframeStart } from '../codec/vp8-payload.js';
 import { frameSizeReader, h264KeyframeSize, spsSize, vp8KeyframeSize, vp9KeyframeSize } from './frame-size.js';
-import { isVp8KeyframeStart } from './keyframe.js';
 
 /** A VP8 RTP payload: descriptor (X=1, S=1, PID=0, a 15-bit picture id) and a frame's first bytes. */
 function vp8Payload(o: { keyframe: boolean; width: number; height: number }): Buffer {

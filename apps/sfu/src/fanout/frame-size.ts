@@ -1,4 +1,6 @@
-import { isH264KeyframeStart, isVp8KeyframeStart, isVp9KeyframeStart, type VideoCodecName } from './keyframe.js';
+import { isVp8KeyframeStart, vp8DescriptorLength, vp8KeyframeHeaderSize } from '../codec/vp8-payload.js';
+import { isVp9KeyframeStart, readVp9Descriptor, Vp9Descriptor } from '../codec/vp9-payload.js';
+import { isH264KeyframeStart, type VideoCodecName } from './keyframe.js';
 
 /**
  * The picture size a keyframe announces, read from the first packets of the keyframe without decoding anything:
@@ -26,17 +28,11 @@ export function frameSizeReader(codec: VideoCodecName | 'opus' | 'other'): Frame
  */
 export function vp8KeyframeSize(p: Buffer): FrameSize | undefined {
   if (!isVp8KeyframeStart(p)) return undefined;
-  let i = 1;
-  if (p[0]! & 0x80) {
-    const x = p[1]!;
-    i = 2;
-    if (x & 0x80) i += p[i]! & 0x80 ? 2 : 1;
-    if (x & 0x40) i += 1;
-    if (x & 0x30) i += 1;
-  }
-  if (p.length < i + 10 || p[i + 3] !== 0x9d || p[i + 4] !== 0x01 || p[i + 5] !== 0x2a) return undefined;
-  return { width: p.readUInt16LE(i + 6) & 0x3fff, height: p.readUInt16LE(i + 8) & 0x3fff };
+  return vp8KeyframeHeaderSize(p, vp8DescriptorLength(p));
 }
+
+/** Read into for each VP9 keyframe (no allocation but the size found). */
+const vp9 = new Vp9Descriptor();
 
 /**
  * VP9 (RFC 9628 4.2): a keyframe's first packet carries the scalability structure (V=1) with each spatial layer's
@@ -44,35 +40,10 @@ export function vp8KeyframeSize(p: Buffer): FrameSize | undefined {
  */
 export function vp9KeyframeSize(p: Buffer): FrameSize | undefined {
   if (!isVp9KeyframeStart(p)) return undefined;
-  const b0 = p[0]!;
-  const I = b0 & 0x80;
-  const P = b0 & 0x40;
-  const L = b0 & 0x20;
-  const F = b0 & 0x10;
-  const V = b0 & 0x02;
-  if (!V) return undefined;
-  let i = 1;
-  if (I) {
-    if (p.length <= i) return undefined;
-    i += p[i]! & 0x80 ? 2 : 1;
-  }
-  if (L) i += F ? 1 : 2;
-  if (F && P) {
-    // Up to three reference indices, each with N (another follows).
-    for (let n = 0; n < 3; n++) {
-      if (p.length <= i) return undefined;
-      const more = p[i]! & 0x01;
-      i += 1;
-      if (!more) break;
-    }
-  }
-  if (p.length <= i) return undefined;
-  const ss = p[i]!;
-  const layers = (ss >> 5) + 1;
-  if (!(ss & 0x10)) return undefined;
-  i += 1;
-  if (p.length < i + 4 * layers) return undefined;
-  const last = i + 4 * (layers - 1);
+  readVp9Descriptor(p, vp9);
+  const at = vp9.layerSizesAt;
+  if (at < 0 || p.length < at + 4 * vp9.spatialLayers) return undefined;
+  const last = at + 4 * (vp9.spatialLayers - 1);
   return { width: p.readUInt16BE(last), height: p.readUInt16BE(last + 2) };
 }
 

@@ -1,3 +1,6 @@
+import { isVp8KeyframeStart } from '../codec/vp8-payload.js';
+import { isVp9KeyframeStart } from '../codec/vp9-payload.js';
+
 /**
  * Whether an RTP payload starts a keyframe, per codec. The SFU only needs this to start a new
  * subscriber (or a simulcast layer switch) on a picture the decoder can use; it never decodes.
@@ -8,39 +11,6 @@ export function codecNameOf(mimeType: string): VideoCodecName | 'opus' | 'other'
   const name = mimeType.toLowerCase().split('/')[1] ?? '';
   if (name === 'vp8' || name === 'vp9' || name === 'h264' || name === 'av1' || name === 'opus') return name;
   return 'other';
-}
-
-/** RFC 7741: the first packet of a VP8 keyframe (S=1, PID=0, and P=0 in the payload header). */
-export function isVp8KeyframeStart(p: Buffer): boolean {
-  if (p.length < 1) return false;
-  const b0 = p[0]!;
-  const start = (b0 & 0x10) !== 0;
-  const pid = b0 & 0x07;
-  if (!start || pid !== 0) return false;
-  let i = 1;
-  if (b0 & 0x80) {
-    if (p.length < 2) return false;
-    const x = p[1]!;
-    i = 2;
-    if (x & 0x80) {
-      // PictureID: 7 or 15 bits
-      if (p.length <= i) return false;
-      i += p[i]! & 0x80 ? 2 : 1;
-    }
-    if (x & 0x40) i += 1; // TL0PICIDX
-    if (x & 0x30) i += 1; // TID/Y/KEYIDX
-  }
-  if (p.length <= i) return false;
-  return (p[i]! & 0x01) === 0; // P bit of the VP8 payload header: 0 = keyframe
-}
-
-/** RFC 9628 (VP9): beginning of a frame (B=1) that is not inter-picture predicted (P=0). */
-export function isVp9KeyframeStart(p: Buffer): boolean {
-  if (p.length < 1) return false;
-  const b0 = p[0]!;
-  const interPredicted = (b0 & 0x40) !== 0;
-  const begin = (b0 & 0x08) !== 0;
-  return begin && !interPredicted;
 }
 
 /** RFC 6184 (H.264): an IDR slice or SPS, alone, aggregated (STAP-A) or at the start of a fragment (FU-A). */

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordingReport, RoomId } from '@fusionflow/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isVp8KeyframeStart } from '../codec/vp8-payload.js';
 import type { MediaPacket } from '../fanout/packet-cache.js';
 import { BroadcastRecorder } from './broadcast-recorder.js';
 import { type CapturedPacket, readRtpFixture, VP8_OPUS_10S } from './fixtures/rtp-fixture.js';
 import { ffprobe, ffprobeAvailable, PROBE_TIMEOUT_MS } from './fixtures/test-ffprobe.js';
-import { vp8DescriptorLength } from './frame-assembler.js';
 
 const silentLog = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } as never;
 
@@ -19,11 +19,7 @@ function toMediaPacket(c: CapturedPacket, atMs: number): MediaPacket {
   let end = b.length;
   if (b[0]! & 0x20) end -= b[b.length - 1]!;
   const payload = Buffer.from(b.subarray(off, end));
-  let keyframe = true;
-  if (c.kind === 'video') {
-    const d = vp8DescriptorLength(payload);
-    keyframe = d >= 0 && (payload[0]! & 0x10) !== 0 && (payload[d]! & 0x01) === 0;
-  }
+  const keyframe = c.kind === 'audio' || isVp8KeyframeStart(payload);
   return {
     sequenceNumber: b.readUInt16BE(2),
     timestamp: b.readUInt32BE(4),

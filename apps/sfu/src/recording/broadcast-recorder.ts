@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@fusionflow/kit';
 import type { RecordingClaim, RecordingReport, RoomId } from '@fusionflow/protocol';
+import { vp8KeyframeHeaderSize } from '../codec/vp8-payload.js';
 import type { MediaPacket } from '../fanout/packet-cache.js';
 import { type AssembledFrame, FrameAssembler } from './frame-assembler.js';
 import { IvfOggWriter, type RecordedFile } from './ivf-ogg-writer.js';
@@ -28,12 +29,6 @@ interface TrackTimeline {
   ms0: number;
   lastTs: number;
   wraps: number;
-}
-
-/** VP8 keyframe header (RFC 6386 §9.1): width and height after the start code. */
-function vp8Size(frame: Buffer): { width: number; height: number } | undefined {
-  if (frame.length < 10 || frame[3] !== 0x9d || frame[4] !== 0x01 || frame[5] !== 0x2a) return undefined;
-  return { width: frame.readUInt16LE(6) & 0x3fff, height: frame.readUInt16LE(8) & 0x3fff };
 }
 
 /**
@@ -121,7 +116,7 @@ export class BroadcastRecorder {
   #frame(kind: 'audio' | 'video', f: AssembledFrame): void {
     if (!this.#writer.started) {
       if (kind !== 'video' || !f.keyframe) return;
-      const size = this.videoCodec === 'vp8' ? vp8Size(f.data) : undefined;
+      const size = this.videoCodec === 'vp8' ? vp8KeyframeHeaderSize(f.data) : undefined;
       this.#writer.start([
         { kind: 'video', codec: this.videoCodec === 'vp8' ? 'VP8' : 'VP9', width: size?.width, height: size?.height },
         { kind: 'audio', codec: 'OPUS', channels: 2 },

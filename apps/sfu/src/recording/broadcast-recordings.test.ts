@@ -6,16 +6,14 @@ import { GRANT_AUDIENCE, GRANT_ISSUER, type RecordingReport } from '@fusionflow/
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtpPacket } from 'werift';
+import { isVp8KeyframeStart } from '../codec/vp8-payload.js';
 import { startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from '../test-peers.js';
 import { readRtpFixture, VP8_OPUS_10S } from './fixtures/rtp-fixture.js';
 import { ffmpegDecodes, ffprobe, ffprobeAvailable, PROBE_TIMEOUT_MS } from './fixtures/test-ffprobe.js';
-import { vp8DescriptorLength } from './frame-assembler.js';
 
 /** Whether an RTP packet (VP8) starts a keyframe. */
 function startsVp8Keyframe(rtp: Buffer): boolean {
-  const payload = RtpPacket.deSerialize(rtp).payload;
-  const d = vp8DescriptorLength(payload);
-  return d >= 0 && (payload[0]! & 0x10) !== 0 && (payload[d]! & 0x01) === 0;
+  return isVp8KeyframeStart(RtpPacket.deSerialize(rtp).payload);
 }
 
 /** The fixture is replayed this many times faster than it was captured (RTP timestamps keep the real timing). */

@@ -1,3 +1,5 @@
+import { vp8BeginsFrame, vp8DescriptorLength } from '../codec/vp8-payload.js';
+import { readVp9Descriptor, Vp9Descriptor, vp9BeginsFrame } from '../codec/vp9-payload.js';
 import type { MediaPacket } from '../fanout/packet-cache.js';
 
 /** One encoded frame rebuilt from its RTP packets (payload descriptors removed). */
@@ -11,65 +13,10 @@ export interface AssembledFrame {
 
 export type FrameCodec = 'vp8' | 'vp9' | 'opus';
 
-/** RFC 7741 §4.2: length of the VP8 payload descriptor. */
-export function vp8DescriptorLength(p: Buffer): number {
-  if (p.length < 1) return -1;
-  let i = 1;
-  if (p[0]! & 0x80) {
-    if (p.length < 2) return -1;
-    const x = p[1]!;
-    i = 2;
-    if (x & 0x80) {
-      if (p.length <= i) return -1;
-      i += p[i]! & 0x80 ? 2 : 1;
-    }
-    if (x & 0x40) i += 1;
-    if (x & 0x30) i += 1;
-  }
-  return i <= p.length ? i : -1;
-}
-
-/** RFC 9628 §4.2: length of the VP9 payload descriptor (scalability structure included). */
-export function vp9DescriptorLength(p: Buffer): number {
-  if (p.length < 1) return -1;
-  const b0 = p[0]!;
-  const I = b0 & 0x80;
-  const P = b0 & 0x40;
-  const L = b0 & 0x20;
-  const F = b0 & 0x10;
-  const V = b0 & 0x02;
-  let i = 1;
-  if (I) i += (p[i] ?? 0) & 0x80 ? 2 : 1;
-  if (L) i += F ? 1 : 2;
-  if (F && P) {
-    for (let n = 0; n < 3 && i < p.length; n++) {
-      const more = p[i]! & 0x01;
-      i++;
-      if (!more) break;
-    }
-  }
-  if (V && i < p.length) {
-    const ss = p[i]!;
-    i++;
-    const spatial = (ss >> 5) + 1;
-    if (ss & 0x10) i += 4 * spatial;
-    if (ss & 0x08) {
-      const groups = p[i] ?? 0;
-      i++;
-      for (let g = 0; g < groups && i < p.length; g++) {
-        const refs = (p[i]! >> 2) & 0x03;
-        i += 1 + refs;
-      }
-    }
-  }
-  return i <= p.length ? i : -1;
-}
-
 /** Whether a packet starts a frame (VP8: S bit of partition 0; VP9: B bit; Opus: always). */
 function startsFrame(codec: FrameCodec, p: Buffer): boolean {
   if (codec === 'opus') return true;
-  if (p.length < 1) return false;
-  return codec === 'vp8' ? (p[0]! & 0x10) !== 0 && (p[0]! & 0x07) === 0 : (p[0]! & 0x08) !== 0;
+  return codec === 'vp8' ? vp8BeginsFrame(p) : vp9BeginsFrame(p);
 }
 
 const seqDiff = (a: number, b: number) => ((a - b + 0x18000) & 0xffff) - 0x8000;
@@ -87,6 +34,8 @@ export class FrameAssembler {
   #next: number | undefined;
   #needKeyframe: boolean;
   readonly #window: number;
+  /** Read into for each VP9 packet (no allocation per packet). */
+  readonly #vp9 = new Vp9Descriptor();
   lostFrames = 0;
 
   constructor(
@@ -163,7 +112,7 @@ export class FrameAssembler {
     if (this.#needKeyframe && !keyframe) return;
     const chunks: Buffer[] = [];
     for (const p of parts) {
-      const len = this.codec === 'vp8' ? vp8DescriptorLength(p.payload) : vp9DescriptorLength(p.payload);
+      const len = this.codec === 'vp8' ? vp8DescriptorLength(p.payload) : readVp9Descriptor(p.payload, this.#vp9);
       if (len < 0) {
         this.#frameLost();
         return;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createLogger, ObjectStore } from '@fusionflow/kit';
 import type { RecordingFile, RecordingReport, RoomId } from '@fusionflow/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { S3RVER_KEY, startS3Server, type TestS3Server } from '../../../../test/support/s3-server.js';
+import { s3rverStoreConfig, startS3Server, type TestS3Server } from '../../../../test/support/s3-server.js';
 import { RecordingRefused, RecordingUploader, type RecordingUploaderOptions } from './recording-uploader.js';
 
 const MiB = 1024 * 1024;
@@ -37,14 +37,7 @@ describe('RecordingUploader against a real S3 API (s3rver)', () => {
 
   const newStore = () =>
     new ObjectStore(
-      {
-        endpoint: s3.endpoint,
-        bucket: s3.bucket,
-        accessKeyId: S3RVER_KEY,
-        secretAccessKey: S3RVER_KEY,
-        region: 'us-east-1',
-        forcePathStyle: true,
-      },
+      s3rverStoreConfig(s3),
       // One quick attempt per upload: the uploader's own backoff is what these tests watch.
       { partSizeBytes: 5 * MiB, uploadAttempts: 1, sdkMaxAttempts: 1, requestTimeoutMs: 10_000 },
     );

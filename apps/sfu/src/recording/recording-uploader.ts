@@ -159,6 +159,11 @@ export class RecordingUploader {
       return;
     }
     this.#jobs.set(id, job);
+    this.#attemptAfter(id, job, delayMs);
+  }
+
+  /** The job's one timer: its next attempt, `delayMs` from now. */
+  #attemptAfter(id: string, job: Job, delayMs: number): void {
     job.timer = setTimeout(() => {
       job.timer = undefined;
       job.running = this.#attempt(id, job).finally(() => {
@@ -186,12 +191,7 @@ export class RecordingUploader {
         'recording upload failed; the files stay on disk and it is tried again later',
       );
       this.o.onFailed?.(id, err, retryInMs);
-      job.timer = setTimeout(() => {
-        job.timer = undefined;
-        job.running = this.#attempt(id, job).finally(() => {
-          job.running = undefined;
-        });
-      }, retryInMs);
+      this.#attemptAfter(id, job, retryInMs);
     }
   }
 

@@ -1,27 +1,14 @@
-import type { Room } from '@fusionflow/protocol';
 import { render, screen, waitFor } from '@testing-library/react';
 import { MemoryRouter } from 'react-router-dom';
 import { describe, expect, it, vi } from 'vitest';
+import { replayFixture, roomFixture } from '../test-fixtures';
 import { EndedBroadcast } from './ended-broadcast';
 
 const h = vi.hoisted(() => ({ api: { request: vi.fn() } }));
 vi.mock('../api', () => ({ api: h.api }));
 
-const room = { id: 'r1', kind: 'live', status: 'ended', title: 'Live', viewerCount: 0 } as Room;
-const replay = {
-  id: 'rec12345',
-  roomId: 'r1',
-  ownerId: 'u1',
-  ownerName: 'Ann',
-  title: 'Live',
-  status: 'ready',
-  startedAt: null,
-  endedAt: null,
-  durationMs: 8000,
-  hidden: false,
-  ticketPrice: null,
-  createdAt: '2026-01-01T00:00:00Z',
-};
+const room = roomFixture({ status: 'ended', title: 'Live', viewerCount: 0 });
+const replay = replayFixture({ id: 'rec12345', title: 'Live' });
 
 describe('EndedBroadcast', () => {
   it('shows one offline message and, once the replay is ready, a link to it', async () => {

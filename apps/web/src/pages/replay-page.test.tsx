@@ -2,6 +2,7 @@ import { FusionFlowError } from '@fusionflow/client';
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { describe, expect, it, vi } from 'vitest';
+import { replayFixture } from '../test-fixtures';
 import { ReplayPage } from './replay-page';
 
 const h = vi.hoisted(() => ({
@@ -20,20 +21,7 @@ const renderPage = () =>
     </MemoryRouter>,
   );
 
-const replay = {
-  id: 'rec12345',
-  roomId: 'r1',
-  ownerId: 'u1',
-  ownerName: 'Ann',
-  title: 'My show',
-  status: 'ready',
-  startedAt: null,
-  endedAt: null,
-  durationMs: 8000,
-  hidden: false,
-  ticketPrice: null,
-  createdAt: '2026-01-01T00:00:00Z',
-};
+const replay = replayFixture({ id: 'rec12345', title: 'My show' });
 const message = (id: string, text: string, offsetMs: number) => ({
   id,
   roomId: 'r1',
@@ -53,13 +41,7 @@ describe('ReplayPage', () => {
       if (path.includes('/chat')) return { messages: [message('m1', 'hello', 1000), message('m2', 'later', 5000)] };
       return replay;
     });
-    render(
-      <MemoryRouter initialEntries={['/replays/rec12345']}>
-        <Routes>
-          <Route path="/replays/:id" element={<ReplayPage />} />
-        </Routes>
-      </MemoryRouter>,
-    );
+    renderPage();
     const video = (await screen.findByTestId('replay-video')) as HTMLVideoElement;
     expect(video.getAttribute('src')).toBe('/media/x.webm?token=t');
     await screen.findByText('My show');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3RVER_KEY, startS3Server, type TestS3Server } from '../../../../../test/support/s3-server.js';
+import { s3rverStoreConfig, startS3Server, type TestS3Server } from '../../../../../test/support/s3-server.js';
 import { checkStorage } from './storage-check.js';
 
 describe('the doctor’s object storage check (against s3rver)', () => {
@@ -10,14 +10,7 @@ describe('the doctor’s object storage check (against s3rver)', () => {
   afterAll(async () => {
     await s3?.stop();
   });
-  const config = () => ({
-    endpoint: s3.endpoint,
-    bucket: s3.bucket,
-    accessKeyId: S3RVER_KEY,
-    secretAccessKey: S3RVER_KEY,
-    region: 'us-east-1',
-    forcePathStyle: true,
-  });
+  const config = () => s3rverStoreConfig(s3);
 
   it('is skipped without a bucket', async () => {
     expect(await checkStorage(undefined)).toMatchObject({ status: 'skipped' });

@@ -69,6 +69,16 @@ describe.each(testDatabases())('the replays API ($name)', (db) => {
   const playback = async (id: string, token?: string) =>
     t.call('POST', `/api/replays/${id}/playback`, token ? { token } : {});
   const media = (url: string, headers: Record<string, string> = {}) => t.call('GET', url, { headers });
+  /** The user buys the first token pack (dev payments). */
+  const buyTokens = async (token: string) => {
+    const packs = (await t.call('GET', '/api/wallet/packs')).body.packs as { id: string; priceCents: number }[];
+    const bought = await t.call('POST', '/api/wallet/purchases', {
+      token,
+      headers: { 'idempotency-key': randomUUID() },
+      body: { packId: packs[0]!.id, expectedPriceCents: packs[0]!.priceCents, provider: 'dev' },
+    });
+    expect(bought.status).toBe(201);
+  };
 
   it('lists ready, visible replays newest first; the owner also sees their hidden ones', async () => {
     const room = await newRoom();
@@ -287,13 +297,7 @@ describe.each(testDatabases())('the replays API ($name)', (db) => {
 
     expect((await playback(id, owner.token)).status).toBe(200);
     expect((await playback(id, admin.token)).status).toBe(200);
-    const packs = (await t.call('GET', '/api/wallet/packs')).body.packs as { id: string; priceCents: number }[];
-    const bought = await t.call('POST', '/api/wallet/purchases', {
-      token: fan.token,
-      headers: { 'idempotency-key': randomUUID() },
-      body: { packId: packs[0]!.id, expectedPriceCents: packs[0]!.priceCents, provider: 'dev' },
-    });
-    expect(bought.status).toBe(201);
+    await buyTokens(fan.token);
     const ticket = await t.call('POST', `/api/rooms/${room}/tickets`, {
       token: fan.token,
       headers: { 'idempotency-key': randomUUID() },
@@ -308,13 +312,7 @@ describe.each(testDatabases())('the replays API ($name)', (db) => {
 
   it('sells the ticket of an ended paid broadcast while it has a ready replay, and not otherwise', async () => {
     const fan = await t.signUp('Late fan');
-    const packs = (await t.call('GET', '/api/wallet/packs')).body.packs as { id: string; priceCents: number }[];
-    const bought = await t.call('POST', '/api/wallet/purchases', {
-      token: fan.token,
-      headers: { 'idempotency-key': randomUUID() },
-      body: { packId: packs[0]!.id, expectedPriceCents: packs[0]!.priceCents, provider: 'dev' },
-    });
-    expect(bought.status).toBe(201);
+    await buyTokens(fan.token);
     const buy = (room: string) =>
       t.call('POST', `/api/rooms/${room}/tickets`, {
         token: fan.token,

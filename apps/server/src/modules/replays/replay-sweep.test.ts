@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { createLogger, ObjectStore, signInternalRequest } from '@fusionflow/kit';
 import type { RecordingFile } from '@fusionflow/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3RVER_KEY, startS3Server, type TestS3Server } from '../../../../../test/support/s3-server.js';
+import {
+  S3RVER_KEY,
+  s3rverStoreConfig,
+  startS3Server,
+  type TestS3Server,
+} from '../../../../../test/support/s3-server.js';
 import { testDatabases } from '../../db/test-databases.js';
 import { startTestPlatform, type TestPlatform } from '../../test-support.js';
 import { ReplaySweep } from './replay-sweep.js';
@@ -37,17 +42,7 @@ describe.each(testDatabases())('replay files in S3 and on disk: delete, retentio
       sfuInternalSecret: secret,
       ...s3Settings,
     });
-    store = new ObjectStore(
-      {
-        endpoint: s3.endpoint,
-        bucket: s3.bucket,
-        accessKeyId: S3RVER_KEY,
-        secretAccessKey: S3RVER_KEY,
-        region: 'us-east-1',
-        forcePathStyle: true,
-      },
-      { retryBaseMs: 10 },
-    );
+    store = new ObjectStore(s3rverStoreConfig(s3), { retryBaseMs: 10 });
     owner = await t.signUp('Keeper', { role: 'streamer' });
     const room = await t.call('POST', '/api/rooms', { token: owner.token, body: { kind: 'live', title: 'Kept' } });
     roomId = room.body.id;
