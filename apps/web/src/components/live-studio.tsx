@@ -1,4 +1,12 @@
-import { backoffDelay, classifyWhepError, isFusionFlowError, newTraceparent, WhipPublisher } from '@fusionflow/client';
+import {
+  backoffDelay,
+  classifyWhepError,
+  isFusionFlowError,
+  MediaReporter,
+  newTraceparent,
+  readStatsSample,
+  WhipPublisher,
+} from '@fusionflow/client';
 import { type Room, type StreamKeyInfo, whipUrl } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,6 +32,8 @@ const POLL_MS = 3000;
  * to 4 s) before the studio gives up and shows the error.
  */
 const AUTO_ATTEMPTS = 8;
+/** How often the live connection's stats are read for the media report (the route its ICE took). */
+const STATS_MS = 1000;
 
 type Phase = 'preview' | 'connecting' | 'live' | 'stopping';
 
@@ -88,6 +98,11 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   const { t } = useTranslation();
   const videoRef = useRef<HTMLVideoElement>(null);
   const publisher = useRef<WhipPublisher | null>(null);
+  /**
+   * This broadcast's media report (kind `publish`): the route each WHIP connection took and its ICE failures, sent
+   * when the broadcast stops. One per Go live; going live again by itself keeps it (a new connection is counted too).
+   */
+  const reporter = useRef<MediaReporter | null>(null);
   const [stream, setStream] = useState<MediaStream | null>(null);
   const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
   const [cameraId, setCameraId] = useState('');
@@ -144,6 +159,8 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   // not linger on the media server, where it would refuse the studio's next Go live).
   useEffect(() => {
     const leave = () => {
+      reporter.current?.end();
+      reporter.current = null;
       void publisher.current?.stop();
       publisher.current = null;
     };
@@ -172,6 +189,25 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     return () => window.removeEventListener('beforeunload', ask);
   }, [live]);
 
+  // While live, the connection's stats for the media report (which local candidate type its ICE chose).
+  useEffect(() => {
+    if (!live) return;
+    let busy = false;
+    const timer = setInterval(async () => {
+      const pc = publisher.current?.pc;
+      if (!pc || busy || !reporter.current) return;
+      busy = true;
+      try {
+        reporter.current.observe(pc, readStatsSample(await pc.getStats(), performance.now()), false);
+      } catch {
+        // A closed peer connection has no stats: the next one's come next.
+      } finally {
+        busy = false;
+      }
+    }, STATS_MS);
+    return () => clearInterval(timer);
+  }, [live]);
+
   // Room status and viewer count (an encoder such as OBS may be the one streaming).
   useEffect(() => {
     if (ended) return;
@@ -198,6 +234,13 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     if (!stream) return;
     setError(null);
     setPhase('connecting');
+    if (attempt === 0 || !reporter.current) {
+      reporter.current?.end();
+      reporter.current = new MediaReporter({
+        kind: 'publish',
+        send: (report, final) => void api.reportMedia(room.id, report, { keepalive: final }).catch(() => undefined),
+      });
+    }
     try {
       const traceparent = newTraceparent();
       const grant = await api.requestGrant(room.id, 'publish', { traceparent });
@@ -213,11 +256,16 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       );
       p.on('session', (event) => {
         if (event.type === 'viewers') setViewers(event.count);
-        if (event.type === 'ended') setPhase('preview');
+        if (event.type === 'ended') {
+          reporter.current?.end();
+          reporter.current = null;
+          setPhase('preview');
+        }
       });
       // The publisher restarts ICE itself on a network change; when that fails, go live again with a fresh grant.
       p.on('iceRestart', (event) => {
         if (event.state !== 'failed' || publisher.current !== p) return;
+        reporter.current?.iceFailure('restart_failed');
         publisher.current = null;
         void p.stop().then(() => goLiveAgain.current(1));
       });
@@ -235,6 +283,8 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
         );
         return;
       }
+      reporter.current?.end();
+      reporter.current = null;
       setError(err);
       setPhase('preview');
     }
@@ -252,6 +302,8 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     setError(null);
     const p = publisher.current;
     publisher.current = null;
+    reporter.current?.end();
+    reporter.current = null;
     await p?.stop();
     try {
       onChange(await api.endRoom(room.id));
