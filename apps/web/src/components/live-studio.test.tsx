@@ -145,14 +145,25 @@ describe('LiveStudio', () => {
     await waitFor(() => expect(onChange).toHaveBeenCalled());
   });
 
-  it('reports the broadcast when it stops: the route its ICE took and a failed ICE restart, once', async () => {
+  it('says when ICE restarts and when the network forces the relay; reports the broadcast once, when it stops', async () => {
     render(<LiveStudio room={room} onChange={() => {}} />);
     const first = await goLive();
-    // The studio reads the connection's stats about once a second while live.
-    await new Promise((r) => setTimeout(r, 1300));
+    // The studio reads the connection's stats about once a second while live: this one relays.
+    expect((await screen.findByTestId('relay-notice', {}, { timeout: 3000 })).textContent).toBe(
+      'Your network blocks direct connections; using the relay.',
+    );
+    expect(screen.queryByTestId('studio-reconnecting')).toBeNull();
+    act(() => first.emit('iceRestart', { state: 'restarting', cause: 'network' }));
+    expect(screen.getByTestId('studio-reconnecting').textContent).toBe(
+      'The connection dropped. Reconnecting… (you are still live)',
+    );
+    act(() => first.emit('iceRestart', { state: 'restarted' }));
+    expect(screen.queryByTestId('studio-reconnecting')).toBeNull();
+    act(() => first.emit('iceRestart', { state: 'restarting', cause: 'network' }));
     act(() => first.emit('iceRestart', { state: 'failed', error: new Error('gone') }));
     await waitFor(() => expect(h.FakeWhipPublisher.instances).toHaveLength(2));
     await screen.findByTestId('on-air');
+    expect(screen.queryByTestId('studio-reconnecting')).toBeNull();
     expect(h.api.reportMedia).not.toHaveBeenCalled();
     fireEvent.click(screen.getByTestId('stop-live'));
     fireEvent.click(screen.getByRole('button', { name: 'End the broadcast' }));

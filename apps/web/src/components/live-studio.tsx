@@ -12,6 +12,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import { ConfirmDialog } from './confirm-dialog';
+import { RelayNotice } from './connection-badge';
 import { ErrorAlert } from './error-alert';
 
 /**
@@ -113,6 +114,10 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   const [keyInfo, setKeyInfo] = useState<StreamKeyInfo | null>(null);
   const [streamKey, setStreamKey] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  /** The publisher restarts ICE by itself (ICE disconnected, a network change): say so until it is back. */
+  const [reconnecting, setReconnecting] = useState(false);
+  /** The live connection's ICE took the relay (TURN): this network allows nothing else. */
+  const [relayed, setRelayed] = useState(false);
   const cameraSelect = useId();
   const micSelect = useId();
   const ended = room.status === 'ended';
@@ -191,14 +196,19 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
 
   // While live, the connection's stats for the media report (which local candidate type its ICE chose).
   useEffect(() => {
-    if (!live) return;
+    if (!live) {
+      setRelayed(false);
+      return;
+    }
     let busy = false;
     const timer = setInterval(async () => {
       const pc = publisher.current?.pc;
-      if (!pc || busy || !reporter.current) return;
+      if (!pc || busy) return;
       busy = true;
       try {
-        reporter.current.observe(pc, readStatsSample(await pc.getStats(), performance.now()), false);
+        const sample = readStatsSample(await pc.getStats(), performance.now());
+        setRelayed(sample.localCandidateType === 'relay');
+        reporter.current?.observe(pc, sample, false);
       } catch {
         // A closed peer connection has no stats: the next one's come next.
       } finally {
@@ -233,6 +243,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     clearTimeout(retry.current);
     if (!stream) return;
     setError(null);
+    setReconnecting(false);
     setPhase('connecting');
     if (attempt === 0 || !reporter.current) {
       reporter.current?.end();
@@ -264,7 +275,9 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       });
       // The publisher restarts ICE itself on a network change; when that fails, go live again with a fresh grant.
       p.on('iceRestart', (event) => {
-        if (event.state !== 'failed' || publisher.current !== p) return;
+        if (publisher.current !== p) return;
+        setReconnecting(event.state === 'restarting');
+        if (event.state !== 'failed') return;
         reporter.current?.iceFailure('restart_failed');
         publisher.current = null;
         void p.stop().then(() => goLiveAgain.current(1));
@@ -336,6 +349,11 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
               {t('studio.onAir')}
             </span>
           )}
+          {phase === 'live' && reconnecting && (
+            <p className="player-banner" role="status" data-testid="studio-reconnecting">
+              {t('studio.reconnecting')}
+            </p>
+          )}
         </div>
         <div className="studio-controls">
           <div className="field">
@@ -397,6 +415,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
           onCancel={() => setConfirming(false)}
         />
       )}
+      {phase === 'live' && relayed && <RelayNotice />}
       <ErrorAlert error={error} />
       <details className="encoder">
         <summary>{t('studio.encoderTitle')}</summary>
