@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MediaSession } from '../session/media-session.js';
+import { SubscriberSession } from '../session/subscriber-session.js';
 import { startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from '../test-peers.js';
+import { draftEventsOf } from './session-events.js';
 
 /** Reads a server-sent event stream as { event, data } pairs until `until` says stop or the stream ends. */
 async function readStream(
@@ -197,5 +200,31 @@ describe('WHEP server-sent events as draft-ietf-wish-whep has them (POST, then G
     // The session is gone, and its streams with it.
     expect((await fetch(`${t.url}${location}`)).status).toBe(404);
     await sub.close();
+  });
+});
+
+describe('what a draft stream sends for each session event', () => {
+  // A viewer's session as far as the mapping looks at it: its simulcast layers as the draft has them.
+  const layers = { '0': [{ rid: 'h', bitrate: 1_200_000, width: 1280, height: 720 }, { rid: 'l' }] };
+  const viewer = Object.assign(Object.create(SubscriberSession.prototype) as MediaSession, {
+    draftLayers: () => layers,
+  });
+
+  it('the draft’s names and shapes, and FusionFlow’s own beside them', () => {
+    expect(draftEventsOf(viewer, { type: 'viewers', count: 3 })).toEqual([
+      { name: 'viewercount', data: { viewercount: 3 } },
+      { name: 'viewers', data: { type: 'viewers', count: 3 } },
+    ]);
+    expect(draftEventsOf(viewer, { type: 'layers', available: ['h', 'l'], current: 'h', heights: { h: 720 } })).toEqual(
+      [{ name: 'layers', data: layers }],
+    );
+    expect(draftEventsOf(viewer, { type: 'ended', reason: 'publisher_left' })).toEqual([
+      { name: 'inactive', data: {} },
+      { name: 'ended', data: { type: 'ended', reason: 'publisher_left' } },
+    ]);
+    // Kicked or shut down: the publication may well go on, so no `inactive`; the stream ends with the session.
+    expect(draftEventsOf(viewer, { type: 'ended', reason: 'kicked' })).toEqual([
+      { name: 'ended', data: { type: 'ended', reason: 'kicked' } },
+    ]);
   });
 });

@@ -34,7 +34,7 @@ export function eventsLink(location: string, proto: 'whip' | 'whep'): string {
  * A session event as a stream made by POST sends it: the draft's names and shapes, and FusionFlow's own `viewers` and
  * `ended` as the GET stream has them (`{ type, … }`).
  */
-function draftEventsOf(session: MediaSession, event: SessionEvent): { name: DraftEvent; data: unknown }[] {
+export function draftEventsOf(session: MediaSession, event: SessionEvent): { name: DraftEvent; data: unknown }[] {
   if (event.type === 'viewers') {
     return [
       { name: 'viewercount', data: { viewercount: event.count } },
