@@ -5,6 +5,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericNack, RtcpSrPacket, RtcpTransportLayerFeedback } from 'werift';
 import { loadSfuConfig } from './config.js';
+import type { SubscriberSession } from './session/subscriber-session.js';
 import { postOffer, startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from './test-peers.js';
 
 const udpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWRAP').length;
@@ -91,6 +92,19 @@ describe('WHIP and WHEP with werift peers', () => {
     expect((await layer('{"mediaId":"0","maxHeight":360}')).status).toBe(200);
     expect((await layer('{"mediaId":"1","rid":"h"}')).status).toBe(400);
     expect((await layer('{"rid":"h","extra":true}')).status).toBe(400);
+    // The draft's names for the same choice: `encodingId` is the rid; spatial/temporal layers are taken (not SVC here).
+    const session = t.sfu.rooms.session(played.location!.split('/').pop()!) as SubscriberSession;
+    const chosen: (string | null)[] = [];
+    const setLayer = session.setLayer.bind(session);
+    session.setLayer = (rid) => {
+      chosen.push(rid);
+      setLayer(rid);
+    };
+    expect((await layer('{"mediaId":"0","encodingId":"h","spatialLayer":0,"temporalLayer":1}')).status).toBe(200);
+    expect((await layer('{"rid":"h","encodingId":"l"}')).status).toBe(400);
+    // whep.js's unselectLayer: DELETE, back to automatic.
+    expect((await fetch(`${t.url}${played.location}/layer`, { method: 'DELETE' })).status).toBe(200);
+    expect(chosen).toEqual(['h', null]);
 
     await waitFor(() => t.events.types().includes('subscriber_joined'), 5000, 'joined event');
     expect(t.events.events.find((e) => e.type === 'publisher_started')).toMatchObject({

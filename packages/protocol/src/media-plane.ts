@@ -94,20 +94,21 @@ export type SfuRevocationRequest = z.infer<typeof SfuRevocationRequest>;
 export const SfuRevocationResponse = z.object({ kicked: z.number().int().nonnegative() });
 export type SfuRevocationResponse = z.infer<typeof SfuRevocationResponse>;
 
+const Rid = text().regex(/^[A-Za-z0-9_-]{1,16}$/);
+
 /**
- * WHEP layer choice (POST <session URL>/layer), FusionFlow's `{ rid }` or draft-ietf-wish-whep's body: `rid` picks a
- * simulcast layer, `null` or absent means automatic; `maxHeight` (or `maxWidth`) without a rid picks the tallest layer
- * that fits; `mediaId` is the video m-line's index (default: the first video m-line). Spatial and temporal layer ids
- * are accepted and not acted on (the SFU forwards simulcast, not SVC layers).
+ * WHEP layer choice (POST <session URL>/layer), FusionFlow's `{ rid }` or draft-ietf-wish-whep's body: `rid` (or the
+ * draft's `encodingId`, the same rid) picks a simulcast layer, `null` or absent means automatic; `maxHeight` (or
+ * `maxWidth`) without a rid picks the tallest layer that fits; `mediaId` is the video m-line's index (default: the
+ * first video m-line). Spatial and temporal layer ids are accepted and not acted on (the SFU forwards simulcast, not
+ * SVC layers).
  */
 export const LayerRequest = z.strictObject({
   mediaId: text()
     .regex(/^[0-9]{1,3}$/)
     .optional(),
-  rid: text()
-    .regex(/^[A-Za-z0-9_-]{1,16}$/)
-    .nullable()
-    .optional(),
+  rid: Rid.nullable().optional(),
+  encodingId: Rid.nullable().optional(),
   spatialLayerId: z.number().int().min(0).max(15).optional(),
   temporalLayerId: z.number().int().min(0).max(15).optional(),
   spatialLayer: z.number().int().min(0).max(15).optional(),

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MediaSession } from '../session/media-session.js';
+import { SubscriberSession } from '../session/subscriber-session.js';
 import { startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from '../test-peers.js';
+import { draftEventsOf } from './session-events.js';
 
 /** Reads a server-sent event stream as { event, data } pairs until `until` says stop or the stream ends. */
 async function readStream(
@@ -114,19 +117,114 @@ describe('WHEP server-sent events as draft-ietf-wish-whep has them (POST, then G
     await sub.close();
   });
 
+  it("takes back every name the Link lists, as whep.js POSTs them, FusionFlow's own events included", async () => {
+    const sub = new TestSubscriber();
+    const played = await sub.play(t.url, 'draft-sse');
+    const link = played.links.find((l) => l.includes('server-sent-events'))!;
+    // whep.js: `params.events.split(",")`, POSTed as they are with its bearer token.
+    const names = /events="([^"]+)"/.exec(link)![1]!.split(',');
+    expect(names).toEqual(['active', 'inactive', 'layers', 'viewercount', 'viewers', 'ended']);
+    const entry = `${t.url}${/<([^>]+)>/.exec(link)![1]}`;
+    const made = await create(entry, names);
+    expect(made.status).toBe(201);
+    await waitFor(() => sub.videoPackets > 0, 10_000, 'media');
+    const { events } = await readStream(`${t.url}${made.headers.get('location')}`, (e) =>
+      e.some((x) => x.event === 'viewers'),
+    );
+    expect(events[0]).toEqual({ event: 'active', data: {} });
+    expect(events.find((e) => e.event === 'viewercount')?.data).toMatchObject({ viewercount: expect.any(Number) });
+    // FusionFlow's own, shaped as on the GET stream.
+    expect(events.find((e) => e.event === 'viewers')?.data).toMatchObject({
+      type: 'viewers',
+      count: expect.any(Number),
+    });
+    await sub.close();
+  });
+
+  it('answers the CORS preflights of a player on another origin (JSON with a bearer token; DELETE)', async () => {
+    const { sub, entry } = await play();
+    const preflight = (url: string, method: string) =>
+      fetch(url, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://player.example',
+          'access-control-request-method': method,
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      });
+    const post = await preflight(entry, 'POST');
+    expect(post.status).toBe(204);
+    expect(post.headers.get('access-control-allow-origin')).toBe('*');
+    expect(post.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(post.headers.get('access-control-allow-headers')).toMatch(
+      /authorization.*content-type|content-type.*authorization/,
+    );
+    const made = await fetch(entry, {
+      method: 'POST',
+      headers: { origin: 'https://player.example', 'content-type': 'application/json' },
+      body: '["active"]',
+    });
+    expect(made.status).toBe(201);
+    // The player reads Location across origins.
+    expect(made.headers.get('access-control-expose-headers')).toContain('location');
+    const stream = `${t.url}${made.headers.get('location')}`;
+    const del = await preflight(stream, 'DELETE');
+    expect(del.status).toBe(204);
+    expect(del.headers.get('access-control-allow-methods')).toContain('DELETE');
+    expect(del.headers.get('access-control-allow-headers')).toContain('authorization');
+    const layer = await preflight(entry.replace(/\/events$/, '/layer'), 'POST');
+    expect(layer.status).toBe(204);
+    expect(layer.headers.get('access-control-allow-methods')).toMatch(/POST.*DELETE/);
+    expect(layer.headers.get('access-control-allow-headers')).toContain('authorization');
+    await sub.close();
+  });
+
   it('says inactive and ends the stream when the publisher leaves', async () => {
     const { sub, entry } = await play();
     const made = await create(entry);
     const location = made.headers.get('location')!;
     const reading = readStream(`${t.url}${location}`, () => false);
+    const withOwn = await create(entry, ['inactive', 'ended']);
+    const readingOwn = readStream(`${t.url}${withOwn.headers.get('location')}`, () => false);
     await waitFor(() => sub.videoPackets > 0, 10_000, 'media');
     await fetch(`${t.url}${pub.location}`, { method: 'DELETE' });
     const { events, ended } = await reading;
     expect(ended).toBe(true);
     expect(events.map((e) => e.event)).toContain('active');
     expect(events.at(-1)).toEqual({ event: 'inactive', data: {} });
+    // FusionFlow's `ended` (when asked for) comes after the draft's `inactive`, with the reason.
+    expect((await readingOwn).events).toEqual([
+      { event: 'inactive', data: {} },
+      { event: 'ended', data: { type: 'ended', reason: 'publisher_left' } },
+    ]);
     // The session is gone, and its streams with it.
     expect((await fetch(`${t.url}${location}`)).status).toBe(404);
     await sub.close();
+  });
+});
+
+describe('what a draft stream sends for each session event', () => {
+  // A viewer's session as far as the mapping looks at it: its simulcast layers as the draft has them.
+  const layers = { '0': [{ rid: 'h', bitrate: 1_200_000, width: 1280, height: 720 }, { rid: 'l' }] };
+  const viewer = Object.assign(Object.create(SubscriberSession.prototype) as MediaSession, {
+    draftLayers: () => layers,
+  });
+
+  it('the draft’s names and shapes, and FusionFlow’s own beside them', () => {
+    expect(draftEventsOf(viewer, { type: 'viewers', count: 3 })).toEqual([
+      { name: 'viewercount', data: { viewercount: 3 } },
+      { name: 'viewers', data: { type: 'viewers', count: 3 } },
+    ]);
+    expect(draftEventsOf(viewer, { type: 'layers', available: ['h', 'l'], current: 'h', heights: { h: 720 } })).toEqual(
+      [{ name: 'layers', data: layers }],
+    );
+    expect(draftEventsOf(viewer, { type: 'ended', reason: 'publisher_left' })).toEqual([
+      { name: 'inactive', data: {} },
+      { name: 'ended', data: { type: 'ended', reason: 'publisher_left' } },
+    ]);
+    // Kicked or shut down: the publication may well go on, so no `inactive`; the stream ends with the session.
+    expect(draftEventsOf(viewer, { type: 'ended', reason: 'kicked' })).toEqual([
+      { name: 'ended', data: { type: 'ended', reason: 'kicked' } },
+    ]);
   });
 });

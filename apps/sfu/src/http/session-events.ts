@@ -10,7 +10,13 @@ export const SSE_REL = 'urn:ietf:params:whep:ext:core:server-sent-events';
 
 /** The WHEP draft's event names this SFU sends to a stream made by POST. */
 export const DRAFT_EVENTS = ['active', 'inactive', 'layers', 'viewercount'] as const;
-type DraftEvent = (typeof DRAFT_EVENTS)[number];
+/** FusionFlow's own events (the GET stream's), which the `Link` lists too and a POST may ask for. */
+export const OWN_EVENTS = ['viewers', 'ended'] as const;
+/** Every name a WHEP session's `Link` lists: what a draft client (whep.js) POSTs back as it is. */
+export const LINKED_EVENTS = [...DRAFT_EVENTS, ...OWN_EVENTS] as const;
+type DraftEvent = (typeof LINKED_EVENTS)[number];
+
+const CORS_ALLOW_HEADERS = 'authorization, content-type, x-request-id, traceparent, tracestate';
 
 /** Event streams one session may have at once (POST makes one each). */
 const MAX_STREAMS_PER_SESSION = 4;
@@ -20,17 +26,31 @@ const MAX_QUEUED = 64;
 /** `Link` value of a session's event entry point (FusionFlow's GET stream and the draft's POST both start there). */
 export function eventsLink(location: string, proto: 'whip' | 'whep'): string {
   // The draft's names first (a POST may ask for them), then FusionFlow's own (the GET stream's).
-  const names = proto === 'whep' ? [...DRAFT_EVENTS, 'viewers', 'ended'] : ['viewers', 'ended'];
+  const names = proto === 'whep' ? LINKED_EVENTS : OWN_EVENTS;
   return `<${location}/events>; rel="${SSE_REL}"; events="${names.join(',')}"`;
 }
 
-/** A session event as the WHEP draft names and shapes it (undefined when the draft has no such event). */
-function draftEventOf(session: MediaSession, event: SessionEvent): { name: DraftEvent; data: unknown } | undefined {
-  if (event.type === 'viewers') return { name: 'viewercount', data: { viewercount: event.count } };
-  if (event.type === 'layers' && session instanceof SubscriberSession)
-    return { name: 'layers', data: session.draftLayers() };
-  if (event.type === 'ended' && event.reason === 'publisher_left') return { name: 'inactive', data: {} };
-  return undefined;
+/**
+ * A session event as a stream made by POST sends it: the draft's names and shapes, and FusionFlow's own `viewers` and
+ * `ended` as the GET stream has them (`{ type, … }`).
+ */
+export function draftEventsOf(session: MediaSession, event: SessionEvent): { name: DraftEvent; data: unknown }[] {
+  if (event.type === 'viewers') {
+    return [
+      { name: 'viewercount', data: { viewercount: event.count } },
+      { name: 'viewers', data: event },
+    ];
+  }
+  if (event.type === 'layers') {
+    return session instanceof SubscriberSession ? [{ name: 'layers', data: session.draftLayers() }] : [];
+  }
+  if (event.type === 'ended') {
+    return [
+      ...(event.reason === 'publisher_left' ? [{ name: 'inactive' as const, data: {} }] : []),
+      { name: 'ended', data: event },
+    ];
+  }
+  return [];
 }
 
 /** One stream made by POST: the event names asked for, what waits for a pull, and the pull now open. */
@@ -40,6 +60,16 @@ interface DraftStream {
   reply: FastifyReply | undefined;
   done: boolean;
   unsubscribe: () => void;
+}
+
+function preflight(reply: FastifyReply, methods: string): FastifyReply {
+  return reply
+    .code(204)
+    .header('allow', methods)
+    .header('access-control-allow-methods', methods)
+    .header('access-control-allow-headers', CORS_ALLOW_HEADERS)
+    .header('access-control-max-age', '600')
+    .send();
 }
 
 function openEventStream(request: FastifyRequest, reply: FastifyReply): FastifyReply['raw'] {
@@ -61,10 +91,12 @@ function openEventStream(request: FastifyRequest, reply: FastifyReply): FastifyR
 /**
  * A session's server-sent events, two ways:
  * - FusionFlow's own: `GET <session>/events` streams `viewers`, `layers` and `ended` (the SDK's `EventSource`).
- * - draft-ietf-wish-whep's: `POST <session>/events` with a JSON array of event names (or no body: all of them)
+ * - draft-ietf-wish-whep's: `POST <session>/events` with a JSON array of event names (or no body: the draft's)
  *   answers `201` with the stream's URL in `Location`; `GET` there streams `active`, `inactive`, `layers` and
- *   `viewercount` as the draft shapes them (one `data` line each), queueing what happens between two pulls;
- *   `DELETE` there ends it (a later `GET` is `404`). Every stream ends with its session.
+ *   `viewercount` as the draft shapes them (one `data` line each), and FusionFlow's `viewers` and `ended` when asked
+ *   for (a draft client POSTs back every name the `Link` lists), queueing what happens between two pulls;
+ *   `DELETE` there ends it (a later `GET` is `404`). Every stream ends with its session. Both answer CORS
+ *   preflights: a player on another origin POSTs JSON with its bearer token.
  */
 export function registerSessionEvents(
   app: SfuHttpApp,
@@ -111,7 +143,14 @@ export function registerSessionEvents(
   });
 
   // The draft's flow is WHEP's (WHIP has no events extension).
-  if (o.proto !== 'whep') return;
+  if (o.proto !== 'whep') {
+    app.options(`${o.base}/sessions/:id/events`, async (_request, reply) => preflight(reply, 'OPTIONS, GET'));
+    return;
+  }
+  app.options(`${o.base}/sessions/:id/events`, async (_request, reply) => preflight(reply, 'OPTIONS, GET, POST'));
+  app.options(`${o.base}/sessions/:id/events/:stream`, async (_request, reply) =>
+    preflight(reply, 'OPTIONS, GET, DELETE'),
+  );
 
   app.post<{ Params: { id: string } }>(`${o.base}/sessions/:id/events`, async (request, reply) => {
     const session = o.sessionOf(request.params.id);
@@ -121,10 +160,10 @@ export function registerSessionEvents(
       if (!Array.isArray(body) || body.length > 16 || !body.every((e) => typeof e === 'string' && e.length <= 32)) {
         throw new AppError(ErrorCode.ValidationFailed, 'send a JSON array of event names, e.g. ["active","layers"]');
       }
-      const unknown = body.filter((e) => !(DRAFT_EVENTS as readonly string[]).includes(e));
+      const unknown = body.filter((e) => !(LINKED_EVENTS as readonly string[]).includes(e));
       if (unknown.length > 0) {
         throw new AppError(ErrorCode.ValidationFailed, `unknown events: ${unknown.join(', ')}`, {
-          supported: [...DRAFT_EVENTS],
+          supported: [...LINKED_EVENTS],
         });
       }
       wanted = body as DraftEvent[];
@@ -154,8 +193,7 @@ export function registerSessionEvents(
     // A WHEP session exists only while someone publishes: the publication is active from the start.
     push('active', {});
     stream.unsubscribe = session.listen((event) => {
-      const draft = draftEventOf(session, event);
-      if (draft) push(draft.name, draft.data);
+      for (const draft of draftEventsOf(session, event)) push(draft.name, draft.data);
     });
     const path = request.url.split('?')[0]!;
     return reply.code(201).header('location', `${path}/${id}`).send();

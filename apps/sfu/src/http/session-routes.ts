@@ -167,17 +167,26 @@ export function registerSessionRoutes(app: SfuHttpApp, o: SessionRoutesOptions):
       app.options(`${base}/sessions/:id/layer`, async (_request, reply) =>
         reply
           .code(204)
-          .header('access-control-allow-methods', 'OPTIONS, POST')
-          .header('access-control-allow-headers', 'content-type, x-request-id, traceparent, tracestate')
+          .header('allow', 'OPTIONS, POST, DELETE')
+          .header('access-control-allow-methods', 'OPTIONS, POST, DELETE')
+          .header('access-control-allow-headers', 'authorization, content-type, x-request-id, traceparent, tracestate')
+          .header('access-control-max-age', '600')
           .send(),
       );
+      // whep.js's unselectLayer: back to following the bandwidth estimate.
+      app.delete<{ Params: { id: string } }>(`${base}/sessions/:id/layer`, async (request, reply) => {
+        const session = sessionOf(proto, request.params.id);
+        if (!(session instanceof SubscriberSession)) throw notFound('no such session');
+        session.setLayer(null);
+        return reply.code(200).send();
+      });
       app.post<{ Params: { id: string } }>(`${base}/sessions/:id/layer`, async (request, reply) => {
         const session = sessionOf(proto, request.params.id);
         const parsed = LayerRequest.safeParse(request.body);
         if (!parsed.success) {
           throw new AppError(
             ErrorCode.ValidationFailed,
-            'send { "rid": "<rid>" | null } or the WHEP draft\'s { "mediaId", "rid", "maxHeight", … }',
+            'send { "rid": "<rid>" | null } or the WHEP draft\'s { "mediaId", "encodingId", "maxHeight", … }',
           );
         }
         if (!(session instanceof SubscriberSession)) throw notFound('no such session');

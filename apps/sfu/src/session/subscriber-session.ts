@@ -116,7 +116,10 @@ export class SubscriberSession extends MediaSession {
         `mediaId ${request.mediaId} is not the video this session receives`,
       );
     }
-    let rid = request.rid ?? null;
+    if (request.rid && request.encodingId && request.rid !== request.encodingId) {
+      throw new AppError(ErrorCode.ValidationFailed, 'rid and encodingId name two layers; send one');
+    }
+    let rid = request.rid ?? request.encodingId ?? null;
     if (rid === null && (request.maxHeight !== undefined || request.maxWidth !== undefined)) {
       const video = this.#downTracks.find((d) => d.kind === 'video');
       const fitting = (video?.track.layers ?? [])

@@ -8,7 +8,27 @@ const h = vi.hoisted(() => {
   class FakeWhipPublisher {
     static instances: FakeWhipPublisher[] = [];
     readonly listeners = new Map<string, Set<(value: unknown) => void>>();
-    readonly pc = { getSenders: () => [] };
+    /** A peer connection whose ICE went through a TURN relay (its selected pair's local candidate). */
+    readonly pc = {
+      getSenders: () => [],
+      getStats: async () =>
+        new Map<string, Record<string, unknown>>([
+          ['t', { id: 't', type: 'transport', selectedCandidatePairId: 'p' }],
+          [
+            'p',
+            {
+              id: 'p',
+              type: 'candidate-pair',
+              localCandidateId: 'l',
+              remoteCandidateId: 'r',
+              state: 'succeeded',
+              nominated: true,
+            },
+          ],
+          ['l', { id: 'l', type: 'local-candidate', candidateType: 'relay' }],
+          ['r', { id: 'r', type: 'remote-candidate', candidateType: 'host' }],
+        ]),
+    };
     stopped = false;
     constructor(readonly options: { url: string; token: string }) {
       FakeWhipPublisher.instances.push(this);
@@ -45,6 +65,7 @@ const h = vi.hoisted(() => {
       getRoom: vi.fn(),
       getStreamKeyInfo: vi.fn(async () => ({ exists: false })),
       endRoom: vi.fn(async () => ({ id: 'r1', kind: 'live', status: 'ended', title: 'Live', viewerCount: 0 })),
+      reportMedia: vi.fn(async () => undefined),
     },
   };
 });
@@ -60,6 +81,7 @@ const room = { id: 'r1', kind: 'live', status: 'live', title: 'Live', viewerCoun
 beforeEach(() => {
   h.FakeWhipPublisher.instances.length = 0;
   sessionStorage.clear();
+  h.api.reportMedia.mockClear();
   const stream = { getTracks: () => [] };
   // jsdom's video takes only its own MediaStream.
   Object.defineProperty(HTMLMediaElement.prototype, 'srcObject', {
@@ -126,6 +148,39 @@ describe('LiveStudio', () => {
     await waitFor(() => expect(publisher.stopped).toBe(true));
     await waitFor(() => expect(h.api.endRoom).toHaveBeenCalledWith('r1'));
     await waitFor(() => expect(onChange).toHaveBeenCalled());
+  });
+
+  it('says when ICE restarts and when the network forces the relay; reports the broadcast once, when it stops', async () => {
+    render(<LiveStudio room={room} onChange={() => {}} />);
+    const first = await goLive();
+    // The studio reads the connection's stats about once a second while live: this one relays.
+    expect((await screen.findByTestId('relay-notice', {}, { timeout: 3000 })).textContent).toBe(
+      'Your network blocks direct connections; using the relay.',
+    );
+    expect(screen.queryByTestId('studio-reconnecting')).toBeNull();
+    act(() => first.emit('iceRestart', { state: 'restarting', cause: 'network' }));
+    expect(screen.getByTestId('studio-reconnecting').textContent).toBe(
+      'The connection dropped. Reconnecting… (you are still live)',
+    );
+    act(() => first.emit('iceRestart', { state: 'restarted' }));
+    expect(screen.queryByTestId('studio-reconnecting')).toBeNull();
+    act(() => first.emit('iceRestart', { state: 'restarting', cause: 'network' }));
+    act(() => first.emit('iceRestart', { state: 'failed', error: new Error('gone') }));
+    await waitFor(() => expect(h.FakeWhipPublisher.instances).toHaveLength(2));
+    await screen.findByTestId('on-air');
+    expect(screen.queryByTestId('studio-reconnecting')).toBeNull();
+    expect(h.api.reportMedia).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByTestId('stop-live'));
+    fireEvent.click(screen.getByRole('button', { name: 'End the broadcast' }));
+    await waitFor(() => expect(h.api.reportMedia).toHaveBeenCalledTimes(1));
+    const [roomId, report, options] = h.api.reportMedia.mock.calls[0] as unknown as [string, object, object];
+    expect(roomId).toBe('r1');
+    expect(report).toMatchObject({ kind: 'publish', iceFailures: { restart_failed: 1 } });
+    expect((report as { candidateTypes: { relay: number } }).candidateTypes.relay).toBeGreaterThanOrEqual(1);
+    // A studio decodes nothing: no join time, no freezes.
+    expect(report).not.toHaveProperty('joinSeconds');
+    expect(report).not.toHaveProperty('freezes');
+    expect(options).toEqual({ keepalive: true });
   });
 
   it('registers the beforeunload prompt only while live', async () => {

@@ -1,9 +1,18 @@
-import { backoffDelay, classifyWhepError, isFusionFlowError, newTraceparent, WhipPublisher } from '@fusionflow/client';
+import {
+  backoffDelay,
+  classifyWhepError,
+  isFusionFlowError,
+  MediaReporter,
+  newTraceparent,
+  readStatsSample,
+  WhipPublisher,
+} from '@fusionflow/client';
 import { type Room, type StreamKeyInfo, whipUrl } from '@fusionflow/protocol';
 import { useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api';
 import { ConfirmDialog } from './confirm-dialog';
+import { RelayNotice } from './connection-badge';
 import { ErrorAlert } from './error-alert';
 
 /**
@@ -24,6 +33,8 @@ const POLL_MS = 3000;
  * to 4 s) before the studio gives up and shows the error.
  */
 const AUTO_ATTEMPTS = 8;
+/** How often the live connection's stats are read for the media report (the route its ICE took). */
+const STATS_MS = 1000;
 
 type Phase = 'preview' | 'connecting' | 'live' | 'stopping';
 
@@ -111,6 +122,11 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   const { t } = useTranslation();
   const videoRef = useRef<HTMLVideoElement>(null);
   const publisher = useRef<WhipPublisher | null>(null);
+  /**
+   * This broadcast's media report (kind `publish`): the route each WHIP connection took and its ICE failures, sent
+   * when the broadcast stops. One per Go live; going live again by itself keeps it (a new connection is counted too).
+   */
+  const reporter = useRef<MediaReporter | null>(null);
   const [stream, setStream] = useState<MediaStream | null>(null);
   const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
   const [cameraId, setCameraId] = useState('');
@@ -121,6 +137,10 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   const [keyInfo, setKeyInfo] = useState<StreamKeyInfo | null>(null);
   const [streamKey, setStreamKey] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  /** The publisher restarts ICE by itself (ICE disconnected, a network change): say so until it is back. */
+  const [reconnecting, setReconnecting] = useState(false);
+  /** The live connection's ICE took the relay (TURN): this network allows nothing else. */
+  const [relayed, setRelayed] = useState(false);
   const cameraSelect = useId();
   const micSelect = useId();
   const ended = room.status === 'ended';
@@ -168,6 +188,8 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
   // again by itself (the same broadcast, the same recording).
   useEffect(() => {
     const leave = () => {
+      reporter.current?.end();
+      reporter.current = null;
       void publisher.current?.stop();
       publisher.current = null;
     };
@@ -202,6 +224,30 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     return () => window.removeEventListener('beforeunload', ask);
   }, [live]);
 
+  // While live, the connection's stats for the media report (which local candidate type its ICE chose).
+  useEffect(() => {
+    if (!live) {
+      setRelayed(false);
+      return;
+    }
+    let busy = false;
+    const timer = setInterval(async () => {
+      const pc = publisher.current?.pc;
+      if (!pc || busy) return;
+      busy = true;
+      try {
+        const sample = readStatsSample(await pc.getStats(), performance.now());
+        setRelayed(sample.localCandidateType === 'relay');
+        reporter.current?.observe(pc, sample, false);
+      } catch {
+        // A closed peer connection has no stats: the next one's come next.
+      } finally {
+        busy = false;
+      }
+    }, STATS_MS);
+    return () => clearInterval(timer);
+  }, [live]);
+
   // Room status and viewer count (an encoder such as OBS may be the one streaming).
   useEffect(() => {
     if (ended) return;
@@ -227,7 +273,15 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     clearTimeout(retry.current);
     if (!stream) return;
     setError(null);
+    setReconnecting(false);
     setPhase('connecting');
+    if (attempt === 0 || !reporter.current) {
+      reporter.current?.end();
+      reporter.current = new MediaReporter({
+        kind: 'publish',
+        send: (report, final) => void api.reportMedia(room.id, report, { keepalive: final }).catch(() => undefined),
+      });
+    }
     try {
       const traceparent = newTraceparent();
       const grant = await api.requestGrant(room.id, 'publish', { traceparent });
@@ -243,11 +297,18 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
       );
       p.on('session', (event) => {
         if (event.type === 'viewers') setViewers(event.count);
-        if (event.type === 'ended') setPhase('preview');
+        if (event.type === 'ended') {
+          reporter.current?.end();
+          reporter.current = null;
+          setPhase('preview');
+        }
       });
       // The publisher restarts ICE itself on a network change; when that fails, go live again with a fresh grant.
       p.on('iceRestart', (event) => {
-        if (event.state !== 'failed' || publisher.current !== p) return;
+        if (publisher.current !== p) return;
+        setReconnecting(event.state === 'restarting');
+        if (event.state !== 'failed') return;
+        reporter.current?.iceFailure('restart_failed');
         publisher.current = null;
         void p.stop().then(() => goLiveAgain.current(1));
       });
@@ -268,6 +329,8 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
         );
         return;
       }
+      reporter.current?.end();
+      reporter.current = null;
       setError(err);
       setPhase('preview');
     }
@@ -293,6 +356,8 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
     setError(null);
     const p = publisher.current;
     publisher.current = null;
+    reporter.current?.end();
+    reporter.current = null;
     await p?.stop();
     try {
       onChange(await api.endRoom(room.id));
@@ -324,6 +389,11 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
             <span className="on-air" data-testid="on-air">
               {t('studio.onAir')}
             </span>
+          )}
+          {phase === 'live' && reconnecting && (
+            <p className="player-banner" role="status" data-testid="studio-reconnecting">
+              {t('studio.reconnecting')}
+            </p>
           )}
         </div>
         <div className="studio-controls">
@@ -386,6 +456,7 @@ export function LiveStudio({ room, onChange }: { room: Room; onChange: (room: Ro
           onCancel={() => setConfirming(false)}
         />
       )}
+      {phase === 'live' && relayed && <RelayNotice />}
       <ErrorAlert error={error} />
       <details className="encoder">
         <summary>{t('studio.encoderTitle')}</summary>

@@ -20,7 +20,7 @@ export class MediaReportMetrics {
   constructor(metrics: Registry) {
     this.#reports = new Counter({
       name: 'media_reports_total',
-      help: 'Media reports clients sent (a call or watch session sends one when it plays and one when it ends)',
+      help: 'Media reports clients sent (a call or watch session sends one when it plays and one when it ends, a studio one when it stops)',
       labelNames: ['kind'] as const,
       registers: [metrics],
     });
@@ -60,7 +60,7 @@ export class MediaReportMetrics {
   record(report: MediaReport): void {
     const kind = report.kind;
     this.#reports.inc({ kind });
-    if (report.joinSeconds !== undefined) {
+    if (report.joinSeconds !== undefined && kind !== 'publish') {
       (kind === 'call' ? this.#callJoin : this.#watchJoin).observe(report.joinSeconds);
     }
     for (const [type, n] of Object.entries(report.candidateTypes ?? {})) {

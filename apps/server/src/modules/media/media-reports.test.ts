@@ -62,6 +62,32 @@ describe.each(testDatabases())('media reports on $name', (db) => {
     expect(series(after, 'ice_candidate_type_total{kind="watch",type="host"}')).toBe(1);
   });
 
+  it('counts a studio’s (publish) route and ICE failures; a publish report has no join time or freezes', async () => {
+    const streamer = await t.signUp('Studio', { role: 'streamer' });
+    const before = await metrics();
+    const published = await report(
+      { kind: 'publish', candidateTypes: { relay: 1 }, iceFailures: { restart_failed: 1 } },
+      streamer.token,
+      liveRoom,
+    );
+    expect(published.status).toBe(204);
+    const after = await metrics();
+    expect(series(after, 'ice_candidate_type_total{kind="publish",type="relay"}')).toBe(1);
+    expect(series(after, 'ice_failures_total{kind="publish",reason="restart_failed"}')).toBe(1);
+    expect(series(after, 'media_reports_total{kind="publish"}')).toBe(1);
+    expect(series(after, 'watch_join_seconds_count')).toBe(series(before, 'watch_join_seconds_count'));
+    for (const body of [
+      { kind: 'publish', joinSeconds: 1 },
+      { kind: 'publish', freezes: 1 },
+    ]) {
+      const res = await report(body, streamer.token, liveRoom);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+    }
+    // A call room has no studio.
+    expect((await report({ kind: 'publish' }, streamer.token, callRoom)).body.error.code).toBe('wrong_room_kind');
+  });
+
   it('refuses forged values with validation_failed, and the histogram does not move', async () => {
     const before = await metrics();
     for (const body of [
@@ -119,7 +145,7 @@ describe.each(testDatabases())('media reports on $name', (db) => {
     expect(spec.status).toBe(200);
     const post = spec.body.paths['/api/rooms/{id}/media-reports'].post;
     const body = post.requestBody.content['application/json'].schema;
-    expect(body.properties.kind.enum).toEqual(['call', 'watch']);
+    expect(body.properties.kind.enum).toEqual(['call', 'watch', 'publish']);
     expect(body.properties.joinSeconds.maximum).toBe(300);
   });
 

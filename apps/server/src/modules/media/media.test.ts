@@ -13,7 +13,11 @@ describe.each(testDatabases())('grants and ICE servers on $name', (db) => {
   beforeAll(async () => {
     t = await startTestPlatform(db, {
       grantTtlSeconds: 120,
-      turnUrls: ['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp'],
+      turnUrls: [
+        'turn:127.0.0.1:3478?transport=udp',
+        'turn:127.0.0.1:3478?transport=tcp',
+        'turns:127.0.0.1:5349?transport=tcp',
+      ],
       turnSecret: 'coturn-shared-secret',
       turnTtlSeconds: 600,
       stunUrls: ['stun:127.0.0.1:3478'],
@@ -111,7 +115,12 @@ describe.each(testDatabases())('grants and ICE servers on $name', (db) => {
     expect(res.body.ttl).toBe(600);
     const [stun, turn] = res.body.iceServers;
     expect(stun).toEqual({ urls: ['stun:127.0.0.1:3478'] });
-    expect(turn.urls).toEqual(['turn:127.0.0.1:3478?transport=udp', 'turn:127.0.0.1:3478?transport=tcp']);
+    // TURN over TLS (`turns:`, for networks that let only TLS out) is handed out with the same credentials.
+    expect(turn.urls).toEqual([
+      'turn:127.0.0.1:3478?transport=udp',
+      'turn:127.0.0.1:3478?transport=tcp',
+      'turns:127.0.0.1:5349?transport=tcp',
+    ]);
     const [expiry, userId] = turn.username.split(':');
     expect(userId).toBe(viewer.id);
     expect(Number(expiry)).toBeGreaterThanOrEqual(before + 600);
