@@ -5,6 +5,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenericNack, RtcpSrPacket, RtcpTransportLayerFeedback } from 'werift';
 import { loadSfuConfig } from './config.js';
+import { PUBLISHER_STALE_MS } from './room/room.js';
 import type { SubscriberSession } from './session/subscriber-session.js';
 import { postOffer, startTestSfu, TestPublisher, type TestSfu, TestSubscriber, waitFor } from './test-peers.js';
 
@@ -502,7 +503,7 @@ describe('grants: one live session per grant, ICE servers from the grant', () =>
       .setProtectedHeader({ alg: 'EdDSA', kid: 'k1' })
       .setIssuer(GRANT_ISSUER)
       .setAudience(GRANT_AUDIENCE)
-      .setSubject('viewer-1')
+      .setSubject(typeof extra.sub === 'string' ? extra.sub : 'viewer-1')
       .setIssuedAt()
       .setJti(randomUUID())
       .setExpirationTime('5m')
@@ -547,6 +548,43 @@ describe('grants: one live session per grant, ICE servers from the grant', () =>
     for (const p of [first, second, ...burst, other, again]) await p.close();
     await pub.close();
     await t.sfu.rooms.closeRoom('one-grant');
+  });
+
+  it('a publisher that went silent is replaced by the same user’s new session (a reloaded studio); never while it sends, never by someone else', async () => {
+    const pub = await withPublisher(t, 'comeback', await grant('comeback', 'publish', { sub: 'streamer-1' }));
+    const viewer = new TestSubscriber();
+    expect((await viewer.play(t.url, 'comeback', await grant('comeback', 'subscribe'))).status).toBe(201);
+    await waitFor(() => viewer.videoPackets > 5, 10_000, 'media');
+    const oldId = t.sfu.rooms.room('comeback')!.publisher!.id;
+    const publishAs = async (sub: string) => {
+      const p = new TestPublisher();
+      const res = await p.publish(t.url, 'comeback', await grant('comeback', 'publish', { sub }));
+      return { p, res };
+    };
+
+    // While the publisher sends, not even its own user replaces it; someone else never does.
+    const early = await publishAs('streamer-1');
+    expect(early.res.status).toBe(409);
+    expect(JSON.parse(early.res.body).error.code).toBe('publisher_exists');
+
+    // Its page goes away without a DELETE or a DTLS close: the peer connection lingers, no media comes.
+    pub.stop();
+    await new Promise((r) => setTimeout(r, PUBLISHER_STALE_MS + 500));
+    const intruder = await publishAs('someone-else');
+    expect(intruder.res.status).toBe(409);
+    expect(t.sfu.rooms.room('comeback')!.publisher!.id).toBe(oldId);
+
+    const back = await publishAs('streamer-1');
+    expect(back.res.status, back.res.body).toBe(201);
+    expect(t.sfu.rooms.session(oldId)).toBeUndefined();
+    expect(t.events.events.some((e) => e.type === 'publisher_stopped' && e.reason === 'replaced')).toBe(true);
+    await back.p.connected();
+    back.p.start();
+    const again = new TestSubscriber();
+    expect((await again.play(t.url, 'comeback', await grant('comeback', 'subscribe'))).status).toBe(201);
+    await waitFor(() => again.videoPackets > 5, 10_000, 'media of the new session');
+    for (const p of [viewer, again, early.p, intruder.p, back.p, pub]) await p.close();
+    await t.sfu.rooms.closeRoom('comeback');
   });
 
   it('announces the ICE servers the grant carries (TURN credentials included), not its own', async () => {

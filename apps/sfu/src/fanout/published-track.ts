@@ -74,6 +74,13 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
     return this.layers.find((l) => l.rid === rid);
   }
 
+  /** When its last packet arrived (`performance.now()`; 0 before the first). */
+  get lastPacketAt(): number {
+    let last = 0;
+    for (const l of this.#layers.values()) last = Math.max(last, l.lastPacketAt);
+    return last;
+  }
+
   get rids(): string[] {
     return [...this.#layers.keys()].filter((r) => r !== '');
   }

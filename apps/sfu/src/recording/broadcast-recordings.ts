@@ -22,7 +22,7 @@ export interface BroadcastRecordingsOptions {
  * recording waits for the publisher. Anything else (the streamer's Stop — WHIP DELETE —, a kick, the
  * room closed, the SFU shutting down) ends the broadcast and its recording at once.
  */
-const TRANSPORT_LOSS = new Set(['ice_disconnected', 'ice_failed', 'closed']);
+const TRANSPORT_LOSS = new Set(['ice_disconnected', 'ice_failed', 'closed', 'replaced']);
 
 interface Active {
   room: string;

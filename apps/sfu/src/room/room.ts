@@ -37,6 +37,13 @@ export interface SessionHolder {
 /** How long a viewer of a room nobody publishes to is asked to wait before trying again. */
 const NO_PUBLISHER_RETRY_AFTER_SECONDS = 2;
 
+/**
+ * A publisher that has sent nothing for this long may be replaced by a new session of the same user: a studio that
+ * reloaded or an encoder that reconnected, while its old peer connection has not timed out yet (its DTLS close may
+ * never arrive). A publisher still sending is never replaced.
+ */
+export const PUBLISHER_STALE_MS = 2000;
+
 /** What a room tells its manager. */
 export interface RoomEvents extends Record<string, unknown> {
   /** Every session the room opens (the manager indexes them by id). */
@@ -61,6 +68,8 @@ export class Room extends Emitter<RoomEvents> {
   readonly #logger: Logger;
   #joined = 0;
   #closed = false;
+  /** A stale publisher is being replaced: the room stays although it may be empty for a moment. */
+  #replacing = false;
 
   constructor(
     readonly name: string,
@@ -101,11 +110,29 @@ export class Room extends Emitter<RoomEvents> {
     return [...(this.#publisher ? [this.#publisher] : []), ...this.#subscribers.values()];
   }
 
-  /** A second publisher (even with the same grant) is refused: replacing it would cut every viewer off. */
+  /**
+   * A second publisher (even with the same grant) is refused: replacing it would cut every viewer off. The one
+   * exception: the same user again while the current publisher has sent nothing for PUBLISHER_STALE_MS (its page
+   * reloaded, its encoder reconnected); the stale session closes as `replaced`, a transport loss the recording and
+   * the control plane wait through.
+   */
   async publish(offer: string, holder: SessionHolder): Promise<{ session: PublisherSession; answer: string }> {
     checkOffer(offer);
     if (this.#closed) throw new AppError(ErrorCode.Conflict, 'the room is closing');
-    if (this.#publisher) throw new AppError(ErrorCode.PublisherExists, `room ${this.name} already has a publisher`);
+    const stale = this.#publisher;
+    if (stale) {
+      if (stale.userId !== holder.userId || stale.mediaIdleMs() < PUBLISHER_STALE_MS || this.#replacing) {
+        throw new AppError(ErrorCode.PublisherExists, `room ${this.name} already has a publisher`);
+      }
+      this.#logger.info({ sessionId: stale.id }, 'the publisher is back on a new session: the stale one is replaced');
+      this.#replacing = true;
+      try {
+        await stale.close('replaced');
+      } finally {
+        this.#replacing = false;
+      }
+      if (this.#publisher) throw new AppError(ErrorCode.PublisherExists, `room ${this.name} already has a publisher`);
+    }
     const session = new PublisherSession(
       this.name,
       holder.userId,
@@ -247,7 +274,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #pruneIfEmpty(): void {
-    if (!this.empty) return;
+    if (!this.empty || this.#replacing) return;
     this.#closed = true;
     this.o.metrics.release(this.metrics);
     this.emit('empty', this);

@@ -51,6 +51,7 @@ export class PublisherSession extends MediaSession {
   /** Mids of the m-lines the offer rejected (port 0). */
   #rejected = new Set<string>();
   #rembTimer: NodeJS.Timeout | undefined;
+  readonly #openedAt = performance.now();
 
   constructor(
     room: string,
@@ -65,6 +66,13 @@ export class PublisherSession extends MediaSession {
 
   get tracks(): PublishedTrack[] {
     return [...this.#tracks.values()];
+  }
+
+  /** How long no media has arrived (since the session opened, before the first packet). */
+  mediaIdleMs(now = performance.now()): number {
+    let last = this.#openedAt;
+    for (const t of this.#tracks.values()) last = Math.max(last, t.lastPacketAt);
+    return now - last;
   }
 
   /** Simulcast rids of the video track (empty without simulcast). */
