@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RelayClaim } from './media-relay.js';
 import { RecordingClaim } from './recording.js';
 import { text } from './text.js';
 
@@ -66,6 +67,8 @@ export const GrantClaims = z.object({
   ice: z.array(IceServer).max(8).optional(),
   /** The media node the control plane placed this session on (see `GrantResponse.node`). */
   node: text().max(64).optional(),
+  /** Subscribe grants placed on a node that is not the room's origin: the origin the node relays the room from. */
+  relay: RelayClaim.optional(),
   /** Publisher grants of a recorded broadcast: the recording the SFU writes (see recording.ts). */
   rec: RecordingClaim.optional(),
 });

@@ -10,6 +10,7 @@ export * from './ids.js';
 export * from './languages.js';
 export * from './media-directory.js';
 export * from './media-plane.js';
+export * from './media-relay.js';
 export * from './media-report.js';
 export * from './media-urls.js';
 export * from './recording.js';

@@ -37,7 +37,15 @@ export const SfuNodeReport = z.strictObject({
   }),
   load: z.strictObject({ viewers: count(), publishers: count(), sessions: count() }),
   rooms: z
-    .array(z.strictObject({ roomId: RoomId, hasPublisher: z.boolean(), viewers: count() }))
+    .array(
+      z.strictObject({
+        roomId: RoomId,
+        hasPublisher: z.boolean(),
+        viewers: count(),
+        /** The origin node this node relays the room from (it has no publisher of its own for it). */
+        relayFrom: MediaNodeId.optional(),
+      }),
+    )
     .max(MAX_REPORTED_ROOMS),
   /** The node's clock (ISO 8601) when it sent this report. */
   sentAt: text().max(64),
