@@ -110,6 +110,12 @@ export const sfuSettings = {
     read.string(64).regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, ".", "_" and "-" only'),
     'This node’s id in the control plane’s media directory (grants and WHIP/WHEP URLs name it). Default: hostname-pid.',
   ),
+  relayHost: setting(
+    'SFU_RELAY_HOST',
+    read.string(64).regex(/^[0-9a-fA-F:.]+$/, 'an IP address'),
+    'The address this node’s relay sockets bind to and other nodes send relayed media to (a relay feeds one room’s viewers on another node or worker from its origin; needs INTERNAL_SECRET). Use a private address other nodes reach; UDP, ports chosen by the OS.',
+    { default: '127.0.0.1' },
+  ),
   advertisedUrl: setting(
     'SFU_ADVERTISED_URL',
     read.url(),

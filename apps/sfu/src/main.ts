@@ -19,6 +19,7 @@ import { NodeReporter } from './control/node-reporter.js';
 import { registerAdminRoutes } from './http/admin-routes.js';
 import { createSfuHttpApp, type SfuHttpApp } from './http/http-app.js';
 import { iceServerLinks, ownIceServers } from './http/ice-links.js';
+import { registerRelayRoutes } from './http/relay-routes.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { SfuMetrics } from './metrics.js';
 import { guardDtlsRetransmissions } from './peer/dtls-retransmissions.js';
@@ -176,6 +177,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
     });
     // After the rooms (LIFO): publishers end with `shutdown`, then every recording is finalised.
     lifecycle.add('recordings', () => recordings.close());
+    const nodeId = config.nodeId ?? defaultNodeId();
     const rooms = new RoomManager({
       network: {
         iceAddresses: config.iceAddresses,
@@ -194,6 +196,17 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       metrics,
       events,
       recordings,
+      ...(config.internalSecret
+        ? {
+            relays: {
+              nodeId,
+              host: config.relayHost,
+              secret: config.internalSecret,
+              nackCacheSize: config.nackCacheSize,
+              pliThrottleMs: config.keyframeIntervalMs,
+            },
+          }
+        : {}),
       logger: logger.child({ module: 'rooms' }),
     });
 
@@ -213,7 +226,6 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
       logger: logger.child({ module: 'drain' }),
     });
     lifecycle.add('drain', () => drain.close());
-    const nodeId = config.nodeId ?? defaultNodeId();
     const snapshot = (): Omit<SfuNodeReport, 'nodeId' | 'url' | 'sentAt'> => {
       const list = rooms.list();
       const viewers = list.reduce((n, r) => n + r.subscribers.length, 0);
@@ -222,11 +234,15 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
         draining: drain.draining,
         capacity: { maxViewers: config.maxViewers },
         load: { viewers, publishers, sessions: rooms.sessionCount },
-        rooms: list.map((r) => ({
-          roomId: asRoomId(r.room),
-          hasPublisher: r.publisher !== null,
-          viewers: r.subscribers.length,
-        })),
+        rooms: list.map((r) => {
+          const relayFrom = rooms.room(r.room)?.relayFrom;
+          return {
+            roomId: asRoomId(r.room),
+            hasPublisher: r.publisher !== null,
+            viewers: r.subscribers.length,
+            ...(relayFrom ? { relayFrom } : {}),
+          };
+        }),
       };
     };
     let reporter: NodeReporter | undefined;
@@ -255,6 +271,7 @@ export async function createSfu(config: SfuConfig, options: SfuOptions = {}): Pr
         iceServerLinks(admission.iceServers ?? ownIceServers(config, admission.userId ?? sessionId)),
     });
     if (config.internalSecret) {
+      registerRelayRoutes(app, { rooms, secret: config.internalSecret, host: config.relayHost });
       registerAdminRoutes(app, {
         rooms,
         secret: config.internalSecret,

@@ -8,6 +8,7 @@ import {
   type GrantRole,
   type IceServer,
   type RecordingClaim,
+  type RelayClaim,
   STREAM_KEY_PREFIX,
 } from '@fusionflow/protocol';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
@@ -23,6 +24,8 @@ export interface Admission {
   iceServers: IceServer[] | undefined;
   /** The recording a publish grant names (`rec`): this broadcast is recorded under that id. */
   recording?: RecordingClaim | undefined;
+  /** A subscribe grant placed away from the room's origin: where to relay the room from (`relay`). */
+  relay?: RelayClaim | undefined;
 }
 
 const shared = (via: 'room_token' | 'auth_token' | 'open'): Admission => ({
@@ -132,7 +135,14 @@ export class Authorizer {
         if (this.o.revocations?.revoked(claims.sub, room, claims.iat)) {
           throw forbidden('this grant was revoked', ErrorCode.GrantRevoked);
         }
-        return { userId: claims.sub, via: 'grant', grantId: claims.jti, iceServers: claims.ice, recording: claims.rec };
+        return {
+          userId: claims.sub,
+          via: 'grant',
+          grantId: claims.jti,
+          iceServers: claims.ice,
+          recording: claims.rec,
+          relay: claims.relay,
+        };
       } catch (err) {
         if (err instanceof AppError) throw err;
         if (err instanceof errors.JWTExpired) throw unauthorized('the grant has expired', ErrorCode.TokenExpired);

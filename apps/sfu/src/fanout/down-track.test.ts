@@ -70,6 +70,7 @@ function setup(layers: FakeLayer[]) {
     attach: () => undefined,
     detach: () => undefined,
     requestKeyframe: (rid: string) => keyframesAsked.push(rid),
+    missing: () => undefined,
   } as unknown as PublishedTrack;
   const metrics = {
     dropped: () => undefined,

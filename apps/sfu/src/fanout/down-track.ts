@@ -238,23 +238,36 @@ export class DownTrack extends Emitter<DownTrackEvents> implements TrackSubscrib
     const layer = this.#current;
     if (!layer || this.#closed) return;
     this.#metrics.nack();
+    const missing: number[] = [];
     for (const outSeq of lost) {
-      const packet = layer.cache.get((outSeq - this.#seqOffset) & 0xffff);
-      if (!packet) continue;
-      const ts = (packet.timestamp + this.#tsOffset) >>> 0;
-      const now = Date.now();
-      let sent: number;
-      if (this.#rtxWriter) {
-        const payload = Buffer.allocUnsafe(2 + packet.payload.length);
-        payload.writeUInt16BE(outSeq, 0);
-        packet.payload.copy(payload, 2);
-        sent = sendRtp(this.#dtls!, payload, this.#rtxWriter.write(this.#rtxSeq, ts, packet.marker, now));
-        this.#rtxSeq = (this.#rtxSeq + 1) & 0xffff;
-      } else {
-        sent = sendRtp(this.#dtls!, packet.payload, this.#writer!.write(outSeq, ts, packet.marker, now));
-      }
-      if (sent > 0) this.#metrics.retransmitted(sent);
+      const seq = (outSeq - this.#seqOffset) & 0xffff;
+      const packet = layer.cache.get(seq);
+      if (packet) this.#resend(packet, outSeq);
+      else missing.push(seq);
     }
+    if (missing.length > 0) this.#track.missing(layer, missing, this);
+  }
+
+  /** A packet this viewer asked for arrived late from upstream (an edge's relay asked the origin): resend it. */
+  retransmit(layer: Layer, packet: MediaPacket): void {
+    if (layer === this.#current && !this.#closed)
+      this.#resend(packet, (packet.sequenceNumber + this.#seqOffset) & 0xffff);
+  }
+
+  #resend(packet: MediaPacket, outSeq: number): void {
+    const ts = (packet.timestamp + this.#tsOffset) >>> 0;
+    const now = Date.now();
+    let sent: number;
+    if (this.#rtxWriter) {
+      const payload = Buffer.allocUnsafe(2 + packet.payload.length);
+      payload.writeUInt16BE(outSeq, 0);
+      packet.payload.copy(payload, 2);
+      sent = sendRtp(this.#dtls!, payload, this.#rtxWriter.write(this.#rtxSeq, ts, packet.marker, now));
+      this.#rtxSeq = (this.#rtxSeq + 1) & 0xffff;
+    } else {
+      sent = sendRtp(this.#dtls!, packet.payload, this.#writer!.write(outSeq, ts, packet.marker, now));
+    }
+    if (sent > 0) this.#metrics.retransmitted(sent);
   }
 
   /** Ask the publisher for a keyframe of the layer this viewer gets (throttled by the published track). */

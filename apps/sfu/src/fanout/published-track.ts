@@ -1,5 +1,5 @@
 import { Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
-import type { MediaStreamTrack, RTCRtpCodecParameters, RTCRtpTransceiver, RtpPacket } from 'werift';
+import type { MediaStreamTrack, RTCRtpCodecParameters, RtpPacket } from 'werift';
 import type { RoomMetrics } from '../metrics.js';
 import { frameSizeReader } from './frame-size.js';
 import { codecNameOf, keyframeDetector } from './keyframe.js';
@@ -18,8 +18,30 @@ export interface PublishedTrackEvents extends Record<string, unknown> {
   layers: undefined;
 }
 
+/**
+ * Where a published track's packets come from: the publisher's peer connection (one m-line), or, on an edge, the
+ * relay from the room's origin. The track asks it for keyframes (after its own throttle) and for packets a
+ * down-track misses that the layer's cache does not hold.
+ */
+export interface Upstream {
+  readonly kind: 'audio' | 'video';
+  /** The m-line's mid (the publisher's; an edge keeps the origin's). */
+  readonly mid: string;
+  requestKeyframe(layer: Layer): void;
+  /**
+   * Packets a subscriber asked for that the cache does not hold: a relay asks the origin and hands each to `by` when
+   * it comes; a publisher's peer connection has nothing more.
+   */
+  missing?(layer: Layer, sequenceNumbers: number[], by: Retransmitter): void;
+}
+
+/** A down-track as a late retransmission reaches it. */
+export interface Retransmitter {
+  retransmit(layer: Layer, packet: MediaPacket): void;
+}
+
 export interface PublishedTrackOptions {
-  transceiver: RTCRtpTransceiver;
+  upstream: Upstream;
   codec: RTCRtpCodecParameters;
   nackCacheSize: number;
   pliThrottleMs: number;
@@ -38,6 +60,7 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
   readonly #layers = new Map<string, Layer>();
   readonly #unsubscribe: (() => void)[] = [];
   readonly #isKeyframe: (payload: Buffer) => boolean;
+  readonly #sizeOf: ReturnType<typeof frameSizeReader>;
   readonly #subscribers = new Set<TrackSubscriber>();
   /** Simulcast: which layer an SSRC belongs to (browsers send the rid only in the first packets). */
   readonly #bySsrc = new Map<number, Layer>();
@@ -47,13 +70,14 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
 
   constructor(private readonly o: PublishedTrackOptions) {
     super(logListenerErrors(o.logger));
-    this.kind = o.transceiver.kind as 'audio' | 'video';
+    this.kind = o.upstream.kind;
     this.codec = o.codec;
     this.#isKeyframe = this.kind === 'audio' ? () => true : keyframeDetector(codecNameOf(o.codec.mimeType));
+    this.#sizeOf = frameSizeReader(codecNameOf(o.codec.mimeType));
   }
 
   get mid(): string {
-    return this.o.transceiver.mid ?? '';
+    return this.o.upstream.mid;
   }
 
   get closed(): boolean {
@@ -97,15 +121,11 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
     if (this.#closed) return;
     const rid = track.rid ?? '';
     if (this.#layers.has(rid)) return;
-    const own = new Layer(rid, this.kind === 'video' ? this.o.nackCacheSize : 64);
-    this.#layers.set(rid, own);
-    const { metrics } = this.o;
-    const isKeyframe = this.#isKeyframe;
+    const own = this.openLayer(rid);
+    if (!own) return;
     const bySsrc = this.#bySsrc;
-    const sizeOf = frameSizeReader(codecNameOf(this.codec.mimeType));
     const { unSubscribe } = track.onReceiveRtp.subscribe((rtp: RtpPacket) => {
-      const now = performance.now();
-      const { header, payload } = rtp;
+      const { header } = rtp;
       let layer = own;
       if (rid !== '') bySsrc.set(header.ssrc, own);
       else {
@@ -115,35 +135,67 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
         else if (bySsrc.size > 0) return;
       }
       layer.ssrc = header.ssrc;
-      layer.lastPacketAt = now;
-      const packet: MediaPacket = {
-        sequenceNumber: header.sequenceNumber,
-        timestamp: header.timestamp,
-        marker: header.marker,
-        payload,
-        keyframe: payload.length > 0 && isKeyframe(payload),
-        receivedAt: now,
-      };
-      if (packet.keyframe && sizeOf && layer.rid !== '') {
-        // A keyframe says the layer's real size: the viewers' quality menu names it ("720p").
-        const size = sizeOf(payload);
-        if (size !== undefined && (size.height !== layer.height || size.width !== layer.width)) {
-          layer.height = size.height;
-          layer.width = size.width;
-          this.emit('layers', undefined);
-        }
-      }
-      layer.cache.put(packet);
-      layer.meter.add(payload.length, now);
-      metrics.received(payload.length + 12);
-      layer.forward(packet);
+      this.ingest(layer, header.sequenceNumber, header.timestamp, header.marker, rtp.payload);
     });
     this.#unsubscribe.push(unSubscribe);
     this.o.logger.debug({ kind: this.kind, rid, codec: this.codec.mimeType }, 'publisher stream started');
+  }
+
+  /** A new incoming stream (a simulcast rid, or '' for the whole track); the one that exists if it does. */
+  openLayer(rid: string): Layer | undefined {
+    const existing = this.#layers.get(rid);
+    if (existing || this.#closed) return existing;
+    const own = new Layer(rid, this.kind === 'video' ? this.o.nackCacheSize : 64);
+    this.#layers.set(rid, own);
     if (rid !== '') this.emit('layers', undefined);
     // Anyone already waiting for this layer needs a picture to start on.
     if (this.kind === 'video' && own.sinkCount > 0) this.requestKeyframe(rid);
     for (const sub of this.#subscribers) sub.layersChanged();
+    return own;
+  }
+
+  /**
+   * One packet of a layer (hot path): parsed once, cached for NACKs and, unless it is a retransmission (an edge's
+   * relay asked the origin for it again, for the down-tracks that missed it), handed to every sink.
+   */
+  ingest(
+    layer: Layer,
+    sequenceNumber: number,
+    timestamp: number,
+    marker: boolean,
+    payload: Buffer,
+    retransmission = false,
+  ): MediaPacket {
+    const now = performance.now();
+    layer.lastPacketAt = now;
+    const packet: MediaPacket = {
+      sequenceNumber,
+      timestamp,
+      marker,
+      payload,
+      keyframe: payload.length > 0 && this.#isKeyframe(payload),
+      receivedAt: now,
+    };
+    if (packet.keyframe && this.#sizeOf && layer.rid !== '') {
+      // A keyframe says the layer's real size: the viewers' quality menu names it ("720p").
+      const size = this.#sizeOf(payload);
+      if (size !== undefined && (size.height !== layer.height || size.width !== layer.width)) {
+        layer.height = size.height;
+        layer.width = size.width;
+        this.emit('layers', undefined);
+      }
+    }
+    layer.cache.put(packet);
+    if (retransmission) return packet;
+    layer.meter.add(payload.length, now);
+    this.o.metrics.received(payload.length + 12);
+    layer.forward(packet);
+    return packet;
+  }
+
+  /** Packets of `layer` a down-track asked for that its cache does not hold: the upstream may have them. */
+  missing(layer: Layer, sequenceNumbers: number[], by: Retransmitter): void {
+    if (!this.#closed && sequenceNumbers.length > 0) this.o.upstream.missing?.(layer, sequenceNumbers, by);
   }
 
   attach(sub: TrackSubscriber): void {
@@ -185,7 +237,7 @@ export class PublishedTrack extends Emitter<PublishedTrackEvents> {
     if (!layer || layer.ssrc === 0 || this.#closed) return;
     this.#lastPli.set(rid, performance.now());
     this.o.metrics.pli();
-    this.o.transceiver.receiver.sendRtcpPLI(layer.ssrc).catch(() => {});
+    this.o.upstream.requestKeyframe(layer);
   }
 
   /** The publisher is gone: stop listening, clear timers, tell every down-track. Idempotent. */

@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { AppError, unauthorized, verifyInternalRequest } from '@fusionflow/kit';
+import { AppError } from '@fusionflow/kit';
 import {
   ErrorCode,
   SfuDrainRequest,
@@ -9,10 +9,10 @@ import {
   type SfuRevocationResponse,
   type SfuRoomsResponse,
 } from '@fusionflow/protocol';
-import type { FastifyRequest } from 'fastify';
 import type { GrantRevocations } from '../auth/grant-revocations.js';
 import type { RoomManager } from '../room/room-manager.js';
 import type { SfuHttpApp } from './http-app.js';
+import { internalSignatureCheck } from './internal-signature-check.js';
 
 export interface AdvertisedNetwork {
   iceAddresses: readonly string[];
@@ -36,12 +36,7 @@ export function registerAdminRoutes(
     drain?: (deadlineSeconds?: number) => SfuDrainResponse;
   },
 ): void {
-  const check = async (request: FastifyRequest) => {
-    const path = request.url.split('?')[0]!;
-    const body = typeof request.body === 'string' ? request.body : request.body ? JSON.stringify(request.body) : '';
-    const result = verifyInternalRequest(o.secret, { method: request.method, path, body, headers: request.headers });
-    if (result !== 'ok') throw unauthorized(`internal request signature ${result}`);
-  };
+  const check = internalSignatureCheck(o.secret);
 
   app.get(
     '/api/admin/rooms',

@@ -1,10 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import { AppError, Emitter, type Logger, logListenerErrors } from '@fusionflow/kit';
-import { asRoomId, ErrorCode, type MediaEventType, type RecordingClaim, type SfuRoomInfo } from '@fusionflow/protocol';
+import {
+  asRoomId,
+  ErrorCode,
+  type MediaEventType,
+  type RecordingClaim,
+  type RelayClaim,
+  type RelayRequest,
+  type SfuRoomInfo,
+} from '@fusionflow/protocol';
 import type { EventSink } from '../control/event-sink.js';
+import type { PublishedTrack } from '../fanout/published-track.js';
 import type { RoomMetrics, SfuMetrics } from '../metrics.js';
 import { createPublisherPeer, createSubscriberPeer, type PeerNetworkOptions } from '../peer/peer-factory.js';
 import { checkOffer } from '../peer/sdp.js';
 import type { BroadcastRecordings } from '../recording/broadcast-recordings.js';
+import { EdgeRelay, type EdgeRelaySettings } from '../relay/edge-relay.js';
+import { OriginRelay } from '../relay/origin-relay.js';
+import { RelayKeyPair } from '../relay/relay-cipher.js';
+import { bindRelaySocket } from '../relay/relay-link.js';
 import type { MediaSession, SessionTimings } from '../session/media-session.js';
 import { PublisherSession } from '../session/publisher-session.js';
 import { SubscriberSession } from '../session/subscriber-session.js';
@@ -21,6 +35,8 @@ export interface RoomOptions {
   pliThrottleMs: number;
   metrics: SfuMetrics;
   events: EventSink;
+  /** Relays between nodes (both ends); undefined without INTERNAL_SECRET, when this node neither feeds nor is fed. */
+  relays?: EdgeRelaySettings;
   /** Recordings of broadcasts whose publish grant names one. */
   recordings?: BroadcastRecordings;
   logger: Logger;
@@ -32,6 +48,14 @@ export interface SessionHolder {
   grantId: string | null;
   /** The recording the publish grant names (`rec`). */
   recording?: RecordingClaim | undefined;
+  /** A viewer placed away from the room's origin: the origin to relay the room from (`relay`). */
+  relay?: RelayClaim | undefined;
+}
+
+/** What viewers are fed from: the room's publisher, or on an edge the relay from its origin. */
+interface StreamSource {
+  readonly tracks: PublishedTrack[];
+  readonly closed: boolean;
 }
 
 /** How long a viewer of a room nobody publishes to is asked to wait before trying again. */
@@ -70,6 +94,11 @@ export class Room extends Emitter<RoomEvents> {
   #closed = false;
   /** A stale publisher is being replaced: the room stays although it may be empty for a moment. */
   #replacing = false;
+  /** On an edge: the relay from the room's origin (and the request that opens it). */
+  #relay: EdgeRelay | undefined;
+  #relayOpening: Promise<EdgeRelay> | undefined;
+  /** On the origin: relays feeding edges. */
+  readonly #edges = new Set<OriginRelay>();
 
   constructor(
     readonly name: string,
@@ -94,7 +123,26 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   get empty(): boolean {
-    return !this.#publisher && this.#subscribers.size === 0;
+    return !this.#publisher && this.#subscribers.size === 0 && !this.#relayOpening && !this.#relay;
+  }
+
+  /** The origin node this room is relayed from (an edge's room). */
+  get relayFrom(): string | undefined {
+    return this.#relay && !this.#relay.closed ? this.#relayOrigin : undefined;
+  }
+
+  #relayOrigin: string | undefined;
+
+  /** Relays feeding edges from this room's publisher. */
+  get edgeRelays(): OriginRelay[] {
+    return [...this.#edges];
+  }
+
+  /** The room's whole audience: its own viewers, every edge's, and (on an edge) the rest the origin counts. */
+  get audience(): number {
+    let n = this.#joined + (this.#relay?.othersViewers ?? 0);
+    for (const e of this.#edges) n += e.viewers;
+    return n;
   }
 
   info(): SfuRoomInfo {
@@ -102,7 +150,7 @@ export class Room extends Emitter<RoomEvents> {
       room: this.name,
       publisher: this.#publisher?.info() ?? null,
       subscribers: [...this.#subscribers.values()].map((s) => s.info()),
-      layers: this.#publisher?.layers ?? [],
+      layers: this.#publisher?.layers ?? this.#relay?.layers ?? [],
     };
   }
 
@@ -164,7 +212,9 @@ export class Room extends Emitter<RoomEvents> {
 
   async subscribe(offer: string, holder: SessionHolder): Promise<{ session: SubscriberSession; answer: string }> {
     checkOffer(offer);
-    const publisher = this.#publisher;
+    let publisher: StreamSource | undefined = this.#publisher;
+    if ((!publisher || publisher.closed) && holder.relay && !this.#closed)
+      publisher = await this.#edgeRelay(holder.relay);
     if (!publisher || publisher.closed || publisher.tracks.length === 0 || this.#closed) {
       // draft-ietf-wish-whep: 409 with Retry-After; the player tries again and gets the stream once it starts.
       throw new AppError(
@@ -174,11 +224,16 @@ export class Room extends Emitter<RoomEvents> {
         { 'retry-after': String(NO_PUBLISHER_RETRY_AFTER_SECONDS) },
       );
     }
-    if (this.#subscribers.size >= this.o.maxSubscribers) {
-      throw new AppError(ErrorCode.RoomFull, `room ${this.name} has the most subscribers allowed`);
+    try {
+      if (this.#subscribers.size >= this.o.maxSubscribers) {
+        throw new AppError(ErrorCode.RoomFull, `room ${this.name} has the most subscribers allowed`);
+      }
+      // Nothing awaits from here to the session being in #subscribers: a burst cannot overshoot the budget.
+      this.o.viewerBudget.take(holder.grantId !== null && this.#byGrant.has(holder.grantId));
+    } catch (err) {
+      this.#releaseIdleRelay();
+      throw err;
     }
-    // Nothing awaits from here to the session being in #subscribers: a burst cannot overshoot the budget.
-    this.o.viewerBudget.take(holder.grantId !== null && this.#byGrant.has(holder.grantId));
     const codecs = {
       audio: publisher.tracks.find((t) => t.kind === 'audio')?.codec,
       video: publisher.tracks.find((t) => t.kind === 'video')?.codec,
@@ -224,6 +279,94 @@ export class Room extends Emitter<RoomEvents> {
     return { session, answer };
   }
 
+  /**
+   * Open a relay from the origin (once, however many viewers ask at the same moment), or give the open one. Its
+   * viewers are closed when it closes, as a publisher's are.
+   */
+  async #edgeRelay(claim: RelayClaim): Promise<EdgeRelay> {
+    if (this.#relay && !this.#relay.closed) return this.#relay;
+    if (this.#relayOpening) return this.#relayOpening;
+    const settings = this.o.relays;
+    if (!settings) {
+      throw new AppError(ErrorCode.Unavailable, 'this SFU node relays nothing (it has no INTERNAL_SECRET)');
+    }
+    this.#relayOpening = EdgeRelay.open(this.name, claim, settings, { metrics: this.metrics, logger: this.#logger });
+    try {
+      const relay = await this.#relayOpening;
+      if (this.#closed) {
+        relay.close('room_closed');
+        throw new AppError(ErrorCode.Conflict, 'the room is closing');
+      }
+      this.#relay = relay;
+      this.#relayOrigin = claim.node;
+      relay.on('close', ({ reason }) => this.#relayClosed(relay, reason));
+      relay.on('layers', () => {
+        for (const sub of this.#subscribers.values()) sub.layersChanged();
+      });
+      relay.on('audience', () => this.#updateViewers());
+      relay.setViewers(this.#joined);
+      return relay;
+    } catch (err) {
+      this.#relayOpening = undefined;
+      this.#pruneIfEmpty();
+      throw err;
+    } finally {
+      this.#relayOpening = undefined;
+    }
+  }
+
+  /** An edge with nobody left to feed (or a viewer refused right after the relay opened) lets its relay go. */
+  #releaseIdleRelay(): void {
+    if (this.#subscribers.size === 0 && this.#relay) this.#relay.close('no_viewers');
+  }
+
+  #relayClosed(relay: EdgeRelay, reason: string): void {
+    if (this.#relay !== relay) return;
+    this.#relay = undefined;
+    this.#relayOrigin = undefined;
+    if (!this.#publisher) {
+      for (const sub of [...this.#subscribers.values()])
+        void sub.close(reason === 'room_closed' ? reason : 'publisher_left');
+    }
+    this.#pruneIfEmpty();
+  }
+
+  /**
+   * An edge asks this room's origin for a relay: one more sink on every layer of the publisher's tracks. 409
+   * `no_publisher` when nobody publishes here (the edge's viewers retry, and placement follows the publisher).
+   */
+  async openRelay(request: RelayRequest): Promise<OriginRelay> {
+    const publisher = this.#publisher;
+    const settings = this.o.relays;
+    if (!settings)
+      throw new AppError(ErrorCode.Unavailable, 'this SFU node relays nothing (it has no INTERNAL_SECRET)');
+    if (!publisher || publisher.closed || publisher.tracks.length === 0 || this.#closed) {
+      throw new AppError(ErrorCode.NoPublisher, `nobody is publishing to room ${this.name}`);
+    }
+    const socket = await bindRelaySocket(settings.host);
+    if (publisher.closed || this.#publisher !== publisher) {
+      socket.close();
+      throw new AppError(ErrorCode.NoPublisher, `nobody is publishing to room ${this.name}`);
+    }
+    const relay = new OriginRelay({
+      id: randomBytes(12).toString('base64url'),
+      request,
+      tracks: publisher.tracks,
+      socket,
+      keys: new RelayKeyPair(),
+      audience: () => this.audience,
+      logger: this.#logger,
+    });
+    this.#edges.add(relay);
+    relay.on('viewers', () => this.#updateViewers());
+    relay.on('close', () => {
+      this.#edges.delete(relay);
+      this.#updateViewers();
+    });
+    this.#logger.info({ relayId: relay.id, edge: request.edge }, 'relay to an edge opened');
+    return relay;
+  }
+
   async #negotiate(session: MediaSession, offer: string): Promise<string> {
     try {
       return await session.answer(offer);
@@ -252,12 +395,14 @@ export class Room extends Emitter<RoomEvents> {
       this.#updateViewers();
       this.#report('subscriber_left', session, reason);
     }
+    this.#releaseIdleRelay();
     this.#pruneIfEmpty();
   }
 
   #updateViewers(): void {
     this.o.metrics.subscribers.set({ room: this.name }, this.#joined);
-    const event = { type: 'viewers', count: this.#joined } as const;
+    this.#relay?.setViewers(this.#joined);
+    const event = { type: 'viewers', count: this.audience } as const;
     this.#publisher?.notify(event);
     for (const s of this.#subscribers.values()) s.notify(event);
   }
@@ -268,13 +413,13 @@ export class Room extends Emitter<RoomEvents> {
       room: asRoomId(this.name),
       sessionId: session.id,
       userId: session.userId,
-      subscribers: this.#joined,
+      subscribers: this.audience,
       ...(reason ? { reason } : {}),
     });
   }
 
   #pruneIfEmpty(): void {
-    if (!this.empty || this.#replacing) return;
+    if (!this.empty || this.#replacing || this.#closed) return;
     this.#closed = true;
     this.o.metrics.release(this.metrics);
     this.emit('empty', this);
@@ -286,6 +431,8 @@ export class Room extends Emitter<RoomEvents> {
     const closing: Promise<void>[] = [];
     if (this.#publisher) closing.push(this.#publisher.close(reason));
     for (const s of [...this.#subscribers.values()]) closing.push(s.close(reason));
+    for (const e of [...this.#edges]) e.close(reason);
+    this.#relay?.close(reason);
     await Promise.all(closing);
     this.#pruneIfEmpty();
   }

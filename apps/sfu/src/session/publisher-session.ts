@@ -115,7 +115,13 @@ export class PublisherSession extends MediaSession {
     const codec = t.codecs.find((c) => FORWARDABLE.test(c.mimeType));
     if (!codec || t.stopped || (t.mid != null && this.#rejected.has(t.mid))) return undefined;
     const track = new PublishedTrack({
-      transceiver: t,
+      upstream: {
+        kind: t.kind,
+        get mid() {
+          return t.mid ?? '';
+        },
+        requestKeyframe: (layer) => void t.receiver.sendRtcpPLI(layer.ssrc).catch(() => {}),
+      },
       codec,
       nackCacheSize: this.o.nackCacheSize,
       pliThrottleMs: this.o.pliThrottleMs,
