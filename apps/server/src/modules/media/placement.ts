@@ -104,8 +104,8 @@ export class Placement {
     if (!placed) return undefined;
     this.#pending.set(placed.nodeId, (this.#pending.get(placed.nodeId) ?? 0) + 1);
     if (role === 'subscribe') {
-      let rooms = this.#pendingViewers.get(placed.nodeId);
-      if (!rooms) this.#pendingViewers.set(placed.nodeId, (rooms = new Map()));
+      const rooms = this.#pendingViewers.get(placed.nodeId) ?? new Map<string, number>();
+      this.#pendingViewers.set(placed.nodeId, rooms);
       rooms.set(roomId, (rooms.get(roomId) ?? 0) + 1);
     }
     return placed;
