@@ -106,6 +106,10 @@ describe.each(directories)('viewers on edges, fed by relays ($name directory)', 
     const view: MediaAdminView = (await t.call('GET', '/api/admin/media', { token: admin.token })).body;
     expect(view.relays).toEqual([{ roomId: room, from: 'origin', to: 'edge' }]);
     expect(view.origins).toContainEqual({ roomId: room, nodeId: 'origin' });
+    // The node's rooms as MediaNodeView has them (its schema has no relayFrom: `relays` carries it).
+    expect(view.nodes.find((n) => n.nodeId === 'edge')?.rooms).toEqual([
+      expect.objectContaining({ roomId: room, hasPublisher: false, viewers: 1 }),
+    ]);
 
     const third = (await grant('subscribe', await guest())).body;
     expect(third.node).toBe('edge');
