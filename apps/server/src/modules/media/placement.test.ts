@@ -172,8 +172,12 @@ describe('Placement of viewers on edges (SFU_ORIGIN_MAX_VIEWERS, relays)', () =>
     await placement.noteReport(node('a', 3, [room('r1', 3)]));
     await placement.noteReport(node('b'));
     expect(await placement.place('r1', 'subscribe')).toEqual({ nodeId: 'b', url: 'http://b:8090', ...viaA });
-    // route() answers the same without counting anything.
-    expect(await placement.route('r1', 'subscribe')).toEqual({ nodeId: 'b', url: 'http://b:8090', ...viaA });
+    // A WHEP request that names no node has no relay claim: route() sends it to the origin (which has room), and
+    // counts nothing.
+    expect(await placement.route('r1', 'subscribe')).toEqual({ nodeId: 'a', url: 'http://a:8090' });
+    await placement.noteReport(node('a', 10, [room('r1', 10)]));
+    expect(await refused(placement.route('r1', 'subscribe'))).toBe('sfu_full');
+    expect(await placement.place('r1', 'subscribe')).toEqual({ nodeId: 'b', url: 'http://b:8090', ...viaA });
   });
 
   it('prefers an edge that already relays the room (the one with the most free room) over a less-loaded one', async () => {

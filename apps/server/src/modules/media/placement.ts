@@ -100,7 +100,8 @@ export class Placement {
 
   /** The node a grant for `role` in `roomId` names; undefined: no node reports (the one static SFU). */
   async place(roomId: string, role: GrantRole): Promise<Placed | undefined> {
-    const placed = role === 'publish' ? await this.#placePublisher(roomId, true) : await this.#placeViewer(roomId);
+    const placed =
+      role === 'publish' ? await this.#placePublisher(roomId, true) : await this.#placeViewer(roomId, true);
     if (!placed) return undefined;
     this.#pending.set(placed.nodeId, (this.#pending.get(placed.nodeId) ?? 0) + 1);
     if (role === 'subscribe') {
@@ -114,10 +115,12 @@ export class Placement {
   /**
    * Where a WHIP/WHEP request that names no node goes (an encoder's stream-key WHIP, with no single
    * SFU): as `place` would put it, but changing nothing, since nobody has checked the request yet.
-   * An encoder's room takes its origin from the node's next report.
+   * An encoder's room takes its origin from the node's next report. A viewer's request that names no
+   * node carries a grant without a `relay` claim, which only the origin can serve: it goes there
+   * (over SFU_ORIGIN_MAX_VIEWERS if need be), never to an edge.
    */
   async route(roomId: string, role: GrantRole): Promise<Placed | undefined> {
-    return role === 'publish' ? this.#placePublisher(roomId, false) : this.#placeViewer(roomId);
+    return role === 'publish' ? this.#placePublisher(roomId, false) : this.#placeViewer(roomId, false);
   }
 
   async #placePublisher(roomId: string, commit: boolean): Promise<PlacedNode | undefined> {
@@ -137,7 +140,8 @@ export class Placement {
     return placed(best);
   }
 
-  async #placeViewer(roomId: string): Promise<Placed | undefined> {
+  /** `relays`: the viewer may go to an edge (its grant will carry the `relay` claim). */
+  async #placeViewer(roomId: string, relays: boolean): Promise<Placed | undefined> {
     const originId = await this.o.directory.origin(roomId);
     const nodes = await this.o.directory.nodes();
     if (originId === undefined) {
@@ -148,10 +152,10 @@ export class Placement {
     const origin = nodes.find((n) => n.report.nodeId === originId);
     // Nothing to relay from: the viewer waits for the publisher to come back on a usable node.
     if (!origin || !usable(origin)) throw this.#refuse("the stream's media node is draining or unreachable");
-    const limit = this.o.originMaxViewers;
+    const limit = relays ? this.o.originMaxViewers : 0;
     // (a) The origin, under its limit of the room's viewers.
     if ((limit === 0 || this.#roomViewers(origin, roomId) < limit) && this.#free(origin) > 0) return placed(origin);
-    const edges = nodes.filter((n) => n.report.nodeId !== originId && usable(n) && this.#free(n) > 0);
+    const edges = relays ? nodes.filter((n) => n.report.nodeId !== originId && usable(n) && this.#free(n) > 0) : [];
     const viaEdge = (edge: MediaNodeEntry): Placed => ({ ...placed(edge), relayFrom: placed(origin) });
     // (b) An edge that already relays the room: the one with the most free room.
     const relaying = edges
