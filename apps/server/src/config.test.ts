@@ -15,3 +15,14 @@ describe('the control plane’s S3 settings', () => {
     expect(config).toMatchObject({ s3Bucket: 'recordings', s3Region: 'eu-central-1', s3Endpoint: undefined });
   });
 });
+
+describe('SFU_ORIGIN_MAX_VIEWERS', () => {
+  it('defaults to 20, takes 0 (no limit), and refuses a negative or non-integer value at start', () => {
+    expect(loadServerConfig({}).sfuOriginMaxViewers).toBe(20);
+    expect(loadServerConfig({ SFU_ORIGIN_MAX_VIEWERS: '0' }).sfuOriginMaxViewers).toBe(0);
+    expect(loadServerConfig({ SFU_ORIGIN_MAX_VIEWERS: '150' }).sfuOriginMaxViewers).toBe(150);
+    for (const bad of ['-1', '2.5', 'many']) {
+      expect(() => loadServerConfig({ SFU_ORIGIN_MAX_VIEWERS: bad })).toThrow(/SFU_ORIGIN_MAX_VIEWERS/);
+    }
+  });
+});

@@ -381,8 +381,14 @@ export const serverSettings = {
   mediaFullRetryAfterSeconds: setting(
     'MEDIA_FULL_RETRY_AFTER_SECONDS',
     read.int(1, 600),
-    'Retry-After of a grant refused because the room’s origin node is full, draining or unhealthy (503 sfu_full).',
+    'Retry-After of a grant refused (503 sfu_full) because the room’s origin node is draining or unhealthy, or it and every other usable node are full.',
     { default: 5 },
+  ),
+  sfuOriginMaxViewers: setting(
+    'SFU_ORIGIN_MAX_VIEWERS',
+    read.int(0, 10_000_000),
+    'With several SFU nodes: the most viewers of one room placed on its origin node (where its publisher is) while another usable node has room; the next ones go to other nodes fed by a relay from the origin, so the origin’s event loop stays free for the publisher. Past every other node’s room the origin takes more. 0: no limit (viewers go elsewhere only when the origin is full).',
+    { default: 20 },
   ),
   publisherGraceSeconds: setting(
     'PUBLISHER_GRACE_SECONDS',

@@ -363,6 +363,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     const placement = new Placement({
       directory: mediaDirectory,
       retryAfterSeconds: config.mediaFullRetryAfterSeconds,
+      originMaxViewers: config.sfuOriginMaxViewers,
       logger: logger.child({ module: 'media' }),
     });
     const recordings = new RecordingService({ db, format: RecordingFormat.parse(config.recordingFormat) });

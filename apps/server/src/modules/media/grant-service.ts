@@ -9,6 +9,7 @@ import {
   type IceServer,
   onMediaNode,
   type RecordingClaim,
+  type RelayClaim,
   type RoomId,
   type UserId,
   whepUrl,
@@ -52,7 +53,8 @@ export class GrantService {
   /**
    * Sign a grant for a user and room, with no further checks (callers decide who gets one). It
    * carries its own id (`jti`: the SFU keeps one live session per grant) and the ICE servers the SFU
-   * announces to its holder, with TURN credentials minted here (none for guests).
+   * announces to its holder, with TURN credentials minted here (none for guests). `node` is the SFU node the
+   * session was placed on; `relay`, for a viewer placed off the room's origin, the origin that node relays it from.
    */
   async mint(
     holder: IceHolder,
@@ -60,6 +62,7 @@ export class GrantService {
     role: GrantRole,
     entitlement?: string,
     node?: string,
+    relay?: RelayClaim,
   ): Promise<{ token: string; exp: number; iceServers: IceServer[] }> {
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.o.ttlSeconds;
@@ -71,6 +74,7 @@ export class GrantService {
       ice: iceServers,
       ...(entitlement ? { ent: entitlement } : {}),
       ...(node ? { node } : {}),
+      ...(relay ? { relay } : {}),
       ...(rec ? { rec } : {}),
     };
     const token = await new SignJWT(claims)
@@ -109,9 +113,15 @@ export class GrantService {
       }
     }
     // Placement last: a refused grant must not count as load on a node. A full or draining origin is 503 sfu_full.
-    const node = (await this.o.placement?.place(roomId, role))?.nodeId;
-    const { token, exp, iceServers } = await this.mint(session, roomId, role, entitlement ?? undefined, node);
-    this.o.logger.debug({ roomId, userId: session.userId, role, nodeId: node }, 'grant issued');
+    // A viewer placed off the origin (an edge) is fed through a relay: its grant names the origin (`relay`).
+    const placed = await this.o.placement?.place(roomId, role);
+    const node = placed?.nodeId;
+    const relay: RelayClaim | undefined = placed?.relayFrom && {
+      node: placed.relayFrom.nodeId,
+      url: placed.relayFrom.url,
+    };
+    const { token, exp, iceServers } = await this.mint(session, roomId, role, entitlement ?? undefined, node, relay);
+    this.o.logger.debug({ roomId, userId: session.userId, role, nodeId: node, relayFrom: relay?.node }, 'grant issued');
     const response: GrantResponse = { token, expiresAt: new Date(exp * 1000).toISOString(), iceServers };
     if (role === 'publish') response.whipUrl = onMediaNode(whipUrl(roomId, origin), node);
     else response.whepUrl = onMediaNode(whepUrl(roomId, origin), node);

@@ -52,6 +52,20 @@ describe.each(variants)('MediaDirectory contract on $name', (variant) => {
     expect(await directory.node('nobody')).toBeUndefined();
   });
 
+  it('keeps the rooms a node relays from an origin (relayFrom) as it reported them', async () => {
+    const edge = report('node-edge', {
+      rooms: [
+        { roomId: 'r1' as never, hasPublisher: false, viewers: 4, relayFrom: 'node-a' },
+        { roomId: 'r2' as never, hasPublisher: true, viewers: 1 },
+      ],
+    });
+    await directory.upsert(edge);
+    const stored = await directory.node('node-edge');
+    expect(stored?.report.rooms).toEqual(edge.rooms);
+    expect(stored?.report.rooms[1]).not.toHaveProperty('relayFrom');
+    expect((await directory.nodes()).find((x) => x.report.nodeId === 'node-edge')?.report).toEqual(edge);
+  });
+
   it('calls a node unhealthy past the TTL, healthy again on its next report, and forgets it past the retention', async () => {
     await directory.upsert(report('quiet'));
     await directory.upsert(report('chatty'));
