@@ -65,11 +65,13 @@ export const MediaNodeView = z.object({
   lastSeen: text().nullable(),
   capacity: z.object({ maxViewers: z.number().int() }).nullable(),
   load: z.object({ viewers: z.number().int(), publishers: z.number().int(), sessions: z.number().int() }).nullable(),
-  rooms: z.array(z.object({ roomId: text(), hasPublisher: z.boolean(), viewers: z.number().int() })),
+  rooms: z.array(
+    z.object({ roomId: text(), hasPublisher: z.boolean(), viewers: z.number().int(), relayFrom: text().optional() }),
+  ),
 });
 export type MediaNodeView = z.infer<typeof MediaNodeView>;
 
-/** GET /api/admin/media: nodes, the origin node of each live room, and relays (none yet: a later step adds them). */
+/** GET /api/admin/media: nodes, the origin node of each live room, and the relays edges report (origin → edge). */
 export const MediaAdminView = z.object({
   nodes: z.array(MediaNodeView),
   origins: z.array(z.object({ roomId: text(), nodeId: text() })),

@@ -46,6 +46,7 @@ describe.each(directories)('SFU nodes in the media directory ($name)', (variant)
       port: 0,
       sfuInternalSecret: secret,
       mediaNodeTtlSeconds: 60,
+      sfuOriginMaxViewers: 1,
       ...(variant.redisUrl ? { redisUrl: variant.redisUrl, redisKeyPrefix: variant.prefix } : {}),
     });
     url = await t.platform.listen();
@@ -137,6 +138,48 @@ describe.each(directories)('SFU nodes in the media directory ($name)', (variant)
     const other = (await grant(second, 'publish')).body;
     expect(other.node).toBe('node-b');
     expect(other.whipUrl).toMatch(/\?node=node-b$/);
+  }, 60_000);
+
+  it('past SFU_ORIGIN_MAX_VIEWERS a viewer is placed on the other node and fed through a relay from the origin', async () => {
+    const room = await newRoom();
+    const publish = (await grant(room, 'publish')).body;
+    const originId = publish.node as 'node-a' | 'node-b';
+    const edgeId = originId === 'node-a' ? 'node-b' : 'node-a';
+    const published = await publishSynthetic({ url: onControlPlane(publish.whipUrl), token: publish.token });
+    const players: WhepPlayer[] = [];
+    const play = async () => {
+      const watch = (await grant(room, 'subscribe', await guest())).body;
+      const player = new WhepPlayer({
+        url: onControlPlane(watch.whepUrl),
+        token: watch.token,
+        RTCPeerConnection: LoopbackPeerConnection as never,
+        gatherTimeoutMs: 1000,
+      });
+      players.push(player);
+      const got = { packets: 0 };
+      const count = (track: MediaStreamTrack) => track.onReceiveRtp.subscribe(() => got.packets++);
+      player.on('track', (track) => count(track as unknown as MediaStreamTrack));
+      await player.start();
+      for (const track of player.tracks) count(track as unknown as MediaStreamTrack);
+      return { node: watch.node as string, got };
+    };
+    try {
+      const near = await play();
+      expect(near.node).toBe(originId);
+      const far = await play();
+      expect(far.node).toBe(edgeId);
+      await until('media on both viewers', () => near.got.packets > 10 && far.got.packets > 10);
+      expect(nodes[edgeId].rooms.room(room)?.relayFrom).toBe(originId);
+      expect(nodes[originId].rooms.room(room)?.edgeRelays).toHaveLength(1);
+      // The edge reports the relay; the admin view shows it.
+      await until('the relay in the admin view', async () =>
+        (await view()).relays.some((r) => r.roomId === room && r.from === originId && r.to === edgeId),
+      );
+    } finally {
+      for (const p of players) await p.stop();
+      await published.stop();
+    }
+    await until('the relay gone', () => nodes[edgeId].rooms.room(room) === undefined);
   }, 60_000);
 
   it('a drained node takes no new session, placement skips it, and it is done once its last session ends', async () => {
