@@ -1,5 +1,7 @@
-import { ConfigError, closeOnSignals, Lifecycle } from '@fusionflow/kit';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, closeOnSignals, createLogger, Lifecycle } from '@fusionflow/kit';
 import { loadSfuConfig, type SfuConfig } from './config.js';
+import { defaultWorkerCount, WorkerSupervisor } from './workers/worker-supervisor.js';
 
 /** Process entry of the SFU (media plane): configuration, tracing, the SFU, signals. */
 async function run(): Promise<void> {
@@ -13,6 +15,8 @@ async function run(): Promise<void> {
     }
     throw err;
   }
+  const workers = config.workers ?? defaultWorkerCount(config);
+  if (workers > 1) return supervise(config, workers);
   // Tracing patches http, so it starts before Fastify is loaded.
   const tracing = config.otelEndpoint
     ? await (await import('@fusionflow/kit/tracing')).startTracing(config.otelEndpoint, config.otelServiceName)
@@ -47,6 +51,40 @@ async function run(): Promise<void> {
   // Started by the control plane: tell it where we listen, whatever the log level (the start-up
   // lines are written by now: the logger writes synchronously).
   process.send?.({ type: 'ready', url });
+}
+
+/** SFU_WORKERS > 1: this process only supervises one worker process per core (each runs `run` with one worker). */
+async function supervise(config: SfuConfig, count: number): Promise<void> {
+  const logger = createLogger({ name: 'sfu-supervisor', level: config.logLevel });
+  const supervisor = new WorkerSupervisor({
+    config,
+    count,
+    entry: fileURLToPath(import.meta.url),
+    execArgv: process.execArgv,
+    logger,
+  });
+  supervisor.start();
+  let stopping = false;
+  const stop = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'stopping the workers');
+    void supervisor.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.stdout.on('error', () => {});
+  // Drain every worker; the supervisor exits when they all have.
+  process.on('SIGUSR2', () => {
+    supervisor.drain();
+    const check = setInterval(() => {
+      if (supervisor.idle) {
+        clearInterval(check);
+        stop('drained');
+      }
+    }, 500);
+  });
+  logger.info({ workers: count, pids: supervisor.pids }, 'SFU workers are running');
 }
 
 run().catch((err) => {

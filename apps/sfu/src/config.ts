@@ -110,6 +110,11 @@ export const sfuSettings = {
     read.string(64).regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, ".", "_" and "-" only'),
     'This node’s id in the control plane’s media directory (grants and WHIP/WHEP URLs name it). Default: hostname-pid.',
   ),
+  workers: setting(
+    'SFU_WORKERS',
+    read.int(1, 256),
+    'Media worker processes on this machine, each a node of its own in the media directory (node id SFU_NODE_ID-w<i>, HTTP port SFU_PORT+i, its share of ICE_PORT_RANGE), restarted when one dies; a room spans them through relays. Default: the number of cores with CONTROL_URL and INTERNAL_SECRET (the control plane places sessions on workers), otherwise 1.',
+  ),
   relayHost: setting(
     'SFU_RELAY_HOST',
     read.string(64).regex(/^[0-9a-fA-F:.]+$/, 'an IP address'),

@@ -58,6 +58,8 @@ describe('the embedded SFU process', () => {
     const env = await embedded.environment();
     for (const key of Object.keys(CONTROL_PLANE_SECRETS)) expect(env, key).not.toHaveProperty(key);
     expect(env).toMatchObject({ ...SFU_OWN, INTERNAL_SECRET: 'the-internal-secret-the-sfu-shares-with-us' });
+    // One worker: the control plane's static node (its readiness message names the one URL).
+    expect(env.SFU_WORKERS).toBe('1');
     expect(env).not.toHaveProperty('OTHER');
     // Every setting the SFU declares is either passed on (non-secret, or the bucket's keys), never inherited (secret), set by the control
     // plane itself, or one the SFU keeps its own value of (OWN_ENV, e.g. its service name in traces).
@@ -66,7 +68,9 @@ describe('the embedded SFU process', () => {
     for (const s of Object.values(sfuSettings)) {
       if (s.secret && !INHERITED_SECRETS.includes(s.env)) expect(all[s.env], s.env).not.toBe('v');
       else if (OWN_ENV.includes(s.env)) expect(all[s.env], s.env).toBeUndefined();
-      else if (!['SFU_HOST', 'SFU_PORT', 'CONTROL_URL', 'JWKS_URL', 'JWKS', 'SFU_TRUST_PROXY'].includes(s.env))
+      else if (
+        !['SFU_HOST', 'SFU_PORT', 'SFU_WORKERS', 'CONTROL_URL', 'JWKS_URL', 'JWKS', 'SFU_TRUST_PROXY'].includes(s.env)
+      )
         expect(all[s.env], s.env).toBe('v');
     }
   });

@@ -31,6 +31,7 @@ const SET_BY_CONTROL_PLANE = [
   'INTERNAL_SECRET',
   'SFU_TRUST_PROXY',
   'CONFIG_FILE',
+  'SFU_WORKERS',
 ];
 
 /**
@@ -160,6 +161,8 @@ export class EmbeddedSfu {
     return Object.assign(env, {
       SFU_HOST: '127.0.0.1',
       SFU_PORT: '0',
+      // One process: the control plane's static node (several workers are several nodes: run the SFU on its own).
+      SFU_WORKERS: '1',
       CONTROL_URL: this.o.controlUrl,
       INTERNAL_SECRET: this.o.secret,
       JWKS: this.o.jwks,
