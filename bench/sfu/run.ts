@@ -57,6 +57,29 @@ const recording = RECORD
     })()
   : undefined;
 
+/**
+ * BENCH_RELAY=1: two SFU nodes (two processes, as two workers of one machine are): the publisher on the origin, every
+ * viewer on the edge, fed through one relay. SFU CPU is both processes' sum; the origin's alone is the relay's cost.
+ */
+const RELAY = process.env.BENCH_RELAY === '1';
+const grants = RELAY
+  ? await (async () => {
+      const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'EdDSA' };
+      const sign = (claims: Record<string, unknown>) =>
+        new SignJWT({ room: 'bench', ...claims })
+          .setProtectedHeader({ alg: 'EdDSA', kid: 'bench' })
+          .setIssuer(GRANT_ISSUER)
+          .setAudience(GRANT_AUDIENCE)
+          .setSubject(`bench-${randomBytes(4).toString('hex')}`)
+          .setIssuedAt()
+          .setJti(randomBytes(8).toString('hex'))
+          .setExpirationTime('2h')
+          .sign(privateKey);
+      return { env: { JWKS: JSON.stringify({ keys: [jwk] }) }, sign };
+    })()
+  : undefined;
+
 /** The SFU's own log of the last run, for when a number looks wrong. */
 const SFU_LOG = join(tmpdir(), 'fusionflow-bench-sfu.log');
 const sfuLog = createWriteStream(SFU_LOG);
@@ -74,7 +97,7 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
 }
 
-async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
+async function startSfu(extra: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   // BENCH_SFU_PROFILE=<dir>: the SFU writes a V8 CPU profile there when it exits (open it in Chrome's DevTools).
   const profile = process.env.BENCH_SFU_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SFU_PROFILE}`]
@@ -102,6 +125,8 @@ async function startSfu(): Promise<{ child: ChildProcess; url: string }> {
       SFU_MAX_VIEWERS: process.env.BENCH_MAX_VIEWERS ?? '0',
       INTERNAL_SECRET: ADMIN_SECRET,
       ...recording?.env,
+      ...grants?.env,
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -175,8 +200,15 @@ function ask<T>(child: ChildProcess, msg: object, reply: string): Promise<T> {
 async function main(): Promise<void> {
   // The SFU logs at warn, so the "running" line must be info: start it at info for the URL only.
   const sfu = await startSfuInfo();
+  const edge = grants ? await startSfu({ SFU_NODE_ID: 'bench-edge' }) : undefined;
+  /** Where the viewers play: the edge with BENCH_RELAY, else the one SFU. */
+  const viewed = edge ?? sfu;
   const pub = createPublisherPeer();
-  await exchange(`${sfu.url}/api/whip/publish/bench`, pub.pc, recording?.grant);
+  await exchange(
+    `${sfu.url}/api/whip/publish/bench`,
+    pub.pc,
+    recording?.grant ?? (await grants?.sign({ role: 'publish' })),
+  );
   while (pub.pc.connectionState !== 'connected') await sleep(50);
 
   // Publisher: 250 packets/s, a keyframe every 2 s and when the SFU asks (PLI), as an encoder
@@ -221,16 +253,30 @@ async function main(): Promise<void> {
     rss: number;
   }[] = [];
   for (const size of SIZES) {
-    await ask(subscribers, { type: 'connect', url: `${sfu.url}/api/whep/play/bench`, n: size }, 'connected');
+    const tokens = grants
+      ? await Promise.all(
+          Array.from({ length: size }, () =>
+            grants.sign({ role: 'subscribe', relay: { node: 'bench-origin', url: sfu.url } }),
+          ),
+        )
+      : undefined;
+    await ask(subscribers, { type: 'connect', url: `${viewed.url}/api/whep/play/bench`, n: size, tokens }, 'connected');
     await sleep(WARMUP_MS);
     const from = nowMs();
-    const sent0 = await forwardedBySfu(sfu.url);
-    const cpu0 = cpuSeconds(sfu.child.pid!);
+    const sent0 = await forwardedBySfu(viewed.url);
+    const originCpu0 = cpuSeconds(sfu.child.pid!);
+    const cpu0 = originCpu0 + (edge ? cpuSeconds(edge.child.pid!) : 0);
     await sleep(WINDOW_MS);
-    const cpu1 = cpuSeconds(sfu.child.pid!);
-    const rss = rssKiB(sfu.child.pid!);
-    const sent1 = await forwardedBySfu(sfu.url);
-    const memory = await sfuMemory(sfu.url);
+    const originCpu1 = cpuSeconds(sfu.child.pid!);
+    const cpu1 = originCpu1 + (edge ? cpuSeconds(edge.child.pid!) : 0);
+    const rss = rssKiB(viewed.child.pid!);
+    const sent1 = await forwardedBySfu(viewed.url);
+    const memory = await sfuMemory(viewed.url);
+    if (edge) {
+      console.log(
+        `  relay: origin CPU ${((100 * (originCpu1 - originCpu0)) / (WINDOW_MS / 1000)).toFixed(1)}% (the publisher and one relay), edge CPU ${((100 * (cpu1 - cpu0 - (originCpu1 - originCpu0))) / (WINDOW_MS / 1000)).toFixed(1)}%`,
+      );
+    }
     const to = nowMs();
     await sleep(DRAIN_MS);
     if (process.env.BENCH_SFU_HEAPSNAPSHOT) await heapSnapshot(sfu.child, size);
@@ -263,7 +309,7 @@ async function main(): Promise<void> {
     console.log(`  SFU memory: ${memory}`);
     if (loss >= 0.01) {
       // Where did it go? Packets the SFU sent to each subscriber so far, and their ICE states.
-      const res = await fetch(`${sfu.url}/api/admin/rooms`, {
+      const res = await fetch(`${viewed.url}/api/admin/rooms`, {
         headers: signInternalRequest(ADMIN_SECRET, 'GET', '/api/admin/rooms', ''),
       });
       const body = (await res.json()) as {
@@ -274,16 +320,18 @@ async function main(): Promise<void> {
         `  per subscriber (sent/dropped/state): ${subs.map((x) => `${x.packetsSent}/${x.packetsDropped}/${x.state}`).join(' ')}`,
       );
     }
-    await ask(subscribers, { type: 'close', base: sfu.url }, 'closed');
+    await ask(subscribers, { type: 'close', base: viewed.url }, 'closed');
     await sleep(1000);
   }
 
   clearInterval(interval);
   subscribers.kill();
   await pub.pc.close();
-  sfu.child.kill('SIGTERM');
-  const exited = new Promise((r) => sfu.child.once('exit', r));
-  if (!(await Promise.race([exited.then(() => true), sleep(12_000).then(() => false)]))) sfu.child.kill('SIGKILL');
+  for (const p of edge ? [edge, sfu] : [sfu]) {
+    p.child.kill('SIGTERM');
+    const exited = new Promise((r) => p.child.once('exit', r));
+    if (!(await Promise.race([exited.then(() => true), sleep(12_000).then(() => false)]))) p.child.kill('SIGKILL');
+  }
 
   const ok = rows.filter((r) => r.loss < 0.01);
   const best = ok.at(-1);
@@ -318,7 +366,7 @@ async function main(): Promise<void> {
 }
 
 async function startSfuInfo() {
-  return startSfu();
+  return startSfu(grants ? { SFU_NODE_ID: 'bench-origin' } : {});
 }
 
 main().catch((err) => {

@@ -76,13 +76,18 @@ function countOnly(sub: Sub): void {
   });
 }
 
-async function connect(url: string, n: number): Promise<void> {
+/** `tokens`: one grant per viewer (a grant plays one session at a time); else the shared BENCH_VIEWER_TOKEN. */
+async function connect(url: string, n: number, tokens?: string[]): Promise<void> {
   const batch = 10;
   for (let i = 0; i < n; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, async () => {
+      Array.from({ length: Math.min(batch, n - i) }, async (_, j) => {
         const pc = createSubscriberPeer();
-        const location = await exchange(url, pc, process.env.BENCH_VIEWER_TOKEN);
+        // Absolute: viewers of one run may play from two nodes (BENCH_RELAY).
+        const location = new URL(
+          await exchange(url, pc, tokens?.[i + j] ?? process.env.BENCH_VIEWER_TOKEN),
+          url,
+        ).toString();
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('subscriber did not connect')), 20_000);
           const sub = pc.connectionStateChange.subscribe((s) => {
@@ -103,10 +108,18 @@ async function connect(url: string, n: number): Promise<void> {
 
 process.on(
   'message',
-  async (msg: { type: string; url?: string; n?: number; from?: number; to?: number; base?: string }) => {
+  async (msg: {
+    type: string;
+    url?: string;
+    n?: number;
+    tokens?: string[];
+    from?: number;
+    to?: number;
+    base?: string;
+  }) => {
     try {
       if (msg.type === 'connect') {
-        await connect(msg.url!, msg.n!);
+        await connect(msg.url!, msg.n!, msg.tokens);
         process.send!({ type: 'connected', n: subs.length });
       } else if (msg.type === 'window') {
         // Packets sent within [from, to), per subscriber, and latencies.
@@ -127,7 +140,7 @@ process.on(
       } else if (msg.type === 'close') {
         await Promise.all(
           subs.map(async (s) => {
-            await fetch(`${msg.base}${s.location}`, { method: 'DELETE' }).catch(() => {});
+            await fetch(s.location, { method: 'DELETE' }).catch(() => {});
             await s.pc.close();
           }),
         );
