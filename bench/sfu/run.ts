@@ -58,9 +58,11 @@ const recording = RECORD
   : undefined;
 
 /**
- * BENCH_RELAY=1: two SFU nodes (two processes, as two workers of one machine are): the publisher on the origin, every
- * viewer on the edge, fed through one relay. SFU CPU is both processes' sum; the origin's alone is the relay's cost.
+ * BENCH_RELAY=1: two SFU nodes (two processes, as two workers of one machine are): the publisher on the origin with
+ * BENCH_ORIGIN_VIEWERS of the viewers (default 0, the origin kept free for its publisher), the rest on the edge, fed
+ * through one relay. SFU CPU, memory and forwarded packets are both processes' sums.
  */
+const ORIGIN_VIEWERS = Number(process.env.BENCH_ORIGIN_VIEWERS ?? 0);
 const RELAY = process.env.BENCH_RELAY === '1';
 const grants = RELAY
   ? await (async () => {
@@ -253,28 +255,37 @@ async function main(): Promise<void> {
     rss: number;
   }[] = [];
   for (const size of SIZES) {
+    const onOrigin = edge ? Math.min(size, ORIGIN_VIEWERS) : 0;
+    if (onOrigin > 0 && grants) {
+      const local = await Promise.all(Array.from({ length: onOrigin }, () => grants.sign({ role: 'subscribe' })));
+      const msg = { type: 'connect', url: `${sfu.url}/api/whep/play/bench`, n: onOrigin, tokens: local };
+      await ask(subscribers, msg, 'connected');
+    }
     const tokens = grants
       ? await Promise.all(
-          Array.from({ length: size }, () =>
+          Array.from({ length: size - onOrigin }, () =>
             grants.sign({ role: 'subscribe', relay: { node: 'bench-origin', url: sfu.url } }),
           ),
         )
       : undefined;
-    await ask(subscribers, { type: 'connect', url: `${viewed.url}/api/whep/play/bench`, n: size, tokens }, 'connected');
+    const onViewed = { type: 'connect', url: `${viewed.url}/api/whep/play/bench`, n: size - onOrigin, tokens };
+    if (size - onOrigin > 0) await ask(subscribers, onViewed, 'connected');
     await sleep(WARMUP_MS);
     const from = nowMs();
-    const sent0 = await forwardedBySfu(viewed.url);
+    const forwardedNow = async () =>
+      (await forwardedBySfu(viewed.url)) + (edge && onOrigin > 0 ? await forwardedBySfu(sfu.url) : 0);
+    const sent0 = await forwardedNow();
     const originCpu0 = cpuSeconds(sfu.child.pid!);
     const cpu0 = originCpu0 + (edge ? cpuSeconds(edge.child.pid!) : 0);
     await sleep(WINDOW_MS);
     const originCpu1 = cpuSeconds(sfu.child.pid!);
     const cpu1 = originCpu1 + (edge ? cpuSeconds(edge.child.pid!) : 0);
-    const rss = rssKiB(viewed.child.pid!);
-    const sent1 = await forwardedBySfu(viewed.url);
+    const rss = rssKiB(viewed.child.pid!) + (edge ? rssKiB(sfu.child.pid!) : 0);
+    const sent1 = await forwardedNow();
     const memory = await sfuMemory(viewed.url);
     if (edge) {
       console.log(
-        `  relay: origin CPU ${((100 * (originCpu1 - originCpu0)) / (WINDOW_MS / 1000)).toFixed(1)}% (the publisher and one relay), edge CPU ${((100 * (cpu1 - cpu0 - (originCpu1 - originCpu0))) / (WINDOW_MS / 1000)).toFixed(1)}%`,
+        `  relay: origin CPU ${((100 * (originCpu1 - originCpu0)) / (WINDOW_MS / 1000)).toFixed(1)}% (the publisher, its viewers and one relay), edge CPU ${((100 * (cpu1 - cpu0 - (originCpu1 - originCpu0))) / (WINDOW_MS / 1000)).toFixed(1)}%`,
       );
     }
     const to = nowMs();
