@@ -1,15 +1,13 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { verifyInternalRequest } from '@fusionflow/kit';
 import { MEDIA_NODE_REPORT_PATH, type SfuNodeReport } from '@fusionflow/protocol';
 import { describe, expect, it } from 'vitest';
 import { testSfuConfig } from '../config.js';
 import { waitFor } from '../test-peers.js';
+import { spawnSfuProcess } from '../test-sfu-process.js';
 import { workerEnv } from './worker-supervisor.js';
 
-const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
 const SECRET = 'workers-test-secret-0123456789abcdef';
 
 describe('worker settings', () => {
@@ -60,37 +58,25 @@ describe('the SFU with workers (SFU_WORKERS=2)', () => {
     });
     await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
     const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', bin], {
-      env: {
-        PATH: process.env.PATH,
-        SFU_WORKERS: '2',
-        SFU_PORT: '0',
-        SFU_NODE_ID: 'box',
-        CONTROL_URL: controlUrl,
-        JWKS: JSON.stringify({ keys: [] }),
-        INTERNAL_SECRET: SECRET,
-        SFU_REPORT_INTERVAL_SECONDS: '1',
-        LOG_LEVEL: 'info',
-        ICE_ADDRESSES: '127.0.0.1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, output, exited } = spawnSfuProcess({
+      SFU_WORKERS: '2',
+      SFU_PORT: '0',
+      SFU_NODE_ID: 'box',
+      CONTROL_URL: controlUrl,
+      JWKS: JSON.stringify({ keys: [] }),
+      INTERNAL_SECRET: SECRET,
+      SFU_REPORT_INTERVAL_SECONDS: '1',
+      LOG_LEVEL: 'info',
+      ICE_ADDRESSES: '127.0.0.1',
     });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      out += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const started = () =>
-      out
+      output()
         .split('\n')
         .filter((l) => l.includes('"worker started"'))
         .map((l) => JSON.parse(l) as { worker: number; pid: number });
     const latest = (nodeId: string) => reports.filter((r) => r.nodeId === nodeId).at(-1);
     try {
-      await waitFor(() => !!latest('box-w0') && !!latest('box-w1'), 30_000, `both workers reporting:\n${out}`);
+      await waitFor(() => !!latest('box-w0') && !!latest('box-w1'), 30_000, `both workers reporting:\n${output()}`);
       const urls = [latest('box-w0')!.url, latest('box-w1')!.url];
       expect(new Set(urls).size).toBe(2);
       for (const url of urls) expect((await fetch(`${url}/healthz`)).status).toBe(200);
@@ -133,4 +119,22 @@ describe('the SFU with workers (SFU_WORKERS=2)', () => {
       await new Promise<void>((r) => control.close(() => r()));
     }
   }, 120_000);
+
+  it('drains every worker on SIGUSR2 and exits once they all have', async () => {
+    const { child, output, exited } = spawnSfuProcess({
+      SFU_WORKERS: '2',
+      SFU_PORT: '0',
+      LOG_LEVEL: 'info',
+      ICE_ADDRESSES: '127.0.0.1',
+    });
+    try {
+      await waitFor(() => output().split('SFU is running').length === 3, 30_000, 'both workers running');
+      child.kill('SIGUSR2');
+      expect(await exited).toBe(0);
+      expect(output().match(/"end":"empty"/g)).toHaveLength(2);
+      expect(output()).not.toContain('worker died');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
