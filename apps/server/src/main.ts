@@ -191,7 +191,7 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     });
     lifecycle.add('http', () => app.close());
     // Filled in once the SFU is known (below).
-    let scrapeTargets: () => ScrapeTargets[] = () => [];
+    let scrapeTargets: () => ScrapeTargets[] | Promise<ScrapeTargets[]> = () => [];
     let embeddedSfu: () => EmbeddedSfu | undefined = () => undefined;
     registerHealthRoutes(app, {
       metrics,
@@ -549,7 +549,17 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     let embedded: EmbeddedSfu | undefined;
     embeddedSfu = () => embedded;
     const sfuUrl = () => config.sfuUrl?.replace(/\/$/, '') ?? embedded?.url;
-    const sfu = new SfuAdminClient({ url: sfuUrl, secret: sfuSecret, logger: logger.child({ module: 'live' }) });
+    /** Every reporting SFU node's URL (each worker is one): ending a room or revoking a user reaches them all. */
+    const reportingNodes = async () =>
+      (await placement.directory.nodes())
+        .filter((n) => n.healthy)
+        .map((n) => ({ id: n.report.nodeId, url: n.report.url }));
+    const sfu = new SfuAdminClient({
+      url: sfuUrl,
+      nodes: async () => (await reportingNodes()).map((n) => n.url),
+      secret: sfuSecret,
+      logger: logger.child({ module: 'live' }),
+    });
     const viewers = new ViewerMetrics(metrics);
     const live = new LiveService({
       db,
@@ -593,12 +603,20 @@ export async function createPlatform(config: ServerConfig, options: PlatformOpti
     await registerMediaNodeRoutes(app, { placement, guard, secret: sfuSecret, staticUrl: sfuUrl });
 
     // Operations: what Prometheus scrapes, and the doctor.
-    scrapeTargets = () => {
+    scrapeTargets = async () => {
       const url = sfuUrl();
-      if (!url) return [];
-      // One SFU process today; with several workers per node each is one target (labels node, worker).
-      const { host } = new URL(url);
-      return [{ targets: [host], labels: { node: config.sfuUrl ? host : 'embedded', worker: '0' } }];
+      const { host } = url ? new URL(url) : { host: undefined };
+      // The one SFU the control plane runs or is told of, and every reporting node (each SFU worker is one).
+      const targets: ScrapeTargets[] = host
+        ? [{ targets: [host], labels: { node: config.sfuUrl ? host : 'embedded', worker: '0' } }]
+        : [];
+      for (const n of await reportingNodes()) {
+        const nodeHost = new URL(n.url).host;
+        if (nodeHost === host) continue;
+        const worker = /-w(\d+)$/.exec(n.id)?.[1] ?? '0';
+        targets.push({ targets: [nodeHost], labels: { node: n.id.replace(/-w\d+$/, ''), worker } });
+      }
+      return targets;
     };
     registerPlatformMetrics({
       metrics,

@@ -18,7 +18,7 @@ export function registerHealthRoutes(
   o: {
     metrics: Registry;
     ready: () => Promise<void>;
-    targets: () => ScrapeTargets[];
+    targets: () => ScrapeTargets[] | Promise<ScrapeTargets[]>;
     /** The embedded SFU's status, when this process runs one. */
     sfu?: () => { state: string } | undefined;
   },

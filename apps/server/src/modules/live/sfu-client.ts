@@ -7,12 +7,36 @@ import {
   SfuRoomsResponse,
 } from '@fusionflow/protocol';
 
-/** The control plane's client of the SFU admin API (signed like the SFU's events). */
+/**
+ * The control plane's client of the SFU admin API (signed like the SFU's events): the one SFU it runs or is told
+ * of (`url`), and for what concerns every node (closing a room, revoking a user) also each reporting node (`nodes`:
+ * a room's origin and its edges, the workers of every machine).
+ */
 export class SfuAdminClient {
-  constructor(private readonly o: { url: () => string | undefined; secret: string; logger: Logger }) {}
+  constructor(
+    private readonly o: {
+      url: () => string | undefined;
+      nodes?: () => Promise<string[]>;
+      secret: string;
+      logger: Logger;
+    },
+  ) {}
 
-  async #call(method: 'GET' | 'DELETE' | 'POST', path: string, body?: unknown): Promise<Response | undefined> {
-    const base = this.o.url();
+  /** The static SFU's URL and every reporting node's, once each. */
+  async #everyNode(): Promise<string[]> {
+    const urls = new Set<string>();
+    const own = this.o.url();
+    if (own) urls.add(own.replace(/\/$/, ''));
+    for (const url of (await this.o.nodes?.().catch(() => [])) ?? []) urls.add(url.replace(/\/$/, ''));
+    return [...urls];
+  }
+
+  async #call(
+    method: 'GET' | 'DELETE' | 'POST',
+    path: string,
+    body?: unknown,
+    base = this.o.url(),
+  ): Promise<Response | undefined> {
     if (!base) return undefined;
     const raw = body === undefined ? '' : JSON.stringify(body);
     return fetch(new URL(path, base), {
@@ -40,15 +64,23 @@ export class SfuAdminClient {
     return SfuNetworkInfo.parse(await res.json());
   }
 
-  /** Close a room on the SFU (every session in it). False when the SFU had no such room. */
+  /** Close a room on every SFU node (every session in it). False when no node had such a room. */
   async closeRoom(room: string): Promise<boolean> {
-    try {
-      const res = await this.#call('DELETE', `/api/admin/rooms/${encodeURIComponent(room)}`);
-      return res?.status === 200;
-    } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message, roomId: room }, 'could not close the room on the SFU');
-      return false;
-    }
+    const closed = await Promise.all(
+      (await this.#everyNode()).map(async (base) => {
+        try {
+          const res = await this.#call('DELETE', `/api/admin/rooms/${encodeURIComponent(room)}`, undefined, base);
+          return res?.status === 200;
+        } catch (err) {
+          this.o.logger.warn(
+            { err: (err as Error).message, roomId: room, node: base },
+            'could not close the room on an SFU node',
+          );
+          return false;
+        }
+      }),
+    );
+    return closed.some(Boolean);
   }
 
   /**
@@ -56,10 +88,17 @@ export class SfuAdminClient {
    * ending their sessions now: how many sessions closed (undefined without an SFU).
    */
   async revoke(request: SfuRevocationRequest): Promise<number | undefined> {
-    const res = await this.#call('POST', '/api/admin/revocations', request);
-    if (!res) return undefined;
-    if (!res.ok) throw new Error(`the SFU answered ${res.status} to a revocation`);
-    return SfuRevocationResponse.parse(await res.json()).kicked;
+    const nodes = await this.#everyNode();
+    if (nodes.length === 0) return undefined;
+    // Every node must refuse the user's grants: one that cannot be told makes the whole revocation fail (retried).
+    const kicked = await Promise.all(
+      nodes.map(async (base) => {
+        const res = await this.#call('POST', '/api/admin/revocations', request, base);
+        if (!res?.ok) throw new Error(`the SFU node ${base} answered ${res?.status} to a revocation`);
+        return SfuRevocationResponse.parse(await res.json()).kicked;
+      }),
+    );
+    return kicked.reduce((a, b) => a + b, 0);
   }
 
   async kick(sessionId: string): Promise<boolean> {

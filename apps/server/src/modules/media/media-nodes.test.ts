@@ -175,6 +175,22 @@ describe.each(directories)('SFU nodes in the media directory ($name)', (variant)
       await until('the relay in the admin view', async () =>
         (await view()).relays.some((r) => r.roomId === room && r.from === originId && r.to === edgeId),
       );
+      // Prometheus finds every reporting node (each SFU worker is one).
+      const targets = (await t.call('GET', '/metrics/targets')).body as {
+        targets: string[];
+        labels: { node: string };
+      }[];
+      for (const id of [originId, edgeId]) {
+        expect(targets).toContainEqual({ targets: [new URL(nodeUrls[id]!).host], labels: { node: id, worker: '0' } });
+      }
+
+      // The streamer ends the broadcast: the room closes on the origin and on the edge.
+      expect((await t.call('POST', `/api/rooms/${room}/end`, { token: streamer.token })).status).toBe(200);
+      await until(
+        'the room closed on both nodes',
+        () => !nodes[originId].rooms.room(room) && !nodes[edgeId].rooms.room(room),
+        10_000,
+      );
     } finally {
       for (const p of players) await p.stop();
       await published.stop();
